@@ -1,0 +1,25 @@
+"""Process-wide set-up that must happen before Prefect or MLflow are imported.
+
+Prefect reads its home and server settings from the environment at import time, so the
+CLI calls :func:`configure` first; flows then run against a temporary local Prefect server
+whose database lives inside the project's data dir, never in the user's home.
+"""
+
+from __future__ import annotations
+
+import os
+
+from features.settings import Settings, get_settings
+
+
+def configure(settings: Settings | None = None) -> Settings:
+    s = settings or get_settings()
+    s.home_dir.mkdir(parents=True, exist_ok=True)
+    s.prefect_dir.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("PREFECT_HOME", str(s.prefect_dir))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    os.environ.setdefault("MLFLOW_TRACKING_URI", s.tracking_uri)
+    os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+    return s
