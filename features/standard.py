@@ -439,7 +439,7 @@ def conform(t: Table, df: pd.DataFrame) -> pd.DataFrame:
     for c in t.columns:
         s = df[c.name]
         if c.dtype == "str":
-            s = s.astype("str") if not c.nullable else s.astype(pd.StringDtype(na_value=float("nan")))
+            s = s.astype("str")
         elif c.dtype == "int":
             s = s.astype("Int64" if c.nullable else "int64")
         elif c.dtype == "float":

@@ -18,6 +18,11 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _root() -> None:
+    """techcredit: 科技市场信用评价与风险预警 / credit scoring and risk warning."""
+
+
 def _years(text: str) -> tuple[int, int]:
     try:
         a, _, b = text.partition("-")
@@ -40,7 +45,7 @@ def generate(
     check: Annotated[bool, typer.Option(help="print generated vs published figures")] = False,
 ) -> None:
     """Generate a synthetic national technology market (生成合成技术市场)."""
-    from features.calibration import calibration_table, format_table
+    from features.calibration import calibration_table, format_table, shape_figures
     from features.synthetic import MarketSpec, generate_market, write_market
 
     first, last = _years(years)
@@ -48,10 +53,11 @@ def generate(
         raise typer.BadParameter(f"--scale must be in (0, 2], got {scale}")
     market = generate_market(MarketSpec(first_year=first, last_year=last, scale=scale, seed=seed))
     paths = write_market(market, out)
+    frames = {**market.tables, **{f"truth/{k}": v for k, v in market.truth.items()}}
     for name, path in paths.items():
-        typer.echo(f"{name:<22} {len(market.tables.get(name, market.truth.get(name, []))):>10,} rows  {path}")
+        typer.echo(f"{name:<22} {len(frames[name]):>10,} rows  {path}")
     if check:
-        typer.echo(format_table(calibration_table(market.tables, scale)))
+        typer.echo(format_table(calibration_table(market.tables, scale), shape_figures(market.tables)))
 
 
 def main() -> None:

@@ -1,0 +1,451 @@
+"""A synthetic national technology market that agrees with the published figures.
+
+The market is built in three layers: actors with hidden traits
+(:mod:`features.synthetic_entities`), irregular contracts from dishonest actors
+(:mod:`features.synthetic_fraud`), and the honest bulk of the registry, whose counts and
+amounts are then fitted per year and seller kind to :mod:`features.market_figures`. What an
+audit later finds becomes contract status and conduct records, with realistic delays and
+incomplete detection; the hidden traits and the irregular flags go to separate truth files.
+
+Everything is drawn from one seeded generator in a fixed order, so the same seed gives
+byte-identical Parquet files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow.parquet as pq
+
+from features.market_figures import year_target
+from features.standard import TABLES, conform, table, to_arrow
+from features.synthetic_entities import (
+    PARTY_KINDS, REGION_CODES, REGION_AMOUNT, REGION_P, Actors, make_actors,
+)
+from features.synthetic_fraud import make_fraud_contracts, random_days
+
+CONTRACT_TYPES = np.array(["development", "transfer", "licensing", "consulting", "service"])
+_TYPE_P = np.array([0.30, 0.08, 0.05, 0.12, 0.45])
+# Median amount (yuan) per type before the yearly fit; spread is common (log-sd 1.9).
+_TYPE_MEDIAN = np.array([9e5, 1.2e6, 8e5, 2e5, 5e5])
+_SIGMA = 1.9
+TECH_FIELDS = np.array([
+    "electronic_information", "advanced_manufacturing", "new_materials", "biomedicine",
+    "new_energy", "modern_agriculture", "urban_social", "environment", "aerospace",
+    "modern_transport", "nuclear", "other"])
+_FIELD_P = np.array([0.30, 0.12, 0.07, 0.08, 0.08, 0.06, 0.12, 0.08, 0.02, 0.04, 0.01, 0.02])
+_BUYER_KIND_P = np.array([0.76, 0.04, 0.05, 0.15])
+FACILITATED_SHARE = 0.35  # contracts brought about by a transfer institution
+BROKERED_SHARE = 0.6  # of facilitated contracts, those with a named broker
+TRUTH_DIR = "_truth"
+
+
+@dataclass(frozen=True)
+class MarketSpec:
+    first_year: int = 2011
+    last_year: int = 2020
+    scale: float = 0.05
+    seed: int = 7
+
+    @property
+    def end(self) -> np.datetime64:
+        """The export date: nothing after it is known to the registry."""
+        return np.datetime64(f"{self.last_year}-12-31", "D")
+
+
+@dataclass
+class Market:
+    spec: MarketSpec
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    truth: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+
+def _year_volume(spec: MarketSpec) -> dict[int, float]:
+    ref = year_target(2020).contracts
+    return {y: (year_target(y).contracts / ref) ** 0.5
+            for y in range(spec.first_year, spec.last_year + 1)}
+
+
+def _seller_groups(kinds: np.ndarray) -> np.ndarray:
+    return np.where(kinds == "enterprise", 0, np.where(kinds == "other", 2, 1))
+
+
+def _honest_contracts(rng: np.random.Generator, actors: Actors, year: int,
+                      counts: np.ndarray) -> pd.DataFrame:
+    """The honest bulk of one year: ``counts`` = contracts sold by enterprises, academia, other."""
+    p = actors.parties
+    kind = p["kind"].to_numpy()
+    act = p["activity"].to_numpy()
+    sellers = []
+    for g, n in enumerate(counts):
+        if g == 1:  # universities 60 %, research institutes 40 % of academic contracts
+            nu = rng.binomial(n, 0.6)
+            sellers += [_by_activity(rng, kind == "university", act, nu),
+                        _by_activity(rng, kind == "research_institute", act, n - nu)]
+        else:
+            sellers.append(_by_activity(rng, kind == ("enterprise" if g == 0 else "other"), act, n))
+    seller = np.concatenate(sellers)
+    n = len(seller)
+    buyer_kind = rng.choice(len(PARTY_KINDS), n, p=_BUYER_KIND_P)
+    buyer = np.empty(n, dtype=np.int64)
+    for k, name in enumerate(PARTY_KINDS):
+        rows = np.flatnonzero(buyer_kind == k)
+        buyer[rows] = _by_activity(rng, kind == name, act, len(rows))
+    ctype = rng.choice(len(CONTRACT_TYPES), n, p=_TYPE_P)
+    region = p["region_idx"].to_numpy()[seller]
+    amount = rng.lognormal(np.log(_TYPE_MEDIAN[ctype] * REGION_AMOUNT[region]), _SIGMA)
+    reg = random_days(rng, np.full(n, year))
+    return pd.DataFrame({
+        "seller_idx": seller, "buyer_idx": buyer, "reg": reg,
+        "contract_type": CONTRACT_TYPES[ctype], "amount": amount,
+        "tech_share": rng.beta(9, 1.5, n), "tech_field_idx": rng.choice(len(TECH_FIELDS), n, p=_FIELD_P),
+    })
+
+
+def _by_activity(rng: np.random.Generator, mask: np.ndarray, act: np.ndarray, n: int) -> np.ndarray:
+    pool = np.flatnonzero(mask)
+    w = act[pool]
+    return pool[np.searchsorted(np.cumsum(w) / w.sum(), rng.random(n), side="right").clip(0, len(pool) - 1)]
+
+
+def _facilitate(rng: np.random.Generator, actors: Actors, c: pd.DataFrame) -> None:
+    """Attach an active institution of the seller's province, and often one of its brokers."""
+    inst, brk = actors.institutions, actors.brokers
+    n = len(c)
+    region = actors.parties["region_idx"].to_numpy()[c["seller_idx"].to_numpy()]
+    reg = c["reg"].to_numpy()
+    inst_idx = np.full(n, -1)
+    flagged = rng.random(n) < FACILITATED_SHARE
+    i_region = inst["region_idx"].to_numpy()
+    w_all = inst["capability"].to_numpy() + 0.1
+    for r in np.unique(region[flagged]):
+        rows = np.flatnonzero(flagged & (region == r))
+        pool = np.flatnonzero(i_region == r)
+        if len(pool) == 0:
+            pool = np.arange(len(inst))
+        w = w_all[pool]
+        inst_idx[rows] = pool[rng.choice(len(pool), len(rows), p=w / w.sum())]
+    ok = inst_idx >= 0
+    j = np.maximum(inst_idx, 0)
+    ok &= (inst["founded_date"].to_numpy()[j] <= reg) & (reg <= inst["active_until"].to_numpy()[j])
+    inst_idx = np.where(ok, inst_idx, -1)
+    # Brokers: CSR layout of brokers per institution; unaffiliated brokers serve a few others.
+    broker_idx = np.full(n, -1)
+    order = np.argsort(brk["inst_idx"].to_numpy(), kind="stable")
+    b_inst = brk["inst_idx"].to_numpy()[order]
+    start = np.searchsorted(b_inst, np.arange(len(inst)))
+    count = np.searchsorted(b_inst, np.arange(len(inst)), side="right") - start
+    want = (inst_idx >= 0) & (rng.random(n) < BROKERED_SHARE)
+    has = want & (count[j] > 0)
+    pick = start[j] + (rng.random(n) * np.maximum(count[j], 1)).astype(np.int64)
+    broker_idx[has] = order[pick[has]]
+    lone = np.flatnonzero(brk["inst_idx"].to_numpy() < 0)
+    indep = (inst_idx < 0) & (rng.random(n) < 0.04) & (len(lone) > 0)
+    broker_idx[indep] = lone[rng.integers(0, max(len(lone), 1), int(indep.sum()))]
+    certified = brk["certified_date"].to_numpy()[np.maximum(broker_idx, 0)]
+    broker_idx = np.where((broker_idx >= 0) & (certified <= reg), broker_idx, -1)
+    c["inst_idx"], c["broker_idx"] = inst_idx, broker_idx
+
+
+def _fit_amounts(c: pd.DataFrame, spec: MarketSpec) -> None:
+    """Scale honest amounts so each (year, seller group) meets its published total exactly.
+
+    Irregular amounts are kept as planted (thresholds must stay just above the threshold);
+    they are part of the total, as in the real registry, which cannot tell them apart.
+    """
+    year = c["reg"].to_numpy().astype("datetime64[Y]").astype(int) + 1970
+    group = _seller_groups(c["seller_kind"].to_numpy())
+    amount = c["amount"].to_numpy().copy()
+    honest = ~c["is_irregular"].to_numpy()
+    for y in np.unique(year):
+        t = year_target(int(y), spec.scale)
+        acad = t.academic_amount_share
+        goal = t.amount_yuan * np.array(
+            [t.enterprise_amount_share, acad, 1 - t.enterprise_amount_share - acad])
+        for g in range(3):
+            rows = (year == y) & (group == g)
+            fixed = amount[rows & ~honest].sum()
+            free = amount[rows & honest].sum()
+            if free > 0:
+                amount[rows & honest] *= max(goal[g] - fixed, 0.05 * goal[g]) / free
+    # Real amounts are quoted to the yuan, often to the hundred or the ten-thousand.
+    rng = np.random.default_rng(spec.seed + 1)
+    unit = rng.choice([0.01, 100, 10_000], len(c), p=[0.35, 0.5, 0.15])
+    rounded = np.maximum(np.round(amount / unit) * unit, 100.0)
+    amount = np.where(honest, rounded, amount)
+    c["amount"] = np.round(amount, 2)
+    c["tech_amount"] = np.where(honest, np.round(c["amount"] * c["tech_share"], 2), c["tech_amount"])
+
+
+def _contracts(rng: np.random.Generator, actors: Actors, spec: MarketSpec
+               ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Internal contract frame (indices, truth, detection) and the fraud events' table."""
+    years = np.arange(spec.first_year, spec.last_year + 1)
+    fraud = make_fraud_contracts(rng, actors, years, _year_volume(spec))
+    fraud["is_irregular"] = True
+    kinds = actors.parties["kind"].to_numpy()
+    fraud_year = fraud["reg"].to_numpy().astype("datetime64[Y]").astype(int) + 1970
+    fraud_group = _seller_groups(kinds[fraud["seller_idx"].to_numpy()])
+    parts = []
+    for y in years:
+        t = year_target(int(y), spec.scale)
+        share = np.array([t.enterprise_count_share, t.academic_count_share,
+                          1 - t.enterprise_count_share - t.academic_count_share])
+        goal = np.round(t.contracts * share).astype(int)
+        planted = np.bincount(fraud_group[fraud_year == y], minlength=3)
+        honest = _honest_contracts(rng, actors, int(y), np.maximum(goal - planted, 0))
+        _facilitate(rng, actors, honest)
+        parts.append(honest)
+    c = pd.concat(parts, ignore_index=True)
+    c["is_irregular"] = False
+    c["pattern"] = ""
+    c["event_id"] = -1
+    c["detected"] = False
+    c["detect_date"] = np.datetime64("NaT", "D")
+    c = pd.concat([c, fraud], ignore_index=True)
+    c["seller_kind"] = kinds[c["seller_idx"].to_numpy()]
+    field_idx = c["tech_field_idx"].to_numpy()
+    missing = np.isnan(field_idx.astype(float))
+    field_idx = np.where(missing, rng.choice(len(TECH_FIELDS), len(c), p=_FIELD_P), field_idx)
+    c["tech_field"] = TECH_FIELDS[field_idx.astype(np.int64)]
+    c["tech_share"] = c["tech_share"].fillna(1.0)
+    _fit_amounts(c, spec)
+    # Signing precedes registration by days to months.
+    lag = np.minimum(rng.geometric(1 / 21, len(c)) - 1, 365)
+    c["signed"] = c["reg"].to_numpy() - lag.astype("timedelta64[D]")
+    # Stable ids: ordered by registration day, ties broken by a seeded key.
+    c["_key"] = rng.random(len(c))
+    c = c.sort_values(["reg", "_key"], kind="stable").reset_index(drop=True)
+    year = c["reg"].to_numpy().astype("datetime64[Y]").astype(int) + 1970
+    seq = c.groupby(year).cumcount().to_numpy() + 1
+    c["contract_id"] = np.char.add(np.char.add("C", year.astype(str)),
+                                   np.char.zfill(seq.astype(str), 7)).astype(object)
+    _status(rng, c, spec)
+    return c.drop(columns=["_key", "tech_field_idx", "tech_share"]), fraud
+
+
+def _status(rng: np.random.Generator, c: pd.DataFrame, spec: MarketSpec) -> None:
+    """Later status: found false after a detected audit; some honest contracts revoked or disputed."""
+    n = len(c)
+    reg = c["reg"].to_numpy()
+    u = rng.random(n)
+    revoke = ~c["is_irregular"].to_numpy() & (u < 0.008)
+    dispute = (u >= 0.008) & (u < 0.018 + 0.04 * c["is_irregular"].to_numpy())
+    status = np.select([c["detected"].to_numpy(), revoke, dispute],
+                       ["false_found", "revoked", "disputed"], "registered").astype(object)
+    delay = np.where(revoke, rng.integers(20, 180, n), rng.integers(60, 540, n))
+    when = np.where(c["detected"], c["detect_date"].to_numpy(), reg + delay.astype("timedelta64[D]"))
+    known = (status != "registered") & (when <= spec.end)
+    c["status"] = np.where(known, status, "registered")
+    c["status_date"] = np.where(known, when, np.datetime64("NaT"))
+
+
+_CONDUCT_OF = {"threshold": "false_registration", "split": "split_contracts",
+               "circular": "circular_trade", "inflated": "inflated_amount",
+               "broker_spike": "inflated_amount"}
+
+
+def _conduct_from_events(c: pd.DataFrame, actors: Actors, spec: MarketSpec) -> pd.DataFrame:
+    """One record per detected event for each subject involved: institution, broker, seller."""
+    irr = c[c["detected"] & (c["detect_date"] <= spec.end)]
+    ev = irr.groupby("event_id").agg(
+        pattern=("pattern", "first"), inst_idx=("inst_idx", "first"),
+        broker_idx=("broker_idx", "first"), seller_idx=("seller_idx", "first"),
+        occurred=("reg", "min"), confirmed=("detect_date", "first"),
+        total=("amount", "sum"), contract_id=("contract_id", "first"))
+    severity = np.select([ev["total"] > 5e6, ev["total"] > 1e6], ["severe", "serious"], "minor")
+    base = pd.DataFrame({
+        "conduct_kind": ev["pattern"].map(_CONDUCT_OF).to_numpy(),
+        "severity": severity, "occurred_date": ev["occurred"].to_numpy(),
+        "confirmed_date": ev["confirmed"].to_numpy(),
+        "related_contract_id": ev["contract_id"].to_numpy(),
+        "source": np.where(ev["pattern"] == "threshold", "tax_bureau", "science_dept"),
+    })
+    frames = []
+    for kind, col, ids in (
+        ("institution", "inst_idx", actors.institutions["institution_id"].to_numpy()),
+        ("broker", "broker_idx", actors.brokers["broker_id"].to_numpy()),
+        ("party", "seller_idx", actors.parties["party_id"].to_numpy()),
+    ):
+        idx = ev[col].to_numpy()
+        keep = idx >= 0
+        if kind == "party":  # sellers answer for schemes they ran alone or registered falsely
+            keep &= (ev["inst_idx"].to_numpy() < 0) | (ev["pattern"].to_numpy() == "threshold")
+        f = base[keep].copy()
+        f.insert(0, "subject_id", ids[idx[keep]])
+        f.insert(0, "subject_kind", kind)
+        frames.append(f)
+    return pd.concat(frames, ignore_index=True)
+
+
+def _background_conduct(rng: np.random.Generator, actors: Actors, spec: MarketSpec) -> pd.DataFrame:
+    """Breach-of-contract and shared research-integrity records, more often for the less honest."""
+    frames = []
+    for kind, df, key, since in (
+        ("institution", actors.institutions, "institution_id", "founded_date"),
+        ("broker", actors.brokers, "broker_id", "certified_date"),
+    ):
+        for y in range(spec.first_year, spec.last_year + 1):
+            alive = df[since].to_numpy() <= np.datetime64(f"{y}-12-31")
+            lam = alive * (0.02 + 0.10 * (1 - df["integrity"].to_numpy()))
+            k = rng.poisson(lam)
+            idx = np.repeat(np.arange(len(df)), k)
+            occurred = random_days(rng, np.full(len(idx), y), np.full(12, 1 / 12))
+            occurred = np.maximum(occurred, df[since].to_numpy()[idx])
+            research = rng.random(len(idx)) < (0.15 if kind == "broker" else 0.05)
+            frames.append(pd.DataFrame({
+                "subject_kind": kind, "subject_id": df[key].to_numpy()[idx],
+                "conduct_kind": np.where(research, "research_integrity", "breach_of_contract"),
+                "severity": rng.choice(["minor", "serious"], len(idx), p=[0.85, 0.15]),
+                "occurred_date": occurred,
+                "confirmed_date": occurred + rng.integers(30, 240, len(idx)).astype("timedelta64[D]"),
+                "related_contract_id": None,
+                "source": np.where(research, "research_integrity_platform", "market_regulator"),
+            }))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _reports(rng: np.random.Generator, actors: Actors, c: pd.DataFrame, spec: MarketSpec
+             ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Annual reports per active institution, and conduct records for detected misreports.
+
+    Honest institutions report the registry's figures within a few percent; dishonest ones
+    past their onset inflate them 1.3–3 times (the registry-versus-report gap features see).
+    """
+    inst = actors.institutions
+    fac = c[c["inst_idx"] >= 0]
+    fac_year = fac["reg"].to_numpy().astype("datetime64[Y]").astype(int) + 1970
+    reg_stats = fac.groupby([fac["inst_idx"].to_numpy(), fac_year]).agg(
+        n=("amount", "size"), amount=("amount", "sum"))
+    rows = []
+    for y in range(spec.first_year, spec.last_year + 1):
+        alive = (inst["founded_date"].to_numpy() <= np.datetime64(f"{y}-06-30")) & (
+            inst["active_until"].to_numpy() >= np.datetime64(f"{y}-12-31"))
+        idx = np.flatnonzero(alive)
+        rows.append(pd.DataFrame({"inst_idx": idx, "report_year": y}))
+    r = pd.concat(rows, ignore_index=True)
+    m = len(r)
+    key = pd.MultiIndex.from_arrays([r["inst_idx"], r["report_year"]])
+    stats = reg_stats.reindex(key).fillna(0.0)
+    i = r["inst_idx"].to_numpy()
+    cap = inst["capability"].to_numpy()[i]
+    integ = inst["integrity"].to_numpy()[i]
+    lying = inst["dishonest"].to_numpy()[i] & (r["report_year"].to_numpy() >= inst["onset_year"].to_numpy()[i]) \
+        & (rng.random(m) < 0.7)
+    factor = np.where(lying, rng.uniform(1.3, 3.0, m), rng.uniform(0.95, 1.05, m))
+    staff = np.maximum(3, np.round(rng.lognormal(np.log(15 + 60 * cap), 0.4))).astype(np.int64)
+    trained_share = np.clip(rng.normal(0.55 + 0.35 * cap, 0.1), 0.05, 1.0)
+    n_reg = stats["n"].to_numpy()
+    r["submitted"] = (r["report_year"].to_numpy() - 1969).astype("datetime64[Y]").astype(
+        "datetime64[D]") + (59 + rng.integers(0, 60, m)).astype("timedelta64[D]")
+    reports = pd.DataFrame({
+        "report_id": np.char.add(np.char.add("R", inst["institution_id"].to_numpy()[i].astype(str)),
+                                 r["report_year"].to_numpy().astype(str)).astype(object),
+        "institution_id": inst["institution_id"].to_numpy()[i],
+        "report_year": r["report_year"].to_numpy(),
+        "submitted_date": r["submitted"].to_numpy(),
+        "staff": staff,
+        "trained_staff": np.round(staff * trained_share).astype(np.int64),
+        "contracts_reported": np.round(n_reg * factor).astype(np.int64),
+        "amount_reported_yuan": np.round(stats["amount"].to_numpy() * factor, 2),
+        "service_revenue_yuan": np.round(stats["amount"].to_numpy() * rng.uniform(0.01, 0.05, m)
+                                         + staff * 2e5 * cap, 2),
+        "clients_served": (np.round(n_reg * rng.uniform(0.6, 1.0, m)) + rng.poisson(5, m)).astype(np.int64),
+        "complaints": rng.poisson(0.3 + 4 * (1 - integ)).astype(np.int64),
+    })
+    known = reports["submitted_date"].to_numpy() <= spec.end
+    caught = known & lying & (rng.random(m) < 0.3)
+    confirmed = reports["submitted_date"].to_numpy() + rng.integers(60, 300, m).astype("timedelta64[D]")
+    caught &= confirmed <= spec.end
+    conduct = pd.DataFrame({
+        "subject_kind": "institution", "subject_id": reports["institution_id"].to_numpy()[caught],
+        "conduct_kind": "misreported_performance",
+        "severity": np.where(factor[caught] > 2, "serious", "minor"),
+        "occurred_date": reports["submitted_date"].to_numpy()[caught],
+        "confirmed_date": confirmed[caught], "related_contract_id": None,
+        "source": "science_dept",
+    })
+    return reports[known].reset_index(drop=True), conduct
+
+
+def generate_market(spec: MarketSpec) -> Market:
+    """Generate every table of the standard plus the truth files, deterministically."""
+    if spec.first_year > spec.last_year:
+        raise ValueError(f"first year {spec.first_year} is after last year {spec.last_year}")
+    rng = np.random.default_rng(spec.seed)
+    actors = make_actors(rng, spec.scale, spec.first_year, spec.last_year)
+    c, _ = _contracts(rng, actors, spec)
+    reports, misreports = _reports(rng, actors, c, spec)
+    conduct = pd.concat([_conduct_from_events(c, actors, spec), misreports,
+                         _background_conduct(rng, actors, spec)], ignore_index=True)
+    conduct = conduct[conduct["confirmed_date"] <= spec.end]
+    conduct = conduct.sort_values(["confirmed_date", "subject_id", "conduct_kind"], kind="stable")
+    conduct.insert(0, "record_id", [f"D{i:09d}" for i in range(1, len(conduct) + 1)])
+
+    parties, inst, brk = actors.parties, actors.institutions, actors.brokers
+    pid = parties["party_id"].to_numpy()
+    p_region = REGION_CODES[parties["region_idx"].to_numpy()]
+    s, b = c["seller_idx"].to_numpy(), c["buyer_idx"].to_numpy()
+    ii, bi = c["inst_idx"].to_numpy(), c["broker_idx"].to_numpy()
+    offices = _office_ids(p_region[s], rng)
+    contracts = pd.DataFrame({
+        "contract_id": c["contract_id"], "signed_date": c["signed"], "registered_date": c["reg"],
+        "contract_type": c["contract_type"],
+        "seller_id": pid[s], "seller_kind": parties["kind"].to_numpy()[s], "seller_region": p_region[s],
+        "buyer_id": pid[b], "buyer_kind": parties["kind"].to_numpy()[b], "buyer_region": p_region[b],
+        "institution_id": np.where(ii >= 0, inst["institution_id"].to_numpy()[np.maximum(ii, 0)], None),
+        "broker_id": np.where(bi >= 0, brk["broker_id"].to_numpy()[np.maximum(bi, 0)], None),
+        "amount_yuan": c["amount"], "tech_amount_yuan": c["tech_amount"],
+        "tech_field": c["tech_field"], "office_id": offices,
+        "status": c["status"], "status_date": c["status_date"],
+    })
+    tables = {
+        "institutions": inst[[col.name for col in TABLES["institutions"].columns]],
+        "brokers": brk[[col.name for col in TABLES["brokers"].columns]],
+        "contracts": contracts,
+        "institution_reports": reports,
+        "conduct_records": conduct.reset_index(drop=True),
+    }
+    tables = {name: conform(table(name), df.reset_index(drop=True)) for name, df in tables.items()}
+    truth = {
+        "contracts": pd.DataFrame({
+            "contract_id": c["contract_id"], "is_irregular": c["is_irregular"],
+            "pattern": c["pattern"], "event_id": c["event_id"].astype(np.int64)}),
+        "entities": pd.concat([
+            pd.DataFrame({"entity_kind": kind, "entity_id": df[key].to_numpy(),
+                          "integrity": df["integrity"].to_numpy(),
+                          "dishonest": df["dishonest"].to_numpy(),
+                          "onset_year": df["onset_year"].to_numpy()})
+            for kind, df, key in (("institution", inst, "institution_id"),
+                                  ("broker", brk, "broker_id"), ("party", parties, "party_id"))
+        ], ignore_index=True),
+    }
+    return Market(spec=spec, tables=tables, truth=truth)
+
+
+def _office_ids(region: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Registration offices: one to six per province, more where the market is larger."""
+    per_region = np.clip(np.round(REGION_P * 30), 1, 6).astype(int)
+    lookup = dict(zip(REGION_CODES, per_region))
+    n_off = pd.Series(region).map(lookup).to_numpy()
+    k = (rng.random(len(region)) * n_off).astype(int) + 1
+    return np.char.add(np.char.add("OF", region.astype(str)), np.char.zfill(k.astype(str), 2)).astype(object)
+
+
+def write_market(market: Market, out: Path) -> dict[str, Path]:
+    """One Parquet file per table; truth files in ``_truth/`` so no loader picks them up."""
+    out = Path(out)
+    (out / TRUTH_DIR).mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for name, df in market.tables.items():
+        path = out / f"{name}.parquet"
+        pq.write_table(to_arrow(table(name), df), path, compression="zstd")
+        paths[name] = path
+    for name, df in market.truth.items():
+        path = out / TRUTH_DIR / f"{name}.parquet"
+        df.to_parquet(path, index=False, compression="zstd")
+        paths[f"truth/{name}"] = path
+    return paths
