@@ -60,6 +60,18 @@ def generate(
         typer.echo(format_table(calibration_table(market.tables, scale), shape_figures(market.tables)))
 
 
+@app.command()
+def docs(
+    out: Annotated[Path, typer.Option(help="docs folder")] = Path("docs"),
+) -> None:
+    """Regenerate the documents derived from code (数据标准文档)."""
+    from features.standard_doc import render_data_standard
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "data-standard.md").write_text(render_data_standard(), encoding="utf-8")
+    typer.echo(f"wrote {out / 'data-standard.md'}")
+
+
 def main() -> None:
     app()
 

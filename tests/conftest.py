@@ -1,0 +1,24 @@
+"""Shared fixtures: a small synthetic market generated once per test worker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from features.synthetic import Market, MarketSpec, generate_market, write_market
+
+SMALL = MarketSpec(first_year=2016, last_year=2020, scale=0.02, seed=3)
+
+
+@pytest.fixture(scope="session")
+def small_market() -> Market:
+    """About 44,000 contracts over 2016–2020: big enough for every pattern, quick to build."""
+    return generate_market(SMALL)
+
+
+@pytest.fixture(scope="session")
+def small_market_dir(small_market: Market, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("market")
+    write_market(small_market, out)
+    return out
