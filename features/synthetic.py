@@ -435,14 +435,37 @@ def _office_ids(region: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return np.char.add(np.char.add("OF", region.astype(str)), np.char.zfill(k.astype(str), 2)).astype(object)
 
 
-def write_market(market: Market, out: Path) -> dict[str, Path]:
-    """One Parquet file per table; truth files in ``_truth/`` so no loader picks them up."""
+def write_market(market: Market, out: Path, fmt: str = "parquet", encoding: str = "utf-8",
+                 headers: str = "en") -> dict[str, Path]:
+    """One file per table; truth files (always Parquet) in ``_truth/`` so no loader picks them up.
+
+    ``fmt="csv"`` with ``encoding="gb18030"`` and ``headers="zh"`` imitates the exports of
+    registration systems, so ingestion can be exercised on realistic files.
+    """
+    if fmt not in ("parquet", "csv"):
+        raise ValueError(f"unknown format {fmt!r}: use parquet or csv")
+    if headers not in ("en", "zh"):
+        raise ValueError(f"unknown headers {headers!r}: use en or zh")
     out = Path(out)
     (out / TRUTH_DIR).mkdir(parents=True, exist_ok=True)
     paths = {}
     for name, df in market.tables.items():
-        path = out / f"{name}.parquet"
-        pq.write_table(to_arrow(table(name), df), path, compression="zstd")
+        t = table(name)
+        if fmt == "parquet":
+            path = out / f"{name}.parquet"
+            frame = to_arrow(t, df)
+            if headers == "zh":
+                frame = frame.rename_columns([c.zh for c in t.columns])
+            pq.write_table(frame, path, compression="zstd")
+        else:
+            path = out / f"{name}.csv"
+            csv = df.copy()
+            for c in t.columns:
+                if c.dtype == "date":
+                    csv[c.name] = csv[c.name].dt.strftime("%Y-%m-%d")
+            if headers == "zh":
+                csv.columns = [c.zh for c in t.columns]
+            csv.to_csv(path, index=False, encoding=encoding)
         paths[name] = path
     for name, df in market.truth.items():
         path = out / TRUTH_DIR / f"{name}.parquet"

@@ -43,6 +43,9 @@ def generate(
     scale: Annotated[float, typer.Option(help="1 = the national market")] = 0.05,
     seed: Annotated[int, typer.Option(help="random seed; same seed, same bytes")] = 7,
     check: Annotated[bool, typer.Option(help="print generated vs published figures")] = False,
+    fmt: Annotated[str, typer.Option("--format", help="parquet or csv")] = "parquet",
+    encoding: Annotated[str, typer.Option(help="csv text encoding, e.g. utf-8, gb18030")] = "utf-8",
+    headers: Annotated[str, typer.Option(help="column headers: en (codes) or zh (labels)")] = "en",
 ) -> None:
     """Generate a synthetic national technology market (生成合成技术市场)."""
     from features.calibration import calibration_table, format_table, shape_figures
@@ -51,8 +54,14 @@ def generate(
     first, last = _years(years)
     if not 0 < scale <= 2:
         raise typer.BadParameter(f"--scale must be in (0, 2], got {scale}")
+    if fmt not in ("parquet", "csv") or headers not in ("en", "zh"):
+        raise typer.BadParameter(f"--format parquet|csv and --headers en|zh, got {fmt!r}, {headers!r}")
+    try:
+        "".encode(encoding)
+    except LookupError:
+        raise typer.BadParameter(f"unknown --encoding {encoding!r}") from None
     market = generate_market(MarketSpec(first_year=first, last_year=last, scale=scale, seed=seed))
-    paths = write_market(market, out)
+    paths = write_market(market, out, fmt=fmt, encoding=encoding, headers=headers)
     frames = {**market.tables, **{f"truth/{k}": v for k, v in market.truth.items()}}
     for name, path in paths.items():
         typer.echo(f"{name:<22} {len(frames[name]):>10,} rows  {path}")

@@ -138,3 +138,19 @@ def test_foreign_keys_resolve(small_market: Market) -> None:
 def test_an_inverted_year_range_is_refused() -> None:
     with pytest.raises(ValueError, match="after last year"):
         generate_market(MarketSpec(first_year=2020, last_year=2019))
+
+
+def test_csv_exports_in_gb18030_with_chinese_headers(small_market: Market, tmp_path: Path) -> None:
+    paths = write_market(small_market, tmp_path, fmt="csv", encoding="gb18030", headers="zh")
+    raw = paths["contracts"].read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("utf-8")
+    back = pd.read_csv(paths["contracts"], encoding="gb18030", dtype=str)
+    assert list(back.columns[:3]) == ["合同登记编号", "签订日期", "登记日期"]
+    assert len(back) == len(small_market.tables["contracts"])
+    assert back["登记日期"].iloc[0] == small_market.tables["contracts"]["registered_date"].iloc[0].strftime("%Y-%m-%d")
+
+
+def test_unknown_export_format_is_refused(small_market: Market, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown format 'xlsx'"):
+        write_market(small_market, tmp_path, fmt="xlsx")
