@@ -25,7 +25,7 @@ from features.standard import TABLES, conform, table, to_arrow
 from features.synthetic_entities import (
     PARTY_KINDS, REGION_CODES, REGION_AMOUNT, REGION_P, Actors, make_actors,
 )
-from features.synthetic_fraud import make_fraud_contracts, random_days
+from features.synthetic_fraud import make_fraud_contracts, random_days, tech_share
 
 CONTRACT_TYPES = np.array(["development", "transfer", "licensing", "consulting", "service"])
 _TYPE_P = np.array([0.30, 0.08, 0.05, 0.12, 0.45])
@@ -101,7 +101,7 @@ def _honest_contracts(rng: np.random.Generator, actors: Actors, year: int,
     return pd.DataFrame({
         "seller_idx": seller, "buyer_idx": buyer, "reg": reg,
         "contract_type": CONTRACT_TYPES[ctype], "amount": amount,
-        "tech_share": rng.beta(9, 1.5, n), "tech_field_idx": rng.choice(len(TECH_FIELDS), n, p=_FIELD_P),
+        "tech_share": tech_share(rng, CONTRACT_TYPES[ctype]), "tech_field_idx": rng.choice(len(TECH_FIELDS), n, p=_FIELD_P),
     })
 
 

@@ -30,6 +30,19 @@ _MONTH_P = np.array([5, 5, 7, 7, 7, 8, 8, 8, 8, 8, 10, 19], dtype=float)
 MONTH_P = _MONTH_P / _MONTH_P.sum()
 
 
+# Share of contracts whose whole amount is technology, per contract type; the rest draw the
+# technology part from Beta(9, 1.5) (mean 86 %).
+_FULL_TECH_P = {"development": 0.35, "transfer": 0.6, "licensing": 0.6, "consulting": 0.3,
+                "service": 0.2}
+
+
+def tech_share(rng: np.random.Generator, contract_type: np.ndarray) -> np.ndarray:
+    """Technology-transaction share of each contract's amount (技术交易额 / 合同成交额)."""
+    full_p = pd.Series(_FULL_TECH_P)[contract_type].to_numpy()
+    return np.where(rng.random(len(contract_type)) < full_p, 1.0,
+                    rng.beta(9, 1.5, len(contract_type)))
+
+
 def random_days(rng: np.random.Generator, years: np.ndarray, month_p: np.ndarray = MONTH_P
                 ) -> np.ndarray:
     """Registration days within each year, with the year-end peak of the real registry."""
@@ -182,11 +195,13 @@ def make_fraud_contracts(rng: np.random.Generator, actors: Actors, years: np.nda
         rng.lognormal(np.log(6e5), 0.6, m) * rng.uniform(2, 6, m),
     )
     c["amount"] = np.round(amount, 2)
-    c["tech_amount"] = np.round(np.where(
-        pat == "threshold", amount * rng.uniform(0.97, 1.0, m), amount * rng.uniform(0.99, 1.0, m)), 2)
     c["contract_type"] = np.where(
         np.isin(pat, ["threshold", "inflated"]), rng.choice(["development", "transfer"], m),
         rng.choice(["development", "service", "consulting"], m, p=[0.4, 0.4, 0.2]))
+    # Only inflated contracts claim the whole amount as technology by construction; the other
+    # schemes copy the honest mix, so the technology share alone does not give them away.
+    share = np.where(pat == "inflated", 1.0, tech_share(rng, c["contract_type"].to_numpy()))
+    c["tech_amount"] = np.round(amount * share, 2)
 
     # Detection is per event: an audit confirms the whole scheme at once, months later.
     p_det = pd.Series(DETECTION_P)[ev["pattern"]].to_numpy()

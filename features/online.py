@@ -1,0 +1,250 @@
+"""Contract features for one new contract at registration, from a compact in-memory state.
+
+The real-time check cannot rerun the batch pass for every registration, so
+:class:`OnlineState` keeps the running totals the batch path computes cumulatively: per
+party counts and last dates, per pair counts (a sorted array plus a small dict of later
+additions), conduct and bad-status counts, each broker's registration days of the last
+year, and peer-group sums of log amounts. Built from the history up to ``as_of``, it then
+follows the registry: :meth:`register` each new contract after checking it, and feed status
+changes and conduct records with :meth:`observe_status` / :meth:`observe_conduct`; like the
+batch path, an event dated day d counts only for contracts registered after day d.
+A test proves ``features`` equals the batch :func:`features.contract.contract_features`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import math
+from collections import defaultdict
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from features.catalogue import MIN_PEERS, ROUND_UNIT_YUAN, names_of
+from features.contract import (
+    BROKER_BASE_DAYS,
+    BROKER_RECENT_DAYS,
+    LOG_CENTER,
+    STD_FLOOR,
+    Groups,
+    peer_group,
+    size_band,
+)
+from features.history import (
+    BAD_STATUSES,
+    FIELD_CODES,
+    REGION_CODES,
+    TYPE_CODES,
+    History,
+    day_of,
+    prepare,
+)
+from features.thresholds import JUST_ABOVE, SUBSIDY_THRESHOLDS_YUAN
+
+PAIR_SPAN = 2**32
+NAMES = names_of("contract")
+
+
+def _day(value: Any) -> int:
+    """Day number of a date given as a string, date, Timestamp or numpy datetime."""
+    if isinstance(value, pd.Timestamp):
+        return day_of(value)
+    return int(np.datetime64(value, "D").astype(np.int64))
+
+
+def _band(prior: int) -> int:
+    return 0 if prior < 1 else 1 if prior < 10 else 2 if prior < 100 else 3
+
+
+class OnlineState:
+    """Running totals of the registry as of a day; see the module docstring."""
+
+    def __init__(self, h: History, as_of: int) -> None:
+        c = h.contracts
+        hi = int(np.searchsorted(c["reg"].to_numpy(), as_of, side="right"))
+        p = c.iloc[:hi]
+        s, b, d = (p[k].to_numpy() for k in ("seller", "buyer", "reg"))
+        n = len(h.party_ids)
+        self.as_of = as_of
+        self.party = {pid: i for i, pid in enumerate(h.party_ids)}
+        self.institution = {v: i for i, v in enumerate(h.institution_ids)}
+        self.broker = {v: i for i, v in enumerate(h.broker_ids)}
+        self.seller_n = np.bincount(s, minlength=n).astype(np.int64)
+        self.buyer_n = np.bincount(b, minlength=n).astype(np.int64)
+        self.seller_last = np.full(n, -1, dtype=np.int64)
+        np.maximum.at(self.seller_last, s, d)
+        bad = c["bad_day"].to_numpy() <= as_of
+        self.seller_bad = np.bincount(c["seller"].to_numpy()[bad], minlength=n).astype(np.int64)
+        cr = h.conduct[(h.conduct["confirmed"] <= as_of) & (h.conduct["subject"] >= 0)]
+        sizes = {"party": n, "institution": len(h.institution_ids), "broker": len(h.broker_ids)}
+        self.conduct = {
+            kind: np.bincount(cr["subject"].to_numpy()[(cr["kind"] == kind).to_numpy()],
+                              minlength=size).astype(np.int64)
+            for kind, size in sizes.items()
+        }
+        keys, counts = np.unique(s * PAIR_SPAN + b, return_counts=True)
+        self.pair_keys, self.pair_counts = keys, counts
+        self.pair_added: dict[int, int] = defaultdict(int)
+        last = d == as_of
+        self.day = as_of
+        self.day_pairs: dict[int, int] = defaultdict(int)
+        for k in (s[last] * PAIR_SPAN + b[last]).tolist():
+            self.day_pairs[k] += 1
+        recent = (d > as_of - BROKER_BASE_DAYS) & (p["broker"].to_numpy() >= 0)
+        self.broker_days: dict[int, list[int]] = defaultdict(list)
+        for br, day in zip(p["broker"].to_numpy()[recent].tolist(), d[recent].tolist()):
+            self.broker_days[br].append(day)
+        # peer sums: the same sequential cumulative sums as the batch pass, last value per group
+        x = np.log(p["amount"].to_numpy()) - LOG_CENTER
+        prior = Groups(s).earlier(np.arange(hi))
+        fine = peer_group(p["ctype"].to_numpy(), p["field"].to_numpy(),
+                          p["seller_region"].to_numpy(), size_band(prior))
+        self.fine = Groups(fine).totals(fine, x)
+        self.coarse = Groups(p["ctype"].to_numpy()).totals(p["ctype"].to_numpy(), x)
+        self.pending: list[tuple[int, int, str, int]] = []  # heap of (day, seq, kind, code)
+
+    @classmethod
+    def build(cls, tables: Mapping[str, pd.DataFrame] | History, as_of: str | pd.Timestamp
+              ) -> OnlineState:
+        """The state at the end of day ``as_of``, for contracts registered after it."""
+        return cls(prepare(tables), day_of(as_of))
+
+    # --- following the registry ----------------------------------------------------------
+
+    def _party(self, pid: str) -> int:
+        code = self.party.get(pid)
+        if code is None:
+            code = self.party[pid] = len(self.party)
+            if code >= len(self.seller_n):
+                grow = max(1024, len(self.seller_n))
+                for name in ("seller_n", "buyer_n", "seller_bad"):
+                    setattr(self, name, np.concatenate([getattr(self, name), np.zeros(grow, np.int64)]))
+                self.seller_last = np.concatenate([self.seller_last, np.full(grow, -1, np.int64)])
+                self.conduct["party"] = np.concatenate([self.conduct["party"], np.zeros(grow, np.int64)])
+        return code
+
+    def observe_status(self, seller_id: str, status: str, status_date: Any) -> None:
+        """A contract of ``seller_id`` changed status; bad statuses count from the next day."""
+        if status in BAD_STATUSES:
+            self._defer(_day(status_date), "bad", self._party(str(seller_id)))
+
+    def observe_conduct(self, subject_kind: str, subject_id: str, confirmed_date: Any) -> None:
+        """A conduct record was confirmed; it counts from the next day."""
+        if subject_kind == "party":
+            code: int | None = self._party(str(subject_id))
+        else:
+            code = (self.institution if subject_kind == "institution" else self.broker).get(
+                str(subject_id))
+        if code is not None:
+            self._defer(_day(confirmed_date), subject_kind, code)
+
+    def _defer(self, day: int, kind: str, code: int) -> None:
+        heapq.heappush(self.pending, (day, len(self.pending), kind, code))
+
+    def _catch_up(self, day: int) -> None:
+        """Put in force the events dated before ``day``."""
+        while self.pending and self.pending[0][0] < day:
+            _, _, kind, code = heapq.heappop(self.pending)
+            if kind == "bad":
+                self.seller_bad[code] += 1
+            else:
+                self.conduct[kind][code] += 1
+        if day != self.day:
+            self.day, self.day_pairs = day, defaultdict(int)
+
+    def _pair(self, key: int) -> int:
+        i = int(np.searchsorted(self.pair_keys, key))
+        base = int(self.pair_counts[i]) if i < len(self.pair_keys) and self.pair_keys[i] == key else 0
+        return base + self.pair_added.get(key, 0)
+
+    def _codes(self, contract: Mapping[str, Any]) -> tuple[int, int, int, int, int]:
+        inst = contract.get("institution_id")
+        brk = contract.get("broker_id")
+        i = self.institution.get(str(inst), -1) if isinstance(inst, str) else -1
+        br = self.broker.get(str(brk), -1) if isinstance(brk, str) else -1
+        g = peer_group(TYPE_CODES.get(contract["contract_type"], -1),
+                       FIELD_CODES.get(contract["tech_field"], -1),
+                       REGION_CODES.get(contract["seller_region"], -1), 0)
+        return (self._party(str(contract["seller_id"])), self._party(str(contract["buyer_id"])),
+                i, br, g)
+
+    def features(self, contract: Mapping[str, Any]) -> dict[str, float]:
+        """Catalogue contract features of a contract about to be registered (it is not added)."""
+        d = _day(contract["registered_date"])
+        self._catch_up(d)
+        s, b, inst, brk, g0 = self._codes(contract)
+        amount = float(contract["amount_yuan"])
+        prior = int(self.seller_n[s])
+        nan = math.nan
+        x = float(np.log(amount)) - LOG_CENTER
+        fine = self.fine.get(g0 + _band(prior), [0, 0.0, 0.0])
+        coarse = self.coarse.get(TYPE_CODES.get(contract["contract_type"], -1), [0, 0.0, 0.0])
+        n, sx, sq = fine if fine[0] >= MIN_PEERS else coarse
+        if n > 0:
+            mean = sx / n
+            std = max(math.sqrt(max(sq / n - mean * mean, 0.0)), STD_FLOOR)
+            z = (x - mean) / std
+        else:
+            z = nan
+        if brk >= 0:
+            days = self.broker_days.get(brk, ())
+            old = bisect.bisect_right(days, d - BROKER_RECENT_DAYS) if days else 0
+            older = bisect.bisect_right(days, d - BROKER_BASE_DAYS) if days else 0
+            recent, base = float(len(days) - old), float(old - older)
+            spike = (recent + 1) / (base * BROKER_RECENT_DAYS / (BROKER_BASE_DAYS - BROKER_RECENT_DAYS) + 1)
+        else:
+            recent = spike = nan
+        just = any(t <= amount <= t * (1 + JUST_ABOVE) for t in SUBSIDY_THRESHOLDS_YUAN)
+        return {
+            "ctr_log_amount": float(np.log(amount)),
+            "ctr_peer_z": z,
+            "ctr_just_above_threshold": float(just),
+            "ctr_round_amount": float(amount % ROUND_UNIT_YUAN == 0),
+            "ctr_tech_share": float(contract["tech_amount_yuan"]) / amount,
+            "ctr_signing_lag_days": float(d - _day(contract["signed_date"])),
+            "ctr_seller_prior": float(prior),
+            "ctr_seller_days_since": float(d - self.seller_last[s]) if prior > 0 else nan,
+            "ctr_seller_bad_share": float(self.seller_bad[s]) / prior if prior > 0 else nan,
+            "ctr_seller_conduct": float(self.conduct["party"][s]),
+            "ctr_buyer_prior": float(self.buyer_n[b]),
+            "ctr_pair_prior": float(self._pair(s * PAIR_SPAN + b)),
+            "ctr_pair_same_day": float(self.day_pairs.get(s * PAIR_SPAN + b, 0)),
+            "ctr_reverse_pair_prior": float(self._pair(b * PAIR_SPAN + s)),
+            "ctr_institution_conduct": float(self.conduct["institution"][inst]) if inst >= 0 else nan,
+            "ctr_broker_conduct": float(self.conduct["broker"][brk]) if brk >= 0 else nan,
+            "ctr_broker_recent": recent,
+            "ctr_broker_spike": spike,
+        }
+
+    def vector(self, contract: Mapping[str, Any]) -> np.ndarray:
+        """The features as a float array in catalogue order (what a model's predict takes)."""
+        f = self.features(contract)
+        return np.array([f[n] for n in NAMES], dtype=np.float64)
+
+    def register(self, contract: Mapping[str, Any]) -> None:
+        """Add a registered contract to the state (after checking it)."""
+        d = _day(contract["registered_date"])
+        self._catch_up(d)
+        s, b, _, brk, g0 = self._codes(contract)
+        prior = int(self.seller_n[s])
+        x = float(np.log(float(contract["amount_yuan"]))) - LOG_CENTER
+        for table, key in ((self.fine, g0 + _band(prior)),
+                           (self.coarse, TYPE_CODES.get(contract["contract_type"], -1))):
+            acc = table.setdefault(key, [0, 0.0, 0.0])
+            acc[0] += 1
+            acc[1] += x
+            acc[2] += x * x
+        self.seller_n[s] += 1
+        self.buyer_n[b] += 1
+        self.seller_last[s] = d
+        key = s * PAIR_SPAN + b
+        self.pair_added[key] += 1
+        self.day_pairs[key] += 1
+        if brk >= 0:
+            days = self.broker_days[brk]
+            days.append(d)
+            del days[:bisect.bisect_right(days, d - BROKER_BASE_DAYS)]
+

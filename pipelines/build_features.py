@@ -1,0 +1,100 @@
+"""The feature flow: point-in-time feature tables and labels for as-of dates (thin wiring).
+
+Output layout under ``$TECHCREDIT_HOME/features/``::
+
+    institution/as_of=YYYY-MM-DD.parquet   entity_id, as_of, inst_* features
+    broker/as_of=YYYY-MM-DD.parquet        entity_id, as_of, brk_* features
+    contract/as_of=YYYY-MM-DD.parquet      contract_id, registered_date, as_of, ctr_* features
+    labels/<kind>/as_of=YYYY-MM-DD.parquet the labels of the same rows (see features.labels)
+
+Several month-end dates make the training panel; :func:`read_panel` stacks them back with
+their labels. Files are written to a temporary name and renamed, so a reader never sees half
+a file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+from features.build import KINDS, build_panel
+from features.history import History, prepare
+from features.labels import panel_labels
+from features.settings import Settings, get_settings
+from features.standard import LOAD_ORDER
+
+TRUTH = Path("_truth") / "contracts.parquet"
+
+
+def load_tables(settings: Settings, source: Path | None = None) -> dict[str, pd.DataFrame]:
+    """The five standard tables: from the curated store, or from a folder of Parquet exports."""
+    if source is not None:
+        return {name: pd.read_parquet(source / f"{name}.parquet") for name in LOAD_ORDER}
+    from pipelines.store import read_curated
+
+    return {name: read_curated(name, settings) for name in LOAD_ORDER}
+
+
+def _write(frame: pd.DataFrame, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    frame.to_parquet(tmp, index=False)
+    tmp.replace(path)
+    return path
+
+
+def feature_path(settings: Settings, kind: str, as_of: pd.Timestamp, labels: bool = False) -> Path:
+    root = settings.features_dir / "labels" if labels else settings.features_dir
+    return root / kind / f"as_of={as_of:%Y-%m-%d}.parquet"
+
+
+@task(name="prepare-history", cache_policy=NO_CACHE)  # inputs are millions of rows
+def prepare_task(tables: dict[str, pd.DataFrame]) -> History:
+    return prepare(tables)
+
+
+@task(name="build-and-write", cache_policy=NO_CACHE)
+def build_task(h: History, as_ofs: list[pd.Timestamp], settings: Settings,
+               truth: pd.DataFrame | None) -> list[Path]:
+    panel = build_panel(h, as_ofs)
+    labels = panel_labels(h, panel, truth)
+    written = []
+    for kind in KINDS:
+        for frame, is_label in ((panel[kind], False), (labels[kind], True)):
+            for as_of, part in frame.groupby("as_of", sort=True):
+                path = feature_path(settings, kind, pd.Timestamp(as_of), labels=is_label)
+                written.append(_write(part.reset_index(drop=True), path))
+    return written
+
+
+@flow(name="build-features")
+def build_features_flow(as_ofs: Sequence[str | pd.Timestamp], source: Path | None = None,
+                        settings: Settings | None = None) -> list[Path]:
+    """Build and write feature tables and labels for each as-of date (技术市场特征构建)."""
+    s = settings or get_settings()
+    tables = load_tables(s, source)
+    truth_file = (source or s.market_dir) / TRUTH
+    truth = pd.read_parquet(truth_file) if truth_file.exists() else None
+    h = prepare_task(tables)
+    dates = sorted({pd.Timestamp(a).normalize() for a in as_ofs})
+    return build_task(h, dates, s, truth)
+
+
+def read_panel(kind: str, settings: Settings | None = None, labels: bool = True) -> pd.DataFrame:
+    """Every written as-of table of one kind, stacked, with its labels joined when asked."""
+    s = settings or get_settings()
+    files = sorted((s.features_dir / kind).glob("as_of=*.parquet"))
+    if not files:
+        raise FileNotFoundError(f"no feature tables under {s.features_dir / kind}; run "
+                                "`techcredit features --as-of YYYY-MM-DD` first")
+    panel = pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
+    if not labels:
+        return panel
+    lab = pd.concat([pd.read_parquet(f) for f in sorted(
+        (s.features_dir / "labels" / kind).glob("as_of=*.parquet"))], ignore_index=True)
+    key = ["contract_id", "as_of"] if kind == "contract" else ["entity_id", "as_of"]
+    return panel.merge(lab, on=key, how="left", validate="one_to_one")
