@@ -23,6 +23,24 @@ class Settings(BaseSettings):
     prefect_home: Path | None = Field(default=None, description="default: home/prefect")
     seed: int = 20261123
 
+    # models (issue 5): credit points, grades, review gate, anomaly review capacity
+    mlflow_artifacts: str | None = Field(default=None, description="default: home/mlartifacts")
+    points_base_score: float = Field(default=600.0, description="points at the base odds")
+    points_base_odds: float = Field(default=50.0, description="good:bad odds at the base score")
+    points_pdo: float = Field(default=20.0, description="points to double the odds")
+    grade_a_min: float = Field(default=600.0, description="lowest points of grade A (PD < 2%)")
+    grade_b_min: float = Field(default=575.0, description="lowest points of grade B (PD < 4.6%)")
+    grade_c_min: float = Field(default=545.0, description="lowest points of grade C (PD < 12%)")
+    gate_min_auc: float = Field(default=0.70, description="review gate: test-period AUC")
+    gate_max_psi: float = Field(default=0.25, description="review gate: score PSI train→test")
+    gate_min_calibration_ratio: float = Field(default=0.75, description="expected/observed bads")
+    gate_max_calibration_ratio: float = Field(default=1.33, description="expected/observed bads")
+    office_review_capacity: int = Field(default=50, description="contracts one office reviews a year")
+
+    @property
+    def mlflow_artifact_root(self) -> str:
+        return self.mlflow_artifacts or (self.home_dir / "mlartifacts").as_uri()
+
     @property
     def home_dir(self) -> Path:
         return self.home.expanduser().resolve()

@@ -73,12 +73,132 @@ def generate(
 def docs(
     out: Annotated[Path, typer.Option(help="docs folder")] = Path("docs"),
 ) -> None:
-    """Regenerate the documents derived from code (数据标准文档)."""
+    """Regenerate the documents derived from code (数据标准文档, 特征目录)."""
+    from features.catalogue import render_features_doc
     from features.standard_doc import render_data_standard
 
     out.mkdir(parents=True, exist_ok=True)
     (out / "data-standard.md").write_text(render_data_standard(), encoding="utf-8")
     typer.echo(f"wrote {out / 'data-standard.md'}")
+    (out / "features.md").write_text(render_features_doc(), encoding="utf-8")
+    typer.echo(f"wrote {out / 'features.md'}")
+
+
+@app.command()
+def features(
+    as_of: Annotated[list[str] | None, typer.Option(help="as-of date YYYY-MM-DD (repeatable)")] = None,
+    month_ends: Annotated[str | None, typer.Option(
+        help="every month end from YYYY-MM to YYYY-MM, e.g. 2020-01:2020-12")] = None,
+    source: Annotated[Path | None, typer.Option(
+        help="folder of standard Parquet tables; default: the curated store")] = None,
+) -> None:
+    """Build point-in-time feature tables and labels (构建时点特征与标签)."""
+    import pandas as pd
+
+    from features.build import month_ends as month_end_dates
+
+    dates = []
+    for text in as_of or []:
+        try:
+            dates.append(pd.Timestamp(text))
+        except ValueError:
+            raise typer.BadParameter(f"--as-of must look like 2020-12-31, got {text!r}") from None
+    if month_ends:
+        first, _, last = month_ends.partition(":")
+        try:
+            dates += month_end_dates(pd.Timestamp(first), pd.Timestamp(last or first))
+        except ValueError:
+            raise typer.BadParameter(f"--month-ends must look like 2020-01:2020-12, got {month_ends!r}") from None
+    if not dates:
+        raise typer.BadParameter("give --as-of YYYY-MM-DD or --month-ends YYYY-MM:YYYY-MM")
+    if source is not None and not source.is_dir():
+        raise typer.BadParameter(f"--source {source} is not a folder")
+    from pipelines.runtime import configure
+
+    settings = configure()
+    from pipelines.build_features import build_features_flow
+
+    written = build_features_flow(dates, source, settings)
+    for path in written:
+        typer.echo(str(path))
+
+
+@app.command()
+def train(
+    features: Annotated[Path | None, typer.Option(help="any feature table (CSV/Parquet); "
+                                                     "default: the built point-in-time panel")] = None,
+    target: Annotated[str | None, typer.Option(help="binary 0/1 target column of --features")] = None,
+    time: Annotated[str | None, typer.Option(help="time column for an out-of-time split; "
+                                                  "none: stratified k-fold")] = None,
+    segment: Annotated[list[str] | None, typer.Option(help="column to break performance down by "
+                                                           "(repeatable)")] = None,
+    model_name: Annotated[str, typer.Option(
+        help="registered model name (with --features)")] = "techcredit-credit",
+    source: Annotated[Path | None, typer.Option(
+        help="panel mode: folder of standard Parquet tables; default: the curated store")] = None,
+) -> None:
+    """Train, review and register models (训练、评审并登记模型); new versions become challenger."""
+    from pipelines.runtime import configure
+
+    configure()
+    from pipelines.train import format_summary, train_panel_flow, train_table_flow
+
+    if features is None:
+        if target or time:
+            raise typer.BadParameter("--target/--time only apply with --features")
+        for summary in train_panel_flow(source):
+            typer.echo(format_summary(summary) + "\n")
+        return
+    if not target:
+        raise typer.BadParameter("--features needs --target COLUMN")
+    if not features.exists():
+        raise typer.BadParameter(f"--features {features} does not exist")
+    summary = train_table_flow(features, target, time, model_name, tuple(segment or ()))
+    typer.echo(format_summary(summary))
+
+
+@app.command()
+def promote(
+    model: Annotated[str, typer.Argument(help="registered model, e.g. techcredit-credit")],
+    version: Annotated[str, typer.Argument(help="model version to make champion")],
+    reviewer: Annotated[str, typer.Option(help="name of the model reviewer (模型评审人)")],
+    note: Annotated[str, typer.Option(help="review note, stored with the version")],
+    override: Annotated[bool, typer.Option(help="promote despite a failed gate (recorded)")] = False,
+) -> None:
+    """Move the champion alias after review (评审通过后晋升为冠军模型)."""
+    from pipelines.runtime import configure
+
+    settings = configure()
+    from models.registry import GateRefused, gate_thresholds, store_for
+    from models.registry import promote as promote_version
+
+    try:
+        decision = promote_version(store_for(settings), model, version, reviewer=reviewer,
+                                   note=note, thresholds=gate_thresholds(settings),
+                                   override=override)
+    except GateRefused as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(2) from None
+    outcome = "passed" if decision.passed else "overridden: " + "; ".join(decision.failures)
+    typer.echo(f"{model} v{version} is champion (gate {outcome}); reviewer {reviewer}")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="export files: Parquet or CSV (UTF-8/GB18030)")],
+    table: Annotated[str | None, typer.Option(help="table of every file (default: from file name)")] = None,
+    encoding: Annotated[str | None, typer.Option(help="CSV encoding (default: detect UTF-8/GB18030)")] = None,
+) -> None:
+    """Validate and load exports into the curated store (数据导入与校验)."""
+    from pipelines.ingest import ingest_paths
+    from pipelines.ingest_report import fault_lines, summary
+
+    result = ingest_paths(paths, table=table, encoding=encoding)
+    typer.echo(summary(result))
+    for line in fault_lines(result):
+        typer.echo(line, err=True)
+    if not result.ok:
+        raise typer.Exit(code=1)
 
 
 def main() -> None:

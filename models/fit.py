@@ -1,0 +1,301 @@
+"""Training on any feature table with a binary target: LightGBM beside the scorecard baseline.
+
+With a time column the split is out-of-time (train → early stopping and calibration on the
+next period → test on the latest); without one, stratified k-fold gives out-of-fold
+predictions for both models and the served booster is refitted on every row. Either way the
+result carries the held-out predictions a review needs, so nothing is re-scored later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from models.booster import TRAIN_THREADS, default_params, fit_booster, monotone_vector
+from models.calibration import fit_platt
+from models.metrics import Discrimination, discrimination
+from models.reasons import Descriptions
+from models.risk_model import RiskModel
+from models.scaling import GradeCuts, PointsScale
+from models.scorecard import Scorecard, fit_scorecard
+from models.split import kfold, time_split
+from models.table import Columns, coerce_target, fit_encoder, infer_columns
+
+REFERENCE_ROWS = 200_000
+
+
+@dataclass
+class FitResult:
+    """A trained model, its baseline, and everything a review reads about them."""
+
+    model: RiskModel
+    baseline: Scorecard | None
+    columns: Columns
+    method: str  # "out-of-time" or "k-fold"
+    windows: dict[str, tuple[str, str]]
+    params: dict
+    best_iteration: int
+    # held-out rows (test period, or out-of-fold): target, predictions, segment columns, features
+    held_out: pd.DataFrame
+    # training-period rows (unsampled) as the PSI reference; None for k-fold: no earlier period
+    reference: pd.DataFrame | None
+    metrics: dict[str, Discrimination] = field(default_factory=dict)
+    sampling: str = "all rows"
+
+
+def _as_time(s: pd.Series) -> pd.Series:
+    """Text dates become datetimes so that they split by year; other values stay ordered as-is."""
+    if pd.api.types.is_string_dtype(s) or s.dtype == object:
+        try:
+            return pd.to_datetime(s)
+        except (ValueError, TypeError):
+            return s
+    return s
+
+
+def downsample_goods(y: np.ndarray, max_rows: int | None, seed: int) -> np.ndarray:
+    """Row mask that keeps every bad and a random share of goods so training fits in time.
+
+    Only the training part is ever sampled; validation (where calibration is fitted) and
+    test keep their true bad rate, so probabilities stay calibrated.
+    """
+    keep = np.ones(len(y), dtype=bool)
+    if max_rows is None or len(y) <= max_rows:
+        return keep
+    goods = np.flatnonzero(y == 0)
+    n_keep = max(max_rows - int(np.sum(y)), 1)
+    rng = np.random.default_rng(seed)
+    keep[goods] = False
+    keep[rng.choice(goods, size=min(n_keep, len(goods)), replace=False)] = True
+    return keep
+
+
+def fit_risk_model(
+    df: pd.DataFrame,
+    target: str,
+    time: str | None = None,
+    *,
+    kind: str = "credit",
+    monotone: Mapping[str, int] | None = None,
+    descriptions: Descriptions | None = None,
+    exclude: Sequence[str] = (),
+    keep: Sequence[str] = (),
+    scale: PointsScale | None = None,
+    cuts: GradeCuts | None = None,
+    baseline: bool = True,
+    folds: int = 5,
+    max_train_rows: int | None = None,
+    params: Mapping | None = None,
+    seed: int = 0,
+) -> FitResult:
+    """Train LightGBM (and the scorecard baseline) on ``df`` and evaluate out of sample.
+
+    ``keep`` names columns (segments such as region or entity kind, keys) copied into
+    ``held_out`` for the review; they are features only if not also in ``exclude``.
+    """
+    if target not in df.columns:
+        raise KeyError(
+            f"target column {target!r} not in the table; columns: {list(df.columns)[:20]}"
+        )
+    if time is not None and time not in df.columns:
+        raise KeyError(f"time column {time!r} not in the table")
+    df = df.reset_index(drop=True)
+    y = coerce_target(df[target])
+    columns = infer_columns(df, target, exclude=[*([time] if time else []), *exclude])
+    common = {
+        "kind": kind,
+        "monotone": dict(monotone or {}),
+        "descriptions": dict(descriptions or {}),
+        "scale": scale or PointsScale(),
+        "cuts": cuts or GradeCuts(),
+        "params": params,
+        "seed": seed,
+    }
+    if time is not None:
+        return _fit_out_of_time(
+            df, y, _as_time(df[time]), columns, keep, baseline, max_train_rows, **common
+        )
+    return _fit_kfold(df, y, columns, keep, baseline, folds, max_train_rows, **common)
+
+
+def _held_out(
+    df: pd.DataFrame, rows: np.ndarray, y: np.ndarray, columns: Columns, keep: Sequence[str]
+) -> pd.DataFrame:
+    cols = list(dict.fromkeys([*columns.features, *[k for k in keep if k in df.columns]]))
+    out = df.loc[rows, cols].reset_index(drop=True)
+    out.insert(0, "y", y[rows])
+    return out
+
+
+def _fit_out_of_time(
+    df,
+    y,
+    t,
+    columns,
+    keep,
+    baseline,
+    max_train_rows,
+    *,
+    kind,
+    monotone,
+    descriptions,
+    scale,
+    cuts,
+    params,
+    seed,
+) -> FitResult:
+    split = time_split(t)
+    for part in ("train", "valid", "test"):
+        if len(np.unique(y[getattr(split, part)])) < 2:
+            raise ValueError(f"the {part} period {split.windows[part]} has only one class")
+    tr = np.flatnonzero(split.train)
+    tr = tr[downsample_goods(y[tr], max_train_rows, seed)]
+    va, te = np.flatnonzero(split.valid), np.flatnonzero(split.test)
+    encoder = fit_encoder(df.iloc[tr], columns)
+    x = encoder.matrix(df)
+    mono = monotone_vector(encoder.features, monotone, columns.categorical)
+    booster = fit_booster(
+        x[tr],
+        y[tr],
+        x[va],
+        y[va],
+        encoder.features,
+        encoder.categorical_index,
+        mono,
+        params,
+        seed=seed,
+    )
+    platt = fit_platt(booster.predict(x[va], raw_score=True), y[va])
+    model = RiskModel(
+        kind,
+        encoder,
+        booster,
+        platt,
+        scale,
+        cuts,
+        descriptions,
+        {f: d for f, d in zip(encoder.features, mono) if d},
+        threads=TRAIN_THREADS,
+    )
+    card = fit_scorecard(df.iloc[tr], y[tr], columns, seed=seed) if baseline else None
+    held = _held_out(df, te, y, columns, keep)
+    held["p_model"] = model.predict_matrix(x[te])
+    # PSI reference: the training period as it was, not the bad-enriched training sample
+    period = np.flatnonzero(split.train)
+    if len(period) > REFERENCE_ROWS:
+        period = np.sort(np.random.default_rng(seed).choice(period, REFERENCE_ROWS, replace=False))
+    reference = _held_out(df, period, y, columns, keep)
+    reference["p_model"] = model.predict_matrix(x[period])
+    metrics = {"lightgbm": discrimination(held["y"], held["p_model"])}
+    if card is not None:
+        held["p_baseline"] = card.predict(df.iloc[te])
+        metrics["baseline"] = discrimination(held["y"], held["p_baseline"])
+    return FitResult(
+        model,
+        card,
+        columns,
+        "out-of-time",
+        split.windows,
+        {**default_params(len(tr), int(y[tr].sum()), seed), **(params or {})},
+        booster.best_iteration,
+        held,
+        reference,
+        metrics,
+        f"all bads, {len(tr):,} of {int(split.train.sum()):,} training rows"
+        if len(tr) < split.train.sum()
+        else "all rows",
+    )
+
+
+def _fit_kfold(
+    df,
+    y,
+    columns,
+    keep,
+    baseline,
+    folds,
+    max_train_rows,
+    *,
+    kind,
+    monotone,
+    descriptions,
+    scale,
+    cuts,
+    params,
+    seed,
+) -> FitResult:
+    encoder = fit_encoder(df, columns)
+    x = encoder.matrix(df)
+    mono = monotone_vector(encoder.features, monotone, columns.categorical)
+    raw = np.empty(len(y))
+    p_base = np.empty(len(y))
+    best = []
+    for k, (train_i, test_i) in enumerate(kfold(y, folds, seed)):
+        inner_tr, inner_va = kfold(y[train_i], 5, seed + k)[0]
+        fit_i, stop_i = train_i[inner_tr], train_i[inner_va]
+        fit_i = fit_i[downsample_goods(y[fit_i], max_train_rows, seed + k)]
+        booster = fit_booster(
+            x[fit_i],
+            y[fit_i],
+            x[stop_i],
+            y[stop_i],
+            encoder.features,
+            encoder.categorical_index,
+            mono,
+            params,
+            seed=seed,
+        )
+        best.append(booster.best_iteration)
+        raw[test_i] = booster.predict(x[test_i], raw_score=True)
+        if baseline:
+            card = fit_scorecard(df.iloc[train_i], y[train_i], columns, seed=seed)
+            p_base[test_i] = card.predict(df.iloc[test_i])
+    rounds = int(np.ceil(np.mean(best)))
+    all_i = np.flatnonzero(downsample_goods(y, max_train_rows, seed))
+    booster = fit_booster(
+        x[all_i],
+        y[all_i],
+        None,
+        None,
+        encoder.features,
+        encoder.categorical_index,
+        mono,
+        params,
+        rounds=rounds,
+        seed=seed,
+    )
+    platt = fit_platt(raw, y)
+    model = RiskModel(
+        kind,
+        encoder,
+        booster,
+        platt,
+        scale,
+        cuts,
+        descriptions,
+        {f: d for f, d in zip(encoder.features, mono) if d},
+        threads=TRAIN_THREADS,
+    )
+    card = fit_scorecard(df, y, columns, seed=seed) if baseline else None
+    everyone = np.arange(len(y))
+    held = _held_out(df, everyone, y, columns, keep)
+    held["p_model"] = platt.proba(raw)
+    metrics = {"lightgbm": discrimination(y, held["p_model"])}
+    if baseline:
+        held["p_baseline"] = p_base
+        metrics["baseline"] = discrimination(y, p_base)
+    return FitResult(
+        model,
+        card,
+        columns,
+        "k-fold",
+        {"all": ("k-fold", f"{len(best)} folds")},
+        {**default_params(len(all_i), int(y[all_i].sum()), seed), **(params or {})},
+        rounds,
+        held,
+        None,
+        metrics,
+    )

@@ -1,0 +1,47 @@
+"""Points-to-double-odds scaling and grade cut-offs."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from models.scaling import GradeCuts, PointsScale
+
+
+def test_base_score_sits_at_base_odds_and_pdo_doubles_them() -> None:
+    s = PointsScale(base_score=600, base_odds=50, pdo=20)
+    p_at_base = 1 / 51  # good:bad odds 50:1
+    assert s.points(p_at_base) == pytest.approx(600)
+    p_double = 1 / 101  # odds 100:1
+    assert s.points(p_double) == pytest.approx(620)
+    p_half = 1 / 26  # odds 25:1
+    assert s.points(p_half) == pytest.approx(580)
+    assert s.factor == pytest.approx(20 / math.log(2))
+    assert s.offset == pytest.approx(600 - 20 / math.log(2) * math.log(50))
+
+
+def test_points_fall_as_risk_rises_and_invert_back() -> None:
+    s = PointsScale(500, 20, 40)
+    p = np.array([0.001, 0.01, 0.1, 0.5, 0.9])
+    pts = s.points(p)
+    assert np.all(np.diff(pts) < 0)
+    np.testing.assert_allclose(s.pd_from_points(pts), p, rtol=1e-9)
+    np.testing.assert_allclose(s.points_from_logit(np.log(p / (1 - p))), pts)
+
+
+def test_invalid_scale_is_refused() -> None:
+    with pytest.raises(ValueError):
+        PointsScale(600, 50, 0)
+
+
+def test_grade_cut_offs_with_bounds_going_to_the_better_grade() -> None:
+    cuts = GradeCuts(a=640, b=600, c=560)
+    pts = np.array([700, 640, 639.99, 600, 599.9, 560, 559.9, 100])
+    assert list(cuts.grade(pts)) == ["A", "A", "B", "B", "C", "C", "D", "D"]
+
+
+def test_grade_cut_offs_must_fall() -> None:
+    with pytest.raises(ValueError, match="strictly"):
+        GradeCuts(a=600, b=600, c=500)

@@ -1,0 +1,84 @@
+"""End to end: ``techcredit train --features FILE --target y`` then ``techcredit promote``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from features.settings import get_settings
+from models.known_signal import credit_table
+from pipelines.cli import app
+
+pytestmark = pytest.mark.e2e
+CLI = [sys.executable, "-m", "pipelines.cli"]
+
+
+def _run(args: list[str], home: Path) -> subprocess.CompletedProcess:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TECHCREDIT_", "MLFLOW_", "PREFECT_"))
+    }
+    env["TECHCREDIT_HOME"] = str(home)
+    return subprocess.run(
+        CLI + args,
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+
+
+def test_train_any_table_then_gate_refuses_and_override_promotes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table = tmp_path / "credit.csv"
+    credit_table(2500, seed=4).drop(columns=["entity_id"]).to_csv(table, index=False)
+    home = tmp_path / "home"
+    out = _run(
+        [
+            "train",
+            "--features",
+            str(table),
+            "--target",
+            "y",
+            "--time",
+            "as_of",
+            "--segment",
+            "region",
+        ],
+        home,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("techcredit-credit v1") and "out-of-time" in lines[0]
+    lgbm = next(line for line in lines if line.startswith("lightgbm"))
+    base = next(line for line in lines if line.startswith("scorecard baseline"))
+    assert 0.6 < float(lgbm.split()[1]) <= 1 and 0.5 < float(base.split()[2]) <= 1
+    assert (home / "mlflow.db").exists() and (home / "mlartifacts" / "techcredit").is_dir()
+
+    # promote in-process (the CLI's import cost is paid once above)
+    for k, v in {
+        "TECHCREDIT_HOME": str(home),
+        "MLFLOW_TRACKING_URI": f"sqlite:///{home}/mlflow.db",
+        "PREFECT_HOME": str(home / "prefect"),
+        "TECHCREDIT_GATE_MIN_AUC": "0.99",
+    }.items():
+        monkeypatch.setenv(k, v)
+    get_settings.cache_clear()
+    try:
+        args = ["promote", "techcredit-credit", "1", "--reviewer", "张三", "--note", "too weak"]
+        refused = CliRunner().invoke(app, args)
+        assert refused.exit_code == 2 and "fails the review gate" in refused.output
+        forced = CliRunner().invoke(app, [*args[:-1], "pilot only", "--override"])
+        assert forced.exit_code == 0, forced.output
+        assert "is champion (gate overridden: test_auc" in forced.output
+    finally:
+        get_settings.cache_clear()
