@@ -19,7 +19,7 @@ demo: $(STAMP)
 	$(VENV)/bin/techcredit demo
 
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest -n 2 -m "not slow"
+	$(VENV)/bin/python -m pytest -n 2 -m "not slow" -p no:cacheprovider
 
 test-all: $(STAMP)
 	$(VENV)/bin/python -m pytest -n 2

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
+
+# Before anything imports Prefect: a private home per test process, and no INFO chatter from
+# the temporary server, whose shutdown message would otherwise hit pytest's closed streams.
+os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="techcredit-prefect-"))
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 import pytest
 
