@@ -201,6 +201,27 @@ def ingest(
         raise typer.Exit(code=1)
 
 
+@app.command()
+def demo(
+    scale: Annotated[float, typer.Option(help="market size, 1 = national")] = 0.05,
+    years: Annotated[str, typer.Option(help="first-last registration year")] = "2011-2020",
+    seed: Annotated[int, typer.Option(help="random seed")] = 7,
+) -> None:
+    """Run the whole job on embedded defaults (一键演示): market, ingest, features, models."""
+    first, last = _years(years)
+    if last - first < 4:
+        raise typer.BadParameter("--years must span at least five years (train, validate, test)")
+    from pipelines.runtime import configure
+
+    settings = configure()
+    from features.synthetic import MarketSpec
+    from pipelines.demo import run_demo
+
+    ok = run_demo(settings, MarketSpec(first, last, scale, seed), typer.echo)
+    if not ok:
+        raise typer.Exit(code=1)
+
+
 def main() -> None:
     app()
 

@@ -7,6 +7,7 @@ whose database lives inside the project's data dir, never in the user's home.
 
 from __future__ import annotations
 
+import logging
 import os
 
 from features.settings import Settings, get_settings
@@ -22,4 +23,8 @@ def configure(settings: Settings | None = None) -> Settings:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     os.environ.setdefault("MLFLOW_TRACKING_URI", s.tracking_uri)
     os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    # MLflow's INFO/WARNING lines (uv detection, cloudpickle notice) drown the review summary;
+    # the review report and run metadata carry everything a reviewer needs.
+    logging.getLogger("mlflow").setLevel(logging.ERROR)
     return s
