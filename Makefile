@@ -4,7 +4,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv
 STAMP := $(VENV)/.synced
 
-.PHONY: setup demo test test-all bench clean
+.PHONY: setup demo test test-all clean
 
 $(UV):
 	python3 -m venv .tools && .tools/bin/pip install -q uv
@@ -23,9 +23,6 @@ test: $(STAMP)
 
 test-all: $(STAMP)
 	$(VENV)/bin/python -m pytest -n 2
-
-bench: $(STAMP)
-	$(VENV)/bin/python -m benchmarks.run
 
 clean:
 	rm -rf .techcredit .pytest_cache
