@@ -154,3 +154,24 @@ def test_csv_exports_in_gb18030_with_chinese_headers(small_market: Market, tmp_p
 def test_unknown_export_format_is_refused(small_market: Market, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown format 'xlsx'"):
         write_market(small_market, tmp_path, fmt="xlsx")
+
+
+def test_every_generated_row_passes_the_standards_own_checks(small_market: Market) -> None:
+    from datetime import date
+
+    from features.parsing import parse_frame
+    from features.standard import LOAD_ORDER, table
+    from features.validation import checks, run_masks
+
+    keys = {f"{n}.{table(n).key}": pd.Index(small_market.tables[n][table(n).key])
+            for n in LOAD_ORDER}
+    for name in LOAD_ORDER:
+        t = table(name)
+        parsed = parse_frame(t, small_market.tables[name])
+        assert not any(m.any() for m in parsed.failures.values()), name
+        cks = checks(t, date(2021, 1, 1), keys)
+        if name == "contracts":  # the foreign keys are really checked
+            assert {"foreign key:institution_id", "foreign key:broker_id"} <= {c.id for c in cks}
+        failing = {c.id: int(m.sum()) for c, m in zip(cks, run_masks(parsed.frame, cks).values())
+                   if m.any()}
+        assert failing == {}, name
