@@ -7,7 +7,6 @@ whose database lives inside the project's data dir, never in the user's home.
 
 from __future__ import annotations
 
-import logging
 import os
 
 from features.settings import Settings, get_settings
@@ -25,6 +24,7 @@ def configure(settings: Settings | None = None) -> Settings:
     os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     # MLflow's INFO/WARNING lines (uv detection, cloudpickle notice) drown the review summary;
-    # the review report and run metadata carry everything a reviewer needs.
-    logging.getLogger("mlflow").setLevel(logging.ERROR)
+    # the review report and run metadata carry everything a reviewer needs. MLflow reads the
+    # level when it is imported, so it must be set here, before any import of mlflow.
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")
     return s
