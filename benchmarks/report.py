@@ -11,7 +11,7 @@ import platform
 import re
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -44,7 +44,7 @@ def peak_rss_mib() -> float:
 
 
 def write_section(name: str, command: str, body: str) -> None:
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     try:
         rev = subprocess.run(
             ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False
@@ -59,7 +59,7 @@ def write_section(name: str, command: str, body: str) -> None:
         f"<!-- /bench:{name} -->"
     )
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else HEADER
-    pattern = re.compile(rf"<!-- bench:{re.escape(name)} -->.*?<!-- /bench:{re.escape(name)} -->", re.S)
+    pattern = re.compile(rf"<!-- bench:{re.escape(name)} -->.*?<!-- /bench:{re.escape(name)} -->", re.DOTALL)
     if pattern.search(text):
         text = pattern.sub(lambda _: section, text)
     else:

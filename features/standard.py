@@ -7,7 +7,7 @@ cannot drift from the code that enforces it. Change a rule here and every consum
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import pandas as pd

@@ -23,7 +23,12 @@ import pyarrow.parquet as pq
 from features.market_figures import year_target
 from features.standard import TABLES, conform, table, to_arrow
 from features.synthetic_entities import (
-    PARTY_KINDS, REGION_CODES, REGION_AMOUNT, REGION_P, Actors, make_actors,
+    PARTY_KINDS,
+    REGION_AMOUNT,
+    REGION_CODES,
+    REGION_P,
+    Actors,
+    make_actors,
 )
 from features.synthetic_fraud import make_fraud_contracts, random_days, tech_share
 

@@ -111,12 +111,17 @@ def test_register_review_promote_and_reload(store: Store) -> None:
 
 
 def test_new_version_is_challenger_compared_with_champion(store: Store) -> None:
-    if alias_version(store, CREDIT_MODEL, CHAMPION) is None:
-        pytest.skip("needs the champion from the previous test")
+    # The module's store may already hold a champion from the test above (same worker) or not
+    # (another worker): make sure there is one, and remember which.
+    champion = alias_version(store, CREDIT_MODEL, CHAMPION)
+    if champion is None:
+        first, _ = _log(store, seed=21)
+        promote(store, CREDIT_MODEL, first.version, reviewer="李评", note="first", thresholds=LENIENT)
+        champion = first.version
     logged, review = _log(store, seed=22)
     assert alias_version(store, CREDIT_MODEL, CHALLENGER) == logged.version
-    assert alias_version(store, CREDIT_MODEL, CHAMPION) == "1"
-    assert "champion v1" in review["comparison"]
+    assert alias_version(store, CREDIT_MODEL, CHAMPION) == champion
+    assert f"champion v{champion}" in review["comparison"]
     promote(store, CREDIT_MODEL, logged.version, reviewer="李评", note="passes", thresholds=LENIENT)
     assert alias_version(store, CREDIT_MODEL, CHAMPION) == logged.version
     tags = store.client().get_model_version(CREDIT_MODEL, logged.version).tags
