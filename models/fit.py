@@ -11,18 +11,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
 from models.booster import TRAIN_THREADS, default_params, fit_booster, monotone_vector
-from models.calibration import fit_platt
+from models.calibration import Platt, fit_platt
 from models.metrics import Discrimination, discrimination
 from models.reasons import Descriptions
 from models.risk_model import RiskModel
 from models.scaling import GradeCuts, PointsScale
 from models.scorecard import Scorecard, fit_scorecard
 from models.split import kfold, time_split
-from models.table import Columns, coerce_target, fit_encoder, infer_columns
+from models.table import Columns, Encoder, coerce_target, fit_encoder, infer_columns
 
 REFERENCE_ROWS = 200_000
 
@@ -73,6 +74,34 @@ def downsample_goods(y: np.ndarray, max_rows: int | None, seed: int) -> np.ndarr
     return keep
 
 
+@dataclass(frozen=True)
+class _Options:
+    """What both evaluation schemes pass through unchanged to the model they build."""
+
+    kind: str
+    monotone: Mapping[str, int]
+    descriptions: Descriptions
+    scale: PointsScale
+    cuts: GradeCuts
+    params: Mapping | None
+    seed: int
+
+
+def _risk_model(opts: _Options, encoder: Encoder, booster: lgb.Booster, platt: Platt,
+                mono: Sequence[int]) -> RiskModel:
+    return RiskModel(
+        opts.kind,
+        encoder,
+        booster,
+        platt,
+        opts.scale,
+        opts.cuts,
+        opts.descriptions,
+        {f: d for f, d in zip(encoder.features, mono) if d},
+        threads=TRAIN_THREADS,
+    )
+
+
 def fit_risk_model(
     df: pd.DataFrame,
     target: str,
@@ -105,20 +134,13 @@ def fit_risk_model(
     df = df.reset_index(drop=True)
     y = coerce_target(df[target])
     columns = infer_columns(df, target, exclude=[*([time] if time else []), *exclude])
-    common = {
-        "kind": kind,
-        "monotone": dict(monotone or {}),
-        "descriptions": dict(descriptions or {}),
-        "scale": scale or PointsScale(),
-        "cuts": cuts or GradeCuts(),
-        "params": params,
-        "seed": seed,
-    }
+    opts = _Options(kind, dict(monotone or {}), dict(descriptions or {}), scale or PointsScale(),
+                    cuts or GradeCuts(), params, seed)
     if time is not None:
         return _fit_out_of_time(
-            df, y, _as_time(df[time]), columns, keep, baseline, max_train_rows, **common
+            df, y, _as_time(df[time]), columns, keep, baseline, max_train_rows, opts
         )
-    return _fit_kfold(df, y, columns, keep, baseline, folds, max_train_rows, **common)
+    return _fit_kfold(df, y, columns, keep, baseline, folds, max_train_rows, opts)
 
 
 def _held_out(
@@ -131,22 +153,16 @@ def _held_out(
 
 
 def _fit_out_of_time(
-    df,
-    y,
-    t,
-    columns,
-    keep,
-    baseline,
-    max_train_rows,
-    *,
-    kind,
-    monotone,
-    descriptions,
-    scale,
-    cuts,
-    params,
-    seed,
+    df: pd.DataFrame,
+    y: np.ndarray,
+    t: pd.Series,
+    columns: Columns,
+    keep: Sequence[str],
+    baseline: bool,
+    max_train_rows: int | None,
+    opts: _Options,
 ) -> FitResult:
+    monotone, params, seed = opts.monotone, opts.params, opts.seed
     split = time_split(t)
     for part in ("train", "valid", "test"):
         if len(np.unique(y[getattr(split, part)])) < 2:
@@ -169,17 +185,7 @@ def _fit_out_of_time(
         seed=seed,
     )
     platt = fit_platt(booster.predict(x[va], raw_score=True), y[va])
-    model = RiskModel(
-        kind,
-        encoder,
-        booster,
-        platt,
-        scale,
-        cuts,
-        descriptions,
-        {f: d for f, d in zip(encoder.features, mono) if d},
-        threads=TRAIN_THREADS,
-    )
+    model = _risk_model(opts, encoder, booster, platt, mono)
     card = fit_scorecard(df.iloc[tr], y[tr], columns, seed=seed) if baseline else None
     held = _held_out(df, te, y, columns, keep)
     held["p_model"] = model.predict_matrix(x[te])
@@ -211,22 +217,16 @@ def _fit_out_of_time(
 
 
 def _fit_kfold(
-    df,
-    y,
-    columns,
-    keep,
-    baseline,
-    folds,
-    max_train_rows,
-    *,
-    kind,
-    monotone,
-    descriptions,
-    scale,
-    cuts,
-    params,
-    seed,
+    df: pd.DataFrame,
+    y: np.ndarray,
+    columns: Columns,
+    keep: Sequence[str],
+    baseline: bool,
+    folds: int,
+    max_train_rows: int | None,
+    opts: _Options,
 ) -> FitResult:
+    monotone, params, seed = opts.monotone, opts.params, opts.seed
     encoder = fit_encoder(df, columns)
     x = encoder.matrix(df)
     mono = monotone_vector(encoder.features, monotone, columns.categorical)
@@ -268,17 +268,7 @@ def _fit_kfold(
         seed=seed,
     )
     platt = fit_platt(raw, y)
-    model = RiskModel(
-        kind,
-        encoder,
-        booster,
-        platt,
-        scale,
-        cuts,
-        descriptions,
-        {f: d for f, d in zip(encoder.features, mono) if d},
-        threads=TRAIN_THREADS,
-    )
+    model = _risk_model(opts, encoder, booster, platt, mono)
     card = fit_scorecard(df, y, columns, seed=seed) if baseline else None
     everyone = np.arange(len(y))
     held = _held_out(df, everyone, y, columns, keep)
