@@ -51,6 +51,12 @@ MONOTONE: dict[str, int] = {
 }
 
 
+def _as_of_window(panel: pd.DataFrame) -> dict[str, str]:
+    """The data window logged with a run: first and last as-of date of its panel."""
+    return {"as_of_first": str(panel["as_of"].min())[:10],
+            "as_of_last": str(panel["as_of"].max())[:10]}
+
+
 def _complete(panel: pd.DataFrame) -> pd.DataFrame:
     return panel[panel["label_complete"].astype(bool)].reset_index(drop=True)
 
@@ -126,10 +132,6 @@ def train_panel(settings: Settings, source: Path | None = None) -> list:
         held = fit.held_out
         return anomaly_metrics(held["y"], held["p_model"], held["office_id"].to_numpy(), k)
 
-    window = {
-        "as_of_first": str(contracts["as_of"].min())[:10],
-        "as_of_last": str(contracts["as_of"].max())[:10],
-    }
     anomaly, afit = train_and_log(
         settings,
         contracts[[*ctr_features, CONTRACT_TARGET, "as_of", "office_id"]],
@@ -143,7 +145,7 @@ def train_panel(settings: Settings, source: Path | None = None) -> list:
         segments=["contract_type", "office_id"],
         max_train_rows=CONTRACT_MAX_TRAIN_ROWS,
         extra_metrics=office_metrics,
-        data={"panel": "contract", **window},
+        data={"panel": "contract", **_as_of_window(contracts)},
     )
     x = afit.model.encoder.matrix(contracts)
     y = contracts[CONTRACT_TARGET].to_numpy()
@@ -188,8 +190,7 @@ def train_panel(settings: Settings, source: Path | None = None) -> list:
         max_train_rows=CREDIT_MAX_TRAIN_ROWS,
         data={
             "panel": "institution+broker",
-            "as_of_first": str(credit["as_of"].min())[:10],
-            "as_of_last": str(credit["as_of"].max())[:10],
+            **_as_of_window(credit),
             "anomaly_model": f"{ANOMALY_MODEL} v{anomaly.version}",
         },
     )
