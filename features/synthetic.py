@@ -68,6 +68,11 @@ class Market:
     truth: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
+def _year_of(days: pd.Series) -> np.ndarray:
+    """Calendar year of each registration day."""
+    return days.to_numpy().astype("datetime64[Y]").astype(int) + 1970
+
+
 def _year_volume(spec: MarketSpec) -> dict[int, float]:
     ref = year_target(2020).contracts
     return {y: (year_target(y).contracts / ref) ** 0.5
@@ -161,7 +166,7 @@ def _fit_amounts(c: pd.DataFrame, spec: MarketSpec) -> None:
     Irregular amounts are kept as planted (thresholds must stay just above the threshold);
     they are part of the total, as in the real registry, which cannot tell them apart.
     """
-    year = c["reg"].to_numpy().astype("datetime64[Y]").astype(int) + 1970
+    year = _year_of(c["reg"])
     group = _seller_groups(c["seller_kind"].to_numpy())
     amount = c["amount"].to_numpy().copy()
     honest = ~c["is_irregular"].to_numpy()
@@ -192,7 +197,7 @@ def _contracts(rng: np.random.Generator, actors: Actors, spec: MarketSpec
     fraud = make_fraud_contracts(rng, actors, years, _year_volume(spec))
     fraud["is_irregular"] = True
     kinds = actors.parties["kind"].to_numpy()
-    fraud_year = fraud["reg"].to_numpy().astype("datetime64[Y]").astype(int) + 1970
+    fraud_year = _year_of(fraud["reg"])
     fraud_group = _seller_groups(kinds[fraud["seller_idx"].to_numpy()])
     parts = []
     for y in years:
@@ -224,7 +229,7 @@ def _contracts(rng: np.random.Generator, actors: Actors, spec: MarketSpec
     # Stable ids: ordered by registration day, ties broken by a seeded key.
     c["_key"] = rng.random(len(c))
     c = c.sort_values(["reg", "_key"], kind="stable").reset_index(drop=True)
-    year = c["reg"].to_numpy().astype("datetime64[Y]").astype(int) + 1970
+    year = _year_of(c["reg"])
     seq = c.groupby(year).cumcount().to_numpy() + 1
     c["contract_id"] = np.char.add(np.char.add("C", year.astype(str)),
                                    np.char.zfill(seq.astype(str), 7)).astype(object)
@@ -322,7 +327,7 @@ def _reports(rng: np.random.Generator, actors: Actors, c: pd.DataFrame, spec: Ma
     """
     inst = actors.institutions
     fac = c[c["inst_idx"] >= 0]
-    fac_year = fac["reg"].to_numpy().astype("datetime64[Y]").astype(int) + 1970
+    fac_year = _year_of(fac["reg"])
     reg_stats = fac.groupby([fac["inst_idx"].to_numpy(), fac_year]).agg(
         n=("amount", "size"), amount=("amount", "sum"))
     rows = []
