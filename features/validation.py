@@ -7,20 +7,26 @@ not in the future, foreign keys, cross-field rules). Each :class:`Check` can be 
 * :meth:`Check.failures` — a vectorised numpy/pandas mask over all rows. It decides which rows
   are quarantined, because Great Expectations runs at about 50,000 rows a second on this
   machine and the ingest target is 200,000.
-* :meth:`Check.expectation` — the Great Expectations 1.x expectation for the same rule. The
-  suite (:class:`GXValidator`) is run on every row a mask rejects plus a sample of the rows the
-  masks accept (every row for files up to ``full_rows``), and the run stops if the two engines
-  disagree on any row (:class:`ValidationDisagreement`). So GX is the reference: the masks
-  are an accelerated, verified implementation of its suite, and its results go in the report.
+* :meth:`GXValidator.expectation` — the Great Expectations 1.x expectation for the same rule.
+  The suite is run on a :class:`Sample` of the file (:func:`verification_sample`: every row a
+  mask rejects plus a sample of the rows the masks accept, every row for files up to
+  ``FULL_ROWS``), and the file is refused if the two engines disagree on any row
+  (:class:`ValidationDisagreement`). So GX is the reference: the masks are an accelerated,
+  verified implementation of its suite, and its results go in the report.
 
-Great Expectations is imported only inside :class:`GXValidator` (about 3-10 s), once a run.
+A :class:`Sample` is small and picklable, so the ingest runs GX in a process of its own
+(:mod:`pipelines.gx_worker`). Great Expectations is imported only inside :class:`GXValidator`
+(6-10 s here), once a run.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import time
 import warnings
-from dataclasses import dataclass, field
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -33,6 +39,8 @@ from features.membership import is_in
 from features.standard import TABLES, Table
 
 ROW = "_row"  # positional row id given to GX as the unexpected index column
+FULL_ROWS = 50_000  # files up to this size are re-validated by GX row for row
+SAMPLE_ROWS = 10_000  # accepted rows GX re-validates in a larger file
 
 
 @dataclass(frozen=True)
@@ -177,24 +185,68 @@ def key_columns(t: Table) -> list[str]:
     return sorted(cols)
 
 
-@dataclass
-class Outcome:
-    """Per-row verdicts of one file: failure masks per check and the GX cross-check."""
+def run_masks(df: pd.DataFrame, cks: list[Check], threads: int = 2) -> dict[str, np.ndarray]:
+    """Every check's failure mask. The costly checks (patterns, uniqueness, sets) run in Arrow,
+    which releases the GIL, so two threads take a third off a 3.6 million-row file."""
+    if threads <= 1 or len(df) < 100_000:
+        return {c.id: c.failures(df) for c in cks}
+    with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="masks") as pool:
+        return dict(zip([c.id for c in cks], pool.map(lambda c: c.failures(df), cks), strict=True))
 
-    masks: dict[str, np.ndarray]  # check id -> failing rows
-    gx: dict[str, Any]  # GX suite result summary (JSON-ready), see GXValidator.validate
+
+@dataclass
+class Sample:
+    """The part of one file that Great Expectations re-validates, with the masks' verdicts.
+
+    Everything here pickles cheaply (at most the rejected rows plus ``SAMPLE_ROWS``), so the
+    sample can cross to the process that runs GX; the file itself never does.
+    """
+
+    table: str
+    frame: pd.DataFrame  # the verification rows; ROW holds each one's position in the file
+    checks: list[Check]  # foreign-key value sets cut to the keys that occur in ``frame``
+    masks: dict[str, np.ndarray]  # check id -> the masks' verdict on those rows
+    unexpected_in_file: dict[str, int]  # check id -> rows of the whole file the mask rejects
+    rows_in_file: int
 
     @property
-    def bad(self) -> np.ndarray:
-        n = len(next(iter(self.masks.values()))) if self.masks else 0
-        out = np.zeros(n, dtype=bool)
-        for m in self.masks.values():
-            out |= m
-        return out
+    def rows(self) -> np.ndarray:
+        return self.frame[ROW].to_numpy()
 
 
-def run_masks(df: pd.DataFrame, cks: list[Check]) -> dict[str, np.ndarray]:
-    return {c.id: c.failures(df) for c in cks}
+def verification_rows(masks: dict[str, np.ndarray], n: int, rng: np.random.Generator,
+                      full_rows: int = FULL_ROWS, sample_rows: int = SAMPLE_ROWS) -> np.ndarray:
+    """Rows GX re-validates: all of them for small files, else every rejected row plus a sample."""
+    if n <= full_rows:
+        return np.arange(n)
+    bad = np.zeros(n, dtype=bool)
+    for m in masks.values():
+        bad |= m
+    good = np.flatnonzero(~bad)
+    sample = rng.choice(good, size=min(sample_rows, len(good)), replace=False)
+    return np.sort(np.concatenate([np.flatnonzero(bad), sample]))
+
+
+def verification_sample(t: Table, df: pd.DataFrame, cks: list[Check], masks: dict[str, np.ndarray],
+                        rng: np.random.Generator, full_rows: int = FULL_ROWS,
+                        sample_rows: int = SAMPLE_ROWS) -> Sample:
+    """The :class:`Sample` of one typed file that GX must agree on before it is loaded."""
+    rows = verification_rows(masks, len(df), rng, full_rows, sample_rows)
+    sub = df.iloc[rows].reset_index(drop=True)
+    sub[ROW] = rows
+    return Sample(t.name, sub, [_cut_value_set(c, sub) for c in cks],
+                  {c.id: masks[c.id][rows] for c in cks},
+                  {c.id: int(masks[c.id].sum()) for c in cks}, len(df))
+
+
+def _cut_value_set(c: Check, sub: pd.DataFrame) -> Check:
+    """A foreign key's check with its value set cut to the known keys that occur in ``sub``:
+    GX then gets a small set, and the sample does not carry millions of keys across."""
+    if c.label != "foreign key":
+        return c
+    present = pd.Series(sub[c.column].dropna().unique(), dtype="str")
+    known = sorted(present[is_in(present, c.params["value_set"])].tolist())
+    return replace(c, params={**c.params, "value_set": known})
 
 
 class ValidationDisagreement(RuntimeError):
@@ -202,9 +254,9 @@ class ValidationDisagreement(RuntimeError):
 
 
 class GXValidator:
-    """Runs the GX suite for a table on the rows to verify; one ephemeral context per run."""
+    """Runs a table's GX suite on a :class:`Sample`; one ephemeral context for its lifetime."""
 
-    def __init__(self, full_rows: int = 50_000, sample_rows: int = 10_000, seed: int = 0) -> None:
+    def __init__(self) -> None:
         with warnings.catch_warnings():  # GX imports deprecated stdlib modules
             warnings.simplefilter("ignore", DeprecationWarning)
             import great_expectations as gx
@@ -212,9 +264,6 @@ class GXValidator:
             logging.getLogger(name).setLevel(logging.WARNING)  # no INFO chatter on the terminal
 
         self._gx = gx
-        self.full_rows = full_rows
-        self.sample_rows = sample_rows
-        self._rng = np.random.default_rng(seed)
         from great_expectations.data_context.types.base import ProgressBarsConfig
 
         self._context = gx.get_context(mode="ephemeral")
@@ -223,7 +272,7 @@ class GXValidator:
         self._batch_definition = asset.add_batch_definition_whole_dataframe("whole")
         self._suites = 0
 
-    def expectation(self, check: Check, value_set: list | None = None):
+    def expectation(self, check: Check):
         import great_expectations.expectations as E
 
         p = check.params
@@ -231,8 +280,7 @@ class GXValidator:
         if kind == "expect_column_values_to_not_be_null":
             return E.ExpectColumnValuesToNotBeNull(column=check.column)
         if kind == "expect_column_values_to_be_in_set":
-            return E.ExpectColumnValuesToBeInSet(column=check.column, value_set=value_set
-                                                 if value_set is not None else list(p["value_set"]))
+            return E.ExpectColumnValuesToBeInSet(column=check.column, value_set=list(p["value_set"]))
         if kind == "expect_column_values_to_be_between":
             return E.ExpectColumnValuesToBeBetween(column=check.column, min_value=p.get("min_value"),
                                                    max_value=p.get("max_value"))
@@ -246,41 +294,22 @@ class GXValidator:
                 ignore_row_if="either_value_is_missing")
         raise ValueError(f"no expectation for {kind}")
 
-    def verification_rows(self, masks: dict[str, np.ndarray], n: int) -> np.ndarray:
-        """Rows GX re-validates: all of them for small files, else every rejected row plus a sample."""
-        if n <= self.full_rows:
-            return np.arange(n)
-        bad = np.zeros(n, dtype=bool)
-        for m in masks.values():
-            bad |= m
-        good = np.flatnonzero(~bad)
-        sample = self._rng.choice(good, size=min(self.sample_rows, len(good)), replace=False)
-        return np.sort(np.concatenate([np.flatnonzero(bad), sample]))
-
-    def validate(self, t: Table, df: pd.DataFrame, cks: list[Check],
-                 masks: dict[str, np.ndarray]) -> dict[str, Any]:
-        """Run the suite on the verification rows and check it agrees with the masks row by row."""
-        rows = self.verification_rows(masks, len(df))
-        sub = df.iloc[rows].reset_index(drop=True)
-        sub[ROW] = rows
-        expectations = []
-        for c in cks:
-            value_set = None
-            if c.label == "foreign key":  # only the referenced keys that occur: a small set
-                present = pd.Series(sub[c.column].dropna().unique(), dtype="str")
-                value_set = sorted(present[is_in(present, c.params["value_set"])].tolist())
-            expectations.append(self.expectation(c, value_set))
+    def validate(self, sample: Sample) -> dict[str, Any]:
+        """Run the suite on the sample and check it agrees with the masks row by row."""
+        started = time.perf_counter()
+        rows = sample.rows
         self._suites += 1
         suite = self._context.suites.add(self._gx.ExpectationSuite(
-            name=f"{t.name}-{self._suites}", expectations=expectations))
-        batch = self._batch_definition.get_batch(batch_parameters={"dataframe": sub})
+            name=f"{sample.table}-{self._suites}",
+            expectations=[self.expectation(c) for c in sample.checks]))
+        batch = self._batch_definition.get_batch(batch_parameters={"dataframe": sample.frame})
         result = batch.validate(suite, result_format={
             "result_format": "COMPLETE", "unexpected_index_column_names": [ROW],
             "partial_unexpected_count": 5,
         })
         results = {r.expectation_config.id: r for r in result.results}
         summary = []
-        for c, e in zip(cks, suite.expectations, strict=True):
+        for c, e in zip(sample.checks, suite.expectations, strict=True):
             r = results.get(e.id)
             if r is None:
                 raise ValidationDisagreement(f"GX returned no result for {c.id}")
@@ -288,21 +317,22 @@ class GXValidator:
                 raise ValidationDisagreement(
                     f"GX could not evaluate {c.id}: {r.exception_info.get('exception_message')}")
             gx_rows = {int(d[ROW]) for d in r.result.get("unexpected_index_list") or []}
-            mask_rows = set(rows[masks[c.id][rows]].tolist())
+            mask_rows = set(rows[sample.masks[c.id]].tolist())
             if gx_rows != mask_rows:
                 diff = sorted(gx_rows ^ mask_rows)[:5]
                 raise ValidationDisagreement(
-                    f"{t.name} {c.id}: GX and the mask disagree on rows {diff}")
+                    f"{sample.table} {c.id}: GX and the mask disagree on rows {diff}")
             summary.append({
                 "check": c.id, "expectation": c.kind, "column": c.column,
                 "success": bool(r.success), "rows_checked_by_gx": len(rows),
                 "unexpected_by_gx": int(r.result.get("unexpected_count") or 0),
-                "unexpected_in_file": int(masks[c.id].sum()),
+                "unexpected_in_file": sample.unexpected_in_file[c.id],
                 "partial_unexpected": [_jsonable(v) for v in r.result.get("partial_unexpected_list") or []],
             })
         return {"suite": suite.name, "success": bool(result.success),
                 "statistics": {k: _jsonable(v) for k, v in result.statistics.items()},
-                "rows_checked_by_gx": len(rows), "rows_in_file": len(df),
+                "rows_checked_by_gx": len(rows), "rows_in_file": sample.rows_in_file,
+                "validator_pid": os.getpid(), "seconds": round(time.perf_counter() - started, 3),
                 "expectations": summary}
 
 

@@ -190,6 +190,9 @@ def ingest(
     encoding: Annotated[str | None, typer.Option(help="CSV encoding (default: detect UTF-8/GB18030)")] = None,
 ) -> None:
     """Validate and load exports into the curated store (数据导入与校验)."""
+    from pipelines.gx_worker import shared_worker
+
+    shared_worker()  # first: GX imports in its process while Prefect imports and starts
     from pipelines.ingest import ingest_paths
     from pipelines.ingest_report import fault_lines, summary
 

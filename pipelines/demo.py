@@ -18,6 +18,9 @@ from features.synthetic import MarketSpec, generate_market, write_market
 
 def run_demo(settings: Settings, spec: MarketSpec, echo: Callable[[str], None]) -> bool:
     """Run every stage; returns False when a stage reports a problem (the CLI exits 1)."""
+    from pipelines.gx_worker import shared_worker
+
+    shared_worker()  # GX imports in its own process while the market is generated
     echo(f"1/4 生成合成市场 synthetic market {spec.first_year}-{spec.last_year}, "
          f"scale {spec.scale:g}, seed {spec.seed} → {settings.market_dir}")
     market = generate_market(spec)

@@ -20,6 +20,7 @@ configure()  # Prefect reads PREFECT_HOME at import time
 from prefect import flow, task
 from prefect.cache_policies import NONE
 
+from pipelines.gx_worker import shared_worker
 from pipelines.ingest_report import write_reports
 from pipelines.ingest_run import IngestResult, IngestRun, TableReport
 
@@ -34,9 +35,9 @@ def load_table(run: IngestRun, table_name: str, paths: list[Path], encoding: str
 def ingest_flow(paths: list[str], table: str | None = None, encoding: str | None = None,
                 home: str | None = None, today: str | None = None) -> IngestResult:
     settings = Settings(home=Path(home)) if home else get_settings()
-    run = IngestRun(settings, date.fromisoformat(today) if today else None)
-    for name, files in run.plan([Path(p) for p in paths], table).items():
-        load_table(run, name, files, encoding)
+    with IngestRun(settings, date.fromisoformat(today) if today else None, worker=shared_worker()) as run:
+        for name, files in run.plan([Path(p) for p in paths], table).items():
+            load_table(run, name, files, encoding)
     run.result.finished = datetime.now(UTC).isoformat(timespec="seconds")
     write_reports(run.result, settings)
     return run.result
@@ -51,5 +52,6 @@ def ingest_paths(paths: list[Path | str], table: str | None = None, settings: Se
     ``result.ok`` False; the other files are still loaded.
     """
     s = configure(settings)
+    shared_worker()  # GX imports in its process while Prefect starts its server for the flow
     return ingest_flow([str(p) for p in paths], table, encoding, str(s.home_dir),
                        today.isoformat() if today else None)

@@ -13,9 +13,12 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
+from collections.abc import Iterator
+
 import pytest
 
 from features.synthetic import Market, MarketSpec, generate_market, write_market
+from pipelines.gx_worker import GXWorker
 
 SMALL = MarketSpec(first_year=2016, last_year=2020, scale=0.02, seed=3)
 
@@ -31,3 +34,11 @@ def small_market_dir(small_market: Market, tmp_path_factory: pytest.TempPathFact
     out = tmp_path_factory.mktemp("market")
     write_market(small_market, out)
     return out
+
+
+@pytest.fixture(scope="session")
+def gx_worker() -> Iterator[GXWorker]:
+    """One Great Expectations worker process per test process, shared by the ingest tests
+    (its import costs 6-10 s); a run given a worker leaves it running."""
+    with GXWorker() as worker:
+        yield worker

@@ -8,6 +8,7 @@ killed before publishing leaves the store as it was, and concurrent runs seriali
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
@@ -21,16 +22,11 @@ import pytest
 from features.settings import Settings
 from features.standard import BROKERS, INSTITUTIONS, table
 from features.synthetic import MarketSpec, generate_market
-from features.validation import GXValidator, ValidationDisagreement
 from pipelines import ingest_run, store
+from pipelines.gx_worker import GXWorker
 from pipelines.ingest_run import IngestRun
 
 TODAY = date(2026, 11, 23)
-
-
-@pytest.fixture(scope="module")
-def gx() -> GXValidator:
-    return GXValidator()
 
 
 @pytest.fixture(scope="module")
@@ -107,17 +103,17 @@ def _parties(market: dict[str, pd.DataFrame], src: Path) -> list[Path]:
     return out
 
 
-def _run(home: Path, paths: list[Path], gx: GXValidator | None, **kw: object) -> IngestRun:
-    run = IngestRun(Settings(home=home), TODAY, validator=gx, **kw)
-    for name, files in run.plan(paths).items():
-        run.load_table(name, files)
+def _run(home: Path, paths: list[Path], gx: GXWorker | None, **kw: object) -> IngestRun:
+    with IngestRun(Settings(home=home), TODAY, worker=gx, **kw) as run:
+        for name, files in run.plan(paths).items():
+            run.load_table(name, files)
     return run
 
 
-def test_corpus_lands_in_the_right_places(corpus: Path, gx: GXValidator, tmp_path: Path,
+def test_corpus_lands_in_the_right_places(corpus: Path, gx_worker: GXWorker, tmp_path: Path,
                                           market: dict[str, pd.DataFrame]) -> None:
     s = Settings(home=tmp_path)
-    run = _run(tmp_path, sorted(corpus.iterdir()), gx)
+    run = _run(tmp_path, sorted(corpus.iterdir()), gx_worker)
     files = {Path(f.path).name: f for f in run.result.files}
 
     faults = {n: f.fault for n, f in files.items() if f.fault}
@@ -167,22 +163,22 @@ def test_corpus_lands_in_the_right_places(corpus: Path, gx: GXValidator, tmp_pat
 
 
 def test_reload_adds_nothing_and_correction_keeps_history(market: dict[str, pd.DataFrame],
-                                                          gx: GXValidator, tmp_path: Path) -> None:
+                                                          gx_worker: GXWorker, tmp_path: Path) -> None:
     home, src = tmp_path / "home", tmp_path / "src"
     src.mkdir()
     market["institutions"].to_parquet(src / "institutions.parquet")
-    first = _run(home, [src / "institutions.parquet"], gx)
+    first = _run(home, [src / "institutions.parquet"], gx_worker)
     s = Settings(home=home)
     before = store.read_curated("institutions", s)
     version = store.current_version("institutions", s)
 
-    again = _run(home, [src / "institutions.parquet"], gx)
+    again = _run(home, [src / "institutions.parquet"], gx_worker)
     assert again.result.files[0].skipped and store.current_version("institutions", s) == version
 
     shutil.copy(src / "institutions.parquet", src / "institutions_copy.parquet")
-    assert _run(home, [src / "institutions_copy.parquet"], gx).result.files[0].skipped  # same bytes
+    assert _run(home, [src / "institutions_copy.parquet"], gx_worker).result.files[0].skipped  # same bytes
     _as_csv_frame("institutions", market["institutions"]).to_csv(src / "institutions.csv", index=False)
-    copy = _run(home, [src / "institutions.csv"], gx)  # same records, another export
+    copy = _run(home, [src / "institutions.csv"], gx_worker)  # same records, another export
     assert (copy.result.tables["institutions"].inserted, copy.result.tables["institutions"].unchanged) == (0, len(before))
     pd.testing.assert_frame_equal(store.read_curated("institutions", s), before)
 
@@ -190,7 +186,7 @@ def test_reload_adds_nothing_and_correction_keeps_history(market: dict[str, pd.D
     corrected.loc[0, "status"] = "warned"
     corrected.loc[0, "status_date"] = pd.Timestamp("2020-06-30")
     corrected.iloc[[0]].to_parquet(src / "institutions_2021.parquet")
-    fix = _run(home, [src / "institutions_2021.parquet"], gx)
+    fix = _run(home, [src / "institutions_2021.parquet"], gx_worker)
     assert fix.result.tables["institutions"].updated == 1
     now = store.read_curated("institutions", s).set_index("institution_id")
     key = corrected.loc[0, "institution_id"]
@@ -202,13 +198,13 @@ def test_reload_adds_nothing_and_correction_keeps_history(market: dict[str, pd.D
 
 
 def test_run_killed_before_publishing_leaves_the_store_as_it_was(
-        market: dict[str, pd.DataFrame], gx: GXValidator, tmp_path: Path,
+        market: dict[str, pd.DataFrame], gx_worker: GXWorker, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     src = tmp_path / "src"
     src.mkdir()
     market["contracts"].iloc[:500].to_parquet(src / "contracts_a.parquet")
     market["contracts"].iloc[500:900].to_parquet(src / "contracts_b.parquet")
-    _run(tmp_path / "home", [*_parties(market, src), src / "contracts_a.parquet"], gx)
+    _run(tmp_path / "home", [*_parties(market, src), src / "contracts_a.parquet"], gx_worker)
     s = Settings(home=tmp_path / "home")
     before = store.read_curated("contracts", s)
 
@@ -217,30 +213,30 @@ def test_run_killed_before_publishing_leaves_the_store_as_it_was(
 
     monkeypatch.setattr(store, "publish", killed)
     with pytest.raises(KeyboardInterrupt):
-        _run(tmp_path / "home", [src / "contracts_b.parquet"], gx)
+        _run(tmp_path / "home", [src / "contracts_b.parquet"], gx_worker)
     monkeypatch.undo()
     pd.testing.assert_frame_equal(store.read_curated("contracts", s), before)
 
-    after = _run(tmp_path / "home", [src / "contracts_b.parquet"], gx)  # the retry completes
+    after = _run(tmp_path / "home", [src / "contracts_b.parquet"], gx_worker)  # the retry completes
     assert after.result.tables["contracts"].inserted == 400
     assert len(store.read_curated("contracts", s)) == 900
     assert not list(store.versions_dir("contracts", s).glob("*.staging"))
 
 
 def test_concurrent_runs_on_one_table_serialise(market: dict[str, pd.DataFrame], tmp_path: Path,
-                                                gx: GXValidator) -> None:
+                                                gx_worker: GXWorker) -> None:
     src = tmp_path / "src"
     src.mkdir()
     parts = [market["contracts"].iloc[i * 300:(i + 1) * 300] for i in range(2)]
     for i, part in enumerate(parts):
         part.to_parquet(src / f"contracts_{i}.parquet")
     home = tmp_path / "home"
-    _run(home, _parties(market, src), gx)
+    _run(home, _parties(market, src), gx_worker)
     errors: list[BaseException] = []
 
     def load(i: int) -> None:
         try:
-            _run(home, [src / f"contracts_{i}.parquet"], GXValidator())
+            _run(home, [src / f"contracts_{i}.parquet"], gx_worker)  # one worker, two runs
         except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
             errors.append(exc)
 
@@ -257,47 +253,48 @@ def test_concurrent_runs_on_one_table_serialise(market: dict[str, pd.DataFrame],
 
 
 def test_a_file_gx_disagrees_on_is_not_loaded_and_the_others_are(
-        market: dict[str, pd.DataFrame], gx: GXValidator, tmp_path: Path,
+        market: dict[str, pd.DataFrame], gx_worker: GXWorker, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
     src = tmp_path / "src"
     src.mkdir()
     market["institutions"].iloc[:4].to_parquet(src / "institutions_a.parquet")
     market["institutions"].iloc[4:].to_parquet(src / "institutions_b.parquet")
-    real = gx.validate
+    real = ingest_run.run_masks
 
-    def disagree_on_b(t, df, cks, masks):
+    def wrong_on_b(df: pd.DataFrame, cks: list) -> dict:
+        masks = real(df, cks)
         if df["institution_id"].iloc[0] == market["institutions"]["institution_id"].iloc[4]:
-            raise ValidationDisagreement("institutions not null:name: GX and the mask disagree on rows [0]")
-        return real(t, df, cks, masks)
+            wrong = masks["not null:institution_id"].copy()
+            wrong[0] = True  # a mask bug: a present id called missing
+            masks["not null:institution_id"] = wrong
+        return masks
 
-    monkeypatch.setattr(gx, "validate", disagree_on_b)
-    run = _run(tmp_path / "home", [src / "institutions_a.parquet", src / "institutions_b.parquet"], gx)
+    monkeypatch.setattr(ingest_run, "run_masks", wrong_on_b)
+    run = _run(tmp_path / "home", [src / "institutions_a.parquet", src / "institutions_b.parquet"], gx_worker)
     a, b = run.result.files
     assert a.fault is None and a.loaded == 4
-    assert "validation engines disagree" in b.fault and b.loaded == 0
+    assert "validation engines disagree" in b.fault and "not null:institution_id" in b.fault
+    assert b.loaded == b.quarantined == 0 and b.quarantine_file is None
     cur = store.read_curated("institutions", Settings(home=tmp_path / "home"))
     assert sorted(cur["institution_id"]) == sorted(market["institutions"]["institution_id"].iloc[:4])
     assert not list(store.versions_dir("institutions", Settings(home=tmp_path / "home")).glob("*.staging"))
 
 
-def test_gx_is_imported_lazily_and_its_context_made_once_per_run(
-        market: dict[str, pd.DataFrame], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_gx_is_imported_in_one_worker_process_per_run(
+        market: dict[str, pd.DataFrame], tmp_path: Path) -> None:
     code = "import sys, pipelines.ingest_run; print('great_expectations' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
-    made: list[GXValidator] = []
-
-    class Counting(GXValidator):
-        def __init__(self, *args: object, **kwargs: object) -> None:
-            super().__init__(*args, **kwargs)
-            made.append(self)
-
-    monkeypatch.setattr(ingest_run, "GXValidator", Counting)
     src = tmp_path / "src"
     src.mkdir()
     paths = _parties(market, src)
     market["contracts"].iloc[:100].to_parquet(src / "contracts.parquet")
-    run = _run(tmp_path / "home", [*paths, src / "contracts.parquet"], None)
-    assert len(made) == 1
-    assert [f.gx["rows_checked_by_gx"] > 0 for f in run.result.files] == [True, True, True]
+    run = _run(tmp_path / "home", [*paths, src / "contracts.parquet"], None)  # starts its own
+    gx = [f.gx for f in run.result.files]
+    assert [g["rows_checked_by_gx"] for g in gx] == [f.rows_read for f in run.result.files]
+    assert [g["suite"] for g in gx] == ["institutions-1", "brokers-2", "contracts-3"]  # one context
+    pids = {g["validator_pid"] for g in gx}
+    assert len(pids) == 1 and os.getpid() not in pids
+    with pytest.raises(ProcessLookupError):  # the run stopped the worker it started
+        os.kill(pids.pop(), 0)

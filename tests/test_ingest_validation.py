@@ -10,7 +10,13 @@ import pandas as pd
 import pytest
 
 from features.standard import CONTRACTS, conform
-from features.validation import GXValidator, ValidationDisagreement, checks, run_masks
+from features.validation import (
+    GXValidator,
+    ValidationDisagreement,
+    checks,
+    run_masks,
+    verification_sample,
+)
 
 TODAY = date(2026, 11, 23)
 KNOWN = {"institutions.institution_id": pd.Index(["I000001"]), "brokers.broker_id": pd.Index(["B0000001"])}
@@ -75,15 +81,42 @@ def test_masks_flag_exactly_the_bad_rows() -> None:
     assert flagged == expected
 
 
+def test_threaded_masks_equal_serial_ones() -> None:
+    small = frame()
+    df = small.iloc[np.tile(np.arange(len(small)), 9_000)].reset_index(drop=True)  # uses threads
+    cks = checks(CONTRACTS, TODAY, KNOWN)
+    threaded, serial = run_masks(df, cks), run_masks(df, cks, threads=1)
+    assert threaded.keys() == serial.keys()
+    for cid in serial:
+        np.testing.assert_array_equal(threaded[cid], serial[cid], err_msg=cid)
+    assert threaded["unique:contract_id"].all()  # every id now occurs 9,000 times
+
+
+def sample(df: pd.DataFrame, cks: list, masks: dict):
+    return verification_sample(CONTRACTS, df, cks, masks, np.random.default_rng(0),
+                               full_rows=1_000, sample_rows=3)
+
+
+def test_the_sample_carries_only_the_keys_that_occur() -> None:
+    df = frame()
+    df.loc[12, "broker_id"] = "B0000042"  # known; row 7's B9999999 is not
+    known = {**KNOWN, "brokers.broker_id": pd.Index([f"B{i:07d}" for i in range(100_000)])}
+    cks = checks(CONTRACTS, TODAY, known)
+    s = sample(df, cks, run_masks(df, cks))
+    fk = {c.id: c.params["value_set"] for c in s.checks if c.label == "foreign key"}
+    assert fk == {"foreign key:broker_id": ["B0000042"], "foreign key:institution_id": ["I000001"]}
+    assert s.masks["foreign key:broker_id"].tolist() == [i == 7 for i in range(len(df))]
+
+
 @pytest.fixture(scope="module")
 def gx_validator() -> GXValidator:
-    return GXValidator(full_rows=1_000, sample_rows=3)
+    return GXValidator()
 
 
 def test_great_expectations_agrees_with_the_masks(gx_validator: GXValidator) -> None:
     df = frame()
     cks = checks(CONTRACTS, TODAY, KNOWN)
-    report = gx_validator.validate(CONTRACTS, df, cks, run_masks(df, cks))
+    report = gx_validator.validate(sample(df, cks, run_masks(df, cks)))
     assert report["rows_checked_by_gx"] == len(df) and not report["success"]
     by_check = {x["check"]: x for x in report["expectations"]}
     assert by_check["range:amount_yuan"]["unexpected_by_gx"] == 2
@@ -95,7 +128,7 @@ def test_large_files_verify_rejected_rows_plus_a_sample(gx_validator: GXValidato
     df = pd.concat([frame()] + [conform(CONTRACTS, pd.DataFrame([good_contract(100 + i) for i in range(2000)]).assign(
         broker_id=None, status_date=pd.NaT))], ignore_index=True)
     cks = checks(CONTRACTS, TODAY, KNOWN)
-    report = gx_validator.validate(CONTRACTS, df, cks, run_masks(df, cks))
+    report = gx_validator.validate(sample(df, cks, run_masks(df, cks)))
     assert report["rows_checked_by_gx"] == 12 + 3  # 12 rejected rows + the sample
 
 
@@ -105,4 +138,4 @@ def test_a_wrong_mask_is_caught_by_great_expectations(gx_validator: GXValidator)
     masks = run_masks(df, cks)
     masks["in set:contract_type"][3] = False  # pretend the mask missed the unknown code
     with pytest.raises(ValidationDisagreement, match=r"in set:contract_type.*\[3\]"):
-        gx_validator.validate(CONTRACTS, df, cks, masks)
+        gx_validator.validate(sample(df, cks, masks))

@@ -1,0 +1,83 @@
+"""Great Expectations in a process of its own, started when an ingest run starts.
+
+Why a process and not a thread: the GX suite is pure Python (about 50,000 rows a second
+here). In a thread it holds the GIL against the main thread's typing, merging and writing,
+which cost a full-market ingest about a quarter of its time. In a process it runs on the
+other core, and its 6-10 s import runs while the main thread reads and types the first files.
+
+Why spawn and not fork: the parent runs Prefect's threads, and a forked child of a threaded
+process can deadlock on a lock that one of them held.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import os
+from concurrent.futures import Future, ProcessPoolExecutor
+from types import TracebackType
+from typing import Self
+
+from features.validation import GXValidator, Sample
+
+_validator: GXValidator | None = None  # the worker process's own, made by _start
+_shared: GXWorker | None = None  # this process's worker, see shared_worker
+
+
+def _start() -> None:
+    global _validator
+    _validator = GXValidator()
+
+
+def _pid() -> int:
+    return os.getpid()
+
+
+def _validate(sample: Sample) -> dict:
+    assert _validator is not None, "the pool's initializer makes the validator"
+    return _validator.validate(sample)
+
+
+class GXWorker:
+    """One worker process holding one GX context; files are validated in submission order.
+
+    Several runs (or threads) may share a worker. A worker that dies makes every pending and
+    later :meth:`submit` fail with ``BrokenProcessPool``, which the run reports per file.
+    """
+
+    def __init__(self) -> None:
+        self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                                         initializer=_start)
+        self._started: Future[int] = self._pool.submit(_pid)  # spawn now: the import starts at once
+
+    @property
+    def pid(self) -> int:
+        """The worker's process id (waits until GX is imported)."""
+        return self._started.result()
+
+    def submit(self, sample: Sample) -> Future[dict]:
+        """Validate a sample in the worker; the future raises ValidationDisagreement on a mismatch."""
+        return self._pool.submit(_validate, sample)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
+def shared_worker() -> GXWorker:
+    """This process's worker, started on the first call and stopped when the process exits.
+
+    The CLI calls it before it imports Prefect, so GX imports (6-10 s) while Prefect imports
+    and starts its temporary server (15-30 s here), and the ingest flow finds it ready.
+    """
+    global _shared
+    if _shared is None:
+        _shared = GXWorker()
+        atexit.register(_shared.close)
+    return _shared
