@@ -55,7 +55,8 @@ def _ingest(market: Path, home: Path, worker: object | None) -> tuple[float, obj
     t0 = time.perf_counter()
     with IngestRun(Settings(home=home), worker=worker) as run:
         for name, files in run.plan([market / f"{n}.parquet" for n in TABLE_FILES]).items():
-            run.load_table(name, files)
+            run.stage_table(name, files)
+        run.publish()
     return time.perf_counter() - t0, run
 
 

@@ -1,8 +1,8 @@
 """The ``ingest`` Prefect flow: export files → curated store, quarantine and a validation report.
 
-The flow is thin wiring: one task per table, in ``LOAD_ORDER``, around
-:class:`pipelines.ingest_run.IngestRun`, which holds all the logic and is tested without
-Prefect. Call :func:`ingest_paths` from other code (``techcredit demo`` does); it returns an
+The flow is thin wiring around :class:`pipelines.ingest_run.IngestRun`, which holds all the
+logic and is tested without Prefect: one task per table, in ``LOAD_ORDER``, stages it; a
+last task publishes every staged table once Great Expectations has agreed. Call :func:`ingest_paths` from other code (``techcredit demo`` does); it returns an
 :class:`~pipelines.ingest_run.IngestResult` whose ``ok`` is False when a file had a
 whole-file fault.
 """
@@ -25,10 +25,16 @@ from pipelines.ingest_report import write_reports
 from pipelines.ingest_run import IngestResult, IngestRun, TableReport
 
 
-@task(name="load-table", cache_policy=NONE)
-def load_table(run: IngestRun, table_name: str, paths: list[Path], encoding: str | None) -> TableReport:
-    """Validate, quarantine, merge and publish one table's files (under the table's lock)."""
-    return run.load_table(table_name, paths, encoding)
+@task(name="stage-table", cache_policy=NONE)
+def stage_table(run: IngestRun, table_name: str, paths: list[Path], encoding: str | None) -> TableReport:
+    """Validate, quarantine and merge one table's files into its staged next version."""
+    return run.stage_table(table_name, paths, encoding)
+
+
+@task(name="publish", cache_policy=NONE)
+def publish(run: IngestRun) -> None:
+    """Swap in every staged table whose files Great Expectations agreed with."""
+    run.publish()
 
 
 @flow(name="ingest", validate_parameters=False, log_prints=False)
@@ -37,7 +43,8 @@ def ingest_flow(paths: list[str], table: str | None = None, encoding: str | None
     settings = Settings(home=Path(home)) if home else get_settings()
     with IngestRun(settings, date.fromisoformat(today) if today else None, worker=shared_worker()) as run:
         for name, files in run.plan([Path(p) for p in paths], table).items():
-            load_table(run, name, files, encoding)
+            stage_table(run, name, files, encoding)
+        publish(run)
     run.result.finished = datetime.now(UTC).isoformat(timespec="seconds")
     write_reports(run.result, settings)
     return run.result

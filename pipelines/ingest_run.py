@@ -1,10 +1,15 @@
-"""One ingest run: read, type, validate and quarantine each file, then merge and publish per table.
+"""One ingest run: read, type, validate and quarantine each file, stage each table, publish.
 
 This is the whole ingest without Prefect (the flow in :mod:`pipelines.ingest` wraps
-:meth:`IngestRun.load_table` as a task), so it is tested directly. Tables are loaded in
-``features.standard.LOAD_ORDER`` so that foreign keys resolve against the curated store plus
-the good rows this run has already loaded. Each table is processed under its lock; its new
-version is published in one atomic swap (see :mod:`pipelines.store`).
+:meth:`IngestRun.stage_table` and :meth:`IngestRun.publish` as tasks), so it is tested
+directly. Tables are staged in ``features.standard.LOAD_ORDER`` so that foreign keys resolve
+against the curated store plus the good rows this run has staged. Every table stays locked
+from reading its current version until its new one is published.
+
+Publishing waits for Great Expectations to agree with each file's masks, and only
+:meth:`IngestRun.publish` waits: staging goes on while GX imports and checks in its worker
+process. Should GX refuse a file, each later file whose foreign keys were checked against
+that table is refused too, since its checks saw keys that will not be published.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import time
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -39,6 +45,7 @@ from features.validation import (
     ValidationDisagreement,
     checks,
     key_columns,
+    referenced_tables,
     run_masks,
     verification_sample,
 )
@@ -179,11 +186,26 @@ def write_atomic_parquet(df: pd.DataFrame, path: Path) -> None:
     os.replace(tmp, path)
 
 
-class IngestRun:
-    """State of one run: settings, the GX worker (imported once) and the keys loaded so far.
+@dataclass
+class _Staged:
+    """A table this run has staged and will publish once GX agreed with its files."""
 
-    Use it as a context manager: a run that made its own worker stops it on exit. A worker
-    passed in (tests, benchmarks, a long-lived service) is left running for its owner.
+    table: Table
+    version: Path | None  # the current version it was staged from
+    manifest: dict
+    loads: list[tuple[FileReport, pd.DataFrame, Future]]  # files with good rows to merge
+    staging: Path | None  # the new version's directory; None when no file brings rows
+    new_manifest: dict | None
+    report: TableReport
+
+
+class IngestRun:
+    """State of one run: settings, the GX worker (imported once), locks, staged tables and the
+    keys staged so far. Call :meth:`stage_table` per table in load order, then :meth:`publish`.
+
+    Use it as a context manager: on exit it releases the locks, removes what it staged but
+    did not publish, and stops the worker if it made its own. A worker passed in (tests,
+    benchmarks, a long-lived service) is left running for its owner.
     """
 
     def __init__(self, settings: Settings, today: date | None = None, run_id: str | None = None,
@@ -196,8 +218,15 @@ class IngestRun:
         self.worker = worker or GXWorker()  # started now, so GX imports while files are read
         self._rng = np.random.default_rng(settings.seed)  # which accepted rows GX re-checks
         self._keys: dict[str, pd.Index] = {}
+        self._staged: list[_Staged] = []
+        self._locks = ExitStack()
 
     def close(self) -> None:
+        for st in self._staged:  # staged but not published: the run failed before publish()
+            if st.staging is not None:
+                shutil.rmtree(st.staging, ignore_errors=True)
+        self._staged = []
+        self._locks.close()
         if self._own_worker:
             self.worker.close()
 
@@ -283,58 +312,79 @@ class IngestRun:
         return rep, good.reset_index(drop=True), pending
 
     def _settle(self, rep: FileReport, pending: Future) -> bool:
-        """Wait for a file's GX cross-check; on disagreement fault the file. True if it passed."""
+        """Wait for a file's GX cross-check; on disagreement refuse the file. True if it passed."""
         try:
             rep.gx = pending.result()
             rep.seconds["gx"] = rep.gx["seconds"]
             return True
-        except (ValidationDisagreement, BrokenProcessPool) as exc:
-            rep.fault = (f"validation engines disagree, file not loaded (please report): {exc}"
-                         if isinstance(exc, ValidationDisagreement) else
-                         f"the Great Expectations worker stopped, file not loaded: {exc}")
-            if rep.quarantine_file:
-                Path(rep.quarantine_file).unlink(missing_ok=True)
-                rep.quarantine_file = None
-            rep.loaded = rep.quarantined = 0
-            return False
+        except ValidationDisagreement as exc:
+            _refuse(rep, f"validation engines disagree, file not loaded (please report): {exc}")
+        except BrokenProcessPool as exc:
+            _refuse(rep, f"the Great Expectations worker stopped, file not loaded: {exc}")
+        return False
 
-    def load_table(self, table_name: str, paths: list[Path], encoding: str | None = None) -> TableReport:
-        """Validate every file of one table, merge the good rows and publish a new version.
+    def stage_table(self, table_name: str, paths: list[Path], encoding: str | None = None) -> TableReport:
+        """Lock a table, validate its files, merge their good rows and stage its next version.
 
-        The new version is staged while GX cross-checks the files in the background; it is
-        published only if every check agreed, else it is rebuilt without the files that failed.
+        The lock is held until :meth:`publish` (or the end of the run); later tables' foreign
+        keys are checked against the staged keys.
         """
         t = table(table_name)
-        trep = TableReport(t.name)
-        with store.table_lock(t.name, self.settings):
-            version = store.current_version(t.name, self.settings)
-            manifest = store.read_manifest(version)
-            seen: set[str] = set()
-            loads: list[tuple[FileReport, pd.DataFrame, Future]] = []
-            for p in paths:
-                rep, good, pending = self.validate_file(t, p, encoding, seen, manifest["loaded_files"])
-                self.result.files.append(rep)
-                if good is not None:
-                    loads.append((rep, good, pending))
-            staged = self._stage(t, version, manifest, loads) if loads else None
-            settled = [self._settle(rep, pending) for rep, _, pending in loads]
+        self._locks.enter_context(store.table_lock(t.name, self.settings))
+        version = store.current_version(t.name, self.settings)
+        manifest = store.read_manifest(version)
+        seen: set[str] = set()
+        loads: list[tuple[FileReport, pd.DataFrame, Future]] = []
+        for p in paths:
+            rep, good, pending = self.validate_file(t, p, encoding, seen, manifest["loaded_files"])
+            self.result.files.append(rep)
+            if good is not None:
+                loads.append((rep, good, pending))
+        st = self._restage(_Staged(t, version, manifest, loads, None, None, TableReport(t.name)))
+        self._staged.append(st)
+        return st.report
+
+    def _restage(self, st: _Staged) -> _Staged:
+        """(Re)build a staged table from its loads; records the keys later tables may use."""
+        if st.staging is not None:
+            shutil.rmtree(st.staging, ignore_errors=True)
+        if st.loads:
+            st.staging, st.new_manifest, st.report = self._stage(st.table, st.version, st.manifest, st.loads)
+        else:
+            st.staging = st.new_manifest = None
+            st.report = TableReport(st.table.name, rows_after=int(st.manifest.get("rows", 0)),
+                                    version=st.version.name if st.version else None)
+        if key_columns(st.table):  # later tables' foreign keys point here
+            at = store.read_version(st.table, st.staging or st.version, columns=[key_columns(st.table)[0]])
+            self._keys[st.table.name] = pd.Index(at.column(0).to_pandas()).unique()
+        self.result.tables[st.table.name] = st.report
+        return st
+
+    def publish(self) -> None:
+        """Publish every staged table in load order, each file only once GX has agreed with it.
+
+        A table whose files GX refused is rebuilt without them; a file whose foreign keys were
+        checked against such a table is refused too (load it again in a new run).
+        """
+        refused: set[str] = set()  # tables whose staged keys changed after later tables used them
+        while self._staged:
+            st = self._staged[0]
+            stale = refused & set(referenced_tables(st.table))
+            if stale:
+                for rep, _, pending in st.loads:
+                    pending.cancel()
+                    _refuse(rep, f"not loaded: its foreign keys were checked against {', '.join(sorted(stale))} "
+                                 "records that were then refused; load this file again")
+            settled = [False if stale else self._settle(rep, pending) for rep, _, pending in st.loads]
             if not all(settled):
-                if staged is not None:
-                    shutil.rmtree(staged[0], ignore_errors=True)
-                loads = [x for x, ok in zip(loads, settled, strict=True) if ok]
-                staged = self._stage(t, version, manifest, loads) if loads else None
-            if staged is not None:
-                staging, new_manifest, trep = staged
-                trep.version = store.publish(t.name, staging, new_manifest, self.settings).name
-            else:
-                trep.rows_after = int(manifest.get("rows", 0))
-                trep.version = version.name if version else None
-            if key_columns(t):  # later tables' foreign keys point here
-                at = store.read_version(t, store.current_version(t.name, self.settings),
-                                        columns=[key_columns(t)[0]])
-                self._keys[t.name] = pd.Index(at.column(0).to_pandas()).unique()
-        self.result.tables[t.name] = trep
-        return trep
+                refused.add(st.table.name)
+                st.loads = [x for x, ok in zip(st.loads, settled, strict=True) if ok]
+                self._restage(st)
+            if st.staging is not None:
+                st.report.version = store.publish(st.table.name, st.staging, st.new_manifest,
+                                                  self.settings).name
+            self._staged.pop(0)
+        self._locks.close()
 
     def _stage(self, t: Table, version: Path | None, manifest: dict,
                loads: list[tuple[FileReport, pd.DataFrame, Future]]) -> tuple[Path, dict, TableReport]:
@@ -410,6 +460,15 @@ class IngestRun:
             f = version / "part.parquet"
             return {0: f} if f.exists() else {}
         return {int(p.parent.name.split("=", 1)[1]): p for p in version.glob("year=*/part.parquet")}
+
+
+def _refuse(rep: FileReport, fault: str) -> None:
+    """A file validated but not loaded: a fault, its quarantine file removed, nothing counted."""
+    rep.fault = fault
+    if rep.quarantine_file:
+        Path(rep.quarantine_file).unlink(missing_ok=True)
+        rep.quarantine_file = None
+    rep.loaded = rep.quarantined = 0
 
 
 class _Clock:

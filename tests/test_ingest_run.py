@@ -106,7 +106,8 @@ def _parties(market: dict[str, pd.DataFrame], src: Path) -> list[Path]:
 def _run(home: Path, paths: list[Path], gx: GXWorker | None, **kw: object) -> IngestRun:
     with IngestRun(Settings(home=home), TODAY, worker=gx, **kw) as run:
         for name, files in run.plan(paths).items():
-            run.load_table(name, files)
+            run.stage_table(name, files)
+        run.publish()
     return run
 
 
@@ -252,6 +253,21 @@ def test_concurrent_runs_on_one_table_serialise(market: dict[str, pd.DataFrame],
     assert len(manifest["loaded_files"]) == 2 and manifest["rows"] == 600
 
 
+def _plant_mask_bug(monkeypatch: pytest.MonkeyPatch, first_id: str) -> None:
+    """The masks of the institutions file that starts with ``first_id`` call a present id missing."""
+    real = ingest_run.run_masks
+
+    def wrong(df: pd.DataFrame, cks: list) -> dict:
+        masks = real(df, cks)
+        if "institution_id" in df and df["institution_id"].iloc[0] == first_id and "name" in df:
+            bug = masks["not null:institution_id"].copy()
+            bug[0] = True
+            masks["not null:institution_id"] = bug
+        return masks
+
+    monkeypatch.setattr(ingest_run, "run_masks", wrong)
+
+
 def test_a_file_gx_disagrees_on_is_not_loaded_and_the_others_are(
         market: dict[str, pd.DataFrame], gx_worker: GXWorker, tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -259,17 +275,7 @@ def test_a_file_gx_disagrees_on_is_not_loaded_and_the_others_are(
     src.mkdir()
     market["institutions"].iloc[:4].to_parquet(src / "institutions_a.parquet")
     market["institutions"].iloc[4:].to_parquet(src / "institutions_b.parquet")
-    real = ingest_run.run_masks
-
-    def wrong_on_b(df: pd.DataFrame, cks: list) -> dict:
-        masks = real(df, cks)
-        if df["institution_id"].iloc[0] == market["institutions"]["institution_id"].iloc[4]:
-            wrong = masks["not null:institution_id"].copy()
-            wrong[0] = True  # a mask bug: a present id called missing
-            masks["not null:institution_id"] = wrong
-        return masks
-
-    monkeypatch.setattr(ingest_run, "run_masks", wrong_on_b)
+    _plant_mask_bug(monkeypatch, market["institutions"]["institution_id"].iloc[4])
     run = _run(tmp_path / "home", [src / "institutions_a.parquet", src / "institutions_b.parquet"], gx_worker)
     a, b = run.result.files
     assert a.fault is None and a.loaded == 4
@@ -278,6 +284,41 @@ def test_a_file_gx_disagrees_on_is_not_loaded_and_the_others_are(
     cur = store.read_curated("institutions", Settings(home=tmp_path / "home"))
     assert sorted(cur["institution_id"]) == sorted(market["institutions"]["institution_id"].iloc[:4])
     assert not list(store.versions_dir("institutions", Settings(home=tmp_path / "home")).glob("*.staging"))
+
+
+def test_files_checked_against_refused_records_are_refused_and_load_next_time(
+        market: dict[str, pd.DataFrame], gx_worker: GXWorker, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    src, home = tmp_path / "src", tmp_path / "home"
+    src.mkdir()
+    inst = market["institutions"]
+    inst.iloc[:4].to_parquet(src / "institutions_a.parquet")
+    inst.iloc[4:].to_parquet(src / "institutions_b.parquet")
+    market["brokers"].to_parquet(src / "brokers.parquet")  # foreign key: institutions
+    market["contracts"].iloc[:300].to_parquet(src / "contracts.parquet")  # institutions, brokers
+    paths = [src / f for f in ("institutions_a.parquet", "institutions_b.parquet", "brokers.parquet",
+                               "contracts.parquet")]
+    _plant_mask_bug(monkeypatch, inst["institution_id"].iloc[4])
+    first = {Path(f.path).name: f for f in _run(home, paths, gx_worker).result.files}
+    monkeypatch.undo()
+
+    assert first["institutions_a.parquet"].fault is None
+    assert "validation engines disagree" in first["institutions_b.parquet"].fault
+    for name in ("brokers.parquet", "contracts.parquet"):
+        assert "records that were then refused; load this file again" in first[name].fault
+        assert first[name].loaded == first[name].quarantined == 0
+    assert "checked against institutions records" in first["brokers.parquet"].fault
+    assert "checked against brokers, institutions records" in first["contracts.parquet"].fault
+    s = Settings(home=home)
+    assert len(store.read_curated("institutions", s)) == 4
+    assert store.current_version("brokers", s) is None and store.current_version("contracts", s) is None
+
+    second = _run(home, paths, gx_worker).result  # the same command again loads the rest
+    assert second.ok and [f.skipped is not None for f in second.files] == [True, False, False, False]
+    assert len(store.read_curated("institutions", s)) == len(inst)
+    assert len(store.read_curated("brokers", s)) == len(market["brokers"])
+    assert second.tables["contracts"].inserted + sum(
+        f.quarantined for f in second.files if f.path.endswith("contracts.parquet")) == 300
 
 
 def test_gx_is_imported_in_one_worker_process_per_run(
