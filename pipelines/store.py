@@ -42,7 +42,6 @@ LINEAGE: dict[str, pa.DataType] = {
 }
 MANIFEST = "_manifest.json"
 HISTORY = "_history"
-KEEP_VERSIONS = 2  # the current one and its predecessor, for readers still on the old one
 
 
 def curated_schema(t: Table) -> pa.Schema:
@@ -166,6 +165,7 @@ def publish(name: str, staging: Path, manifest: dict, settings: Settings | None 
     its final name, and the table's symlink is replaced with ``os.replace`` (atomic on POSIX).
     """
     (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
+    previous = current_version(name, settings)
     final = staging.with_suffix("")
     staging.rename(final)
     link = table_link(name, settings)
@@ -174,9 +174,12 @@ def publish(name: str, staging: Path, manifest: dict, settings: Settings | None 
     tmp_link.symlink_to(os.path.relpath(final, link.parent))
     os.replace(tmp_link, link)
     _fsync_dir(link.parent)
-    versions = sorted(p for p in final.parent.iterdir() if p.is_dir() and not p.name.endswith(".staging"))
-    for old in versions[:-KEEP_VERSIONS]:
-        shutil.rmtree(old, ignore_errors=True)
+    # Keep the new version and the one it replaced, by identity: run ids of runs in the same
+    # second do not sort in publishing order, and sorting once deleted the version just made.
+    keep = {final.resolve(), previous}
+    for old in final.parent.iterdir():
+        if old.is_dir() and not old.name.endswith(".staging") and old.resolve() not in keep:
+            shutil.rmtree(old, ignore_errors=True)
     return final
 
 

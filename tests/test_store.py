@@ -22,15 +22,21 @@ def test_read_curated_before_any_load_is_empty_with_standard_dtypes(tmp_path: Pa
     assert pd.api.types.is_string_dtype(df["contract_id"])
 
 
-def test_publish_swaps_versions_and_keeps_two(tmp_path: Path) -> None:
+@pytest.mark.parametrize("names", [
+    ("v1", "v2", "v3"),
+    # run ids of three runs in one second: their random suffixes sort against publishing order
+    ("20261125T003245-c0ffee", "20261125T003245-b0b0b0", "20261125T003245-a11a11"),
+])
+def test_publish_swaps_versions_and_keeps_the_new_one_and_its_predecessor(
+        tmp_path: Path, names: tuple[str, ...]) -> None:
     s = Settings(home=tmp_path)
-    for v in ("v1", "v2", "v3"):
+    for v in names:
         staging = store.new_version_dir("brokers", v, s)
         (staging / "marker").write_text(v)
         store.publish("brokers", staging, {"loaded_files": {}, "rows": 0}, s)
         assert store.current_version("brokers", s).name == v
         assert (store.table_link("brokers", s) / "marker").read_text() == v
-    assert sorted(p.name for p in store.versions_dir("brokers", s).iterdir()) == ["v2", "v3"]
+    assert sorted(p.name for p in store.versions_dir("brokers", s).iterdir()) == sorted(names[1:])
 
 
 def test_leftover_staging_of_a_killed_run_is_removed(tmp_path: Path) -> None:
