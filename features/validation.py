@@ -9,8 +9,8 @@ not in the future, foreign keys, cross-field rules). Each :class:`Check` can be 
   machine and the ingest target is 200,000.
 * :meth:`GXValidator.expectation` — the Great Expectations 1.x expectation for the same rule.
   The suite is run on a :class:`Sample` of the file (:func:`verification_sample`: every row a
-  mask rejects plus a sample of the rows the masks accept, every row for files up to
-  ``FULL_ROWS``), and the file is refused if the two engines disagree on any row
+  mask rejects, up to ``FULL_ROWS`` of them, plus a sample of the rows the masks accept; every
+  row for files up to ``FULL_ROWS``), and the file is refused if the two engines disagree on any row
   (:class:`ValidationDisagreement`). So GX is the reference: the masks are an accelerated,
   verified implementation of its suite, and its results go in the report.
 
@@ -185,10 +185,12 @@ def key_columns(t: Table) -> list[str]:
     return sorted(cols)
 
 
-def run_masks(df: pd.DataFrame, cks: list[Check], threads: int = 2) -> dict[str, np.ndarray]:
+def run_masks(df: pd.DataFrame, cks: list[Check], threads: int = 2,
+              min_rows: int = 100_000) -> dict[str, np.ndarray]:
     """Every check's failure mask. The costly checks (patterns, uniqueness, sets) run in Arrow,
-    which releases the GIL, so two threads take a third off a 3.6 million-row file."""
-    if threads <= 1 or len(df) < 100_000:
+    which releases the GIL, so two threads take a third off a 3.6 million-row file; below
+    ``min_rows`` starting them costs more than it saves."""
+    if threads <= 1 or len(df) < min_rows:
         return {c.id: c.failures(df) for c in cks}
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="masks") as pool:
         return dict(zip([c.id for c in cks], pool.map(lambda c: c.failures(df), cks), strict=True))
@@ -215,23 +217,38 @@ class Sample:
 
 
 def verification_rows(masks: dict[str, np.ndarray], n: int, rng: np.random.Generator,
-                      full_rows: int = FULL_ROWS, sample_rows: int = SAMPLE_ROWS) -> np.ndarray:
-    """Rows GX re-validates: all of them for small files, else every rejected row plus a sample."""
+                      full_rows: int = FULL_ROWS, sample_rows: int = SAMPLE_ROWS,
+                      keep_all: tuple[str, ...] = ()) -> np.ndarray:
+    """Rows GX re-validates: all of them for small files, else every rejected row plus a sample
+    of the accepted ones.
+
+    When more than ``full_rows`` rows are rejected (a contracts file loaded before its
+    institutions, say), GX gets a sample of ``full_rows`` of them: all of them would cost a
+    minute a million rows and as much memory as the file. The rows rejected by the checks in
+    ``keep_all`` are always kept: a duplicated id must reach GX with all its copies, or GX
+    would call it unique.
+    """
     if n <= full_rows:
         return np.arange(n)
     bad = np.zeros(n, dtype=bool)
     for m in masks.values():
         bad |= m
-    good = np.flatnonzero(~bad)
+    kept = np.zeros(n, dtype=bool)
+    for cid in keep_all:
+        kept |= masks[cid]
+    rejected, good = np.flatnonzero(bad & ~kept), np.flatnonzero(~bad)
+    if len(rejected) > full_rows:
+        rejected = rng.choice(rejected, size=full_rows, replace=False)
     sample = rng.choice(good, size=min(sample_rows, len(good)), replace=False)
-    return np.sort(np.concatenate([np.flatnonzero(bad), sample]))
+    return np.sort(np.concatenate([np.flatnonzero(kept), rejected, sample]))
 
 
 def verification_sample(t: Table, df: pd.DataFrame, cks: list[Check], masks: dict[str, np.ndarray],
                         rng: np.random.Generator, full_rows: int = FULL_ROWS,
                         sample_rows: int = SAMPLE_ROWS) -> Sample:
     """The :class:`Sample` of one typed file that GX must agree on before it is loaded."""
-    rows = verification_rows(masks, len(df), rng, full_rows, sample_rows)
+    unique = tuple(c.id for c in cks if c.kind == "expect_column_values_to_be_unique")
+    rows = verification_rows(masks, len(df), rng, full_rows, sample_rows, keep_all=unique)
     sub = df.iloc[rows].reset_index(drop=True)
     sub[ROW] = rows
     return Sample(t.name, sub, [_cut_value_set(c, sub) for c in cks],

@@ -190,13 +190,16 @@ def ingest(
     encoding: Annotated[str | None, typer.Option(help="CSV encoding (default: detect UTF-8/GB18030)")] = None,
 ) -> None:
     """Validate and load exports into the curated store (数据导入与校验)."""
-    from pipelines.gx_worker import shared_worker
+    from pipelines.gx_worker import close_shared_worker, shared_worker
 
     shared_worker()  # first: GX imports in its process while Prefect imports and starts
-    from pipelines.ingest import ingest_paths
-    from pipelines.ingest_report import fault_lines, summary
+    try:
+        from pipelines.ingest import ingest_paths
+        from pipelines.ingest_report import fault_lines, summary
 
-    result = ingest_paths(paths, table=table, encoding=encoding)
+        result = ingest_paths(paths, table=table, encoding=encoding)
+    finally:
+        close_shared_worker()  # also on Ctrl-C: queued checks are cancelled, not waited for
     typer.echo(summary(result))
     for line in fault_lines(result):
         typer.echo(line, err=True)

@@ -18,7 +18,7 @@ from features.synthetic import MarketSpec, generate_market, write_market
 
 def run_demo(settings: Settings, spec: MarketSpec, echo: Callable[[str], None]) -> bool:
     """Run every stage; returns False when a stage reports a problem (the CLI exits 1)."""
-    from pipelines.gx_worker import shared_worker
+    from pipelines.gx_worker import close_shared_worker, shared_worker
 
     shared_worker()  # GX imports in its own process while the market is generated
     echo(f"1/4 生成合成市场 synthetic market {spec.first_year}-{spec.last_year}, "
@@ -32,7 +32,10 @@ def run_demo(settings: Settings, spec: MarketSpec, echo: Callable[[str], None]) 
     from pipelines.ingest_report import fault_lines, summary
 
     echo("\n2/4 导入与校验 ingest and validate (Great Expectations) → curated store")
-    result = ingest_paths(sorted(settings.market_dir.glob("*.parquet")), settings=settings)
+    try:
+        result = ingest_paths(sorted(settings.market_dir.glob("*.parquet")), settings=settings)
+    finally:
+        close_shared_worker()  # not needed by features and training
     echo(summary(result))
     for line in fault_lines(result):
         echo(line)

@@ -1,9 +1,10 @@
-"""Great Expectations in a process of its own, started when an ingest run starts.
+"""Great Expectations in a process of its own, started before the ingest needs it.
 
 Why a process and not a thread: the GX suite is pure Python (about 50,000 rows a second
 here). In a thread it holds the GIL against the main thread's typing, merging and writing,
 which cost a full-market ingest about a quarter of its time. In a process it runs on the
-other core, and its 6-10 s import runs while the main thread reads and types the first files.
+other core, and its 6-10 s import runs while the caller does other work: Prefect's start-up
+(:func:`shared_worker`) or the staging of the first tables.
 
 Why spawn and not fork: the parent runs Prefect's threads, and a forked child of a threaded
 process can deadlock on a lock that one of them held.
@@ -11,10 +12,10 @@ process can deadlock on a lock that one of them held.
 
 from __future__ import annotations
 
-import atexit
 import multiprocessing
 import os
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
 from typing import Self
 
@@ -34,20 +35,23 @@ def _pid() -> int:
 
 
 def _validate(sample: Sample) -> dict:
-    assert _validator is not None, "the pool's initializer makes the validator"
+    if _validator is None:
+        raise RuntimeError("the worker's initializer did not make a validator")
     return _validator.validate(sample)
 
 
 class GXWorker:
-    """One worker process holding one GX context; files are validated in submission order.
+    """One worker process holding one GX context; samples are validated in submission order.
 
-    Several runs (or threads) may share a worker. A worker that dies makes every pending and
-    later :meth:`submit` fail with ``BrokenProcessPool``, which the run reports per file.
+    Several runs (or threads) may share a worker. Once the process has died (killed, out of
+    memory, GX failed to import), every pending and later :meth:`submit` gives a future that
+    fails with ``BrokenProcessPool``, which a run reports as a fault of each file.
     """
 
     def __init__(self) -> None:
         self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
                                          initializer=_start)
+        self.broken = False
         self._started: Future[int] = self._pool.submit(_pid)  # spawn now: the import starts at once
 
     @property
@@ -57,9 +61,20 @@ class GXWorker:
 
     def submit(self, sample: Sample) -> Future[dict]:
         """Validate a sample in the worker; the future raises ValidationDisagreement on a mismatch."""
-        return self._pool.submit(_validate, sample)
+        try:
+            pending = self._pool.submit(_validate, sample)
+        except BrokenProcessPool as exc:
+            pending = Future()
+            pending.set_exception(exc)
+        pending.add_done_callback(self._note_death)
+        return pending
+
+    def _note_death(self, done: Future) -> None:
+        if not done.cancelled() and isinstance(done.exception(), BrokenProcessPool):
+            self.broken = True
 
     def close(self) -> None:
+        """Stop the process; checks still queued are cancelled, not run."""
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> Self:
@@ -71,13 +86,20 @@ class GXWorker:
 
 
 def shared_worker() -> GXWorker:
-    """This process's worker, started on the first call and stopped when the process exits.
+    """This process's worker, started on the first call (or again after it died).
 
     The CLI calls it before it imports Prefect, so GX imports (6-10 s) while Prefect imports
-    and starts its temporary server (15-30 s here), and the ingest flow finds it ready.
+    and starts its temporary server (15-30 s here), and the ingest flow finds it ready. Its
+    owner stops it with :func:`close_shared_worker`; otherwise it ends with the process.
     """
     global _shared
-    if _shared is None:
+    if _shared is None or _shared.broken:
         _shared = GXWorker()
-        atexit.register(_shared.close)
     return _shared
+
+
+def close_shared_worker() -> None:
+    global _shared
+    if _shared is not None:
+        _shared.close()
+        _shared = None

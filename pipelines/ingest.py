@@ -2,7 +2,9 @@
 
 The flow is thin wiring around :class:`pipelines.ingest_run.IngestRun`, which holds all the
 logic and is tested without Prefect: one task per table, in ``LOAD_ORDER``, stages it; a
-last task publishes every staged table once Great Expectations has agreed. Call :func:`ingest_paths` from other code (``techcredit demo`` does); it returns an
+last task publishes every staged table once Great Expectations has agreed.
+
+Call :func:`ingest_paths` from other code (``techcredit demo`` does); it returns an
 :class:`~pipelines.ingest_run.IngestResult` whose ``ok`` is False when a file had a
 whole-file fault.
 """

@@ -4,7 +4,7 @@ This is the whole ingest without Prefect (the flow in :mod:`pipelines.ingest` wr
 :meth:`IngestRun.stage_table` and :meth:`IngestRun.publish` as tasks), so it is tested
 directly. Tables are staged in ``features.standard.LOAD_ORDER`` so that foreign keys resolve
 against the curated store plus the good rows this run has staged. Every table stays locked
-from reading its current version until its new one is published.
+from reading its current version until the run has published (or given up).
 
 Publishing waits for Great Expectations to agree with each file's masks, and only
 :meth:`IngestRun.publish` waits: staging goes on while GX imports and checks in its worker
@@ -223,6 +223,8 @@ class IngestRun:
 
     def close(self) -> None:
         for st in self._staged:  # staged but not published: the run failed before publish()
+            for _, _, pending in st.loads:
+                pending.cancel()  # a shared worker need not check files that will not load
             if st.staging is not None:
                 shutil.rmtree(st.staging, ignore_errors=True)
         self._staged = []
@@ -263,7 +265,7 @@ class IngestRun:
             out[c.references] = self._keys[ref_table]
         return out
 
-    def validate_file(self, t: Table, path: Path, encoding: str | None, seen: set[str],
+    def validate_file(self, t: Table, path: Path, encoding: str | None, seen: dict[str, str],
                       loaded_files: dict) -> tuple[FileReport, pd.DataFrame | None, Future | None]:
         """Read, type and validate one file; write its quarantine; return its good rows and the
         pending GX cross-check (which must succeed before the rows are published)."""
@@ -273,9 +275,12 @@ class IngestRun:
             if not path.is_file():
                 raise FileFault(path, "no such file")
             rep.sha256 = file_sha256(path)
-            if rep.sha256 in loaded_files or rep.sha256 in seen:
-                prior = loaded_files.get(rep.sha256, {}).get("run_id", self.run_id)
+            if rep.sha256 in loaded_files:
+                prior = loaded_files[rep.sha256]["run_id"]
                 rep.skipped = f"same content already loaded (run {prior}); nothing to do"
+                return rep, None, None
+            if rep.sha256 in seen:
+                rep.skipped = f"same content as {seen[rep.sha256]} in this run; nothing to do"
                 return rep, None, None
             raw = read_export(path, t.name, encoding)
         except FileFault as fault:
@@ -285,7 +290,7 @@ class IngestRun:
             rep.fault = f"unreadable file: {exc.strerror or exc}"
             return rep, None, None
         clock.lap("read")
-        seen.add(rep.sha256)
+        seen[rep.sha256] = str(path)
         rep.encoding, rep.extra_columns, rep.missing_nullable = raw.encoding, raw.extra_columns, raw.missing_nullable
         parsed = parse_frame(t, raw.frame, strip=raw.encoding is not None)
         clock.lap("parse")
@@ -321,6 +326,9 @@ class IngestRun:
             _refuse(rep, f"validation engines disagree, file not loaded (please report): {exc}")
         except BrokenProcessPool as exc:
             _refuse(rep, f"the Great Expectations worker stopped, file not loaded: {exc}")
+        except Exception as exc:  # noqa: BLE001 - any other failure of the check refuses the file
+            _refuse(rep, f"Great Expectations could not check the file, not loaded: "
+                         f"{type(exc).__name__}: {exc}")
         return False
 
     def stage_table(self, table_name: str, paths: list[Path], encoding: str | None = None) -> TableReport:
@@ -330,10 +338,18 @@ class IngestRun:
         keys are checked against the staged keys.
         """
         t = table(table_name)
+        last = self._staged[-1].table.name if self._staged else None
+        # Locks are taken in load order (no two runs wait in a circle) and a table's lock is
+        # taken once (a second flock on it would wait for ever).
+        if last == t.name:
+            raise ValueError(f"{t.name} is staged already: stage each table once a run "
+                             "(group its files with plan())")
+        if last is not None and LOAD_ORDER.index(t.name) < LOAD_ORDER.index(last):
+            raise ValueError(f"stage {t.name} before {last}: tables are staged in load order (plan())")
         self._locks.enter_context(store.table_lock(t.name, self.settings))
         version = store.current_version(t.name, self.settings)
         manifest = store.read_manifest(version)
-        seen: set[str] = set()
+        seen: dict[str, str] = {}
         loads: list[tuple[FileReport, pd.DataFrame, Future]] = []
         for p in paths:
             rep, good, pending = self.validate_file(t, p, encoding, seen, manifest["loaded_files"])

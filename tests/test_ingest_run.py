@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -339,3 +340,59 @@ def test_gx_is_imported_in_one_worker_process_per_run(
     assert len(pids) == 1 and os.getpid() not in pids
     with pytest.raises(ProcessLookupError):  # the run stopped the worker it started
         os.kill(pids.pop(), 0)
+
+
+def test_a_dead_worker_faults_its_files_and_writes_nothing(market: dict[str, pd.DataFrame],
+                                                           tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    market["institutions"].iloc[:4].to_parquet(src / "institutions_a.parquet")
+    market["institutions"].iloc[4:].to_parquet(src / "institutions_b.parquet")
+    with GXWorker() as worker:
+        os.kill(worker.pid, signal.SIGKILL)  # out of memory, say
+        run = _run(tmp_path / "home", [src / "institutions_a.parquet", src / "institutions_b.parquet"],
+                   worker)
+        assert worker.broken
+    assert not run.result.ok
+    for f in run.result.files:
+        assert "the Great Expectations worker stopped" in f.fault and f.loaded == f.quarantined == 0
+    assert store.current_version("institutions", Settings(home=tmp_path / "home")) is None
+
+
+def test_tables_are_staged_once_each_in_load_order_and_copies_are_skipped(
+        market: dict[str, pd.DataFrame], gx_worker: GXWorker, tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    market["institutions"].to_parquet(src / "institutions.parquet")
+    shutil.copy(src / "institutions.parquet", src / "institutions_copy.parquet")
+    with IngestRun(Settings(home=tmp_path / "home"), TODAY, worker=gx_worker) as run:
+        run.stage_table("institutions", [src / "institutions.parquet", src / "institutions_copy.parquet"])
+        with pytest.raises(ValueError, match="institutions is staged already"):
+            run.stage_table("institutions", [])  # a second flock on it would wait for ever
+        run.stage_table("contracts", [])
+        with pytest.raises(ValueError, match="stage brokers before contracts"):
+            run.stage_table("brokers", [])
+        run.publish()
+    first, copy = run.result.files
+    assert first.loaded == len(market["institutions"])
+    assert copy.skipped == f"same content as {src / 'institutions.parquet'} in this run; nothing to do"
+
+
+def test_the_shared_worker_is_replaced_once_it_died(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipelines import gx_worker
+
+    class Stub:  # stands in for the process: this test is about the slot, not the worker
+        broken = False
+
+        def close(self) -> None:
+            self.closed = True
+
+    monkeypatch.setattr(gx_worker, "GXWorker", Stub)
+    monkeypatch.setattr(gx_worker, "_shared", None)
+    first = gx_worker.shared_worker()
+    assert gx_worker.shared_worker() is first
+    first.broken = True
+    second = gx_worker.shared_worker()
+    assert second is not first
+    gx_worker.close_shared_worker()
+    assert second.closed and gx_worker._shared is None

@@ -83,13 +83,13 @@ def test_masks_flag_exactly_the_bad_rows() -> None:
 
 def test_threaded_masks_equal_serial_ones() -> None:
     small = frame()
-    df = small.iloc[np.tile(np.arange(len(small)), 9_000)].reset_index(drop=True)  # uses threads
+    df = small.iloc[np.tile(np.arange(len(small)), 1_000)].reset_index(drop=True)
     cks = checks(CONTRACTS, TODAY, KNOWN)
-    threaded, serial = run_masks(df, cks), run_masks(df, cks, threads=1)
+    threaded, serial = run_masks(df, cks, min_rows=0), run_masks(df, cks, threads=1)
     assert threaded.keys() == serial.keys()
     for cid in serial:
         np.testing.assert_array_equal(threaded[cid], serial[cid], err_msg=cid)
-    assert threaded["unique:contract_id"].all()  # every id now occurs 9,000 times
+    assert threaded["unique:contract_id"].all()  # every id now occurs 1,000 times
 
 
 def sample(df: pd.DataFrame, cks: list, masks: dict):
@@ -130,6 +130,23 @@ def test_large_files_verify_rejected_rows_plus_a_sample(gx_validator: GXValidato
     cks = checks(CONTRACTS, TODAY, KNOWN)
     report = gx_validator.validate(sample(df, cks, run_masks(df, cks)))
     assert report["rows_checked_by_gx"] == 12 + 3  # 12 rejected rows + the sample
+
+
+def test_when_most_rows_are_rejected_gx_checks_a_sample_but_every_duplicate(
+        gx_validator: GXValidator) -> None:
+    df = conform(CONTRACTS, pd.DataFrame([good_contract(i) for i in range(3_000)])
+                 .assign(broker_id=None, status_date=pd.NaT, institution_id="I999999"))  # dangling
+    df.loc[[10, 2_500], "contract_id"] = "C99999999"  # one duplicated id among 3,000 rejected rows
+    cks = checks(CONTRACTS, TODAY, KNOWN)
+    masks = run_masks(df, cks)
+    assert masks["foreign key:institution_id"].all()
+    s = sample(df, cks, masks)  # at most 1,000 rejected rows, plus both copies of the duplicate
+    assert len(s.frame) == 1_002 and {10, 2_500} <= set(s.rows.tolist())
+    assert s.unexpected_in_file["foreign key:institution_id"] == 3_000
+    report = gx_validator.validate(s)  # GX sees both copies, so it agrees: no false refusal
+    by_check = {x["check"]: x for x in report["expectations"]}
+    assert by_check["unique:contract_id"]["unexpected_by_gx"] == 2
+    assert by_check["foreign key:institution_id"]["unexpected_by_gx"] == 1_002
 
 
 def test_a_wrong_mask_is_caught_by_great_expectations(gx_validator: GXValidator) -> None:
