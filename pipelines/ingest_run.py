@@ -240,10 +240,12 @@ class IngestRun:
         self.close()
 
     def plan(self, paths: list[Path], table_name: str | None = None) -> dict[str, list[Path]]:
-        """Files grouped by table in load order; files whose table is unknown are faults."""
+        """Files grouped by table in load order; missing files and unknown tables are faults."""
         groups: dict[str, list[Path]] = {}
         for p in paths:
             try:
+                if not Path(p).is_file():  # said first: the name of a missing file is no clue
+                    raise FileFault(Path(p), "not a file" if Path(p).exists() else "no such file")
                 t = table_for_path(Path(p), table_name)
             except FileFault as fault:
                 self.result.files.append(FileReport(str(p), fault=fault.problem))
@@ -272,8 +274,6 @@ class IngestRun:
         rep = FileReport(str(path), t.name)
         clock = _Clock(rep.seconds)
         try:
-            if not path.is_file():
-                raise FileFault(path, "no such file")
             rep.sha256 = file_sha256(path)
             if rep.sha256 in loaded_files:
                 prior = loaded_files[rep.sha256]["run_id"]

@@ -115,12 +115,13 @@ def _run(home: Path, paths: list[Path], gx: GXWorker | None, **kw: object) -> In
 def test_corpus_lands_in_the_right_places(corpus: Path, gx_worker: GXWorker, tmp_path: Path,
                                           market: dict[str, pd.DataFrame]) -> None:
     s = Settings(home=tmp_path)
-    run = _run(tmp_path, sorted(corpus.iterdir()), gx_worker)
+    run = _run(tmp_path, [*sorted(corpus.iterdir()), corpus / "nowhere.csv"], gx_worker)
     files = {Path(f.path).name: f for f in run.result.files}
 
     faults = {n: f.fault for n, f in files.items() if f.fault}
     assert set(faults) == {"contracts_empty.csv", "contracts_missing.csv", "brokers_binary.csv",
-                           "institution_reports.parquet"}
+                           "institution_reports.parquet", "nowhere.csv"}
+    assert faults["nowhere.csv"] == "no such file"
     assert "empty file" in faults["contracts_empty.csv"]
     assert "amount_yuan (合同成交额(元))" in faults["contracts_missing.csv"]
     assert "cannot be decoded" in faults["brokers_binary.csv"]
