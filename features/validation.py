@@ -200,8 +200,9 @@ def run_masks(df: pd.DataFrame, cks: list[Check], threads: int = 2,
 class Sample:
     """The part of one file that Great Expectations re-validates, with the masks' verdicts.
 
-    Everything here pickles cheaply (at most the rejected rows plus ``SAMPLE_ROWS``), so the
-    sample can cross to the process that runs GX; the file itself never does.
+    Everything here pickles cheaply (at most ``FULL_ROWS`` rejected rows, every copy of a
+    duplicated id and ``SAMPLE_ROWS`` accepted rows), so the sample can cross to the process
+    that runs GX; the file itself never does.
     """
 
     table: str
