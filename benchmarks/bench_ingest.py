@@ -30,8 +30,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from benchmarks.report import peak_rss_mib, write_section
+
+if TYPE_CHECKING:  # imported in the children only: the copy child must not load the ingest
+    from pipelines.gx_worker import GXWorker
+    from pipelines.ingest_run import IngestRun
 
 TABLE_FILES = ("institutions", "brokers", "contracts", "institution_reports", "conduct_records")
 
@@ -48,7 +53,7 @@ def child_copy(market: Path, out: Path) -> dict:
     return {"seconds": time.perf_counter() - t0, "rows": rows, "peak_rss_mib": peak_rss_mib()}
 
 
-def _ingest(market: Path, home: Path, worker: object | None) -> tuple[float, object]:
+def _ingest(market: Path, home: Path, worker: GXWorker | None) -> tuple[float, IngestRun]:
     from features.settings import Settings
     from pipelines.ingest_run import IngestRun
 

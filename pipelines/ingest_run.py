@@ -194,9 +194,10 @@ class _Staged:
     version: Path | None  # the current version it was staged from
     manifest: dict
     loads: list[tuple[FileReport, pd.DataFrame, Future]]  # files with good rows to merge
-    staging: Path | None  # the new version's directory; None when no file brings rows
-    new_manifest: dict | None
-    report: TableReport
+    # What _restage builds from the above:
+    staging: Path | None = field(default=None, init=False)  # None when no file brings rows
+    new_manifest: dict | None = field(default=None, init=False)
+    report: TableReport = field(init=False)
 
 
 class IngestRun:
@@ -356,7 +357,7 @@ class IngestRun:
             self.result.files.append(rep)
             if good is not None:
                 loads.append((rep, good, pending))
-        st = self._restage(_Staged(t, version, manifest, loads, None, None, TableReport(t.name)))
+        st = self._restage(_Staged(t, version, manifest, loads))
         self._staged.append(st)
         return st.report
 
