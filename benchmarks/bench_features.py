@@ -24,20 +24,22 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.report import peak_rss_mib, write_section
-from features.build import build_features, build_panel, month_ends
-from features.catalogue import ROUND_UNIT_YUAN, features_of
-from features.entity import entity_features, market_flags
-from features.history import TYPE_CODES, History, day_of, prepare
-from features.online import OnlineState
-from features.standard import LOAD_ORDER, TABLES, conform
-from features.thresholds import JUST_ABOVE, SUBSIDY_THRESHOLDS_YUAN
+from features.point_in_time.build import build_features, build_panel, month_ends
+from features.point_in_time.catalogue import ROUND_UNIT_YUAN, features_of
+from features.point_in_time.entity import entity_features, market_flags
+from features.point_in_time.history import TYPE_CODES, History, day_of, prepare
+from features.point_in_time.online import OnlineState
+from features.standard.schema import conform
+from features.standard.tables import LOAD_ORDER, TABLES
+from features.standard.thresholds import JUST_ABOVE, SUBSIDY_THRESHOLDS_YUAN
 
 AS_OF = "2020-12-31"
 
 
 def load_market(market: Path | None) -> dict[str, pd.DataFrame]:
     if market is None:
-        from features.synthetic import MarketSpec, generate_market, write_market
+        from features.synthetic.market import generate_market, write_market
+        from features.synthetic.spec import MarketSpec
 
         market = Path(tempfile.mkdtemp(prefix="bench_features_"))
         write_market(generate_market(MarketSpec(first_year=2011, last_year=2020, scale=1.0, seed=7)),

@@ -15,8 +15,9 @@ import time
 from pathlib import Path
 
 from benchmarks.report import peak_rss_mib, write_section
-from features.calibration import calibration_table, format_table, shape_figures
-from features.synthetic import MarketSpec, generate_market, write_market
+from features.synthetic.market import generate_market, write_market
+from features.synthetic.market_check import calibration_table, format_table, shape_figures
+from features.synthetic.spec import MarketSpec
 
 
 def main() -> None:

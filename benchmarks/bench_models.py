@@ -29,8 +29,9 @@ def main() -> None:
 
     settings = configure()
     from benchmarks.report import peak_rss_mib, write_section
-    from features.build import month_ends
-    from features.synthetic import MarketSpec, generate_market, write_market
+    from features.point_in_time.build import month_ends
+    from features.synthetic.market import generate_market, write_market
+    from features.synthetic.spec import MarketSpec
     from models.fit import fit_risk_model
     from models.known_signal import credit_table
     from pipelines.build_features import build_features_flow

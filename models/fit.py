@@ -16,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from models.booster import TRAIN_THREADS, default_params, fit_booster, monotone_vector
-from models.calibration import Platt, fit_platt
 from models.metrics import Discrimination, discrimination
+from models.platt import Platt, fit_platt
 from models.reasons import Descriptions
 from models.risk_model import RiskModel
 from models.scaling import GradeCuts, PointsScale

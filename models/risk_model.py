@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from models.booster import SERVE_THREADS
-from models.calibration import Platt
+from models.platt import Platt
 from models.reasons import Reason, top_reasons
 from models.scaling import GradeCuts, PointsScale
 from models.table import Encoder

@@ -5,7 +5,7 @@ Output layout under ``$TECHCREDIT_HOME/features/``::
     institution/as_of=YYYY-MM-DD.parquet   entity_id, as_of, inst_* features
     broker/as_of=YYYY-MM-DD.parquet        entity_id, as_of, brk_* features
     contract/as_of=YYYY-MM-DD.parquet      contract_id, registered_date, as_of, ctr_* features
-    labels/<kind>/as_of=YYYY-MM-DD.parquet the labels of the same rows (see features.labels)
+    labels/<kind>/as_of=YYYY-MM-DD.parquet the labels of the same rows (see features.point_in_time.labels)
 
 Several month-end dates make the training panel; :func:`read_panel` stacks them back with
 their labels. Files are written to a temporary name and renamed, so a reader never sees half
@@ -21,11 +21,11 @@ import pandas as pd
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from features.build import KINDS, build_panel
-from features.history import History, prepare
-from features.labels import panel_labels
+from features.point_in_time.build import KINDS, build_panel
+from features.point_in_time.history import History, prepare
+from features.point_in_time.labels import panel_labels
 from features.settings import Settings, get_settings
-from features.standard import LOAD_ORDER
+from features.standard.tables import LOAD_ORDER
 
 TRUTH = Path("_truth") / "contracts.parquet"
 

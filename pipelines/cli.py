@@ -48,8 +48,9 @@ def generate(
     headers: Annotated[str, typer.Option(help="column headers: en (codes) or zh (labels)")] = "en",
 ) -> None:
     """Generate a synthetic national technology market (生成合成技术市场)."""
-    from features.calibration import calibration_table, format_table, shape_figures
-    from features.synthetic import MarketSpec, generate_market, write_market
+    from features.synthetic.market import generate_market, write_market
+    from features.synthetic.market_check import calibration_table, format_table, shape_figures
+    from features.synthetic.spec import MarketSpec
 
     first, last = _years(years)
     if not 0 < scale <= 2:
@@ -74,8 +75,8 @@ def docs(
     out: Annotated[Path, typer.Option(help="docs folder")] = Path("docs"),
 ) -> None:
     """Regenerate the documents derived from code (数据标准文档, 特征目录)."""
-    from features.catalogue import render_features_doc
-    from features.standard_doc import render_data_standard
+    from features.docs import render_data_standard
+    from features.point_in_time.catalogue import render_features_doc
 
     out.mkdir(parents=True, exist_ok=True)
     (out / "data-standard.md").write_text(render_data_standard(), encoding="utf-8")
@@ -95,7 +96,7 @@ def features(
     """Build point-in-time feature tables and labels (构建时点特征与标签)."""
     import pandas as pd
 
-    from features.build import month_ends as month_end_dates
+    from features.point_in_time.build import month_ends as month_end_dates
 
     dates = []
     for text in as_of or []:
@@ -220,7 +221,7 @@ def demo(
     from pipelines.runtime import configure
 
     settings = configure()
-    from features.synthetic import MarketSpec
+    from features.synthetic.spec import MarketSpec
     from pipelines.demo import run_demo
 
     ok = run_demo(settings, MarketSpec(first, last, scale, seed), typer.echo)

@@ -10,10 +10,11 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from features.build import month_ends
-from features.calibration import calibration_table, format_table, shape_figures
+from features.point_in_time.build import month_ends
 from features.settings import Settings
-from features.synthetic import MarketSpec, generate_market, write_market
+from features.synthetic.market import generate_market, write_market
+from features.synthetic.market_check import calibration_table, format_table, shape_figures
+from features.synthetic.spec import MarketSpec
 
 
 def run_demo(settings: Settings, spec: MarketSpec, echo: Callable[[str], None]) -> bool:

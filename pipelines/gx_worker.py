@@ -19,7 +19,7 @@ from concurrent.futures.process import BrokenProcessPool
 from types import TracebackType
 from typing import Self
 
-from features.validation import GXValidator, Sample
+from features.ingest.validation import GXValidator, Sample
 
 _validator: GXValidator | None = None  # the worker process's own, made by _start
 _shared: GXWorker | None = None  # this process's worker, see shared_worker

@@ -5,7 +5,7 @@ logic and is tested without Prefect: one task per table, in ``LOAD_ORDER``, stag
 last task publishes every staged table once Great Expectations has agreed.
 
 Call :func:`ingest_paths` from other code (``techcredit demo`` does); it returns an
-:class:`~pipelines.ingest_run.IngestResult` whose ``ok`` is False when a file had a
+:class:`~features.ingest.outcome.IngestResult` whose ``ok`` is False when a file had a
 whole-file fault.
 """
 
@@ -22,9 +22,10 @@ configure()  # Prefect reads PREFECT_HOME at import time
 from prefect import flow, task
 from prefect.cache_policies import NONE
 
+from features.ingest.outcome import IngestResult, TableReport
 from pipelines.gx_worker import shared_worker
 from pipelines.ingest_report import write_reports
-from pipelines.ingest_run import IngestResult, IngestRun, TableReport
+from pipelines.ingest_run import IngestRun
 
 
 @task(name="stage-table", cache_policy=NONE)

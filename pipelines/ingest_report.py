@@ -11,8 +11,8 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+from features.ingest.outcome import IngestResult
 from features.settings import Settings
-from pipelines.ingest_run import IngestResult
 
 
 def to_json(result: IngestResult) -> dict:

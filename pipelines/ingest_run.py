@@ -2,7 +2,7 @@
 
 This is the whole ingest without Prefect (the flow in :mod:`pipelines.ingest` wraps
 :meth:`IngestRun.stage_table` and :meth:`IngestRun.publish` as tasks), so it is tested
-directly. Tables are staged in ``features.standard.LOAD_ORDER`` so that foreign keys resolve
+directly. Tables are staged in ``features.standard.tables.LOAD_ORDER`` so that foreign keys resolve
 against the curated store plus the good rows this run has staged. Every table stays locked
 from reading its current version until the run has published (or given up).
 
@@ -19,7 +19,6 @@ import os
 import secrets
 import shutil
 import time
-from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
@@ -34,14 +33,14 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from features.ingest_merge import merge_records
-from features.membership import is_in
-from features.parsing import TYPE_WORD, parse_frame, to_standard
-from features.readers import FileFault, RawFile, read_export, table_for_path
-from features.settings import Settings
-from features.standard import LOAD_ORDER, Table, table
-from features.validation import (
-    Check,
+from features.ingest.lineage import curated_schema, to_curated_arrow
+from features.ingest.membership import is_in
+from features.ingest.merge import merge_records
+from features.ingest.outcome import FileReport, IngestResult, TableReport
+from features.ingest.parsing import parse_frame, to_standard
+from features.ingest.quarantine import quarantine_frame, row_reasons
+from features.ingest.readers import FileFault, read_export, table_for_path
+from features.ingest.validation import (
     ValidationDisagreement,
     checks,
     key_columns,
@@ -49,76 +48,13 @@ from features.validation import (
     run_masks,
     verification_sample,
 )
+from features.settings import Settings
+from features.standard.schema import Table
+from features.standard.tables import LOAD_ORDER, table
 from pipelines import store
 from pipelines.gx_worker import GXWorker
 
 COMPRESSION = "snappy"  # measured 20% faster to write than zstd on contracts; size is secondary
-
-
-@dataclass
-class FileReport:
-    path: str
-    table: str | None = None
-    encoding: str | None = None
-    sha256: str | None = None
-    rows_read: int = 0
-    loaded: int = 0
-    quarantined: int = 0
-    reasons: dict[str, int] = field(default_factory=dict)
-    fault: str | None = None  # whole-file fault: nothing of the file was loaded
-    skipped: str | None = None  # already loaded earlier: nothing to do
-    extra_columns: list[str] = field(default_factory=list)
-    missing_nullable: list[str] = field(default_factory=list)
-    quarantine_file: str | None = None
-    gx: dict | None = None
-    seconds: dict[str, float] = field(default_factory=dict)  # read, parse, masks, quarantine, gx
-
-
-@dataclass
-class TableReport:
-    table: str
-    inserted: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    history_rows: int = 0
-    rows_after: int = 0
-    version: str | None = None
-    files_loaded: int = 0  # files of this run merged into the table (not faulted or skipped)
-    stage_seconds: float = 0.0  # merge and write of the new version
-
-
-@dataclass
-class IngestResult:
-    run_id: str
-    started: str
-    finished: str = ""
-    files: list[FileReport] = field(default_factory=list)
-    tables: dict[str, TableReport] = field(default_factory=dict)
-    report_json: str | None = None
-    report_html: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        """False when any file had a whole-file fault (the CLI then exits non-zero)."""
-        return not any(f.fault for f in self.files)
-
-    @property
-    def rows_read(self) -> int:
-        return sum(f.rows_read for f in self.files)
-
-    @property
-    def loaded(self) -> int:
-        return sum(f.loaded for f in self.files)
-
-    @property
-    def quarantined(self) -> int:
-        return sum(f.quarantined for f in self.files)
-
-    def reasons(self) -> Counter:
-        out: Counter = Counter()
-        for f in self.files:
-            out.update(f.reasons)
-        return out
 
 
 def file_sha256(path: Path) -> str:
@@ -131,52 +67,6 @@ def file_sha256(path: Path) -> str:
 
 def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
-
-
-def row_reasons(raw: RawFile, parsed_failures: dict[str, np.ndarray], typed: pd.DataFrame,
-                cks: list[Check], masks: dict[str, np.ndarray]) -> tuple[np.ndarray, list[str], Counter]:
-    """Rows to quarantine, their reason text (all rules they break) and counts per rule.
-
-    A value that could not be typed is reported once, as a parse failure, not again as the
-    null it became.
-    """
-    n = len(typed)
-    bad = np.zeros(n, dtype=bool)
-    for m in [*parsed_failures.values(), *masks.values()]:
-        bad |= m
-    idx = np.flatnonzero(bad)
-    texts: dict[int, list[str]] = {int(i): [] for i in idx}
-    counts: Counter = Counter()
-    for col, m in parsed_failures.items():
-        word = TYPE_WORD[raw.table.column(col).dtype]
-        for i in np.flatnonzero(m):
-            texts[int(i)].append(f"parse:{col}: value {raw.frame[col].iloc[i]!r} is not {word}")
-        counts[f"parse:{col}"] += int(m.sum())
-    for c in cks:
-        m = masks[c.id]
-        if c.kind == "expect_column_values_to_not_be_null" and c.column in parsed_failures:
-            m = m & ~parsed_failures[c.column]
-        if not m.any():
-            continue
-        counts[c.id] += int(m.sum())
-        for i in np.flatnonzero(m):
-            texts[int(i)].append(c.describe(typed, int(i)))
-    return bad, ["; ".join(texts[int(i)]) for i in idx], counts
-
-
-def quarantine_frame(raw: RawFile, bad: np.ndarray, reasons: list[str], run_id: str) -> pd.DataFrame:
-    """Every original field (as text, under the standard's name or the file's header), the
-    reason, the source file and line; malformed lines keep their raw text."""
-    bad_rows = raw.frame[bad]
-    out = pd.DataFrame({c: bad_rows[c].astype("str").where(bad_rows[c].notna()) for c in bad_rows.columns})
-    out["_raw_text"] = pd.Series([None] * len(out), dtype="str", index=out.index)
-    out["reason"] = reasons
-    out["_source_line"] = raw.lines[bad]
-    if len(raw.malformed):
-        out = pd.concat([out, raw.malformed], ignore_index=True)
-    out["_source_file"] = str(raw.path)
-    out["_run_id"] = run_id
-    return out.reset_index(drop=True)
 
 
 def write_atomic_parquet(df: pd.DataFrame, path: Path) -> None:
@@ -420,10 +310,10 @@ class IngestRun:
         hit = is_in(keyed_df[t.key], incoming[t.key])
         affected = set(np.unique(year(incoming)).tolist()) | set(np.unique(year(keyed_df[hit])).tolist())
         files = self._partition_files(t, version)
-        existing_parts = [store.to_frame(t, pq.read_table(f, schema=store.curated_schema(t)))
+        existing_parts = [store.to_frame(t, pq.read_table(f, schema=curated_schema(t)))
                           for y, f in files.items() if y in affected]
         existing = (pd.concat(existing_parts, ignore_index=True) if existing_parts
-                    else store.to_frame(t, store.curated_schema(t).empty_table()))
+                    else store.to_frame(t, curated_schema(t).empty_table()))
         merged = merge_records(t, existing, incoming, unique_incoming=len(processed) == 1)
         staging = store.new_version_dir(t.name, self.run_id, self.settings)
         cur_years = year(merged.current)
@@ -433,7 +323,7 @@ class IngestRun:
         # Partitions are zero-copy slices of one year-sorted table (cheaper than a filter each).
         # Exports mostly come in registration order; then the sort, a full copy that takes
         # 1.8 s for every contract, is skipped.
-        by_year, sorted_years = _to_curated_arrow(t, merged.current), cur_years
+        by_year, sorted_years = to_curated_arrow(t, merged.current), cur_years
         if (np.diff(cur_years) < 0).any():
             order = np.argsort(cur_years, kind="stable")
             by_year, sorted_years = by_year.take(pa.array(order)), cur_years[order]
@@ -456,7 +346,7 @@ class IngestRun:
             hist = merged.superseded.copy()
             hist["_superseded_run"] = self.run_id
             (staging / store.HISTORY).mkdir(parents=True, exist_ok=True)
-            arrow = _to_curated_arrow(t, hist).append_column("_superseded_run", pa.array(hist["_superseded_run"]))
+            arrow = to_curated_arrow(t, hist).append_column("_superseded_run", pa.array(hist["_superseded_run"]))
             pq.write_table(arrow, staging / store.HISTORY / f"{self.run_id}.parquet", compression=COMPRESSION)
         rows_after = int(manifest.get("rows", 0)) + merged.inserted
         loaded_files = dict(manifest["loaded_files"])
@@ -499,10 +389,3 @@ class _Clock:
         now = time.perf_counter()
         self._into[name] = round(now - self._last, 3)
         self._last = now
-
-
-def _to_curated_arrow(t: Table, df: pd.DataFrame) -> pa.Table:
-    std = pa.Table.from_pandas(to_standard(t, df), schema=store.arrow_schema(t), preserve_index=False)
-    for name, typ in store.LINEAGE.items():
-        std = std.append_column(name, pa.array(df[name], type=typ, from_pandas=True))
-    return std

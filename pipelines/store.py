@@ -32,24 +32,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.dataset as ds
 
+from features.ingest.lineage import LINEAGE, curated_schema
 from features.settings import Settings, get_settings
-from features.standard import Table, arrow_schema, conform, table
+from features.standard.schema import Table, conform
+from features.standard.tables import table
 
-LINEAGE: dict[str, pa.DataType] = {
-    "_source_file": pa.string(),
-    "_source_line": pa.int64(),
-    "_run_id": pa.string(),
-}
 MANIFEST = "_manifest.json"
 HISTORY = "_history"
-
-
-def curated_schema(t: Table) -> pa.Schema:
-    """The physical schema of curated files: the standard's columns then lineage."""
-    schema = arrow_schema(t)
-    for name, typ in LINEAGE.items():
-        schema = schema.append(pa.field(name, typ))
-    return schema
 
 
 def table_link(name: str, settings: Settings | None = None) -> Path:
@@ -100,7 +89,7 @@ def to_frame(t: Table, at: pa.Table) -> pd.DataFrame:
 def read_curated(table_name: str, settings: Settings | None = None) -> pd.DataFrame:
     """The current version of every record of a table, with exactly the standard's columns.
 
-    Dtypes follow :func:`features.standard.conform`; an empty frame with those dtypes is
+    Dtypes follow :func:`features.standard.tables.conform`; an empty frame with those dtypes is
     returned before the first load, so callers need no special case.
     """
     t = table(table_name)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from features.catalogue import FEATURES, names_of
+from features.point_in_time.catalogue import FEATURES, names_of
 from features.settings import Settings
 from models.anomaly import (
     aggregate_descriptions,

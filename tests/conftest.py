@@ -17,7 +17,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from features.synthetic import Market, MarketSpec, generate_market, write_market
+from features.synthetic.market import Market, generate_market, write_market
+from features.synthetic.spec import MarketSpec
 from pipelines.gx_worker import GXWorker
 
 SMALL = MarketSpec(first_year=2016, last_year=2020, scale=0.02, seed=3)

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from features.catalogue import FEATURES, feature, features_of, names_of, render_features_doc
+from features.point_in_time.catalogue import (
+    FEATURES,
+    feature,
+    features_of,
+    names_of,
+    render_features_doc,
+)
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "features.md"
 

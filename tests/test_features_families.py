@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.build import build_features
-from features.catalogue import names_of
+from features.point_in_time.build import build_features
+from features.point_in_time.catalogue import names_of
 
 AS_OF = pd.Timestamp("2020-06-30")
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from features.build import build_features
+from features.point_in_time.build import build_features
 from features.settings import Settings
-from features.synthetic import Market
+from features.synthetic.market import Market
 from pipelines.build_features import read_panel
 
 pytestmark = pytest.mark.e2e

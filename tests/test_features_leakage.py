@@ -11,8 +11,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from features.build import build_features
-from features.synthetic import Market
+from features.point_in_time.build import build_features
+from features.synthetic.market import Market
 
 AS_OF = pd.Timestamp("2018-06-30")
 

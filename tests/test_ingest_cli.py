@@ -10,8 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from features.settings import get_settings
-from features.standard import BROKERS
-from features.synthetic import MarketSpec, generate_market
+from features.standard.tables import BROKERS
+from features.synthetic.market import generate_market
+from features.synthetic.spec import MarketSpec
 from pipelines.cli import app
 
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from features.ingest_merge import merge_records
-from features.standard import BROKERS, conform
+from features.ingest.merge import merge_records
+from features.standard.schema import conform
+from features.standard.tables import BROKERS
 
 
 def brokers(rows: list[tuple[str, int]], run: str) -> pd.DataFrame:

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.parsing import parse_frame
-from features.readers import FileFault, read_export, table_for_path
-from features.standard import BROKERS, CONTRACTS, INSTITUTIONS
+from features.ingest.parsing import parse_frame
+from features.ingest.readers import FileFault, read_export, table_for_path
+from features.standard.tables import BROKERS, CONTRACTS, INSTITUTIONS
 
 BROKER_ROWS = [
     ["B0000001", "I000001", "初级技术经纪人", "110000", "2015-03-01", "40"],

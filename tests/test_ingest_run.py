@@ -21,8 +21,9 @@ import pandas as pd
 import pytest
 
 from features.settings import Settings
-from features.standard import BROKERS, INSTITUTIONS, table
-from features.synthetic import MarketSpec, generate_market
+from features.standard.tables import BROKERS, INSTITUTIONS, table
+from features.synthetic.market import generate_market
+from features.synthetic.spec import MarketSpec
 from pipelines import ingest_run, store
 from pipelines.gx_worker import GXWorker
 from pipelines.ingest_run import IngestRun

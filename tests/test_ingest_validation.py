@@ -9,14 +9,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.standard import CONTRACTS, conform
-from features.validation import (
+from features.ingest.validation import (
     GXValidator,
     ValidationDisagreement,
     checks,
     run_masks,
     verification_sample,
 )
+from features.standard.schema import conform
+from features.standard.tables import CONTRACTS
 
 TODAY = date(2026, 11, 23)
 KNOWN = {"institutions.institution_id": pd.Index(["I000001"]), "brokers.broker_id": pd.Index(["B0000001"])}

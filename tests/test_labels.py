@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from features.labels import contract_labels, entity_labels
+from features.point_in_time.labels import contract_labels, entity_labels
 from tests.test_features_families import hand_market
 
 AS_OF = pd.Timestamp("2020-06-30")

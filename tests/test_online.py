@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.contract import contract_features
-from features.history import day_of, prepare
-from features.online import NAMES, OnlineState
-from features.synthetic import Market
+from features.point_in_time.contract import contract_features
+from features.point_in_time.history import day_of, prepare
+from features.point_in_time.online import NAMES, OnlineState
+from features.synthetic.market import Market
 
 
 def test_online_state_equals_batch_over_two_months(small_market: Market) -> None:

@@ -8,8 +8,10 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from features.standard import CONTRACT_TYPE, TABLES, arrow_schema, conform, table
-from features.standard_doc import render_data_standard
+from features.docs import render_data_standard
+from features.standard.enums import CONTRACT_TYPE
+from features.standard.schema import arrow_schema, conform
+from features.standard.tables import TABLES, table
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 

@@ -10,8 +10,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from features.ingest.lineage import LINEAGE
 from features.settings import Settings
-from features.standard import CONTRACTS, conform
+from features.standard.schema import arrow_schema, conform
+from features.standard.tables import CONTRACTS
 from pipelines import store
 
 
@@ -70,8 +72,8 @@ def test_curated_files_carry_lineage_and_read_back_conformed(tmp_path: Path) -> 
         "status": "registered", "status_date": pd.NaT,
     }
     table = pa.Table.from_pandas(conform(CONTRACTS, pd.DataFrame([row])),
-                                 schema=store.arrow_schema(CONTRACTS), preserve_index=False)
-    for name, typ in store.LINEAGE.items():
+                                 schema=arrow_schema(CONTRACTS), preserve_index=False)
+    for name, typ in LINEAGE.items():
         table = table.append_column(name, pa.array(["f.csv"] if typ == pa.string() else [2], type=typ))
     (staging / "year=2020").mkdir()
     pq.write_table(table, staging / "year=2020" / "part.parquet")

@@ -9,11 +9,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.calibration import calibration_table, shape_figures
-from features.standard import TABLES
-from features.synthetic import Market, MarketSpec, generate_market, write_market
-from features.synthetic_fraud import PATTERNS
-from features.thresholds import JUST_ABOVE, SUBSIDY_THRESHOLDS_YUAN
+from features.standard.tables import TABLES
+from features.standard.thresholds import JUST_ABOVE, SUBSIDY_THRESHOLDS_YUAN
+from features.synthetic.fraud import PATTERNS
+from features.synthetic.market import Market, generate_market, write_market
+from features.synthetic.market_check import calibration_table, shape_figures
+from features.synthetic.spec import MarketSpec
 
 
 def _digest(folder: Path) -> dict[str, str]:
@@ -159,9 +160,9 @@ def test_unknown_export_format_is_refused(small_market: Market, tmp_path: Path) 
 def test_every_generated_row_passes_the_standards_own_checks(small_market: Market) -> None:
     from datetime import date
 
-    from features.parsing import parse_frame
-    from features.standard import LOAD_ORDER, table
-    from features.validation import checks, run_masks
+    from features.ingest.parsing import parse_frame
+    from features.ingest.validation import checks, run_masks
+    from features.standard.tables import LOAD_ORDER, table
 
     keys = {f"{n}.{table(n).key}": pd.Index(small_market.tables[n][table(n).key])
             for n in LOAD_ORDER}

@@ -7,10 +7,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from features.build import build_panel, month_ends
-from features.labels import panel_labels
+from features.point_in_time.build import build_panel, month_ends
+from features.point_in_time.labels import panel_labels
 from features.settings import Settings
-from features.synthetic import Market
+from features.synthetic.market import Market
 from models.anomaly import aggregate_names
 from models.registry import ANOMALY_MODEL, CHALLENGER, CREDIT_MODEL, alias_version, store_for
 from pipelines.build_features import feature_path

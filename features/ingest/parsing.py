@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from features.standard import Column, Table, conform
+from features.standard.schema import Column, Table, conform
 
 TYPE_WORD = {"int": "an integer", "float": "a number", "date": "a date (YYYY-MM-DD)",
              "bool": "true/false", "str": "text"}
@@ -23,7 +23,7 @@ _FALSE = {"false", "0", "no", "n", "f", "否"}
 
 @dataclass
 class Parsed:
-    frame: pd.DataFrame  # the standard's columns, typed as features.standard.conform types them
+    frame: pd.DataFrame  # the standard's columns, typed as features.standard.tables.conform types them
     failures: dict[str, np.ndarray]  # column -> rows whose present value could not be read
 
 
@@ -126,7 +126,7 @@ def parse_frame(t: Table, raw: pd.DataFrame, strip: bool = True) -> Parsed:
 
 
 def standard_dtypes(t: Table) -> dict[str, object]:
-    """The dtype :func:`features.standard.conform` gives each column."""
+    """The dtype :func:`features.standard.tables.conform` gives each column."""
     empty = pd.DataFrame({c.name: pd.Series([], dtype="float64" if c.dtype in ("int", "float")
                                             else "datetime64[s]" if c.dtype == "date" else "str")
                           for c in t.columns})

@@ -2,7 +2,7 @@
 
 A declaration names the entity it describes, the family that computes it, the base
 ``measure`` and the ``window`` it is taken over. The family modules compute exactly the
-declared (measure, window) pairs, :func:`features.build.build_features` returns columns in
+declared (measure, window) pairs, :func:`features.point_in_time.build.build_features` returns columns in
 catalogue order, ``docs/features.md`` is rendered from here, and the models read the Chinese
 and English wording and the monotone ``risk_direction`` hint for reason codes and LightGBM
 monotone constraints. Adding a window to a measure is therefore a one-line change here.
@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from features.standard import CONTRACT_TYPE
-from features.thresholds import JUST_ABOVE, SUBSIDY_THRESHOLDS_YUAN
+from features.standard.enums import CONTRACT_TYPE
+from features.standard.thresholds import JUST_ABOVE, SUBSIDY_THRESHOLDS_YUAN
 
 Entity = Literal["institution", "broker", "contract"]
 ENTITIES: tuple[Entity, ...] = ("institution", "broker", "contract")

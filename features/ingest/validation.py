@@ -1,7 +1,7 @@
 """Validation of typed frames against the standard: one check list, two engines.
 
 :func:`checks` derives the table's checks from the declarations in
-:mod:`features.standard` (not-null, enum sets, ranges, regular expressions, uniqueness, dates
+:mod:`features.standard.tables` (not-null, enum sets, ranges, regular expressions, uniqueness, dates
 not in the future, foreign keys, cross-field rules). Each :class:`Check` can be run two ways:
 
 * :meth:`Check.failures` — a vectorised numpy/pandas mask over all rows. It decides which rows
@@ -35,8 +35,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from features.membership import is_in
-from features.standard import TABLES, Table
+from features.ingest.membership import is_in
+from features.standard.schema import Table
+from features.standard.tables import TABLES
 
 ROW = "_row"  # positional row id given to GX as the unexpected index column
 FULL_ROWS = 50_000  # files up to this size are re-validated by GX row for row

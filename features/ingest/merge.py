@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from features.membership import is_in
-from features.standard import Table
+from features.ingest.membership import is_in
+from features.standard.schema import Table
 
 
 @dataclass

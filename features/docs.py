@@ -1,4 +1,4 @@
-"""Renders ``docs/data-standard.md`` from the declarations in :mod:`features.standard`.
+"""Renders ``docs/data-standard.md`` from the declarations in :mod:`features.standard.tables`.
 
 The document is generated, never edited by hand: a test fails when it is stale, and
 ``techcredit docs`` rewrites it.
@@ -6,9 +6,11 @@ The document is generated, never edited by hand: a test fails when it is stale, 
 
 from __future__ import annotations
 
-from features.standard import ENUMS, LOAD_ORDER, TABLES, Column, Table
-from features.synthetic_fraud import DETECTION_P
-from features.thresholds import JUST_ABOVE, SUBSIDY_THRESHOLDS_YUAN
+from features.standard.enums import ENUMS
+from features.standard.schema import Column, Table
+from features.standard.tables import LOAD_ORDER, TABLES
+from features.standard.thresholds import JUST_ABOVE, SUBSIDY_THRESHOLDS_YUAN
+from features.synthetic.fraud import DETECTION_P
 
 _INTRO = """\
 # Data standard / 技术交易数据标准

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from features.catalogue import CYCLE_MAX_DEGREE
+from features.point_in_time.catalogue import CYCLE_MAX_DEGREE
 
 
 def split_flags(seller: np.ndarray, buyer: np.ndarray, reg: np.ndarray) -> np.ndarray:

@@ -15,16 +15,16 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from features.catalogue import (
+from features.point_in_time.catalogue import (
     ROUND_UNIT_YUAN,
     TRAINED_SHARE_REQUIRED,
     Entity,
     Feature,
     features_of,
 )
-from features.history import TYPE_CODES, History, month_of_days, year_of_days
-from features.network import cycle_flags, reciprocal_flags, split_flags
-from features.thresholds import JUST_ABOVE, SUBSIDY_THRESHOLDS_YUAN
+from features.point_in_time.history import TYPE_CODES, History, month_of_days, year_of_days
+from features.point_in_time.network import cycle_flags, reciprocal_flags, split_flags
+from features.standard.thresholds import JUST_ABOVE, SUBSIDY_THRESHOLDS_YUAN
 
 MARKET_WINDOW = 365  # days of market network the split/reciprocal/cycle flags look at
 

@@ -4,7 +4,7 @@ A contract is described as the registration office saw it when it was registered
 history is every contract before it in ``(registered_date, contract_id)`` order (same-day
 contracts with a smaller id included), and status changes and conduct records count only
 when dated strictly before its registration day. Batch computation runs cumulative counts
-over the contracts sorted in that order; :mod:`features.online` keeps the same quantities as
+over the contracts sorted in that order; :mod:`features.point_in_time.online` keeps the same quantities as
 running totals, and a test proves both give the same values.
 """
 
@@ -15,9 +15,9 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from features.catalogue import MIN_PEERS, names_of
-from features.entity import just_above, round_amount
-from features.history import NEVER, History
+from features.point_in_time.catalogue import MIN_PEERS, names_of
+from features.point_in_time.entity import just_above, round_amount
+from features.point_in_time.history import NEVER, History
 
 LOG_CENTER = float(np.log(1e5))  # log amounts are centred before summing, for precision
 STD_FLOOR = 0.1  # peer std never below this, so tiny peer groups do not explode the z-score

@@ -2,7 +2,7 @@
 
 Every actor carries a hidden ``integrity`` (0 = fraudulent, 1 = clean) and ``capability``;
 dishonest actors start misbehaving in an ``onset_year``. These traits drive the fraud
-patterns in :mod:`features.synthetic_fraud` and are written only to the truth files.
+patterns in :mod:`features.synthetic.fraud` and are written only to the truth files.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from features.market_figures import NATIONAL_INSTITUTIONS
-from features.standard import PROVINCES
+from features.standard.enums import PROVINCES
+from features.synthetic.published import NATIONAL_INSTITUTIONS
 
 REGION_CODES = np.array([p[0] for p in PROVINCES])
 # Share of contracts sold from each province (skewed as in the real registry: Beijing leads,

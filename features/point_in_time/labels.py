@@ -15,9 +15,9 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from features.catalogue import LABEL_MONTHS
-from features.entity import present
-from features.history import History, codes_in, day_of, prepare
+from features.point_in_time.catalogue import LABEL_MONTHS
+from features.point_in_time.entity import present
+from features.point_in_time.history import History, codes_in, day_of, prepare
 
 
 def positions(haystack: pd.Series, needles: pd.Series) -> np.ndarray:
@@ -99,7 +99,7 @@ def contract_labels(tables: Mapping[str, pd.DataFrame] | History, contract_ids: 
 
 def panel_labels(tables: Mapping[str, pd.DataFrame] | History, panel: Mapping[str, pd.DataFrame],
                  truth: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
-    """Labels for every row of a panel from :func:`features.build.build_panel`, same keys."""
+    """Labels for every row of a panel from :func:`features.point_in_time.build.build_panel`, same keys."""
     h = prepare(tables)
     out: dict[str, pd.DataFrame] = {}
     for kind in ("institution", "broker"):

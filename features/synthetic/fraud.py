@@ -18,8 +18,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.synthetic_entities import Actors
-from features.thresholds import JUST_ABOVE, SUBSIDY_THRESHOLDS_YUAN
+from features.standard.thresholds import JUST_ABOVE, SUBSIDY_THRESHOLDS_YUAN
+from features.synthetic.actors import Actors
 
 PATTERNS = ("threshold", "split", "circular", "inflated", "broker_spike")
 # Chance that an audit eventually confirms an event of each pattern.

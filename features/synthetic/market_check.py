@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from features.market_figures import BROKERS_2020, NATIONAL_INSTITUTIONS, YI, year_target
+from features.synthetic.published import BROKERS_2020, NATIONAL_INSTITUTIONS, YI, year_target
 
 
 @dataclass(frozen=True)

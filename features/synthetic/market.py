@@ -1,9 +1,9 @@
 """A synthetic national technology market that agrees with the published figures.
 
 The market is built in three layers: actors with hidden traits
-(:mod:`features.synthetic_entities`), irregular contracts from dishonest actors
-(:mod:`features.synthetic_fraud`), and the honest bulk of the registry, whose counts and
-amounts are then fitted per year and seller kind to :mod:`features.market_figures`. What an
+(:mod:`features.synthetic.actors`), irregular contracts from dishonest actors
+(:mod:`features.synthetic.fraud`), and the honest bulk of the registry, whose counts and
+amounts are then fitted per year and seller kind to :mod:`features.synthetic.published`. What an
 audit later finds becomes contract status and conduct records, with realistic delays and
 incomplete detection; the hidden traits and the irregular flags go to separate truth files.
 
@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 
-from features.market_figures import year_target
-from features.standard import TABLES, conform, table, to_arrow
-from features.synthetic_entities import (
+from features.standard.schema import conform, to_arrow
+from features.standard.tables import TABLES, table
+from features.synthetic.actors import (
     PARTY_KINDS,
     REGION_AMOUNT,
     REGION_CODES,
@@ -30,7 +30,10 @@ from features.synthetic_entities import (
     Actors,
     make_actors,
 )
-from features.synthetic_fraud import make_fraud_contracts, random_days, tech_share
+from features.synthetic.fraud import make_fraud_contracts, random_days, tech_share
+from features.synthetic.published import year_target
+from features.synthetic.records import annual_reports, background_conduct, conduct_from_events
+from features.synthetic.spec import MarketSpec, year_of
 
 CONTRACT_TYPES = np.array(["development", "transfer", "licensing", "consulting", "service"])
 _TYPE_P = np.array([0.30, 0.08, 0.05, 0.12, 0.45])
@@ -48,29 +51,11 @@ BROKERED_SHARE = 0.6  # of facilitated contracts, those with a named broker
 TRUTH_DIR = "_truth"
 
 
-@dataclass(frozen=True)
-class MarketSpec:
-    first_year: int = 2011
-    last_year: int = 2020
-    scale: float = 0.05
-    seed: int = 7
-
-    @property
-    def end(self) -> np.datetime64:
-        """The export date: nothing after it is known to the registry."""
-        return np.datetime64(f"{self.last_year}-12-31", "D")
-
-
 @dataclass
 class Market:
     spec: MarketSpec
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     truth: dict[str, pd.DataFrame] = field(default_factory=dict)
-
-
-def _year_of(days: pd.Series) -> np.ndarray:
-    """Calendar year of each registration day."""
-    return days.to_numpy().astype("datetime64[Y]").astype(int) + 1970
 
 
 def _year_volume(spec: MarketSpec) -> dict[int, float]:
@@ -166,7 +151,7 @@ def _fit_amounts(c: pd.DataFrame, spec: MarketSpec) -> None:
     Irregular amounts are kept as planted (thresholds must stay just above the threshold);
     they are part of the total, as in the real registry, which cannot tell them apart.
     """
-    year = _year_of(c["reg"])
+    year = year_of(c["reg"])
     group = _seller_groups(c["seller_kind"].to_numpy())
     amount = c["amount"].to_numpy().copy()
     honest = ~c["is_irregular"].to_numpy()
@@ -197,7 +182,7 @@ def _contracts(rng: np.random.Generator, actors: Actors, spec: MarketSpec
     fraud = make_fraud_contracts(rng, actors, years, _year_volume(spec))
     fraud["is_irregular"] = True
     kinds = actors.parties["kind"].to_numpy()
-    fraud_year = _year_of(fraud["reg"])
+    fraud_year = year_of(fraud["reg"])
     fraud_group = _seller_groups(kinds[fraud["seller_idx"].to_numpy()])
     parts = []
     for y in years:
@@ -229,7 +214,7 @@ def _contracts(rng: np.random.Generator, actors: Actors, spec: MarketSpec
     # Stable ids: ordered by registration day, ties broken by a seeded key.
     c["_key"] = rng.random(len(c))
     c = c.sort_values(["reg", "_key"], kind="stable").reset_index(drop=True)
-    year = _year_of(c["reg"])
+    year = year_of(c["reg"])
     seq = c.groupby(year).cumcount().to_numpy() + 1
     c["contract_id"] = np.char.add(np.char.add("C", year.astype(str)),
                                    np.char.zfill(seq.astype(str), 7)).astype(object)
@@ -253,134 +238,6 @@ def _status(rng: np.random.Generator, c: pd.DataFrame, spec: MarketSpec) -> None
     c["status_date"] = np.where(known, when, np.datetime64("NaT"))
 
 
-_CONDUCT_OF = {"threshold": "false_registration", "split": "split_contracts",
-               "circular": "circular_trade", "inflated": "inflated_amount",
-               "broker_spike": "inflated_amount"}
-
-
-def _conduct_from_events(c: pd.DataFrame, actors: Actors, spec: MarketSpec) -> pd.DataFrame:
-    """One record per detected event for each subject involved: institution, broker, seller."""
-    irr = c[c["detected"] & (c["detect_date"] <= spec.end)]
-    ev = irr.groupby("event_id").agg(
-        pattern=("pattern", "first"), inst_idx=("inst_idx", "first"),
-        broker_idx=("broker_idx", "first"), seller_idx=("seller_idx", "first"),
-        occurred=("reg", "min"), confirmed=("detect_date", "first"),
-        total=("amount", "sum"), contract_id=("contract_id", "first"))
-    severity = np.select([ev["total"] > 5e6, ev["total"] > 1e6], ["severe", "serious"], "minor")
-    base = pd.DataFrame({
-        "conduct_kind": ev["pattern"].map(_CONDUCT_OF).to_numpy(),
-        "severity": severity, "occurred_date": ev["occurred"].to_numpy(),
-        "confirmed_date": ev["confirmed"].to_numpy(),
-        "related_contract_id": ev["contract_id"].to_numpy(),
-        "source": np.where(ev["pattern"] == "threshold", "tax_bureau", "science_dept"),
-    })
-    frames = []
-    for kind, col, ids in (
-        ("institution", "inst_idx", actors.institutions["institution_id"].to_numpy()),
-        ("broker", "broker_idx", actors.brokers["broker_id"].to_numpy()),
-        ("party", "seller_idx", actors.parties["party_id"].to_numpy()),
-    ):
-        idx = ev[col].to_numpy()
-        keep = idx >= 0
-        if kind == "party":  # sellers answer for schemes they ran alone or registered falsely
-            keep &= (ev["inst_idx"].to_numpy() < 0) | (ev["pattern"].to_numpy() == "threshold")
-        f = base[keep].copy()
-        f.insert(0, "subject_id", ids[idx[keep]])
-        f.insert(0, "subject_kind", kind)
-        frames.append(f)
-    return pd.concat(frames, ignore_index=True)
-
-
-def _background_conduct(rng: np.random.Generator, actors: Actors, spec: MarketSpec) -> pd.DataFrame:
-    """Breach-of-contract and shared research-integrity records, more often for the less honest."""
-    frames = []
-    for kind, df, key, since in (
-        ("institution", actors.institutions, "institution_id", "founded_date"),
-        ("broker", actors.brokers, "broker_id", "certified_date"),
-    ):
-        for y in range(spec.first_year, spec.last_year + 1):
-            alive = df[since].to_numpy() <= np.datetime64(f"{y}-12-31")
-            lam = alive * (0.02 + 0.10 * (1 - df["integrity"].to_numpy()))
-            k = rng.poisson(lam)
-            idx = np.repeat(np.arange(len(df)), k)
-            occurred = random_days(rng, np.full(len(idx), y), np.full(12, 1 / 12))
-            occurred = np.maximum(occurred, df[since].to_numpy()[idx])
-            research = rng.random(len(idx)) < (0.15 if kind == "broker" else 0.05)
-            frames.append(pd.DataFrame({
-                "subject_kind": kind, "subject_id": df[key].to_numpy()[idx],
-                "conduct_kind": np.where(research, "research_integrity", "breach_of_contract"),
-                "severity": rng.choice(["minor", "serious"], len(idx), p=[0.85, 0.15]),
-                "occurred_date": occurred,
-                "confirmed_date": occurred + rng.integers(30, 240, len(idx)).astype("timedelta64[D]"),
-                "related_contract_id": None,
-                "source": np.where(research, "research_integrity_platform", "market_regulator"),
-            }))
-    return pd.concat(frames, ignore_index=True)
-
-
-def _reports(rng: np.random.Generator, actors: Actors, c: pd.DataFrame, spec: MarketSpec
-             ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Annual reports per active institution, and conduct records for detected misreports.
-
-    Honest institutions report the registry's figures within a few percent; dishonest ones
-    past their onset inflate them 1.3–3 times (the registry-versus-report gap features see).
-    """
-    inst = actors.institutions
-    fac = c[c["inst_idx"] >= 0]
-    fac_year = _year_of(fac["reg"])
-    reg_stats = fac.groupby([fac["inst_idx"].to_numpy(), fac_year]).agg(
-        n=("amount", "size"), amount=("amount", "sum"))
-    rows = []
-    for y in range(spec.first_year, spec.last_year + 1):
-        alive = (inst["founded_date"].to_numpy() <= np.datetime64(f"{y}-06-30")) & (
-            inst["active_until"].to_numpy() >= np.datetime64(f"{y}-12-31"))
-        idx = np.flatnonzero(alive)
-        rows.append(pd.DataFrame({"inst_idx": idx, "report_year": y}))
-    r = pd.concat(rows, ignore_index=True)
-    m = len(r)
-    key = pd.MultiIndex.from_arrays([r["inst_idx"], r["report_year"]])
-    stats = reg_stats.reindex(key).fillna(0.0)
-    i = r["inst_idx"].to_numpy()
-    cap = inst["capability"].to_numpy()[i]
-    integ = inst["integrity"].to_numpy()[i]
-    lying = inst["dishonest"].to_numpy()[i] & (r["report_year"].to_numpy() >= inst["onset_year"].to_numpy()[i]) \
-        & (rng.random(m) < 0.7)
-    factor = np.where(lying, rng.uniform(1.3, 3.0, m), rng.uniform(0.95, 1.05, m))
-    staff = np.maximum(3, np.round(rng.lognormal(np.log(15 + 60 * cap), 0.4))).astype(np.int64)
-    trained_share = np.clip(rng.normal(0.55 + 0.35 * cap, 0.1), 0.05, 1.0)
-    n_reg = stats["n"].to_numpy()
-    r["submitted"] = (r["report_year"].to_numpy() - 1969).astype("datetime64[Y]").astype(
-        "datetime64[D]") + (59 + rng.integers(0, 60, m)).astype("timedelta64[D]")
-    reports = pd.DataFrame({
-        "report_id": np.char.add(np.char.add("R", inst["institution_id"].to_numpy()[i].astype(str)),
-                                 r["report_year"].to_numpy().astype(str)).astype(object),
-        "institution_id": inst["institution_id"].to_numpy()[i],
-        "report_year": r["report_year"].to_numpy(),
-        "submitted_date": r["submitted"].to_numpy(),
-        "staff": staff,
-        "trained_staff": np.round(staff * trained_share).astype(np.int64),
-        "contracts_reported": np.round(n_reg * factor).astype(np.int64),
-        "amount_reported_yuan": np.round(stats["amount"].to_numpy() * factor, 2),
-        "service_revenue_yuan": np.round(stats["amount"].to_numpy() * rng.uniform(0.01, 0.05, m)
-                                         + staff * 2e5 * cap, 2),
-        "clients_served": (np.round(n_reg * rng.uniform(0.6, 1.0, m)) + rng.poisson(5, m)).astype(np.int64),
-        "complaints": rng.poisson(0.3 + 4 * (1 - integ)).astype(np.int64),
-    })
-    known = reports["submitted_date"].to_numpy() <= spec.end
-    caught = known & lying & (rng.random(m) < 0.3)
-    confirmed = reports["submitted_date"].to_numpy() + rng.integers(60, 300, m).astype("timedelta64[D]")
-    caught &= confirmed <= spec.end
-    conduct = pd.DataFrame({
-        "subject_kind": "institution", "subject_id": reports["institution_id"].to_numpy()[caught],
-        "conduct_kind": "misreported_performance",
-        "severity": np.where(factor[caught] > 2, "serious", "minor"),
-        "occurred_date": reports["submitted_date"].to_numpy()[caught],
-        "confirmed_date": confirmed[caught], "related_contract_id": None,
-        "source": "science_dept",
-    })
-    return reports[known].reset_index(drop=True), conduct
-
-
 def generate_market(spec: MarketSpec) -> Market:
     """Generate every table of the standard plus the truth files, deterministically."""
     if spec.first_year > spec.last_year:
@@ -388,9 +245,9 @@ def generate_market(spec: MarketSpec) -> Market:
     rng = np.random.default_rng(spec.seed)
     actors = make_actors(rng, spec.scale, spec.first_year, spec.last_year)
     c, _ = _contracts(rng, actors, spec)
-    reports, misreports = _reports(rng, actors, c, spec)
-    conduct = pd.concat([_conduct_from_events(c, actors, spec), misreports,
-                         _background_conduct(rng, actors, spec)], ignore_index=True)
+    reports, misreports = annual_reports(rng, actors, c, spec)
+    conduct = pd.concat([conduct_from_events(c, actors, spec), misreports,
+                         background_conduct(rng, actors, spec)], ignore_index=True)
     conduct = conduct[conduct["confirmed_date"] <= spec.end]
     conduct = conduct.sort_values(["confirmed_date", "subject_id", "conduct_kind"], kind="stable")
     conduct.insert(0, "record_id", [f"D{i:09d}" for i in range(1, len(conduct) + 1)])

@@ -16,7 +16,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from features.standard import CONTRACT_TYPE, REGION, TECH_FIELD
+from features.standard.enums import CONTRACT_TYPE, REGION, TECH_FIELD
 
 NEVER = np.int64(2**40)  # day number of a date that has not happened
 BAD_STATUSES = ("revoked", "disputed", "false_found")
@@ -92,7 +92,7 @@ def registration_order(contracts: pd.DataFrame, reg: np.ndarray) -> np.ndarray:
 
 
 def prepare(tables: Mapping[str, pd.DataFrame] | History) -> History:
-    """Prepare the standard tables (any date dtype) for :func:`features.build.build_features`."""
+    """Prepare the standard tables (any date dtype) for :func:`features.point_in_time.build.build_features`."""
     if isinstance(tables, History):
         return tables
     raw = tables["contracts"]

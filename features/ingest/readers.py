@@ -3,7 +3,7 @@
 An export is Parquet or CSV (UTF-8, UTF-8 with BOM, or GB18030; detected unless declared).
 Headers may be the standard's English column names or its Chinese labels (``Column.zh``), so
 a Chinese export maps without hand work. Values are kept as read: typing them is the parser's
-job (:mod:`features.parsing`), so that a bad value becomes a quarantine reason, not a crash.
+job (:mod:`features.ingest.parsing`), so that a bad value becomes a quarantine reason, not a crash.
 
 Problems that concern the whole file raise :class:`FileFault` with one line naming the file
 and the problem; rows that cannot even be split into fields (a truncated last line, a stray
@@ -23,7 +23,8 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from features.standard import TABLES, Table
+from features.standard.schema import Table
+from features.standard.tables import TABLES
 
 BOM = b"\xef\xbb\xbf"
 ENCODINGS = ("utf-8", "gb18030")

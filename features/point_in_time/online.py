@@ -8,7 +8,7 @@ year, and peer-group sums of log amounts. Built from the history up to ``as_of``
 follows the registry: :meth:`register` each new contract after checking it, and feed status
 changes and conduct records with :meth:`observe_status` / :meth:`observe_conduct`; like the
 batch path, an event dated day d counts only for contracts registered after day d.
-A test proves ``features`` equals the batch :func:`features.contract.contract_features`.
+A test proves ``features`` equals the batch :func:`features.point_in_time.contract.contract_features`.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from features.catalogue import MIN_PEERS, ROUND_UNIT_YUAN, names_of
-from features.contract import (
+from features.point_in_time.catalogue import MIN_PEERS, ROUND_UNIT_YUAN, names_of
+from features.point_in_time.contract import (
     BROKER_BASE_DAYS,
     BROKER_RECENT_DAYS,
     LOG_CENTER,
@@ -33,7 +33,7 @@ from features.contract import (
     peer_group,
     size_band,
 )
-from features.history import (
+from features.point_in_time.history import (
     BAD_STATUSES,
     FIELD_CODES,
     REGION_CODES,
@@ -42,7 +42,7 @@ from features.history import (
     day_of,
     prepare,
 )
-from features.thresholds import JUST_ABOVE, SUBSIDY_THRESHOLDS_YUAN
+from features.standard.thresholds import JUST_ABOVE, SUBSIDY_THRESHOLDS_YUAN
 
 PAIR_SPAN = 2**32
 NAMES = names_of("contract")
