@@ -52,17 +52,17 @@ def main() -> None:
     rows = [
         ("credit test window (as-of dates)", " – ".join(credit.windows["test"])),
         ("credit train window", " – ".join(credit.windows["train"])),
-        ("credit test rows / bad rate", f"{lg['n']:,} / {lg['bad_rate']:.4f}"),
-        ("credit AUC, LightGBM", f"{lg['auc']:.4f}"),
-        ("credit AUC, WOE scorecard baseline", f"{base['auc']:.4f}"),
-        ("credit KS, LightGBM / baseline", f"{lg['ks']:.4f} / {base['ks']:.4f}"),
-        ("credit Gini, LightGBM / baseline", f"{lg['gini']:.4f} / {base['gini']:.4f}"),
-        ("credit Brier, LightGBM / baseline", f"{lg['brier']:.5f} / {base['brier']:.5f}"),
-        ("credit expected/observed bads (test)", f"{lg['calibration_ratio']:.3f}"),
+        ("credit test rows / bad rate", f"{lg.n:,} / {lg.bad_rate:.4f}"),
+        ("credit AUC, LightGBM", f"{lg.auc:.4f}"),
+        ("credit AUC, WOE scorecard baseline", f"{base.auc:.4f}"),
+        ("credit KS, LightGBM / baseline", f"{lg.ks:.4f} / {base.ks:.4f}"),
+        ("credit Gini, LightGBM / baseline", f"{lg.gini:.4f} / {base.gini:.4f}"),
+        ("credit Brier, LightGBM / baseline", f"{lg.brier:.5f} / {base.brier:.5f}"),
+        ("credit expected/observed bads (test)", f"{lg.calibration_ratio:.3f}"),
         ("credit score PSI train→test", f"{credit.metrics.get('score_psi', float('nan')):.4f}"),
         (
             "anomaly test rows / base rate",
-            f"{anomaly.comparison['lightgbm']['n']:,} / {a['anomaly_base_rate']:.5f}",
+            f"{anomaly.comparison['lightgbm'].n:,} / {a['anomaly_base_rate']:.5f}",
         ),
         ("anomaly AUC", f"{a['test_auc']:.4f}"),
         (
@@ -76,7 +76,7 @@ def main() -> None:
         ("anomaly recall at that review budget", f"{a['anomaly_recall_at_k']:.4f}"),
         (
             "anomaly AUC of the WOE scorecard on the same split",
-            f"{anomaly.comparison['scorecard baseline']['auc']:.4f}",
+            f"{anomaly.comparison['scorecard baseline'].auc:.4f}",
         ),
         (
             "feature build, month-end panel 2012-01..2019-12",

@@ -24,6 +24,7 @@ from mlflow.exceptions import MlflowException
 from features.settings import Settings
 from models.fit import FitResult
 from models.gate import GateDecision, GateThresholds, review_gate
+from models.review import Review
 from models.risk_model import RiskModel, load_risk_model
 
 CREDIT_MODEL = "techcredit-credit"
@@ -108,7 +109,7 @@ def _flat(prefix: str, data: Mapping) -> dict[str, str]:
 def log_training(
     store: Store,
     fit: FitResult,
-    review: Mapping,
+    review: Review,
     html: str,
     images: Mapping[str, bytes],
     *,
@@ -134,11 +135,11 @@ def log_training(
                     "n_features": len(fit.model.features),
                     "lgbm": fit.params,
                     "window": fit.windows,
-                    "scale": review["scale"],
+                    "scale": review.scale,
                 },
             )
         )
-        mlflow.log_metrics({k: float(v) for k, v in review["metrics"].items() if v is not None})
+        mlflow.log_metrics({k: float(v) for k, v in review.metrics.items()})
         mlflow.log_dict(
             {
                 "features": list(fit.model.features),
@@ -150,7 +151,7 @@ def log_training(
         mlflow.log_dict(
             {**{k: str(v) for k, v in data.items()}, "windows": fit.windows}, "data.json"
         )
-        mlflow.log_dict(dict(review), "review/review.json")
+        mlflow.log_dict(review.as_dict(), "review/review.json")
         mlflow.log_text(html, "review/review.html")
         with tempfile.TemporaryDirectory() as tmp:
             for name, png in images.items():

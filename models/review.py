@@ -1,31 +1,114 @@
-"""The model review report: the figures a credit-model validator signs off, as JSON and HTML.
+"""The model review report: the figures a credit-model validator signs off.
 
-Contents: discrimination (AUC, Gini, KS), accuracy (Brier, calibration table and
-expected/observed ratio), the score distribution by grade, stability (PSI of the score and
-of the top features between the training and test periods), performance by segment,
-the SHAP summary, and the comparison with the scorecard baseline and the current champion.
+A :class:`Review` is the source of truth; the JSON logged to MLflow, the HTML page and the
+command line's summary are renderings of it (:meth:`Review.as_dict`,
+:mod:`models.review_render`). Contents: discrimination (AUC, Gini, KS), accuracy (Brier,
+calibration table and expected/observed ratio), the score distribution by grade, stability
+(PSI of the score and of the top features between the training and test periods),
+performance by segment, the SHAP summary, the comparison with the scorecard baseline and the
+current champion, and the gate's decision.
 """
 
 from __future__ import annotations
 
-import base64
-import html
-import io
-import json
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from models.fit import FitResult
-from models.gate import GateThresholds, review_gate
-from models.metrics import auc, calibration_table, discrimination, ks, psi, psi_categorical
+from models.gate import GateDecision, GateThresholds, review_gate
+from models.metrics import (
+    Discrimination,
+    auc,
+    calibration_table,
+    discrimination,
+    ks,
+    psi,
+    psi_categorical,
+)
 from models.reasons import describe, shap_summary
 from models.risk_model import RiskModel
 
 SHAP_SAMPLE = 5000
 TOP_FEATURES = 10
+LIGHTGBM = "lightgbm"
+BASELINE = "scorecard baseline"
+
+
+@dataclass(frozen=True)
+class ShapRow:
+    feature: str
+    zh: str
+    en: str
+    mean_abs_shap: float
+
+
+@dataclass(frozen=True)
+class Review:
+    """Everything the review report shows; tables are DataFrames in the report's own columns."""
+
+    model: str
+    method: str
+    windows: Mapping[str, tuple[str, str]]
+    sampling: str
+    best_iteration: int
+    features: tuple[str, ...]
+    monotone: Mapping[str, int]
+    dropped_columns: Mapping[str, str]
+    scale: Mapping[str, object]
+    platt_intercept: float
+    platt_slope: float
+    metrics: Mapping[str, float]
+    comparison: Mapping[str, Discrimination]
+    champion: str
+    calibration: pd.DataFrame
+    grades: pd.DataFrame
+    score_psi: float | None
+    feature_psi: pd.DataFrame
+    segments: pd.DataFrame
+    shap: tuple[ShapRow, ...]
+    baseline_iv: pd.DataFrame
+    gate: GateDecision
+
+    @property
+    def lightgbm(self) -> Discrimination:
+        return self.comparison[LIGHTGBM]
+
+    def as_dict(self) -> dict:
+        """The JSON rendering logged with the run (NaN becomes null)."""
+        return _finite(
+            {
+                "model": self.model,
+                "method": self.method,
+                "windows": dict(self.windows),
+                "sampling": self.sampling,
+                "best_iteration": self.best_iteration,
+                "features": list(self.features),
+                "monotone": dict(self.monotone),
+                "dropped_columns": dict(self.dropped_columns),
+                "scale": dict(self.scale),
+                "calibration": {
+                    "platt_intercept": self.platt_intercept,
+                    "platt_slope": self.platt_slope,
+                },
+                "metrics": dict(self.metrics),
+                "comparison": {k: v.as_dict() for k, v in self.comparison.items()},
+                "champion": self.champion,
+                "calibration_table": _records(self.calibration),
+                "grades": _records(self.grades),
+                "stability": {
+                    "score_psi": self.score_psi,
+                    "features": _records(self.feature_psi),
+                },
+                "segments": _records(self.segments),
+                "shap": [vars(r) for r in self.shap],
+                "baseline_iv": _records(self.baseline_iv),
+                "gate": self.gate.as_dict(),
+            }
+        )
 
 
 def _finite(v: object) -> object:
@@ -93,7 +176,36 @@ def feature_psi(
             else psi_categorical(a, b)
         )
         rows.append({"feature": f, "psi": value})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["feature", "psi"])
+
+
+def review_metrics(
+    comparison: Mapping[str, Discrimination],
+    score_psi: float | None,
+    extra: Mapping[str, float] | None,
+) -> dict[str, float]:
+    """The flat metrics logged to MLflow and read by the gate (names in :mod:`models.gate`)."""
+    m = comparison[LIGHTGBM]
+    out = {
+        "test_auc": m.auc,
+        "test_gini": m.gini,
+        "test_ks": m.ks,
+        "test_brier": m.brier,
+        "test_calibration_ratio": m.calibration_ratio,
+        "test_ece": m.ece,
+        "test_bad_rate": m.bad_rate,
+    }
+    if score_psi is not None:
+        out["score_psi"] = score_psi
+    if BASELINE in comparison:
+        b = comparison[BASELINE]
+        out |= {
+            "baseline_auc": b.auc,
+            "baseline_gini": b.gini,
+            "baseline_ks": b.ks,
+            "baseline_brier": b.brier,
+        }
+    return {k: float(v) for k, v in {**out, **dict(extra or {})}.items()}
 
 
 def build_review(
@@ -105,17 +217,16 @@ def build_review(
     extra: Mapping[str, float] | None = None,
     thresholds: GateThresholds | None = None,
     seed: int = 0,
-) -> dict:
-    """Everything the report shows, as plain JSON-ready data."""
+) -> Review:
+    """Score the held-out rows every way the report needs and decide the gate."""
     model, held = fit.model, fit.held_out
     y, p = held["y"].to_numpy(), held["p_model"].to_numpy()
     sample = held.sample(min(SHAP_SAMPLE, len(held)), random_state=seed)
-    contrib = model.contributions(model.encoder.matrix(sample))
-    shap = shap_summary(contrib, model.features)
+    shap = shap_summary(model.contributions(model.encoder.matrix(sample)), model.features)
     top = [f for f, _ in shap[:TOP_FEATURES]]
-    comparison = {"lightgbm": fit.metrics["lightgbm"].as_dict()}
+    comparison = {LIGHTGBM: fit.metrics["lightgbm"]}
     if "baseline" in fit.metrics:
-        comparison["scorecard baseline"] = fit.metrics["baseline"].as_dict()
+        comparison[BASELINE] = fit.metrics["baseline"]
     champion_note = "no champion yet"
     if champion is not None:
         missing = [f for f in champion.features if f not in held.columns]
@@ -124,173 +235,48 @@ def build_review(
                 f"champion v{champion_version} needs features not in this table: {missing[:5]}"
             )
         else:
-            held = held.assign(p_champion=champion.predict(held))
             comparison[f"champion v{champion_version}"] = discrimination(
-                y, held["p_champion"]
-            ).as_dict()
+                y, champion.predict(held)
+            )
             champion_note = f"champion v{champion_version} scored on the same held-out rows"
-    stability = {"score_psi": None, "features": []}
+    score_psi, psi_table = None, pd.DataFrame(columns=["feature", "psi"])
     if fit.reference is not None:
-        stability["score_psi"] = psi(fit.reference["p_model"].to_numpy(), p)
-        stability["features"] = _records(feature_psi(fit.reference, held, top))
-    metrics = {
-        "test_auc": comparison["lightgbm"]["auc"],
-        "test_gini": comparison["lightgbm"]["gini"],
-        "test_ks": comparison["lightgbm"]["ks"],
-        "test_brier": comparison["lightgbm"]["brier"],
-        "test_calibration_ratio": comparison["lightgbm"]["calibration_ratio"],
-        "test_ece": comparison["lightgbm"]["ece"],
-        "test_bad_rate": comparison["lightgbm"]["bad_rate"],
-        **({"score_psi": stability["score_psi"]} if stability["score_psi"] is not None else {}),
-        **(
-            {
-                f"baseline_{k}": comparison["scorecard baseline"][k]
-                for k in ("auc", "gini", "ks", "brier")
-            }
-            if "scorecard baseline" in comparison
-            else {}
-        ),
-        **dict(extra or {}),
-    }
+        score_psi = psi(fit.reference["p_model"].to_numpy(), p)
+        psi_table = feature_psi(fit.reference, held, top)
+    metrics = review_metrics(comparison, score_psi, extra)
     seg = pd.concat(
         [segment_table(held, s) for s in segments if s in held.columns] or [pd.DataFrame()]
     )
-    return _finite(
-        {
-            "model": model.kind,
-            "method": fit.method,
-            "windows": fit.windows,
-            "sampling": fit.sampling,
-            "best_iteration": fit.best_iteration,
-            "features": list(model.features),
-            "monotone": dict(model.monotone),
-            "dropped_columns": dict(fit.columns.dropped),
-            "scale": {
-                "base_score": model.scale.base_score,
-                "base_odds": model.scale.base_odds,
-                "pdo": model.scale.pdo,
-                "cuts": {"A": model.cuts.a, "B": model.cuts.b, "C": model.cuts.c},
-            },
-            "calibration": {
-                "platt_intercept": model.platt.intercept,
-                "platt_slope": model.platt.slope,
-            },
-            "metrics": {k: float(v) for k, v in metrics.items()},
-            "comparison": comparison,
-            "champion": champion_note,
-            "calibration_table": _records(calibration_table(y, p)),
-            "grades": _records(grade_table(model, p, y)),
-            "stability": stability,
-            "segments": _records(seg),
-            "shap": [
-                {
-                    "feature": f,
-                    "zh": describe(f, model.descriptions)[0],
-                    "en": describe(f, model.descriptions)[1],
-                    "mean_abs_shap": v,
-                }
-                for f, v in shap
-            ],
-            "baseline_iv": _records(fit.baseline.iv_table().head(20))
-            if fit.baseline is not None
-            else [],
-            "gate": review_gate(metrics, thresholds or GateThresholds()).as_dict(),
-        }
-    )
-
-
-def plots(review: Mapping, held: pd.DataFrame) -> dict[str, bytes]:
-    """Calibration curve, score distribution and SHAP bar chart as PNG bytes."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    out = {}
-    cal = pd.DataFrame(review["calibration_table"])
-    fig, ax = plt.subplots(figsize=(4.5, 4))
-    hi = max(cal["predicted"].max(), cal["observed"].max()) * 1.05
-    ax.plot([0, hi], [0, hi], color="grey", lw=1, ls="--", label="perfect")
-    ax.plot(cal["predicted"], cal["observed"], marker="o", label="test period")
-    ax.set(xlabel="predicted bad rate", ylabel="observed bad rate", title="Calibration by decile")
-    ax.legend()
-    out["calibration.png"] = _png(fig, plt)
-    fig, ax = plt.subplots(figsize=(5.5, 3.5))
-    for label, part in held.groupby("y"):
-        ax.hist(part["p_model"], bins=40, alpha=0.6, density=True, label="bad" if label else "good")
-    ax.set(
-        xscale="linear",
-        xlabel="predicted probability",
-        ylabel="density",
-        title="Score distribution, test period",
-    )
-    ax.legend()
-    out["score_distribution.png"] = _png(fig, plt)
-    shap = pd.DataFrame(review["shap"]).head(15).iloc[::-1]
-    fig, ax = plt.subplots(figsize=(6, 0.3 * len(shap) + 1))
-    ax.barh(shap["feature"], shap["mean_abs_shap"])
-    ax.set(xlabel="mean |SHAP| (log-odds)", title="SHAP summary")
-    out["shap_summary.png"] = _png(fig, plt)
-    return out
-
-
-def _png(fig, plt) -> bytes:
-    buf = io.BytesIO()
-    fig.tight_layout()
-    fig.savefig(buf, format="png", dpi=90)
-    plt.close(fig)
-    return buf.getvalue()
-
-
-def _table(rows: Sequence[Mapping], digits: int = 4) -> str:
-    if not rows:
-        return "<p>(none)</p>"
-    return pd.DataFrame(rows).to_html(
-        index=False, float_format=lambda v: f"{v:.{digits}g}", na_rep="–", border=0, classes="t"
-    )
-
-
-def render_html(review: Mapping, images: Mapping[str, bytes]) -> str:
-    """A self-contained page (images inlined) that a reviewer can open from the run's artifacts."""
-    img = {k: base64.b64encode(v).decode() for k, v in images.items()}
-    gate = review["gate"]
-    comparison = [{"model": k, **v} for k, v in review["comparison"].items()]
-    parts = [
-        f"<h1>Model review 模型评审 — {html.escape(review['model'])}</h1>",
-        (
-            f"<p>Validation: {review['method']}; windows {html.escape(json.dumps(review['windows']))}; "
-            f"training sample: {html.escape(review['sampling'])}; trees: {review['best_iteration']}.</p>"
+    return Review(
+        model=model.kind,
+        method=fit.method,
+        windows=dict(fit.windows),
+        sampling=fit.sampling,
+        best_iteration=int(fit.best_iteration),
+        features=tuple(model.features),
+        monotone=dict(model.monotone),
+        dropped_columns=dict(fit.columns.dropped),
+        scale={
+            "base_score": model.scale.base_score,
+            "base_odds": model.scale.base_odds,
+            "pdo": model.scale.pdo,
+            "cuts": {"A": model.cuts.a, "B": model.cuts.b, "C": model.cuts.c},
+        },
+        platt_intercept=float(model.platt.intercept),
+        platt_slope=float(model.platt.slope),
+        metrics=metrics,
+        comparison=comparison,
+        champion=champion_note,
+        calibration=calibration_table(y, p),
+        grades=grade_table(model, p, y),
+        score_psi=score_psi,
+        feature_psi=psi_table,
+        segments=seg,
+        shap=tuple(
+            ShapRow(f, *describe(f, model.descriptions), float(v)) for f, v in shap
         ),
-        f"<h2>Review gate 评审门槛: {'PASSED 通过' if gate['passed'] else 'FAILED 未通过'}</h2>",
-        _table(gate["checks"]),
-        "<h2>Discrimination and accuracy 区分能力与准确性 (held-out)</h2>",
-        _table(comparison),
-        f"<p>{html.escape(review['champion'])}</p>",
-        "<h2>Calibration 校准</h2>",
-        _table(review["calibration_table"]),
-        f'<img src="data:image/png;base64,{img.get("calibration.png", "")}">',
-        "<h2>Score distribution by grade 等级分布</h2>",
-        _table(review["grades"]),
-        f'<img src="data:image/png;base64,{img.get("score_distribution.png", "")}">',
-        "<h2>Stability 稳定性 (PSI, training vs test period)</h2>",
-        f"<p>Score PSI: {review['stability']['score_psi']}</p>",
-        _table(review["stability"]["features"]),
-        "<h2>Performance by segment 分组表现</h2>",
-        _table(review["segments"]),
-        "<h2>SHAP summary 特征贡献</h2>",
-        _table(review["shap"][:20]),
-        f'<img src="data:image/png;base64,{img.get("shap_summary.png", "")}">',
-        "<h2>Scorecard baseline: information value 评分卡基准 IV</h2>",
-        _table(review["baseline_iv"]),
-        "<h2>Other metrics</h2>",
-        _table([{"metric": k, "value": v} for k, v in review["metrics"].items()]),
-    ]
-    style = (
-        "body{font-family:sans-serif;max-width:1100px;margin:2em auto}"
-        "table.t{border-collapse:collapse;font-size:13px}"
-        "table.t td,table.t th{border:1px solid #ccc;padding:2px 6px}"
-    )
-    return (
-        f"<!doctype html><html><head><meta charset='utf-8'><title>Model review</title>"
-        f"<style>{style}</style></head><body>{''.join(parts)}</body></html>"
+        baseline_iv=(
+            fit.baseline.iv_table().head(20) if fit.baseline is not None else pd.DataFrame()
+        ),
+        gate=review_gate(metrics, thresholds or GateThresholds()),
     )

@@ -142,7 +142,8 @@ def train(
     from pipelines.runtime import configure
 
     configure()
-    from pipelines.train import format_summary, train_panel_flow, train_table_flow
+    from pipelines.train import train_panel_flow, train_table_flow
+    from pipelines.training import format_summary
 
     if features is None:
         if target or time:

@@ -50,7 +50,8 @@ def run_demo(settings: Settings, spec: MarketSpec, echo: Callable[[str], None]) 
     written = build_features_flow(dates, None, settings)
     echo(f"    {len(written)} feature and label files written")
 
-    from pipelines.train import format_summary, train_panel_flow
+    from pipelines.train import train_panel_flow
+    from pipelines.training import format_summary
 
     echo("\n4/4 训练与评审 train, review and register (MLflow) — new versions are 'challenger'")
     for s in train_panel_flow(None):

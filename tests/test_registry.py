@@ -21,7 +21,8 @@ from models.registry import (
     log_training,
     promote,
 )
-from models.review import build_review, plots, render_html
+from models.review import build_review
+from models.review_render import plots, render_html
 
 LENIENT = GateThresholds(
     min_auc=0.5, max_psi=1.0, min_calibration_ratio=0.1, max_calibration_ratio=10
@@ -71,7 +72,7 @@ def test_register_review_promote_and_reload(store: Store) -> None:
     assert alias_version(store, CREDIT_MODEL, CHALLENGER) == logged.version == "1"
     assert alias_version(store, CREDIT_MODEL, CHAMPION) is None
     run = client.get_run(logged.run_id)
-    assert run.data.metrics["test_auc"] == pytest.approx(review["metrics"]["test_auc"])
+    assert run.data.metrics["test_auc"] == pytest.approx(review.metrics["test_auc"])
     assert "baseline_auc" in run.data.metrics and run.data.params["method"] == "out-of-time"
     names = {a.path for a in client.list_artifacts(logged.run_id, "review")}
     assert {"review/review.html", "review/review.json", "review/calibration.png"} <= names
@@ -121,7 +122,7 @@ def test_new_version_is_challenger_compared_with_champion(store: Store) -> None:
     logged, review = _log(store, seed=22)
     assert alias_version(store, CREDIT_MODEL, CHALLENGER) == logged.version
     assert alias_version(store, CREDIT_MODEL, CHAMPION) == champion
-    assert f"champion v{champion}" in review["comparison"]
+    assert f"champion v{champion}" in review.comparison
     promote(store, CREDIT_MODEL, logged.version, reviewer="李评", note="passes", thresholds=LENIENT)
     assert alias_version(store, CREDIT_MODEL, CHAMPION) == logged.version
     tags = store.client().get_model_version(CREDIT_MODEL, logged.version).tags

@@ -38,7 +38,7 @@ def test_panel_trains_and_registers_both_models(
     assert "anomaly_ap" in anomaly.metrics and anomaly.metrics["anomaly_ap_lift"] > 1
     # a few hundred entities over three years: this checks the wiring, the benchmark the power
     assert (
-        0 < credit.comparison["lightgbm"]["auc"] < 1 and "scorecard baseline" in credit.comparison
+        0 < credit.comparison["lightgbm"].auc < 1 and "scorecard baseline" in credit.comparison
     )
     store = store_for(settings)
     assert alias_version(store, CREDIT_MODEL, CHALLENGER) == credit.version
