@@ -42,8 +42,9 @@ def load_market(market: Path | None) -> dict[str, pd.DataFrame]:
         from features.synthetic.spec import MarketSpec
 
         market = Path(tempfile.mkdtemp(prefix="bench_features_"))
-        write_market(generate_market(MarketSpec(first_year=2011, last_year=2020, scale=1.0, seed=7)),
-                     market)
+        write_market(
+            generate_market(MarketSpec(first_year=2011, last_year=2020, scale=1.0, seed=7)), market
+        )
     # conform: the dtypes the curated store returns (dates as datetime64)
     return {n: conform(TABLES[n], pd.read_parquet(market / f"{n}.parquet")) for n in LOAD_ORDER}
 
@@ -194,7 +195,7 @@ Full synthetic market: {n_contracts:,} contracts (2011–2020), as-of {AS_OF}. T
 | one as-of date: `build_features` on prepared tables | {t_one:.1f} s |
 | one as-of date, cold (prepare + build) — target < 60 s | {t_cold:.1f} s |
 | one as-of date from the Parquet files (load + prepare + build) | {t_load + t_cold:.1f} s |
-| rows: institutions / brokers / contracts (Dec 2020) | {rows['institution']:,} / {rows['broker']:,} / {rows['contract']:,} |
+| rows: institutions / brokers / contracts (Dec 2020) | {rows["institution"]:,} / {rows["broker"]:,} / {rows["contract"]:,} |
 | 12 month-end panel of 2020 (`build_panel`) — target < 5 min | {t_panel:.1f} s ({sum(len(v) for v in panel.values()):,} rows) |
 | the panel from the Parquet files (load + prepare + panel) | {t_load + t_prepare + t_panel:.1f} s |
 | online state built as of 2020-11-30 | {t_state:.1f} s |
@@ -211,7 +212,7 @@ the same prepared contracts (DuckDB {duckdb.__version__}, 2 threads).
 | ours: all {n_ours} entity features (network flags excluded, computed once per date) | {t_ours_agg:.2f} s |
 | DuckDB: the {n_ref} aggregation features | {t_duck:.2f} s |
 | ratio ours / DuckDB | {t_ours_agg / t_duck:.2f} |
-| largest relative difference, institutions / brokers | {diffs['institution']:.1e} / {diffs['broker']:.1e} |
+| largest relative difference, institutions / brokers | {diffs["institution"]:.1e} / {diffs["broker"]:.1e} |
 """
     print(body)
     write_section("features", "python -m benchmarks.bench_features --market DIR "

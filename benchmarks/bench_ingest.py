@@ -75,16 +75,26 @@ def child_ingest(market: Path, out: Path) -> dict:
         seconds, run = _ingest(market, out / "warm", worker)
         reload_seconds, again = _ingest(market, out / "warm", worker)
     cold_seconds, _ = _ingest(market, out / "cold", None)
-    return {"seconds": seconds, "cold_seconds": cold_seconds, "rows": run.result.rows_read,
-            "loaded": run.result.loaded, "quarantined": run.result.quarantined,
-            "gx_import_seconds": gx_seconds, "reload_seconds": reload_seconds,
-            "reload_added": sum(t.inserted + t.updated for t in again.result.tables.values()),
-            "gx_rows_checked": sum((f.gx or {}).get("rows_checked_by_gx", 0) for f in run.result.files),
-            "phases": {**{k: sum(f.seconds.get(k, 0.0) for f in run.result.files)
-                          for k in ("read", "parse", "masks", "quarantine", "gx")},
-                       "merge + write (stage)": sum(t.stage_seconds for t in run.result.tables.values())},
-            "gx_imported_by_ingest_process": "great_expectations" in sys.modules,
-            "peak_rss_mib": peak_rss_mib()}
+    return {
+        "seconds": seconds,
+        "cold_seconds": cold_seconds,
+        "rows": run.result.rows_read,
+        "loaded": run.result.loaded,
+        "quarantined": run.result.quarantined,
+        "gx_import_seconds": gx_seconds,
+        "reload_seconds": reload_seconds,
+        "reload_added": sum(t.inserted + t.updated for t in again.result.tables.values()),
+        "gx_rows_checked": sum((f.gx or {}).get("rows_checked_by_gx", 0) for f in run.result.files),
+        "phases": {
+            **{
+                k: sum(f.seconds.get(k, 0.0) for f in run.result.files)
+                for k in ("read", "parse", "masks", "quarantine", "gx")
+            },
+            "merge + write (stage)": sum(t.stage_seconds for t in run.result.tables.values()),
+        },
+        "gx_imported_by_ingest_process": "great_expectations" in sys.modules,
+        "peak_rss_mib": peak_rss_mib(),
+    }
 
 
 _EMPTY_FLOW = """
@@ -99,11 +109,15 @@ def end_to_end(market: Path) -> dict:
     """Wall seconds of ``techcredit ingest`` and of an empty flow, each in a fresh data dir."""
     cli = Path(sys.executable).with_name("techcredit")
     out = {}
-    for name, cmd in (("empty_flow", [sys.executable, "-c", _EMPTY_FLOW]),
-                      ("cli", [str(cli), "ingest", *[str(market / f"{n}.parquet") for n in TABLE_FILES]])):
+    for name, cmd in (
+        ("empty_flow", [sys.executable, "-c", _EMPTY_FLOW]),
+        ("cli", [str(cli), "ingest", *[str(market / f"{n}.parquet") for n in TABLE_FILES]]),
+    ):
         with tempfile.TemporaryDirectory(prefix="bench-ingest-e2e-") as home:
             t0 = time.perf_counter()
-            subprocess.run(cmd, check=True, capture_output=True, env={**os.environ, "TECHCREDIT_HOME": home})
+            subprocess.run(
+                cmd, check=True, capture_output=True, env={**os.environ, "TECHCREDIT_HOME": home}
+            )
             out[name] = time.perf_counter() - t0
     return out
 
@@ -111,8 +125,21 @@ def end_to_end(market: Path) -> dict:
 def run_child(kind: str, market: Path) -> dict:
     with tempfile.TemporaryDirectory(prefix=f"bench-ingest-{kind}-") as out:
         proc = subprocess.run(
-            [sys.executable, "-m", "benchmarks.bench_ingest", "--child", kind, "--market", str(market),
-             "--out", out], capture_output=True, text=True, check=True)
+            [
+                sys.executable,
+                "-m",
+                "benchmarks.bench_ingest",
+                "--child",
+                kind,
+                "--market",
+                str(market),
+                "--out",
+                out,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
@@ -155,19 +182,19 @@ each in its own process, copy and ingest interleaved.
 
 | step | seconds | rows/s | ratio to copy | peak RSS (MiB) |
 | --- | ---: | ---: | ---: | ---: |
-| plain copy: `pd.read_parquet` + `to_parquet` | {copy_s:.1f} | {rows / copy_s:,.0f} | 1.00 | {_median(copies, 'peak_rss_mib'):,.0f} |
-| ingest, GX worker already started | {warm_s:.1f} | **{rows / warm_s:,.0f}** | {warm_s / copy_s:.2f} | {_median(ingests, 'peak_rss_mib'):,.0f} |
+| plain copy: `pd.read_parquet` + `to_parquet` | {copy_s:.1f} | {rows / copy_s:,.0f} | 1.00 | {_median(copies, "peak_rss_mib"):,.0f} |
+| ingest, GX worker already started | {warm_s:.1f} | **{rows / warm_s:,.0f}** | {warm_s / copy_s:.2f} | {_median(ingests, "peak_rss_mib"):,.0f} |
 | ingest, cold: the run starts its worker (GX import inside) | {cold_s:.1f} | {rows / cold_s:,.0f} | {cold_s / copy_s:.2f} | |
-| `techcredit ingest` end to end, once (Prefect start-up inside) | {e2e['cli']:.1f} | {rows / e2e['cli']:,.0f} | {e2e['cli'] / copy_s:.2f} | |
-| of which Prefect: an empty flow in a fresh process, once | {e2e['empty_flow']:.1f} | | | |
+| `techcredit ingest` end to end, once (Prefect start-up inside) | {e2e["cli"]:.1f} | {rows / e2e["cli"]:,.0f} | {e2e["cli"] / copy_s:.2f} | |
+| of which Prefect: an empty flow in a fresh process, once | {e2e["empty_flow"]:.1f} | | | |
 
 - target: at least 200,000 validated rows/s; warm runs took {each} s.
-- loaded {last['loaded']:,}, quarantined {last['quarantined']:,}; Great Expectations re-validated
-  {last['gx_rows_checked']:,} rows (every rejected row plus a 10,000-row sample per file, every row of
+- loaded {last["loaded"]:,}, quarantined {last["quarantined"]:,}; Great Expectations re-validated
+  {last["gx_rows_checked"]:,} rows (every rejected row plus a 10,000-row sample per file, every row of
   files up to 50,000 rows) and agreed with the masks on all of them.
 - Great Expectations runs in a worker process (`pipelines/gx_worker.py`); starting it and importing
-  GX took {_median(ingests, 'gx_import_seconds'):.1f} s. The ingest process itself imported GX:
-  {last['gx_imported_by_ingest_process']}. A Prefect flow run adds its own start-up (temporary server).
+  GX took {_median(ingests, "gx_import_seconds"):.1f} s. The ingest process itself imported GX:
+  {last["gx_imported_by_ingest_process"]}. A Prefect flow run adds its own start-up (temporary server).
 - phases of the warm ingest, summed over files (GX runs in its worker while the main process
   types, quarantines, merges and writes, so its seconds overlap the others):
 
@@ -176,7 +203,7 @@ each in its own process, copy and ingest interleaved.
 {phases}
 
 - load average {load_before:.1f} before, {load_after:.1f} after (2 cores).
-- loading the same files again: {_median(ingests, 'reload_seconds'):.1f} s, {last['reload_added']} records
+- loading the same files again: {_median(ingests, "reload_seconds"):.1f} s, {last["reload_added"]} records
   added (files recognised by content hash).
 """
     write_section("ingest", f".venv/bin/python -m benchmarks.bench_ingest --repeat {args.repeat}", body)

@@ -94,7 +94,11 @@ def _table_section(t: Table) -> str:
         f"## `{t.name}` — {t.zh} / {t.en}",
         "",
         f"Key: `{t.key}`."
-        + (f" Curated store partitioned by the year of `{t.partition_date}`." if t.partition_date else "")
+        + (
+            f" Curated store partitioned by the year of `{t.partition_date}`."
+            if t.partition_date
+            else ""
+        )
         + (f" Known from `{t.event_date}` on (point-in-time)." if t.event_date else ""),
         "",
         "| column | 中文 | meaning | type | | rules |",

@@ -97,7 +97,7 @@ def _risk_model(opts: _Options, encoder: Encoder, booster: lgb.Booster, platt: P
         opts.scale,
         opts.cuts,
         opts.descriptions,
-        {f: d for f, d in zip(encoder.features, mono) if d},
+        {f: d for f, d in zip(encoder.features, mono, strict=True) if d},
         threads=TRAIN_THREADS,
     )
 

@@ -43,7 +43,9 @@ def credit_table(
     as_of = pd.to_datetime(
         [
             f"{y_}-{m:02d}-28"
-            for y_, m in zip(rng.integers(years[0], years[1] + 1, n), rng.integers(1, 13, n))
+            for y_, m in zip(
+                rng.integers(years[0], years[1] + 1, n), rng.integers(1, 13, n), strict=True
+            )
         ]
     )
     return pd.DataFrame(

@@ -87,11 +87,17 @@ def docs(
 
 @app.command()
 def features(
-    as_of: Annotated[list[str] | None, typer.Option(help="as-of date YYYY-MM-DD (repeatable)")] = None,
-    month_ends: Annotated[str | None, typer.Option(
-        help="every month end from YYYY-MM to YYYY-MM, e.g. 2020-01:2020-12")] = None,
-    source: Annotated[Path | None, typer.Option(
-        help="folder of standard Parquet tables; default: the curated store")] = None,
+    as_of: Annotated[
+        list[str] | None, typer.Option(help="as-of date YYYY-MM-DD (repeatable)")
+    ] = None,
+    month_ends: Annotated[
+        str | None,
+        typer.Option(help="every month end from YYYY-MM to YYYY-MM, e.g. 2020-01:2020-12"),
+    ] = None,
+    source: Annotated[
+        Path | None,
+        typer.Option(help="folder of standard Parquet tables; default: the curated store"),
+    ] = None,
 ) -> None:
     """Build point-in-time feature tables and labels (构建时点特征与标签)."""
     import pandas as pd
@@ -109,7 +115,9 @@ def features(
         try:
             dates += month_end_dates(pd.Timestamp(first), pd.Timestamp(last or first))
         except ValueError:
-            raise typer.BadParameter(f"--month-ends must look like 2020-01:2020-12, got {month_ends!r}") from None
+            raise typer.BadParameter(
+                f"--month-ends must look like 2020-01:2020-12, got {month_ends!r}"
+            ) from None
     if not dates:
         raise typer.BadParameter("give --as-of YYYY-MM-DD or --month-ends YYYY-MM:YYYY-MM")
     if source is not None and not source.is_dir():
@@ -126,17 +134,31 @@ def features(
 
 @app.command()
 def train(
-    features: Annotated[Path | None, typer.Option(help="any feature table (CSV/Parquet); "
-                                                     "default: the built point-in-time panel")] = None,
-    target: Annotated[str | None, typer.Option(help="binary 0/1 target column of --features")] = None,
-    time: Annotated[str | None, typer.Option(help="time column for an out-of-time split; "
-                                                  "none: stratified k-fold")] = None,
-    segment: Annotated[list[str] | None, typer.Option(help="column to break performance down by "
-                                                           "(repeatable)")] = None,
-    model_name: Annotated[str, typer.Option(
-        help="registered model name (with --features)")] = "techcredit-credit",
-    source: Annotated[Path | None, typer.Option(
-        help="panel mode: folder of standard Parquet tables; default: the curated store")] = None,
+    features: Annotated[
+        Path | None,
+        typer.Option(
+            help="any feature table (CSV/Parquet); default: the built point-in-time panel"
+        ),
+    ] = None,
+    target: Annotated[
+        str | None, typer.Option(help="binary 0/1 target column of --features")
+    ] = None,
+    time: Annotated[
+        str | None,
+        typer.Option(help="time column for an out-of-time split; none: stratified k-fold"),
+    ] = None,
+    segment: Annotated[
+        list[str] | None, typer.Option(help="column to break performance down by (repeatable)")
+    ] = None,
+    model_name: Annotated[
+        str, typer.Option(help="registered model name (with --features)")
+    ] = "techcredit-credit",
+    source: Annotated[
+        Path | None,
+        typer.Option(
+            help="panel mode: folder of standard Parquet tables; default: the curated store"
+        ),
+    ] = None,
 ) -> None:
     """Train, review and register models (训练、评审并登记模型); new versions become challenger."""
     from pipelines.runtime import configure
@@ -165,7 +187,9 @@ def promote(
     version: Annotated[str, typer.Argument(help="model version to make champion")],
     reviewer: Annotated[str, typer.Option(help="name of the model reviewer (模型评审人)")],
     note: Annotated[str, typer.Option(help="review note, stored with the version")],
-    override: Annotated[bool, typer.Option(help="promote despite a failed gate (recorded)")] = False,
+    override: Annotated[
+        bool, typer.Option(help="promote despite a failed gate (recorded)")
+    ] = False,
 ) -> None:
     """Move the champion alias after review (评审通过后晋升为冠军模型)."""
     from pipelines.runtime import configure
@@ -175,9 +199,15 @@ def promote(
     from models.registry import promote as promote_version
 
     try:
-        decision = promote_version(store_for(settings), model, version, reviewer=reviewer,
-                                   note=note, thresholds=gate_thresholds(settings),
-                                   override=override)
+        decision = promote_version(
+            store_for(settings),
+            model,
+            version,
+            reviewer=reviewer,
+            note=note,
+            thresholds=gate_thresholds(settings),
+            override=override,
+        )
     except GateRefused as e:
         typer.echo(str(e), err=True)
         raise typer.Exit(2) from None
@@ -187,11 +217,20 @@ def promote(
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="export files: Parquet or CSV (UTF-8/GB18030)")],
-    table: Annotated[str | None, typer.Option(help="table of every file (default: from file name)")] = None,
-    encoding: Annotated[str | None, typer.Option(help="CSV encoding (default: detect UTF-8/GB18030)")] = None,
+    paths: Annotated[
+        list[Path], typer.Argument(help="export files: Parquet or CSV (UTF-8/GB18030)")
+    ],
+    table: Annotated[
+        str | None, typer.Option(help="table of every file (default: from file name)")
+    ] = None,
+    encoding: Annotated[
+        str | None, typer.Option(help="CSV encoding (default: detect UTF-8/GB18030)")
+    ] = None,
 ) -> None:
     """Validate and load exports into the curated store (数据导入与校验)."""
+    from pipelines.runtime import configure
+
+    configure()  # before Prefect is imported: it reads PREFECT_HOME then
     from pipelines.gx_worker import close_shared_worker, shared_worker
 
     shared_worker()  # first: GX imports in its process while Prefect imports and starts

@@ -49,8 +49,9 @@ class GXWorker:
     """
 
     def __init__(self) -> None:
-        self._pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"),
-                                         initializer=_start)
+        self._pool = ProcessPoolExecutor(
+            max_workers=1, mp_context=multiprocessing.get_context("spawn"), initializer=_start
+        )
         self.broken = False
         self._started: Future[int] = self._pool.submit(_pid)  # spawn now: the import starts at once
 

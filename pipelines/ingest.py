@@ -14,22 +14,21 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from features.settings import Settings, get_settings
-from pipelines.runtime import configure
-
-configure()  # Prefect reads PREFECT_HOME at import time
-
 from prefect import flow, task
 from prefect.cache_policies import NONE
 
 from features.ingest.outcome import IngestResult, TableReport
+from features.settings import Settings, get_settings
 from pipelines.gx_worker import shared_worker
 from pipelines.ingest_report import write_reports
 from pipelines.ingest_run import IngestRun
+from pipelines.runtime import configure
 
 
 @task(name="stage-table", cache_policy=NONE)
-def stage_table(run: IngestRun, table_name: str, paths: list[Path], encoding: str | None) -> TableReport:
+def stage_table(
+    run: IngestRun, table_name: str, paths: list[Path], encoding: str | None
+) -> TableReport:
     """Validate, quarantine and merge one table's files into its staged next version."""
     return run.stage_table(table_name, paths, encoding)
 
@@ -44,7 +43,9 @@ def publish(run: IngestRun) -> None:
 def ingest_flow(paths: list[str], table: str | None = None, encoding: str | None = None,
                 home: str | None = None, today: str | None = None) -> IngestResult:
     settings = Settings(home=Path(home)) if home else get_settings()
-    with IngestRun(settings, date.fromisoformat(today) if today else None, worker=shared_worker()) as run:
+    with IngestRun(
+        settings, date.fromisoformat(today) if today else None, worker=shared_worker()
+    ) as run:
         for name, files in run.plan([Path(p) for p in paths], table).items():
             stage_table(run, name, files, encoding)
         publish(run)
@@ -53,8 +54,13 @@ def ingest_flow(paths: list[str], table: str | None = None, encoding: str | None
     return run.result
 
 
-def ingest_paths(paths: list[Path | str], table: str | None = None, settings: Settings | None = None,
-                 encoding: str | None = None, today: date | None = None) -> IngestResult:
+def ingest_paths(
+    paths: list[Path | str],
+    table: str | None = None,
+    settings: Settings | None = None,
+    encoding: str | None = None,
+    today: date | None = None,
+) -> IngestResult:
     """Ingest export files into the curated store (one Prefect flow run).
 
     ``paths`` may mix tables; each file's table comes from its name unless ``table`` is given.
@@ -63,5 +69,10 @@ def ingest_paths(paths: list[Path | str], table: str | None = None, settings: Se
     """
     s = configure(settings)
     shared_worker()  # GX imports in its process while Prefect starts its server for the flow
-    return ingest_flow([str(p) for p in paths], table, encoding, str(s.home_dir),
-                       today.isoformat() if today else None)
+    return ingest_flow(
+        [str(p) for p in paths],
+        table,
+        encoding,
+        str(s.home_dir),
+        today.isoformat() if today else None,
+    )

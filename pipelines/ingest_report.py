@@ -29,9 +29,11 @@ def render_html(result: IngestResult) -> str:
     for f in result.files:
         status = "fault: " + f.fault if f.fault else ("skipped: " + f.skipped if f.skipped else "loaded")
         reasons = "<br>".join(f"{e(k)}: {v:,}" for k, v in sorted(f.reasons.items()))
-        rows.append(f"<tr><td>{e(f.path)}</td><td>{e(f.table or '')}</td><td>{e(f.encoding or '')}</td>"
-                    f"<td>{f.rows_read:,}</td><td>{f.loaded:,}</td><td>{f.quarantined:,}</td>"
-                    f"<td>{reasons}</td><td>{e(status)}</td></tr>")
+        rows.append(
+            f"<tr><td>{e(f.path)}</td><td>{e(f.table or '')}</td><td>{e(f.encoding or '')}</td>"
+            f"<td>{f.rows_read:,}</td><td>{f.loaded:,}</td><td>{f.quarantined:,}</td>"
+            f"<td>{reasons}</td><td>{e(status)}</td></tr>"
+        )
     gx_rows = []
     for f in result.files:
         for x in (f.gx or {}).get("expectations", []):
@@ -39,7 +41,8 @@ def render_html(result: IngestResult) -> str:
                 f"<tr><td>{e(Path(f.path).name)}</td><td>{e(x['expectation'])}</td><td>{e(x['column'])}</td>"
                 f"<td>{'pass' if x['success'] else 'FAIL'}</td><td>{x['rows_checked_by_gx']:,}</td>"
                 f"<td>{x['unexpected_by_gx']:,}</td><td>{x['unexpected_in_file']:,}</td>"
-                f"<td>{e(json.dumps(x['partial_unexpected'], ensure_ascii=False, default=str))}</td></tr>")
+                f"<td>{e(json.dumps(x['partial_unexpected'], ensure_ascii=False, default=str))}</td></tr>"
+            )
     tables = "".join(
         f"<tr><td>{e(t.table)}</td><td>{t.inserted:,}</td><td>{t.updated:,}</td><td>{t.unchanged:,}</td>"
         f"<td>{t.history_rows:,}</td><td>{t.rows_after:,}</td><td>{e(t.version or '')}</td></tr>"

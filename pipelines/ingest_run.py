@@ -217,12 +217,14 @@ class IngestRun:
             _refuse(rep, f"validation engines disagree, file not loaded (please report): {exc}")
         except BrokenProcessPool as exc:
             _refuse(rep, f"the Great Expectations worker stopped, file not loaded: {exc}")
-        except Exception as exc:  # noqa: BLE001 - any other failure of the check refuses the file
+        except Exception as exc:
             _refuse(rep, f"Great Expectations could not check the file, not loaded: "
                          f"{type(exc).__name__}: {exc}")
         return False
 
-    def stage_table(self, table_name: str, paths: list[Path], encoding: str | None = None) -> TableReport:
+    def stage_table(
+        self, table_name: str, paths: list[Path], encoding: str | None = None
+    ) -> TableReport:
         """Lock a table, validate its files, merge their good rows and stage its next version.
 
         The lock is held until :meth:`publish` (or the end of the run); later tables' foreign
@@ -233,10 +235,14 @@ class IngestRun:
         # Locks are taken in load order (no two runs wait in a circle) and a table's lock is
         # taken once (a second flock on it would wait for ever).
         if last == t.name:
-            raise ValueError(f"{t.name} is staged already: stage each table once a run "
-                             "(group its files with plan())")
+            raise ValueError(
+                f"{t.name} is staged already: stage each table once a run "
+                "(group its files with plan())"
+            )
         if last is not None and LOAD_ORDER.index(t.name) < LOAD_ORDER.index(last):
-            raise ValueError(f"stage {t.name} before {last}: tables are staged in load order (plan())")
+            raise ValueError(
+                f"stage {t.name} before {last}: tables are staged in load order (plan())"
+            )
         self._locks.enter_context(store.table_lock(t.name, self.settings))
         version = store.current_version(t.name, self.settings)
         manifest = store.read_manifest(version)
@@ -280,8 +286,11 @@ class IngestRun:
             if stale:
                 for rep, _, pending in st.loads:
                     pending.cancel()
-                    _refuse(rep, f"not loaded: its foreign keys were checked against {', '.join(sorted(stale))} "
-                                 "records that were then refused; load this file again")
+                    _refuse(
+                        rep,
+                        f"not loaded: its foreign keys were checked against {', '.join(sorted(stale))} "
+                        "records that were then refused; load this file again",
+                    )
             settled = [False if stale else self._settle(rep, pending) for rep, _, pending in st.loads]
             if not all(settled):
                 refused.add(st.table.name)
@@ -293,33 +302,55 @@ class IngestRun:
             self._staged.pop(0)
         self._locks.close()
 
-    def _stage(self, t: Table, version: Path | None, manifest: dict,
-               loads: list[tuple[FileReport, pd.DataFrame, Future]]) -> tuple[Path, dict, TableReport]:
+    def _stage(
+        self,
+        t: Table,
+        version: Path | None,
+        manifest: dict,
+        loads: list[tuple[FileReport, pd.DataFrame, Future]],
+    ) -> tuple[Path, dict, TableReport]:
         """Merge the files' good rows into the current records and write the next version to a
         staging directory; returns it with its manifest and the merge counts."""
         started = time.perf_counter()
         processed = [rep for rep, _, _ in loads]
-        incoming = loads[0][1] if len(loads) == 1 else pd.concat([g for _, g, _ in loads], ignore_index=True)
+        incoming = (
+            loads[0][1]
+            if len(loads) == 1
+            else pd.concat([g for _, g, _ in loads], ignore_index=True)
+        )
         part = t.partition_date
-        year = (lambda df: df[part].dt.year.to_numpy()) if part else (lambda df: np.zeros(len(df), int))
+        year = (
+            (lambda df: df[part].dt.year.to_numpy())
+            if part
+            else (lambda df: np.zeros(len(df), int))
+        )
         # Only partitions that hold an incoming key or will receive an incoming record change.
         keyed = store.read_version(t, version, columns=[t.key, part] if part else [t.key])
         keyed_df = keyed.to_pandas(date_as_object=False)
         if part:
             keyed_df[part] = keyed_df[part].astype("datetime64[s]")
         hit = is_in(keyed_df[t.key], incoming[t.key])
-        affected = set(np.unique(year(incoming)).tolist()) | set(np.unique(year(keyed_df[hit])).tolist())
+        affected = set(np.unique(year(incoming)).tolist()) | set(
+            np.unique(year(keyed_df[hit])).tolist()
+        )
         files = self._partition_files(t, version)
-        existing_parts = [store.to_frame(t, pq.read_table(f, schema=curated_schema(t)))
-                          for y, f in files.items() if y in affected]
-        existing = (pd.concat(existing_parts, ignore_index=True) if existing_parts
-                    else store.to_frame(t, curated_schema(t).empty_table()))
+        existing_parts = [
+            store.to_frame(t, pq.read_table(f, schema=curated_schema(t)))
+            for y, f in files.items()
+            if y in affected
+        ]
+        existing = (
+            pd.concat(existing_parts, ignore_index=True)
+            if existing_parts
+            else store.to_frame(t, curated_schema(t).empty_table())
+        )
         merged = merge_records(t, existing, incoming, unique_incoming=len(processed) == 1)
         staging = store.new_version_dir(t.name, self.run_id, self.settings)
         cur_years = year(merged.current)
         fresh = (merged.current["_run_id"] == self.run_id).to_numpy()
-        changed_years = (set(np.unique(cur_years[fresh]).tolist())
-                         | set(np.unique(year(merged.superseded)).tolist()))
+        changed_years = set(np.unique(cur_years[fresh]).tolist()) | set(
+            np.unique(year(merged.superseded)).tolist()
+        )
         # Partitions are zero-copy slices of one year-sorted table (cheaper than a filter each).
         # Exports mostly come in registration order; then the sort, a full copy that takes
         # 1.8 s for every contract, is skipped.
@@ -346,18 +377,39 @@ class IngestRun:
             hist = merged.superseded.copy()
             hist["_superseded_run"] = self.run_id
             (staging / store.HISTORY).mkdir(parents=True, exist_ok=True)
-            arrow = to_curated_arrow(t, hist).append_column("_superseded_run", pa.array(hist["_superseded_run"]))
-            pq.write_table(arrow, staging / store.HISTORY / f"{self.run_id}.parquet", compression=COMPRESSION)
+            arrow = to_curated_arrow(t, hist).append_column(
+                "_superseded_run", pa.array(hist["_superseded_run"])
+            )
+            pq.write_table(
+                arrow, staging / store.HISTORY / f"{self.run_id}.parquet", compression=COMPRESSION
+            )
         rows_after = int(manifest.get("rows", 0)) + merged.inserted
         loaded_files = dict(manifest["loaded_files"])
         for r in processed:
-            loaded_files[r.sha256] = {"path": r.path, "run_id": self.run_id, "rows_read": r.rows_read,
-                                      "loaded": r.loaded, "quarantined": r.quarantined}
-        new_manifest = {"table": t.name, "version": self.run_id, "rows": rows_after,
-                        "loaded_files": loaded_files}
-        trep = TableReport(t.name, merged.inserted, merged.updated, merged.unchanged,
-                           len(merged.superseded), rows_after, None, len(processed),
-                           round(time.perf_counter() - started, 3))
+            loaded_files[r.sha256] = {
+                "path": r.path,
+                "run_id": self.run_id,
+                "rows_read": r.rows_read,
+                "loaded": r.loaded,
+                "quarantined": r.quarantined,
+            }
+        new_manifest = {
+            "table": t.name,
+            "version": self.run_id,
+            "rows": rows_after,
+            "loaded_files": loaded_files,
+        }
+        trep = TableReport(
+            t.name,
+            merged.inserted,
+            merged.updated,
+            merged.unchanged,
+            len(merged.superseded),
+            rows_after,
+            None,
+            len(processed),
+            round(time.perf_counter() - started, 3),
+        )
         return staging, new_manifest, trep
 
     def _partition_files(self, t: Table, version: Path | None) -> dict[int, Path]:

@@ -17,8 +17,11 @@ import pyarrow.compute as pc
 
 def _arrow(values: pd.Series | pd.Index | Iterable) -> pa.Array:
     if isinstance(values, (pd.Series, pd.Index)):
-        return pa.array(values.astype("str") if not pd.api.types.is_string_dtype(values) else values,
-                        type=pa.large_string(), from_pandas=True)
+        return pa.array(
+            values.astype("str") if not pd.api.types.is_string_dtype(values) else values,
+            type=pa.large_string(),
+            from_pandas=True,
+        )
     return pa.array(list(values), type=pa.large_string(), from_pandas=True)
 
 

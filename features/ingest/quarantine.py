@@ -14,8 +14,13 @@ from features.ingest.readers import RawFile
 from features.ingest.validation import Check
 
 
-def row_reasons(raw: RawFile, parsed_failures: dict[str, np.ndarray], typed: pd.DataFrame,
-                cks: list[Check], masks: dict[str, np.ndarray]) -> tuple[np.ndarray, list[str], Counter]:
+def row_reasons(
+    raw: RawFile,
+    parsed_failures: dict[str, np.ndarray],
+    typed: pd.DataFrame,
+    cks: list[Check],
+    masks: dict[str, np.ndarray],
+) -> tuple[np.ndarray, list[str], Counter]:
     """Rows to quarantine, their reason text (all rules they break) and counts per rule.
 
     A value that could not be typed is reported once, as a parse failure, not again as the
@@ -45,11 +50,15 @@ def row_reasons(raw: RawFile, parsed_failures: dict[str, np.ndarray], typed: pd.
     return bad, ["; ".join(texts[int(i)]) for i in idx], counts
 
 
-def quarantine_frame(raw: RawFile, bad: np.ndarray, reasons: list[str], run_id: str) -> pd.DataFrame:
+def quarantine_frame(
+    raw: RawFile, bad: np.ndarray, reasons: list[str], run_id: str
+) -> pd.DataFrame:
     """Every original field (as text, under the standard's name or the file's header), the
     reason, the source file and line; malformed lines keep their raw text."""
     bad_rows = raw.frame[bad]
-    out = pd.DataFrame({c: bad_rows[c].astype("str").where(bad_rows[c].notna()) for c in bad_rows.columns})
+    out = pd.DataFrame(
+        {c: bad_rows[c].astype("str").where(bad_rows[c].notna()) for c in bad_rows.columns}
+    )
     out["_raw_text"] = pd.Series([None] * len(out), dtype="str", index=out.index)
     out["reason"] = reasons
     out["_source_line"] = raw.lines[bad]

@@ -87,7 +87,9 @@ def column_aliases(t: Table) -> dict[str, str]:
     return out
 
 
-def map_headers(path: Path, t: Table, headers: list[str]) -> tuple[dict[str, str], list[str], list[str]]:
+def map_headers(
+    path: Path, t: Table, headers: list[str]
+) -> tuple[dict[str, str], list[str], list[str]]:
     """Match file headers to the standard.
 
     Returns (standard name → header, extra headers, missing nullable columns); raises

@@ -279,7 +279,9 @@ class GXValidator:
         with warnings.catch_warnings():  # GX imports deprecated stdlib modules
             warnings.simplefilter("ignore", DeprecationWarning)
             import great_expectations as gx
-        for name in [n for n in logging.root.manager.loggerDict if n.startswith("great_expectations")]:
+        for name in [
+            n for n in logging.root.manager.loggerDict if n.startswith("great_expectations")
+        ]:
             logging.getLogger(name).setLevel(logging.WARNING)  # no INFO chatter on the terminal
 
         self._gx = gx
@@ -301,8 +303,9 @@ class GXValidator:
         if kind == "expect_column_values_to_be_in_set":
             return E.ExpectColumnValuesToBeInSet(column=check.column, value_set=list(p["value_set"]))
         if kind == "expect_column_values_to_be_between":
-            return E.ExpectColumnValuesToBeBetween(column=check.column, min_value=p.get("min_value"),
-                                                   max_value=p.get("max_value"))
+            return E.ExpectColumnValuesToBeBetween(
+                column=check.column, min_value=p.get("min_value"), max_value=p.get("max_value")
+            )
         if kind == "expect_column_values_to_match_regex":
             return E.ExpectColumnValuesToMatchRegex(column=check.column, regex=p["regex"])
         if kind == "expect_column_values_to_be_unique":
@@ -341,13 +344,20 @@ class GXValidator:
                 diff = sorted(gx_rows ^ mask_rows)[:5]
                 raise ValidationDisagreement(
                     f"{sample.table} {c.id}: GX and the mask disagree on rows {diff}")
-            summary.append({
-                "check": c.id, "expectation": c.kind, "column": c.column,
-                "success": bool(r.success), "rows_checked_by_gx": len(rows),
-                "unexpected_by_gx": int(r.result.get("unexpected_count") or 0),
-                "unexpected_in_file": sample.unexpected_in_file[c.id],
-                "partial_unexpected": [_jsonable(v) for v in r.result.get("partial_unexpected_list") or []],
-            })
+            summary.append(
+                {
+                    "check": c.id,
+                    "expectation": c.kind,
+                    "column": c.column,
+                    "success": bool(r.success),
+                    "rows_checked_by_gx": len(rows),
+                    "unexpected_by_gx": int(r.result.get("unexpected_count") or 0),
+                    "unexpected_in_file": sample.unexpected_in_file[c.id],
+                    "partial_unexpected": [
+                        _jsonable(v) for v in r.result.get("partial_unexpected_list") or []
+                    ],
+                }
+            )
         return {"suite": suite.name, "success": bool(result.success),
                 "statistics": {k: _jsonable(v) for k, v in result.statistics.items()},
                 "rows_checked_by_gx": len(rows), "rows_in_file": sample.rows_in_file,

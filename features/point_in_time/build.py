@@ -78,7 +78,7 @@ def build_panel(tables: Mapping[str, pd.DataFrame] | History, as_ofs: Iterable[s
     rows = _contract_rows(h, starts[0], ends[-1])
     contracts = contract_features(h, rows)
     reg = h.contracts["reg"].to_numpy()[rows]
-    for ts, lo, hi in zip(dates, starts, ends):
+    for ts, lo, hi in zip(dates, starts, ends, strict=True):
         frame = contracts[(reg >= lo) & (reg <= hi)].reset_index(drop=True)
         frame.insert(2, "as_of", ts.to_datetime64().astype("datetime64[s]"))
         parts["contract"].append(frame)

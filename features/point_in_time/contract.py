@@ -120,7 +120,7 @@ class Groups:
         counts = last - self.first[last] + 1
         keys = key[self.order[last]]
         return {int(k): [int(n), float(a), float(q)]
-                for k, n, a, q in zip(keys, counts, cs[last], cq[last])}
+                for k, n, a, q in zip(keys, counts, cs[last], cq[last], strict=True)}
 
 
 def _count_before(event_key: np.ndarray, event_day: np.ndarray, key: np.ndarray, day: np.ndarray

@@ -206,7 +206,9 @@ def _capacity(x: Handled, feats: list[Feature], h: History) -> dict[str, np.ndar
         "trained_gap": ratio(rep["trained_staff"].to_numpy(), staff) - TRAINED_SHARE_REQUIRED,
         "clients_served": rep["clients_served"].to_numpy(),
         "revenue_per_staff": ratio(rep["service_revenue_yuan"].to_numpy(), staff),
-        "complaints_per_client": ratio(rep["complaints"].to_numpy(), rep["clients_served"].to_numpy()),
+        "complaints_per_client": ratio(
+            rep["complaints"].to_numpy(), rep["clients_served"].to_numpy()
+        ),
         "report_age_days": (x.as_of - rep["submitted"].to_numpy()).astype(np.float64),
     }
     out = {}

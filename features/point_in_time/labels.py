@@ -90,10 +90,12 @@ def contract_labels(tables: Mapping[str, pd.DataFrame] | History, contract_ids: 
     if truth is not None:
         at = positions(truth["contract_id"], ids)
         found = at >= 0
-        out["is_irregular"] = np.where(found, truth["is_irregular"].to_numpy(bool)[np.maximum(at, 0)],
-                                       False)
-        out["pattern"] = np.where(found, truth["pattern"].astype("str").to_numpy()[np.maximum(at, 0)],
-                                  "")
+        out["is_irregular"] = np.where(
+            found, truth["is_irregular"].to_numpy(bool)[np.maximum(at, 0)], False
+        )
+        out["pattern"] = np.where(
+            found, truth["pattern"].astype("str").to_numpy()[np.maximum(at, 0)], ""
+        )
     return out
 
 

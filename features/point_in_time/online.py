@@ -95,7 +95,9 @@ class OnlineState:
             self.day_pairs[k] += 1
         recent = (d > as_of - BROKER_BASE_DAYS) & (p["broker"].to_numpy() >= 0)
         self.broker_days: dict[int, list[int]] = defaultdict(list)
-        for br, day in zip(p["broker"].to_numpy()[recent].tolist(), d[recent].tolist()):
+        for br, day in zip(
+            p["broker"].to_numpy()[recent].tolist(), d[recent].tolist(), strict=True
+        ):
             self.broker_days[br].append(day)
         # peer sums: the same sequential cumulative sums as the batch pass, last value per group
         x = np.log(p["amount"].to_numpy()) - LOG_CENTER
@@ -213,7 +215,9 @@ class OnlineState:
             "ctr_pair_prior": float(self._pair(s * PAIR_SPAN + b)),
             "ctr_pair_same_day": float(self.day_pairs.get(s * PAIR_SPAN + b, 0)),
             "ctr_reverse_pair_prior": float(self._pair(b * PAIR_SPAN + s)),
-            "ctr_institution_conduct": float(self.conduct["institution"][inst]) if inst >= 0 else nan,
+            "ctr_institution_conduct": float(self.conduct["institution"][inst])
+            if inst >= 0
+            else nan,
             "ctr_broker_conduct": float(self.conduct["broker"][brk]) if brk >= 0 else nan,
             "ctr_broker_recent": recent,
             "ctr_broker_spike": spike,

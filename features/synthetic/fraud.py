@@ -97,9 +97,15 @@ def make_fraud_contracts(rng: np.random.Generator, actors: Actors, years: np.nda
     # --- institution events -------------------------------------------------------------
     integ = inst["integrity"].to_numpy()
     rate = np.where(inst["dishonest"], 14.0 * (1 - integ), np.where(integ < 0.7, 0.6 * (1 - integ), 0))
-    i_who, i_year = _poisson_events(rng, rate, years, inst["onset_year"].to_numpy(),
-                                    inst["founded_date"].to_numpy(), inst["active_until"].to_numpy(),
-                                    volume)
+    i_who, i_year = _poisson_events(
+        rng,
+        rate,
+        years,
+        inst["onset_year"].to_numpy(),
+        inst["founded_date"].to_numpy(),
+        inst["active_until"].to_numpy(),
+        volume,
+    )
     i_pat = rng.choice(list(_INSTITUTION_MIX), len(i_who), p=list(_INSTITUTION_MIX.values()))
     # Each dishonest institution keeps one ring of three shell companies in its province.
     ring = np.empty((len(inst), 3), dtype=np.int64)
@@ -116,20 +122,29 @@ def make_fraud_contracts(rng: np.random.Generator, actors: Actors, years: np.nda
     # --- party events (sellers acting alone) --------------------------------------------
     p_dis = np.flatnonzero(parties["dishonest"].to_numpy() & (parties["kind"] == "enterprise").to_numpy())
     p_who, p_year = _poisson_events(
-        rng, np.full(len(p_dis), 0.8), years, parties["onset_year"].to_numpy()[p_dis],
-        np.full(len(p_dis), np.datetime64("1900-01-01")), np.full(len(p_dis), np.datetime64("2100-01-01")),
-        volume)
+        rng,
+        np.full(len(p_dis), 0.8),
+        years,
+        parties["onset_year"].to_numpy()[p_dis],
+        np.full(len(p_dis), np.datetime64("1900-01-01")),
+        np.full(len(p_dis), np.datetime64("2100-01-01")),
+        volume,
+    )
     p_who = p_dis[p_who]
     p_pat = np.where(rng.random(len(p_who)) < 0.6, "threshold", "inflated")
 
     # --- one row per event ----------------------------------------------------------------
-    ev = pd.DataFrame({
-        "pattern": np.concatenate([i_pat, np.full(len(b_who), "broker_spike"), p_pat]),
-        "year": np.concatenate([i_year, b_year, p_year]),
-        "inst_idx": np.concatenate([i_who, brk["inst_idx"].to_numpy()[b_who], np.full(len(p_who), -1)]),
-        "broker_idx": np.concatenate([np.full(len(i_who), -1), b_who, np.full(len(p_who), -1)]),
-        "seller_idx": np.concatenate([np.full(len(i_who) + len(b_who), -1), p_who]),
-    })
+    ev = pd.DataFrame(
+        {
+            "pattern": np.concatenate([i_pat, np.full(len(b_who), "broker_spike"), p_pat]),
+            "year": np.concatenate([i_year, b_year, p_year]),
+            "inst_idx": np.concatenate(
+                [i_who, brk["inst_idx"].to_numpy()[b_who], np.full(len(p_who), -1)]
+            ),
+            "broker_idx": np.concatenate([np.full(len(i_who), -1), b_who, np.full(len(p_who), -1)]),
+            "seller_idx": np.concatenate([np.full(len(i_who) + len(b_who), -1), p_who]),
+        }
+    )
     n_ev = len(ev)
     ev["event_id"] = np.arange(n_ev)
     # Half of the institution events go through one of its brokers.

@@ -93,11 +93,17 @@ def _honest_contracts(rng: np.random.Generator, actors: Actors, year: int,
     region = p["region_idx"].to_numpy()[seller]
     amount = rng.lognormal(np.log(_TYPE_MEDIAN[ctype] * REGION_AMOUNT[region]), _SIGMA)
     reg = random_days(rng, np.full(n, year))
-    return pd.DataFrame({
-        "seller_idx": seller, "buyer_idx": buyer, "reg": reg,
-        "contract_type": CONTRACT_TYPES[ctype], "amount": amount,
-        "tech_share": tech_share(rng, CONTRACT_TYPES[ctype]), "tech_field_idx": rng.choice(len(TECH_FIELDS), n, p=_FIELD_P),
-    })
+    return pd.DataFrame(
+        {
+            "seller_idx": seller,
+            "buyer_idx": buyer,
+            "reg": reg,
+            "contract_type": CONTRACT_TYPES[ctype],
+            "amount": amount,
+            "tech_share": tech_share(rng, CONTRACT_TYPES[ctype]),
+            "tech_field_idx": rng.choice(len(TECH_FIELDS), n, p=_FIELD_P),
+        }
+    )
 
 
 def _by_activity(rng: np.random.Generator, mask: np.ndarray, act: np.ndarray, n: int) -> np.ndarray:
@@ -258,17 +264,30 @@ def generate_market(spec: MarketSpec) -> Market:
     s, b = c["seller_idx"].to_numpy(), c["buyer_idx"].to_numpy()
     ii, bi = c["inst_idx"].to_numpy(), c["broker_idx"].to_numpy()
     offices = _office_ids(p_region[s], rng)
-    contracts = pd.DataFrame({
-        "contract_id": c["contract_id"], "signed_date": c["signed"], "registered_date": c["reg"],
-        "contract_type": c["contract_type"],
-        "seller_id": pid[s], "seller_kind": parties["kind"].to_numpy()[s], "seller_region": p_region[s],
-        "buyer_id": pid[b], "buyer_kind": parties["kind"].to_numpy()[b], "buyer_region": p_region[b],
-        "institution_id": np.where(ii >= 0, inst["institution_id"].to_numpy()[np.maximum(ii, 0)], None),
-        "broker_id": np.where(bi >= 0, brk["broker_id"].to_numpy()[np.maximum(bi, 0)], None),
-        "amount_yuan": c["amount"], "tech_amount_yuan": c["tech_amount"],
-        "tech_field": c["tech_field"], "office_id": offices,
-        "status": c["status"], "status_date": c["status_date"],
-    })
+    contracts = pd.DataFrame(
+        {
+            "contract_id": c["contract_id"],
+            "signed_date": c["signed"],
+            "registered_date": c["reg"],
+            "contract_type": c["contract_type"],
+            "seller_id": pid[s],
+            "seller_kind": parties["kind"].to_numpy()[s],
+            "seller_region": p_region[s],
+            "buyer_id": pid[b],
+            "buyer_kind": parties["kind"].to_numpy()[b],
+            "buyer_region": p_region[b],
+            "institution_id": np.where(
+                ii >= 0, inst["institution_id"].to_numpy()[np.maximum(ii, 0)], None
+            ),
+            "broker_id": np.where(bi >= 0, brk["broker_id"].to_numpy()[np.maximum(bi, 0)], None),
+            "amount_yuan": c["amount"],
+            "tech_amount_yuan": c["tech_amount"],
+            "tech_field": c["tech_field"],
+            "office_id": offices,
+            "status": c["status"],
+            "status_date": c["status_date"],
+        }
+    )
     tables = {
         "institutions": inst[[col.name for col in TABLES["institutions"].columns]],
         "brokers": brk[[col.name for col in TABLES["brokers"].columns]],
@@ -296,7 +315,7 @@ def generate_market(spec: MarketSpec) -> Market:
 def _office_ids(region: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Registration offices: one to six per province, more where the market is larger."""
     per_region = np.clip(np.round(REGION_P * 30), 1, 6).astype(int)
-    lookup = dict(zip(REGION_CODES, per_region))
+    lookup = dict(zip(REGION_CODES, per_region, strict=True))
     n_off = pd.Series(region).map(lookup).to_numpy()
     k = (rng.random(len(region)) * n_off).astype(int) + 1
     return np.char.add(np.char.add("OF", region.astype(str)), np.char.zfill(k.astype(str), 2)).astype(object)

@@ -83,10 +83,15 @@ def shape_figures(tables: dict[str, pd.DataFrame]) -> dict[str, float]:
     amt_by_region = c.groupby("seller_region")["amount_yuan"].sum().sort_values(ascending=False)
     return {
         "mean / median amount": float(amount.mean() / amount.median()),
-        "December share of registrations (%)": float((c["registered_date"].dt.month == 12).mean() * 100),
-        "top-5 provinces' share of amount (%)": float(amt_by_region.head(5).sum() / amount.sum() * 100),
+        "December share of registrations (%)": float(
+            (c["registered_date"].dt.month == 12).mean() * 100
+        ),
+        "top-5 provinces' share of amount (%)": float(
+            amt_by_region.head(5).sum() / amount.sum() * 100
+        ),
         "largest technology field's share of contracts (%)": float(
-            c["tech_field"].value_counts(normalize=True).iloc[0] * 100),
+            c["tech_field"].value_counts(normalize=True).iloc[0] * 100
+        ),
     }
 
 

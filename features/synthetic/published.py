@@ -57,11 +57,18 @@ class YearTarget:
 # contracts, 1,672.8 亿. The enterprise count share of 2015 is not published: 4 % "other"
 # sellers (as in 2020) is assumed.
 _SHARES = {
-    2015: dict(ent_amt=0.862, acad_cnt=97_744 / 307_132, acad_amt=874.7 / 9_835, other_cnt=0.04),
-    2020: dict(
-        ent_amt=0.914, acad_cnt=143_900 / 549_400, acad_amt=1_672.8 / 28_300,
-        other_cnt=(549_400 - 385_400 - 143_900) / 549_400,
-    ),
+    2015: {
+        "ent_amt": 0.862,
+        "acad_cnt": 97_744 / 307_132,
+        "acad_amt": 874.7 / 9_835,
+        "other_cnt": 0.04,
+    },
+    2020: {
+        "ent_amt": 0.914,
+        "acad_cnt": 143_900 / 549_400,
+        "acad_amt": 1_672.8 / 28_300,
+        "other_cnt": (549_400 - 385_400 - 143_900) / 549_400,
+    },
 }
 
 NATIONAL_INSTITUTIONS = {2015: 453, 2020: 420}

@@ -66,15 +66,25 @@ def background_conduct(rng: np.random.Generator, actors: Actors, spec: MarketSpe
             occurred = random_days(rng, np.full(len(idx), y), np.full(12, 1 / 12))
             occurred = np.maximum(occurred, df[since].to_numpy()[idx])
             research = rng.random(len(idx)) < (0.15 if kind == "broker" else 0.05)
-            frames.append(pd.DataFrame({
-                "subject_kind": kind, "subject_id": df[key].to_numpy()[idx],
-                "conduct_kind": np.where(research, "research_integrity", "breach_of_contract"),
-                "severity": rng.choice(["minor", "serious"], len(idx), p=[0.85, 0.15]),
-                "occurred_date": occurred,
-                "confirmed_date": occurred + rng.integers(30, 240, len(idx)).astype("timedelta64[D]"),
-                "related_contract_id": None,
-                "source": np.where(research, "research_integrity_platform", "market_regulator"),
-            }))
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "subject_kind": kind,
+                        "subject_id": df[key].to_numpy()[idx],
+                        "conduct_kind": np.where(
+                            research, "research_integrity", "breach_of_contract"
+                        ),
+                        "severity": rng.choice(["minor", "serious"], len(idx), p=[0.85, 0.15]),
+                        "occurred_date": occurred,
+                        "confirmed_date": occurred
+                        + rng.integers(30, 240, len(idx)).astype("timedelta64[D]"),
+                        "related_contract_id": None,
+                        "source": np.where(
+                            research, "research_integrity_platform", "market_regulator"
+                        ),
+                    }
+                )
+            )
     return pd.concat(frames, ignore_index=True)
 
 
@@ -103,29 +113,39 @@ def annual_reports(rng: np.random.Generator, actors: Actors, c: pd.DataFrame, sp
     i = r["inst_idx"].to_numpy()
     cap = inst["capability"].to_numpy()[i]
     integ = inst["integrity"].to_numpy()[i]
-    lying = inst["dishonest"].to_numpy()[i] & (r["report_year"].to_numpy() >= inst["onset_year"].to_numpy()[i]) \
+    lying = (
+        inst["dishonest"].to_numpy()[i]
+        & (r["report_year"].to_numpy() >= inst["onset_year"].to_numpy()[i])
         & (rng.random(m) < 0.7)
+    )
     factor = np.where(lying, rng.uniform(1.3, 3.0, m), rng.uniform(0.95, 1.05, m))
     staff = np.maximum(3, np.round(rng.lognormal(np.log(15 + 60 * cap), 0.4))).astype(np.int64)
     trained_share = np.clip(rng.normal(0.55 + 0.35 * cap, 0.1), 0.05, 1.0)
     n_reg = stats["n"].to_numpy()
     r["submitted"] = (r["report_year"].to_numpy() - 1969).astype("datetime64[Y]").astype(
         "datetime64[D]") + (59 + rng.integers(0, 60, m)).astype("timedelta64[D]")
-    reports = pd.DataFrame({
-        "report_id": np.char.add(np.char.add("R", inst["institution_id"].to_numpy()[i].astype(str)),
-                                 r["report_year"].to_numpy().astype(str)).astype(object),
-        "institution_id": inst["institution_id"].to_numpy()[i],
-        "report_year": r["report_year"].to_numpy(),
-        "submitted_date": r["submitted"].to_numpy(),
-        "staff": staff,
-        "trained_staff": np.round(staff * trained_share).astype(np.int64),
-        "contracts_reported": np.round(n_reg * factor).astype(np.int64),
-        "amount_reported_yuan": np.round(stats["amount"].to_numpy() * factor, 2),
-        "service_revenue_yuan": np.round(stats["amount"].to_numpy() * rng.uniform(0.01, 0.05, m)
-                                         + staff * 2e5 * cap, 2),
-        "clients_served": (np.round(n_reg * rng.uniform(0.6, 1.0, m)) + rng.poisson(5, m)).astype(np.int64),
-        "complaints": rng.poisson(0.3 + 4 * (1 - integ)).astype(np.int64),
-    })
+    reports = pd.DataFrame(
+        {
+            "report_id": np.char.add(
+                np.char.add("R", inst["institution_id"].to_numpy()[i].astype(str)),
+                r["report_year"].to_numpy().astype(str),
+            ).astype(object),
+            "institution_id": inst["institution_id"].to_numpy()[i],
+            "report_year": r["report_year"].to_numpy(),
+            "submitted_date": r["submitted"].to_numpy(),
+            "staff": staff,
+            "trained_staff": np.round(staff * trained_share).astype(np.int64),
+            "contracts_reported": np.round(n_reg * factor).astype(np.int64),
+            "amount_reported_yuan": np.round(stats["amount"].to_numpy() * factor, 2),
+            "service_revenue_yuan": np.round(
+                stats["amount"].to_numpy() * rng.uniform(0.01, 0.05, m) + staff * 2e5 * cap, 2
+            ),
+            "clients_served": (
+                np.round(n_reg * rng.uniform(0.6, 1.0, m)) + rng.poisson(5, m)
+            ).astype(np.int64),
+            "complaints": rng.poisson(0.3 + 4 * (1 - integ)).astype(np.int64),
+        }
+    )
     known = reports["submitted_date"].to_numpy() <= spec.end
     caught = known & lying & (rng.random(m) < 0.3)
     confirmed = reports["submitted_date"].to_numpy() + rng.integers(60, 300, m).astype("timedelta64[D]")

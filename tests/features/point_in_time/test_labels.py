@@ -29,10 +29,10 @@ def test_entity_label_window_is_after_as_of_through_twelve_months() -> None:
     tables = _with_conduct({"I001": "2021-06-30", "I002": "2020-06-30", "B002": "2021-07-01",
                             "B001": "2020-07-01"})
     inst = entity_labels(tables, "institution", AS_OF, data_end="2021-12-31")
-    assert dict(zip(inst["entity_id"], inst["y_12m"])) == {"I001": True, "I002": False}
+    assert dict(zip(inst["entity_id"], inst["y_12m"], strict=True)) == {"I001": True, "I002": False}
     assert inst["label_complete"].all() and (inst["as_of"] == AS_OF).all()
     brk = entity_labels(tables, "broker", AS_OF, data_end="2021-03-31")
-    assert dict(zip(brk["entity_id"], brk["y_12m"])) == {"B001": True, "B002": False}
+    assert dict(zip(brk["entity_id"], brk["y_12m"], strict=True)) == {"B001": True, "B002": False}
     assert not brk["label_complete"].any()  # data end before the horizon: censored
 
 

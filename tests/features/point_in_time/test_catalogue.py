@@ -14,7 +14,7 @@ from features.point_in_time.catalogue import (
     render_features_doc,
 )
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "features.md"
+DOC = Path(__file__).resolve().parents[3] / "docs" / "features.md"
 
 
 def test_docs_features_md_is_generated_from_the_catalogue() -> None:

@@ -51,10 +51,15 @@ CONTRACT_FAULTS = {
     4: ({"amount_yuan": "1e15", "tech_amount_yuan": "1"}, "range:amount_yuan"),
     5: ({"amount_yuan": "abc"}, "parse:amount_yuan: value 'abc' is not a number"),
     6: ({"contract_type": "bribery"}, "in set:contract_type: value 'bribery'"),
-    7: ({"signed_date": "2020-12-30", "registered_date": "2020-01-02"},
-        "rule signed_before_registered"),
+    7: (
+        {"signed_date": "2020-12-30", "registered_date": "2020-01-02"},
+        "rule signed_before_registered",
+    ),
     8: ({"registered_date": "2099-01-01"}, "not in future:registered_date"),
-    9: ({"institution_id": "I999999"}, "foreign key:institution_id: value 'I999999' is not a known"),
+    9: (
+        {"institution_id": "I999999"},
+        "foreign key:institution_id: value 'I999999' is not a known",
+    ),
     10: ({"broker_id": "B9999999"}, "foreign key:broker_id"),
     11: ({"signed_date": "2020-13-45"}, "parse:signed_date: value '2020-13-45' is not a date"),
     12: ({"tech_amount_yuan": "1e9", "amount_yuan": "10"}, "rule tech_within_amount"),
@@ -88,7 +93,9 @@ def corpus(market: dict[str, pd.DataFrame], tmp_path_factory: pytest.TempPathFac
     market["conduct_records"].to_parquet(d / "conduct_records.parquet")
     (d / "contracts_empty.csv").write_bytes(b"")
     (d / "contracts_missing.csv").write_text(
-        "\n".join(con.drop(columns=["amount_yuan"]).to_csv(index=False).splitlines()[:3]), encoding="utf-8")
+        "\n".join(con.drop(columns=["amount_yuan"]).to_csv(index=False).splitlines()[:3]),
+        encoding="utf-8",
+    )
     (d / "brokers_binary.csv").write_bytes(",".join(BROKERS.column_names).encode() + b"\n\x81\xff\x00\xfe\n")
     market["institution_reports"].to_parquet(d / "institution_reports.parquet")
     whole = (d / "institution_reports.parquet").read_bytes()
@@ -166,8 +173,9 @@ def test_corpus_lands_in_the_right_places(corpus: Path, gx_worker: GXWorker, tmp
     assert report.rows_read == report.loaded + report.quarantined
 
 
-def test_reload_adds_nothing_and_correction_keeps_history(market: dict[str, pd.DataFrame],
-                                                          gx_worker: GXWorker, tmp_path: Path) -> None:
+def test_reload_adds_nothing_and_correction_keeps_history(
+    market: dict[str, pd.DataFrame], gx_worker: GXWorker, tmp_path: Path
+) -> None:
     home, src = tmp_path / "home", tmp_path / "src"
     src.mkdir()
     market["institutions"].to_parquet(src / "institutions.parquet")
@@ -180,10 +188,17 @@ def test_reload_adds_nothing_and_correction_keeps_history(market: dict[str, pd.D
     assert again.result.files[0].skipped and store.current_version("institutions", s) == version
 
     shutil.copy(src / "institutions.parquet", src / "institutions_copy.parquet")
-    assert _run(home, [src / "institutions_copy.parquet"], gx_worker).result.files[0].skipped  # same bytes
-    _as_csv_frame("institutions", market["institutions"]).to_csv(src / "institutions.csv", index=False)
+    assert (
+        _run(home, [src / "institutions_copy.parquet"], gx_worker).result.files[0].skipped
+    )  # same bytes
+    _as_csv_frame("institutions", market["institutions"]).to_csv(
+        src / "institutions.csv", index=False
+    )
     copy = _run(home, [src / "institutions.csv"], gx_worker)  # same records, another export
-    assert (copy.result.tables["institutions"].inserted, copy.result.tables["institutions"].unchanged) == (0, len(before))
+    assert (
+        copy.result.tables["institutions"].inserted,
+        copy.result.tables["institutions"].unchanged,
+    ) == (0, len(before))
     pd.testing.assert_frame_equal(store.read_curated("institutions", s), before)
 
     corrected = market["institutions"].copy()
@@ -241,7 +256,7 @@ def test_concurrent_runs_on_one_table_serialise(market: dict[str, pd.DataFrame],
     def load(i: int) -> None:
         try:
             _run(home, [src / f"contracts_{i}.parquet"], gx_worker)  # one worker, two runs
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=load, args=(i,)) for i in range(2)]
@@ -299,8 +314,15 @@ def test_files_checked_against_refused_records_are_refused_and_load_next_time(
     inst.iloc[4:].to_parquet(src / "institutions_b.parquet")
     market["brokers"].to_parquet(src / "brokers.parquet")  # foreign key: institutions
     market["contracts"].iloc[:300].to_parquet(src / "contracts.parquet")  # institutions, brokers
-    paths = [src / f for f in ("institutions_a.parquet", "institutions_b.parquet", "brokers.parquet",
-                               "contracts.parquet")]
+    paths = [
+        src / f
+        for f in (
+            "institutions_a.parquet",
+            "institutions_b.parquet",
+            "brokers.parquet",
+            "contracts.parquet",
+        )
+    ]
     _plant_mask_bug(monkeypatch, inst["institution_id"].iloc[4])
     first = {Path(f.path).name: f for f in _run(home, paths, gx_worker).result.files}
     monkeypatch.undo()
@@ -352,8 +374,11 @@ def test_a_dead_worker_faults_its_files_and_writes_nothing(market: dict[str, pd.
     market["institutions"].iloc[4:].to_parquet(src / "institutions_b.parquet")
     with GXWorker() as worker:
         os.kill(worker.pid, signal.SIGKILL)  # out of memory, say
-        run = _run(tmp_path / "home", [src / "institutions_a.parquet", src / "institutions_b.parquet"],
-                   worker)
+        run = _run(
+            tmp_path / "home",
+            [src / "institutions_a.parquet", src / "institutions_b.parquet"],
+            worker,
+        )
         assert worker.broken
     assert not run.result.ok
     for f in run.result.files:

@@ -126,8 +126,18 @@ def test_great_expectations_agrees_with_the_masks(gx_validator: GXValidator) -> 
 
 
 def test_large_files_verify_rejected_rows_plus_a_sample(gx_validator: GXValidator) -> None:
-    df = pd.concat([frame()] + [conform(CONTRACTS, pd.DataFrame([good_contract(100 + i) for i in range(2000)]).assign(
-        broker_id=None, status_date=pd.NaT))], ignore_index=True)
+    df = pd.concat(
+        [frame()]
+        + [
+            conform(
+                CONTRACTS,
+                pd.DataFrame([good_contract(100 + i) for i in range(2000)]).assign(
+                    broker_id=None, status_date=pd.NaT
+                ),
+            )
+        ],
+        ignore_index=True,
+    )
     cks = checks(CONTRACTS, TODAY, KNOWN)
     report = gx_validator.validate(sample(df, cks, run_masks(df, cks)))
     assert report["rows_checked_by_gx"] == 12 + 3  # 12 rejected rows + the sample

@@ -13,7 +13,7 @@ from features.standard.enums import CONTRACT_TYPE
 from features.standard.schema import arrow_schema, conform
 from features.standard.tables import TABLES, table
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+DOCS = Path(__file__).resolve().parents[3] / "docs"
 
 
 def test_docs_are_generated_from_the_declarations() -> None:

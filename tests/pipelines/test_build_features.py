@@ -18,15 +18,34 @@ from pipelines.build_features import read_panel
 pytestmark = pytest.mark.e2e
 
 
-def test_cli_builds_month_end_panel(small_market: Market, small_market_dir: Path, tmp_path: Path) -> None:
+def test_cli_builds_month_end_panel(
+    small_market: Market, small_market_dir: Path, tmp_path: Path
+) -> None:
     home = tmp_path / "home"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TECHCREDIT_", "MLFLOW_", "PREFECT_"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("TECHCREDIT_", "MLFLOW_", "PREFECT_"))
+    }
     env["TECHCREDIT_HOME"] = str(home)
     out = subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", "features", "--month-ends", "2019-11:2019-12",
-         "--source", str(small_market_dir)],
-        check=False, env=env, capture_output=True, text=True, timeout=300,
-        cwd=Path(__file__).resolve().parent.parent)
+        [
+            sys.executable,
+            "-m",
+            "pipelines.cli",
+            "features",
+            "--month-ends",
+            "2019-11:2019-12",
+            "--source",
+            str(small_market_dir),
+        ],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).resolve().parents[2],
+    )
     assert out.returncode == 0, out.stderr[-3000:]
     for kind in ("institution", "broker", "contract"):
         for d in ("2019-11-30", "2019-12-31"):

@@ -45,7 +45,9 @@ def registry_at(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> dict[st
     }
 
 
-def with_future_burst(tables: dict[str, pd.DataFrame], as_of: pd.Timestamp) -> dict[str, pd.DataFrame]:
+def with_future_burst(
+    tables: dict[str, pd.DataFrame], as_of: pd.Timestamp
+) -> dict[str, pd.DataFrame]:
     """Extra records one day after as_of for the busiest pair, broker and institution."""
     out = dict(tables)
     c = _dates(tables["contracts"], "registered_date", "status_date", "signed_date")

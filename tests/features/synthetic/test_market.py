@@ -112,7 +112,9 @@ def test_dishonest_institutions_collect_more_conduct_records(small_market: Marke
     assert per[True] > 3 * per[False]
 
 
-def test_misreporting_institutions_report_more_than_the_registry_shows(small_market: Market) -> None:
+def test_misreporting_institutions_report_more_than_the_registry_shows(
+    small_market: Market,
+) -> None:
     rep = small_market.tables["institution_reports"]
     c = small_market.tables["contracts"]
     reg = c.groupby([c["institution_id"], c["registered_date"].dt.year]).size()
@@ -173,6 +175,9 @@ def test_every_generated_row_passes_the_standards_own_checks(small_market: Marke
         cks = checks(t, date(2021, 1, 1), keys)
         if name == "contracts":  # the foreign keys are really checked
             assert {"foreign key:institution_id", "foreign key:broker_id"} <= {c.id for c in cks}
-        failing = {c.id: int(m.sum()) for c, m in zip(cks, run_masks(parsed.frame, cks).values())
-                   if m.any()}
+        failing = {
+            c.id: int(m.sum())
+            for c, m in zip(cks, run_masks(parsed.frame, cks).values(), strict=True)
+            if m.any()
+        }
         assert failing == {}, name

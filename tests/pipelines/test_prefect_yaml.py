@@ -9,7 +9,7 @@ from pathlib import Path
 import yaml
 from prefect import Flow
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _load(entrypoint: str) -> Flow:
