@@ -1,7 +1,8 @@
 """Credit points and grades: the scale regulators read, independent of the model behind it.
 
 Points follow the usual points-to-double-odds convention: ``points = offset + factor · ln(odds)``
-where odds are good:bad, ``factor = PDO / ln 2`` and ``offset = base_score − factor · ln(base_odds)``.
+where odds are good:bad, ``factor = PDO / ln 2`` and ``offset = base_score − factor ·
+ln(base_odds)``.
 So the base score sits at the base odds, and every PDO points double the odds of being good.
 Higher points mean lower risk.
 """

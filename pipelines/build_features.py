@@ -5,7 +5,8 @@ Output layout under ``$TECHCREDIT_HOME/features/``::
     institution/as_of=YYYY-MM-DD.parquet   entity_id, as_of, inst_* features
     broker/as_of=YYYY-MM-DD.parquet        entity_id, as_of, brk_* features
     contract/as_of=YYYY-MM-DD.parquet      contract_id, registered_date, as_of, ctr_* features
-    labels/<kind>/as_of=YYYY-MM-DD.parquet the labels of the same rows (see features.point_in_time.labels)
+    labels/<kind>/as_of=YYYY-MM-DD.parquet the labels of the same rows (see
+    features.point_in_time.labels)
 
 Several month-end dates make the training panel; :func:`read_panel` stacks them back with
 their labels. Files are written to a temporary name and renamed, so a reader never sees half

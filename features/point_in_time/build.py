@@ -3,7 +3,8 @@
 Institution and broker rows describe each entity present at ``as_of`` from records known on
 or before that day. Contract rows are the contracts registered in the month ending at
 ``as_of`` (or since ``contracts_from``), each described as of its own registration (see
-:mod:`features.point_in_time.contract`), so month-end tables tile the contract history without overlap.
+:mod:`features.point_in_time.contract`), so month-end tables tile the contract history without
+overlap.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ def build_features(tables: Mapping[str, pd.DataFrame] | History, as_of: str | pd
     """Feature tables ``{"institution", "broker", "contract"}`` for one as-of date.
 
     ``tables`` are the five standard tables (any date dtype) or an already prepared
-    :class:`~features.point_in_time.history.History` (prepare once when building several dates). Rows are
+    :class:`~features.point_in_time.history.History` (prepare once when building several dates).
+    Rows are
     keyed ``(entity_id, as_of)`` for institutions and brokers and ``contract_id`` for contracts.
     """
     h = prepare(tables)

@@ -2,7 +2,8 @@
 
 A declaration names the entity it describes, the family that computes it, the base
 ``measure`` and the ``window`` it is taken over. The family modules compute exactly the
-declared (measure, window) pairs, :func:`features.point_in_time.build.build_features` returns columns in
+declared (measure, window) pairs, :func:`features.point_in_time.build.build_features` returns
+columns in
 catalogue order, ``docs/features.md`` is rendered from here, and the models read the Chinese
 and English wording and the monotone ``risk_direction`` hint for reason codes and LightGBM
 monotone constraints. Adding a window to a measure is therefore a one-line change here.

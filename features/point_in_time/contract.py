@@ -4,7 +4,8 @@ A contract is described as the registration office saw it when it was registered
 history is every contract before it in ``(registered_date, contract_id)`` order (same-day
 contracts with a smaller id included), and status changes and conduct records count only
 when dated strictly before its registration day. Batch computation runs cumulative counts
-over the contracts sorted in that order; :mod:`features.point_in_time.online` keeps the same quantities as
+over the contracts sorted in that order; :mod:`features.point_in_time.online` keeps the same
+quantities as
 running totals, and a test proves both give the same values.
 """
 

@@ -8,7 +8,8 @@ year, and peer-group sums of log amounts. Built from the history up to ``as_of``
 follows the registry: :meth:`register` each new contract after checking it, and feed status
 changes and conduct records with :meth:`observe_status` / :meth:`observe_conduct`; like the
 batch path, an event dated day d counts only for contracts registered after day d.
-A test proves ``features`` equals the batch :func:`features.point_in_time.contract.contract_features`.
+A test proves ``features`` equals the batch
+:func:`features.point_in_time.contract.contract_features`.
 """
 
 from __future__ import annotations
