@@ -235,9 +235,7 @@ def build_review(
                 f"champion v{champion_version} needs features not in this table: {missing[:5]}"
             )
         else:
-            comparison[f"champion v{champion_version}"] = discrimination(
-                y, champion.predict(held)
-            )
+            comparison[f"champion v{champion_version}"] = discrimination(y, champion.predict(held))
             champion_note = f"champion v{champion_version} scored on the same held-out rows"
     score_psi, psi_table = None, pd.DataFrame(columns=["feature", "psi"])
     if fit.reference is not None:
@@ -272,9 +270,7 @@ def build_review(
         score_psi=score_psi,
         feature_psi=psi_table,
         segments=seg,
-        shap=tuple(
-            ShapRow(f, *describe(f, model.descriptions), float(v)) for f, v in shap
-        ),
+        shap=tuple(ShapRow(f, *describe(f, model.descriptions), float(v)) for f, v in shap),
         baseline_iv=(
             fit.baseline.iv_table().head(20) if fit.baseline is not None else pd.DataFrame()
         ),

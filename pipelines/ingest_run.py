@@ -19,7 +19,7 @@ import os
 import secrets
 import shutil
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
 from dataclasses import dataclass, field
@@ -30,12 +30,7 @@ from typing import Self
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 
-from features.ingest.lineage import curated_schema, to_curated_arrow
-from features.ingest.membership import is_in
-from features.ingest.merge import merge_records
 from features.ingest.outcome import FileReport, IngestResult, TableReport
 from features.ingest.parsing import parse_frame, to_standard
 from features.ingest.quarantine import quarantine_frame, row_reasons
@@ -53,6 +48,7 @@ from features.standard.schema import Table
 from features.standard.tables import LOAD_ORDER, table
 from pipelines import store
 from pipelines.gx_worker import GXWorker
+from pipelines.table_version import stage_version
 
 COMPRESSION = "snappy"  # measured 20% faster to write than zstd on contracts; size is secondary
 
@@ -182,7 +178,8 @@ class IngestRun:
             return rep, None, None
         clock.lap("read")
         seen[rep.sha256] = str(path)
-        rep.encoding, rep.extra_columns, rep.missing_nullable = raw.encoding, raw.extra_columns, raw.missing_nullable
+        rep.encoding = raw.encoding
+        rep.extra_columns, rep.missing_nullable = raw.extra_columns, raw.missing_nullable
         parsed = parse_frame(t, raw.frame, strip=raw.encoding is not None)
         clock.lap("parse")
         cks = checks(t, self.today, self.known_keys(t))
@@ -262,13 +259,16 @@ class IngestRun:
         if st.staging is not None:
             shutil.rmtree(st.staging, ignore_errors=True)
         if st.loads:
-            st.staging, st.new_manifest, st.report = self._stage(st.table, st.version, st.manifest, st.loads)
+            st.staging, st.new_manifest, st.report = stage_version(
+                st.table, st.version, st.manifest, st.loads, self.run_id, self.settings
+            )
         else:
             st.staging = st.new_manifest = None
             st.report = TableReport(st.table.name, rows_after=int(st.manifest.get("rows", 0)),
                                     version=st.version.name if st.version else None)
         if key_columns(st.table):  # later tables' foreign keys point here
-            at = store.read_version(st.table, st.staging or st.version, columns=[key_columns(st.table)[0]])
+            key = key_columns(st.table)[0]
+            at = store.read_version(st.table, st.staging or st.version, columns=[key])
             self._keys[st.table.name] = pd.Index(at.column(0).to_pandas()).unique()
         self.result.tables[st.table.name] = st.report
         return st
@@ -288,10 +288,13 @@ class IngestRun:
                     pending.cancel()
                     _refuse(
                         rep,
-                        f"not loaded: its foreign keys were checked against {', '.join(sorted(stale))} "
+                        "not loaded: its foreign keys were checked against "
+                        f"{', '.join(sorted(stale))} "
                         "records that were then refused; load this file again",
                     )
-            settled = [False if stale else self._settle(rep, pending) for rep, _, pending in st.loads]
+            settled = [
+                False if stale else self._settle(rep, pending) for rep, _, pending in st.loads
+            ]
             if not all(settled):
                 refused.add(st.table.name)
                 st.loads = [x for x, ok in zip(st.loads, settled, strict=True) if ok]
@@ -301,124 +304,6 @@ class IngestRun:
                                                   self.settings).name
             self._staged.pop(0)
         self._locks.close()
-
-    def _stage(
-        self,
-        t: Table,
-        version: Path | None,
-        manifest: dict,
-        loads: list[tuple[FileReport, pd.DataFrame, Future]],
-    ) -> tuple[Path, dict, TableReport]:
-        """Merge the files' good rows into the current records and write the next version to a
-        staging directory; returns it with its manifest and the merge counts."""
-        started = time.perf_counter()
-        processed = [rep for rep, _, _ in loads]
-        incoming = (
-            loads[0][1]
-            if len(loads) == 1
-            else pd.concat([g for _, g, _ in loads], ignore_index=True)
-        )
-        part = t.partition_date
-        year = (
-            (lambda df: df[part].dt.year.to_numpy())
-            if part
-            else (lambda df: np.zeros(len(df), int))
-        )
-        # Only partitions that hold an incoming key or will receive an incoming record change.
-        keyed = store.read_version(t, version, columns=[t.key, part] if part else [t.key])
-        keyed_df = keyed.to_pandas(date_as_object=False)
-        if part:
-            keyed_df[part] = keyed_df[part].astype("datetime64[s]")
-        hit = is_in(keyed_df[t.key], incoming[t.key])
-        affected = set(np.unique(year(incoming)).tolist()) | set(
-            np.unique(year(keyed_df[hit])).tolist()
-        )
-        files = self._partition_files(t, version)
-        existing_parts = [
-            store.to_frame(t, pq.read_table(f, schema=curated_schema(t)))
-            for y, f in files.items()
-            if y in affected
-        ]
-        existing = (
-            pd.concat(existing_parts, ignore_index=True)
-            if existing_parts
-            else store.to_frame(t, curated_schema(t).empty_table())
-        )
-        merged = merge_records(t, existing, incoming, unique_incoming=len(processed) == 1)
-        staging = store.new_version_dir(t.name, self.run_id, self.settings)
-        cur_years = year(merged.current)
-        fresh = (merged.current["_run_id"] == self.run_id).to_numpy()
-        changed_years = set(np.unique(cur_years[fresh]).tolist()) | set(
-            np.unique(year(merged.superseded)).tolist()
-        )
-        # Partitions are zero-copy slices of one year-sorted table (cheaper than a filter each).
-        # Exports mostly come in registration order; then the sort, a full copy that takes
-        # 1.8 s for every contract, is skipped.
-        by_year, sorted_years = to_curated_arrow(t, merged.current), cur_years
-        if (np.diff(cur_years) < 0).any():
-            order = np.argsort(cur_years, kind="stable")
-            by_year, sorted_years = by_year.take(pa.array(order)), cur_years[order]
-        writes = []
-        for y in sorted(set(files) | set(np.unique(cur_years).tolist())):
-            rel = Path(f"year={y}") / "part.parquet" if part else Path("part.parquet")
-            if y in files and y not in changed_years:
-                store.link_or_copy(files[y], staging / rel)
-                continue
-            lo, hi = np.searchsorted(sorted_years, [y, y + 1])
-            if hi > lo:
-                (staging / rel).parent.mkdir(parents=True, exist_ok=True)
-                writes.append((by_year.slice(lo, hi - lo), staging / rel))
-        with ThreadPoolExecutor(max_workers=2) as pool:  # Parquet encoding releases the GIL
-            list(pool.map(lambda w: pq.write_table(w[0], w[1], compression=COMPRESSION), writes))
-        if version is not None and (version / store.HISTORY).is_dir():
-            for h in (version / store.HISTORY).glob("*.parquet"):
-                store.link_or_copy(h, staging / store.HISTORY / h.name)
-        if len(merged.superseded):
-            hist = merged.superseded.copy()
-            hist["_superseded_run"] = self.run_id
-            (staging / store.HISTORY).mkdir(parents=True, exist_ok=True)
-            arrow = to_curated_arrow(t, hist).append_column(
-                "_superseded_run", pa.array(hist["_superseded_run"])
-            )
-            pq.write_table(
-                arrow, staging / store.HISTORY / f"{self.run_id}.parquet", compression=COMPRESSION
-            )
-        rows_after = int(manifest.get("rows", 0)) + merged.inserted
-        loaded_files = dict(manifest["loaded_files"])
-        for r in processed:
-            loaded_files[r.sha256] = {
-                "path": r.path,
-                "run_id": self.run_id,
-                "rows_read": r.rows_read,
-                "loaded": r.loaded,
-                "quarantined": r.quarantined,
-            }
-        new_manifest = {
-            "table": t.name,
-            "version": self.run_id,
-            "rows": rows_after,
-            "loaded_files": loaded_files,
-        }
-        trep = TableReport(
-            t.name,
-            merged.inserted,
-            merged.updated,
-            merged.unchanged,
-            len(merged.superseded),
-            rows_after,
-            None,
-            len(processed),
-            round(time.perf_counter() - started, 3),
-        )
-        return staging, new_manifest, trep
-
-    def _partition_files(self, t: Table, version: Path | None) -> dict[int, Path]:
-        if version is None:
-            return {}
-        if t.partition_date is None:
-            f = version / "part.parquet"
-            return {0: f} if f.exists() else {}
-        return {int(p.parent.name.split("=", 1)[1]): p for p in version.glob("year=*/part.parquet")}
 
 
 def _refuse(rep: FileReport, fault: str) -> None:

@@ -67,7 +67,9 @@ def train_panel(settings: Settings, source: Path | None = None) -> list[TrainSum
         panels.CONTRACT_MAX_TRAIN_ROWS,
         seed=settings.seed % 2**31,
     )
-    entities = {kind: panels.entity_panel(read_panel(kind, settings)) for kind in ("institution", "broker")}
+    entities = {
+        kind: panels.entity_panel(read_panel(kind, settings)) for kind in ("institution", "broker")
+    }
     as_ofs = sorted(set(entities["institution"]["as_of"]) | set(entities["broker"]["as_of"]))
     aggregates = {
         "institution": entity_anomaly(contracts, "institution_id", as_ofs, "inst"),

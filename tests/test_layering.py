@@ -30,9 +30,7 @@ def module_name(path: Path) -> str:
 
 
 def modules() -> dict[str, Path]:
-    return {
-        module_name(p): p for pkg in PACKAGES for p in sorted((ROOT / pkg).rglob("*.py"))
-    }
+    return {module_name(p): p for pkg in PACKAGES for p in sorted((ROOT / pkg).rglob("*.py"))}
 
 
 def resolve(name: str, known: dict[str, Path]) -> str | None:
@@ -138,7 +136,9 @@ def test_no_import_cycles() -> None:
     lines = []
     for comp in found:
         members = set(comp)
-        lines += [f"{w}: {s} imports {t}" for (s, t), w in where.items() if s in members and t in members]
+        lines += [
+            f"{w}: {s} imports {t}" for (s, t), w in where.items() if s in members and t in members
+        ]
     assert not found, "import cycles:\n" + "\n".join(lines)
 
 

@@ -90,3 +90,11 @@ def merge_records(t: Table, existing: pd.DataFrame, incoming: pd.DataFrame,
         current=current, superseded=superseded, inserted=int((~hit).sum()),
         updated=int((~unchanged).sum()), unchanged=int(unchanged.sum()),
     )
+
+
+def partition_years(t: Table, df: pd.DataFrame) -> np.ndarray:
+    """The curated partition (year of the table's partition date) of each row; 0 when the
+    table is not partitioned."""
+    if t.partition_date is None:
+        return np.zeros(len(df), int)
+    return df[t.partition_date].dt.year.to_numpy()

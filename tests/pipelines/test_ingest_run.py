@@ -8,13 +8,8 @@ killed before publishing leaves the store as it was, and concurrent runs seriali
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
-import sys
 import threading
-from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -22,18 +17,9 @@ import pytest
 
 from features.settings import Settings
 from features.standard.tables import BROKERS, INSTITUTIONS, table
-from features.synthetic.market import generate_market
-from features.synthetic.spec import MarketSpec
-from pipelines import ingest_run, store
+from pipelines import store
 from pipelines.gx_worker import GXWorker
-from pipelines.ingest_run import IngestRun
-
-TODAY = date(2026, 11, 23)
-
-
-@pytest.fixture(scope="module")
-def market() -> dict[str, pd.DataFrame]:
-    return generate_market(MarketSpec(2019, 2020, 0.002, 5)).tables
+from tests.pipelines.ingest_support import parties, run_ingest
 
 
 def _as_csv_frame(t_name: str, df: pd.DataFrame) -> pd.DataFrame:
@@ -88,7 +74,9 @@ def corpus(market: dict[str, pd.DataFrame], tmp_path_factory: pytest.TempPathFac
             con.loc[row, col] = value
     con.loc[DUPLICATED[1], "contract_id"] = con.loc[DUPLICATED[0], "contract_id"]
     text = con.to_csv(index=False)
-    (d / "contracts_2020.csv").write_text(text + "C20209999999,2020-01-01,2020-01", encoding="utf-8")
+    (d / "contracts_2020.csv").write_text(
+        text + "C20209999999,2020-01-01,2020-01", encoding="utf-8"
+    )
 
     market["conduct_records"].to_parquet(d / "conduct_records.parquet")
     (d / "contracts_empty.csv").write_bytes(b"")
@@ -96,39 +84,30 @@ def corpus(market: dict[str, pd.DataFrame], tmp_path_factory: pytest.TempPathFac
         "\n".join(con.drop(columns=["amount_yuan"]).to_csv(index=False).splitlines()[:3]),
         encoding="utf-8",
     )
-    (d / "brokers_binary.csv").write_bytes(",".join(BROKERS.column_names).encode() + b"\n\x81\xff\x00\xfe\n")
+    (d / "brokers_binary.csv").write_bytes(
+        ",".join(BROKERS.column_names).encode() + b"\n\x81\xff\x00\xfe\n"
+    )
     market["institution_reports"].to_parquet(d / "institution_reports.parquet")
     whole = (d / "institution_reports.parquet").read_bytes()
     (d / "institution_reports.parquet").write_bytes(whole[: len(whole) // 2])  # truncated export
     return d
 
 
-def _parties(market: dict[str, pd.DataFrame], src: Path) -> list[Path]:
-    """Institutions and brokers exports, which contracts' foreign keys need."""
-    out = []
-    for name in ("institutions", "brokers"):
-        market[name].to_parquet(src / f"{name}.parquet")
-        out.append(src / f"{name}.parquet")
-    return out
-
-
-def _run(home: Path, paths: list[Path], gx: GXWorker | None, **kw: object) -> IngestRun:
-    with IngestRun(Settings(home=home), TODAY, worker=gx, **kw) as run:
-        for name, files in run.plan(paths).items():
-            run.stage_table(name, files)
-        run.publish()
-    return run
-
-
-def test_corpus_lands_in_the_right_places(corpus: Path, gx_worker: GXWorker, tmp_path: Path,
-                                          market: dict[str, pd.DataFrame]) -> None:
+def test_corpus_lands_in_the_right_places(
+    corpus: Path, gx_worker: GXWorker, tmp_path: Path, market: dict[str, pd.DataFrame]
+) -> None:
     s = Settings(home=tmp_path)
-    run = _run(tmp_path, [*sorted(corpus.iterdir()), corpus / "nowhere.csv"], gx_worker)
+    run = run_ingest(tmp_path, [*sorted(corpus.iterdir()), corpus / "nowhere.csv"], gx_worker)
     files = {Path(f.path).name: f for f in run.result.files}
 
     faults = {n: f.fault for n, f in files.items() if f.fault}
-    assert set(faults) == {"contracts_empty.csv", "contracts_missing.csv", "brokers_binary.csv",
-                           "institution_reports.parquet", "nowhere.csv"}
+    assert set(faults) == {
+        "contracts_empty.csv",
+        "contracts_missing.csv",
+        "brokers_binary.csv",
+        "institution_reports.parquet",
+        "nowhere.csv",
+    }
     assert faults["nowhere.csv"] == "no such file"
     assert "empty file" in faults["contracts_empty.csv"]
     assert "amount_yuan (合同成交额(元))" in faults["contracts_missing.csv"]
@@ -162,7 +141,9 @@ def test_corpus_lands_in_the_right_places(corpus: Path, gx_worker: GXWorker, tmp
         assert rec["_source_file"].endswith("contracts_2020.csv")
     for row in DUPLICATED:
         assert "is duplicated in the file" in by_line.loc[row + 2, "reason"]
-    assert "malformed row" in by_line.loc[62, "reason"] and by_line.loc[62, "_raw_text"].startswith("C2020")
+    assert "malformed row" in by_line.loc[62, "reason"] and by_line.loc[62, "_raw_text"].startswith(
+        "C2020"
+    )
     assert "parse:amount_yuan" in by_line.loc[5 + 2, "reason"]
     assert "not null:amount_yuan" not in by_line.loc[5 + 2, "reason"]  # reported once, as parse
 
@@ -179,22 +160,22 @@ def test_reload_adds_nothing_and_correction_keeps_history(
     home, src = tmp_path / "home", tmp_path / "src"
     src.mkdir()
     market["institutions"].to_parquet(src / "institutions.parquet")
-    first = _run(home, [src / "institutions.parquet"], gx_worker)
+    first = run_ingest(home, [src / "institutions.parquet"], gx_worker)
     s = Settings(home=home)
     before = store.read_curated("institutions", s)
     version = store.current_version("institutions", s)
 
-    again = _run(home, [src / "institutions.parquet"], gx_worker)
+    again = run_ingest(home, [src / "institutions.parquet"], gx_worker)
     assert again.result.files[0].skipped and store.current_version("institutions", s) == version
 
     shutil.copy(src / "institutions.parquet", src / "institutions_copy.parquet")
     assert (
-        _run(home, [src / "institutions_copy.parquet"], gx_worker).result.files[0].skipped
+        run_ingest(home, [src / "institutions_copy.parquet"], gx_worker).result.files[0].skipped
     )  # same bytes
     _as_csv_frame("institutions", market["institutions"]).to_csv(
         src / "institutions.csv", index=False
     )
-    copy = _run(home, [src / "institutions.csv"], gx_worker)  # same records, another export
+    copy = run_ingest(home, [src / "institutions.csv"], gx_worker)  # same records, another export
     assert (
         copy.result.tables["institutions"].inserted,
         copy.result.tables["institutions"].unchanged,
@@ -205,7 +186,7 @@ def test_reload_adds_nothing_and_correction_keeps_history(
     corrected.loc[0, "status"] = "warned"
     corrected.loc[0, "status_date"] = pd.Timestamp("2020-06-30")
     corrected.iloc[[0]].to_parquet(src / "institutions_2021.parquet")
-    fix = _run(home, [src / "institutions_2021.parquet"], gx_worker)
+    fix = run_ingest(home, [src / "institutions_2021.parquet"], gx_worker)
     assert fix.result.tables["institutions"].updated == 1
     now = store.read_curated("institutions", s).set_index("institution_id")
     key = corrected.loc[0, "institution_id"]
@@ -213,17 +194,22 @@ def test_reload_adds_nothing_and_correction_keeps_history(
     hist = store.read_history("institutions", s)
     assert hist["institution_id"].tolist() == [key]
     assert hist["status"].tolist() == [before.set_index("institution_id").loc[key, "status"]]
-    assert hist["_run_id"].tolist() == [first.run_id] and hist["_superseded_run"].tolist() == [fix.run_id]
+    assert hist["_run_id"].tolist() == [first.run_id] and hist["_superseded_run"].tolist() == [
+        fix.run_id
+    ]
 
 
 def test_run_killed_before_publishing_leaves_the_store_as_it_was(
-        market: dict[str, pd.DataFrame], gx_worker: GXWorker, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    market: dict[str, pd.DataFrame],
+    gx_worker: GXWorker,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     src = tmp_path / "src"
     src.mkdir()
     market["contracts"].iloc[:500].to_parquet(src / "contracts_a.parquet")
     market["contracts"].iloc[500:900].to_parquet(src / "contracts_b.parquet")
-    _run(tmp_path / "home", [*_parties(market, src), src / "contracts_a.parquet"], gx_worker)
+    run_ingest(tmp_path / "home", [*parties(market, src), src / "contracts_a.parquet"], gx_worker)
     s = Settings(home=tmp_path / "home")
     before = store.read_curated("contracts", s)
 
@@ -232,30 +218,33 @@ def test_run_killed_before_publishing_leaves_the_store_as_it_was(
 
     monkeypatch.setattr(store, "publish", killed)
     with pytest.raises(KeyboardInterrupt):
-        _run(tmp_path / "home", [src / "contracts_b.parquet"], gx_worker)
+        run_ingest(tmp_path / "home", [src / "contracts_b.parquet"], gx_worker)
     monkeypatch.undo()
     pd.testing.assert_frame_equal(store.read_curated("contracts", s), before)
 
-    after = _run(tmp_path / "home", [src / "contracts_b.parquet"], gx_worker)  # the retry completes
+    after = run_ingest(
+        tmp_path / "home", [src / "contracts_b.parquet"], gx_worker
+    )  # the retry completes
     assert after.result.tables["contracts"].inserted == 400
     assert len(store.read_curated("contracts", s)) == 900
     assert not list(store.versions_dir("contracts", s).glob("*.staging"))
 
 
-def test_concurrent_runs_on_one_table_serialise(market: dict[str, pd.DataFrame], tmp_path: Path,
-                                                gx_worker: GXWorker) -> None:
+def test_concurrent_runs_on_one_table_serialise(
+    market: dict[str, pd.DataFrame], tmp_path: Path, gx_worker: GXWorker
+) -> None:
     src = tmp_path / "src"
     src.mkdir()
-    parts = [market["contracts"].iloc[i * 300:(i + 1) * 300] for i in range(2)]
+    parts = [market["contracts"].iloc[i * 300 : (i + 1) * 300] for i in range(2)]
     for i, part in enumerate(parts):
         part.to_parquet(src / f"contracts_{i}.parquet")
     home = tmp_path / "home"
-    _run(home, _parties(market, src), gx_worker)
+    run_ingest(home, parties(market, src), gx_worker)
     errors: list[BaseException] = []
 
     def load(i: int) -> None:
         try:
-            _run(home, [src / f"contracts_{i}.parquet"], gx_worker)  # one worker, two runs
+            run_ingest(home, [src / f"contracts_{i}.parquet"], gx_worker)  # one worker, two runs
         except BaseException as exc:
             errors.append(exc)
 
@@ -269,157 +258,3 @@ def test_concurrent_runs_on_one_table_serialise(market: dict[str, pd.DataFrame],
     assert sorted(cur["contract_id"]) == sorted(pd.concat(parts)["contract_id"])
     manifest = store.read_manifest(store.current_version("contracts", Settings(home=home)))
     assert len(manifest["loaded_files"]) == 2 and manifest["rows"] == 600
-
-
-def _plant_mask_bug(monkeypatch: pytest.MonkeyPatch, first_id: str) -> None:
-    """The masks of the institutions file that starts with ``first_id`` call a present id missing."""
-    real = ingest_run.run_masks
-
-    def wrong(df: pd.DataFrame, cks: list) -> dict:
-        masks = real(df, cks)
-        if "institution_id" in df and df["institution_id"].iloc[0] == first_id and "name" in df:
-            bug = masks["not null:institution_id"].copy()
-            bug[0] = True
-            masks["not null:institution_id"] = bug
-        return masks
-
-    monkeypatch.setattr(ingest_run, "run_masks", wrong)
-
-
-def test_a_file_gx_disagrees_on_is_not_loaded_and_the_others_are(
-        market: dict[str, pd.DataFrame], gx_worker: GXWorker, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    src = tmp_path / "src"
-    src.mkdir()
-    market["institutions"].iloc[:4].to_parquet(src / "institutions_a.parquet")
-    market["institutions"].iloc[4:].to_parquet(src / "institutions_b.parquet")
-    _plant_mask_bug(monkeypatch, market["institutions"]["institution_id"].iloc[4])
-    run = _run(tmp_path / "home", [src / "institutions_a.parquet", src / "institutions_b.parquet"], gx_worker)
-    a, b = run.result.files
-    assert a.fault is None and a.loaded == 4
-    assert "validation engines disagree" in b.fault and "not null:institution_id" in b.fault
-    assert b.loaded == b.quarantined == 0 and b.quarantine_file is None
-    cur = store.read_curated("institutions", Settings(home=tmp_path / "home"))
-    assert sorted(cur["institution_id"]) == sorted(market["institutions"]["institution_id"].iloc[:4])
-    assert not list(store.versions_dir("institutions", Settings(home=tmp_path / "home")).glob("*.staging"))
-
-
-def test_files_checked_against_refused_records_are_refused_and_load_next_time(
-        market: dict[str, pd.DataFrame], gx_worker: GXWorker, tmp_path: Path,
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    src, home = tmp_path / "src", tmp_path / "home"
-    src.mkdir()
-    inst = market["institutions"]
-    inst.iloc[:4].to_parquet(src / "institutions_a.parquet")
-    inst.iloc[4:].to_parquet(src / "institutions_b.parquet")
-    market["brokers"].to_parquet(src / "brokers.parquet")  # foreign key: institutions
-    market["contracts"].iloc[:300].to_parquet(src / "contracts.parquet")  # institutions, brokers
-    paths = [
-        src / f
-        for f in (
-            "institutions_a.parquet",
-            "institutions_b.parquet",
-            "brokers.parquet",
-            "contracts.parquet",
-        )
-    ]
-    _plant_mask_bug(monkeypatch, inst["institution_id"].iloc[4])
-    first = {Path(f.path).name: f for f in _run(home, paths, gx_worker).result.files}
-    monkeypatch.undo()
-
-    assert first["institutions_a.parquet"].fault is None
-    assert "validation engines disagree" in first["institutions_b.parquet"].fault
-    for name in ("brokers.parquet", "contracts.parquet"):
-        assert "records that were then refused; load this file again" in first[name].fault
-        assert first[name].loaded == first[name].quarantined == 0
-    assert "checked against institutions records" in first["brokers.parquet"].fault
-    assert "checked against brokers, institutions records" in first["contracts.parquet"].fault
-    s = Settings(home=home)
-    assert len(store.read_curated("institutions", s)) == 4
-    assert store.current_version("brokers", s) is None and store.current_version("contracts", s) is None
-
-    second = _run(home, paths, gx_worker).result  # the same command again loads the rest
-    assert second.ok and [f.skipped is not None for f in second.files] == [True, False, False, False]
-    assert len(store.read_curated("institutions", s)) == len(inst)
-    assert len(store.read_curated("brokers", s)) == len(market["brokers"])
-    assert second.tables["contracts"].inserted + sum(
-        f.quarantined for f in second.files if f.path.endswith("contracts.parquet")) == 300
-
-
-def test_gx_is_imported_in_one_worker_process_per_run(
-        market: dict[str, pd.DataFrame], tmp_path: Path) -> None:
-    code = "import sys, pipelines.ingest_run; print('great_expectations' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False"
-
-    src = tmp_path / "src"
-    src.mkdir()
-    paths = _parties(market, src)
-    market["contracts"].iloc[:100].to_parquet(src / "contracts.parquet")
-    run = _run(tmp_path / "home", [*paths, src / "contracts.parquet"], None)  # starts its own
-    gx = [f.gx for f in run.result.files]
-    assert [g["rows_checked_by_gx"] for g in gx] == [f.rows_read for f in run.result.files]
-    assert [g["suite"] for g in gx] == ["institutions-1", "brokers-2", "contracts-3"]  # one context
-    pids = {g["validator_pid"] for g in gx}
-    assert len(pids) == 1 and os.getpid() not in pids
-    with pytest.raises(ProcessLookupError):  # the run stopped the worker it started
-        os.kill(pids.pop(), 0)
-
-
-def test_a_dead_worker_faults_its_files_and_writes_nothing(market: dict[str, pd.DataFrame],
-                                                           tmp_path: Path) -> None:
-    src = tmp_path / "src"
-    src.mkdir()
-    market["institutions"].iloc[:4].to_parquet(src / "institutions_a.parquet")
-    market["institutions"].iloc[4:].to_parquet(src / "institutions_b.parquet")
-    with GXWorker() as worker:
-        os.kill(worker.pid, signal.SIGKILL)  # out of memory, say
-        run = _run(
-            tmp_path / "home",
-            [src / "institutions_a.parquet", src / "institutions_b.parquet"],
-            worker,
-        )
-        assert worker.broken
-    assert not run.result.ok
-    for f in run.result.files:
-        assert "the Great Expectations worker stopped" in f.fault and f.loaded == f.quarantined == 0
-    assert store.current_version("institutions", Settings(home=tmp_path / "home")) is None
-
-
-def test_tables_are_staged_once_each_in_load_order_and_copies_are_skipped(
-        market: dict[str, pd.DataFrame], gx_worker: GXWorker, tmp_path: Path) -> None:
-    src = tmp_path / "src"
-    src.mkdir()
-    market["institutions"].to_parquet(src / "institutions.parquet")
-    shutil.copy(src / "institutions.parquet", src / "institutions_copy.parquet")
-    with IngestRun(Settings(home=tmp_path / "home"), TODAY, worker=gx_worker) as run:
-        run.stage_table("institutions", [src / "institutions.parquet", src / "institutions_copy.parquet"])
-        with pytest.raises(ValueError, match="institutions is staged already"):
-            run.stage_table("institutions", [])  # a second flock on it would wait for ever
-        run.stage_table("contracts", [])
-        with pytest.raises(ValueError, match="stage brokers before contracts"):
-            run.stage_table("brokers", [])
-        run.publish()
-    first, copy = run.result.files
-    assert first.loaded == len(market["institutions"])
-    assert copy.skipped == f"same content as {src / 'institutions.parquet'} in this run; nothing to do"
-
-
-def test_the_shared_worker_is_replaced_once_it_died(monkeypatch: pytest.MonkeyPatch) -> None:
-    from pipelines import gx_worker
-
-    class Stub:  # stands in for the process: this test is about the slot, not the worker
-        broken = False
-
-        def close(self) -> None:
-            self.closed = True
-
-    monkeypatch.setattr(gx_worker, "GXWorker", Stub)
-    monkeypatch.setattr(gx_worker, "_shared", None)
-    first = gx_worker.shared_worker()
-    assert gx_worker.shared_worker() is first
-    first.broken = True
-    second = gx_worker.shared_worker()
-    assert second is not first
-    gx_worker.close_shared_worker()
-    assert second.closed and gx_worker._shared is None
