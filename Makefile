@@ -19,6 +19,7 @@ demo: $(STAMP)
 	$(VENV)/bin/techcredit demo
 
 test: $(STAMP)
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/python -m pytest -n 2 -m "not slow" -p no:cacheprovider
 
 test-all: $(STAMP)

@@ -175,6 +175,24 @@ def main() -> None:
     phases = "\n".join(f"| {k} | {statistics.median(r['phases'][k] for r in ingests):.1f} |"
                         for k in last["phases"])
     each = ", ".join(f"{r['seconds']:.1f}" for r in ingests)
+    steps = "\n".join(
+        [
+            "| plain copy: `pd.read_parquet` + `to_parquet` | "
+            f"{copy_s:.1f} | {rows / copy_s:,.0f} | 1.00 | "
+            f"{_median(copies, 'peak_rss_mib'):,.0f} |",
+            "| ingest, GX worker already started | "
+            f"{warm_s:.1f} | **{rows / warm_s:,.0f}** | {warm_s / copy_s:.2f} | "
+            f"{_median(ingests, 'peak_rss_mib'):,.0f} |",
+            "| ingest, cold: the run starts its worker (GX import inside) | "
+            f"{cold_s:.1f} | {rows / cold_s:,.0f} | {cold_s / copy_s:.2f} | |",
+            "| `techcredit ingest` end to end, once (Prefect start-up inside) | "
+            f"{e2e['cli']:.1f} | {rows / e2e['cli']:,.0f} | {e2e['cli'] / copy_s:.2f} | |",
+            "| of which Prefect: an empty flow in a fresh process, once | "
+            f"{e2e['empty_flow']:.1f} | | | |",
+        ]
+    )
+    gx_rows, gx_in_ingest = last["gx_rows_checked"], last["gx_imported_by_ingest_process"]
+    reload_s = _median(ingests, "reload_seconds")
     body = f"""
 Full synthetic market (`techcredit generate --scale 1`, 2011-2020), {rows:,} rows in five
 tables (3,571,254 contracts), ingested into an empty store. Medians of {args.repeat} repetitions,
@@ -182,19 +200,15 @@ each in its own process, copy and ingest interleaved.
 
 | step | seconds | rows/s | ratio to copy | peak RSS (MiB) |
 | --- | ---: | ---: | ---: | ---: |
-| plain copy: `pd.read_parquet` + `to_parquet` | {copy_s:.1f} | {rows / copy_s:,.0f} | 1.00 | {_median(copies, "peak_rss_mib"):,.0f} |
-| ingest, GX worker already started | {warm_s:.1f} | **{rows / warm_s:,.0f}** | {warm_s / copy_s:.2f} | {_median(ingests, "peak_rss_mib"):,.0f} |
-| ingest, cold: the run starts its worker (GX import inside) | {cold_s:.1f} | {rows / cold_s:,.0f} | {cold_s / copy_s:.2f} | |
-| `techcredit ingest` end to end, once (Prefect start-up inside) | {e2e["cli"]:.1f} | {rows / e2e["cli"]:,.0f} | {e2e["cli"] / copy_s:.2f} | |
-| of which Prefect: an empty flow in a fresh process, once | {e2e["empty_flow"]:.1f} | | | |
+{steps}
 
 - target: at least 200,000 validated rows/s; warm runs took {each} s.
 - loaded {last["loaded"]:,}, quarantined {last["quarantined"]:,}; Great Expectations re-validated
-  {last["gx_rows_checked"]:,} rows (every rejected row plus a 10,000-row sample per file, every row of
+  {gx_rows:,} rows (every rejected row plus a 10,000-row sample per file, every row of
   files up to 50,000 rows) and agreed with the masks on all of them.
 - Great Expectations runs in a worker process (`pipelines/gx_worker.py`); starting it and importing
   GX took {_median(ingests, "gx_import_seconds"):.1f} s. The ingest process itself imported GX:
-  {last["gx_imported_by_ingest_process"]}. A Prefect flow run adds its own start-up (temporary server).
+  {gx_in_ingest}. A Prefect flow run adds its own start-up (temporary server).
 - phases of the warm ingest, summed over files (GX runs in its worker while the main process
   types, quarantines, merges and writes, so its seconds overlap the others):
 
@@ -203,10 +217,12 @@ each in its own process, copy and ingest interleaved.
 {phases}
 
 - load average {load_before:.1f} before, {load_after:.1f} after (2 cores).
-- loading the same files again: {_median(ingests, "reload_seconds"):.1f} s, {last["reload_added"]} records
+- loading the same files again: {reload_s:.1f} s, {last["reload_added"]} records
   added (files recognised by content hash).
 """
-    write_section("ingest", f".venv/bin/python -m benchmarks.bench_ingest --repeat {args.repeat}", body)
+    write_section(
+        "ingest", f".venv/bin/python -m benchmarks.bench_ingest --repeat {args.repeat}", body
+    )
     print(body)
 
 

@@ -94,7 +94,8 @@ def main() -> None:
         "| figure | value |\n| --- | --- |\n"
         + "\n".join(f"| {k} | {v} |" for k, v in rows)
         + "\n\nSmall tables (`models.known_signal.credit_table`, out-of-time on the last year, "
-        "untuned defaults):\n\n| rows | seed | LightGBM AUC | scorecard AUC |\n| --- | --- | --- | --- |\n"
+        "untuned defaults):\n\n| rows | seed | LightGBM AUC | scorecard AUC |\n"
+        "| --- | --- | --- | --- |\n"
         + "\n".join(f"| {n:,} | {s} | {la:.4f} | {ba:.4f} |" for n, s, la, ba in small)
         + "\n"
     )

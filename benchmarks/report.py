@@ -17,7 +17,8 @@ from pathlib import Path
 DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 HEADER = (
     "# Benchmarks\n\n"
-    "Each section is written by the benchmark script named in it; re-run the command to refresh it.\n"
+    "Each section is written by the benchmark script named in it; "
+    "re-run the command to refresh it.\n"
     "Figures are medians unless a section says otherwise.\n"
 )
 
@@ -33,7 +34,10 @@ def machine() -> str:
     except OSError:
         pass
     mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB, {platform.system()} {platform.release()}, Python {sys.version.split()[0]}"
+    return (
+        f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB, "
+        f"{platform.system()} {platform.release()}, Python {sys.version.split()[0]}"
+    )
 
 
 def peak_rss_mib() -> float:
@@ -59,7 +63,9 @@ def write_section(name: str, command: str, body: str) -> None:
         f"<!-- /bench:{name} -->"
     )
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else HEADER
-    pattern = re.compile(rf"<!-- bench:{re.escape(name)} -->.*?<!-- /bench:{re.escape(name)} -->", re.DOTALL)
+    pattern = re.compile(
+        rf"<!-- bench:{re.escape(name)} -->.*?<!-- /bench:{re.escape(name)} -->", re.DOTALL
+    )
     if pattern.search(text):
         text = pattern.sub(lambda _: section, text)
     else:

@@ -56,12 +56,7 @@ patterns (an *event* may span several contracts and is detected as a whole):
 
 | pattern | what the actor does | share detected |
 | --- | --- | --- |
-| `threshold` | amount just above a subsidy or tax-relief threshold ({thresholds} yuan, within +{above:.0%}) | {p_threshold:.0%} |
-| `split` | one deal split into 3–8 contracts, same seller and buyer, same day | {p_split:.0%} |
-| `circular` | a ring of three related shell companies trading A→B→C→A within a month | {p_circular:.0%} |
-| `inflated` | an amount 8–30 times its peers', all of it claimed as technology | {p_inflated:.0%} |
-| `broker_spike` | a broker's burst of 8–20 contracts in one month | {p_broker_spike:.0%} |
-| misreported performance | an institution's annual report inflates the registry's figures 1.3–3× | 30 % |
+{patterns}
 
 A detected event turns its contracts to `false_found` and yields conduct records for the
 institution, the broker and (for schemes a seller ran alone or false registrations) the
@@ -70,13 +65,33 @@ date is not in the data. Breach-of-contract and research-integrity records arriv
 everyone at a low rate that rises as integrity falls.
 """
 
+# The rows of the pattern table in ``_SYNTHETIC``; formatted with the same values.
+_PATTERNS = "\n".join(
+    [
+        "| `threshold` | amount just above a subsidy or tax-relief threshold "
+        "({thresholds} yuan, within +{above:.0%}) | {p_threshold:.0%} |",
+        "| `split` | one deal split into 3–8 contracts, same seller and buyer, same day | "
+        "{p_split:.0%} |",
+        "| `circular` | a ring of three related shell companies trading A→B→C→A "
+        "within a month | {p_circular:.0%} |",
+        "| `inflated` | an amount 8–30 times its peers', all of it claimed as technology | "
+        "{p_inflated:.0%} |",
+        "| `broker_spike` | a broker's burst of 8–20 contracts in one month | "
+        "{p_broker_spike:.0%} |",
+        "| misreported performance | an institution's annual report inflates the registry's "
+        "figures 1.3–3× | 30 % |",
+    ]
+)
+
 
 def _column_row(c: Column) -> str:
     rules = []
     if c.enum is not None:
         rules.append(f"enum `{c.enum.name}`")
     if c.min is not None or c.max is not None:
-        rules.append(f"{c.min if c.min is not None else '−∞'} … {c.max if c.max is not None else '∞'}")
+        low = c.min if c.min is not None else "−∞"
+        high = c.max if c.max is not None else "∞"
+        rules.append(f"{low} … {high}")
     if c.unique:
         rules.append("unique")
     if c.references:
@@ -124,7 +139,10 @@ def render_data_standard() -> str:
     parts = [_INTRO.format(order=" → ".join(f"`{n}`" for n in LOAD_ORDER))]
     parts += [_table_section(TABLES[n]) for n in LOAD_ORDER]
     parts.append(_enum_section())
-    parts.append(_SYNTHETIC.format(
-        thresholds=" / ".join(f"{t:,.0f}" for t in SUBSIDY_THRESHOLDS_YUAN), above=JUST_ABOVE,
-        **{f"p_{k}": v for k, v in DETECTION_P.items()}))
+    values = {
+        "thresholds": " / ".join(f"{t:,.0f}" for t in SUBSIDY_THRESHOLDS_YUAN),
+        "above": JUST_ABOVE,
+        **{f"p_{k}": v for k, v in DETECTION_P.items()},
+    }
+    parts.append(_SYNTHETIC.format(patterns=_PATTERNS.format(**values), **values))
     return "\n\n".join(parts) + "\n"

@@ -35,7 +35,9 @@ class Settings(BaseSettings):
     gate_max_psi: float = Field(default=0.25, description="review gate: score PSI train→test")
     gate_min_calibration_ratio: float = Field(default=0.75, description="expected/observed bads")
     gate_max_calibration_ratio: float = Field(default=1.33, description="expected/observed bads")
-    office_review_capacity: int = Field(default=50, description="contracts one office reviews a year")
+    office_review_capacity: int = Field(
+        default=50, description="contracts one office reviews a year"
+    )
 
     @property
     def mlflow_artifact_root(self) -> str:

@@ -36,7 +36,9 @@ class PointsScale:
         return self.base_score - self.factor * math.log(self.base_odds)
 
     def points_from_logit(self, bad_logit: np.ndarray | float) -> np.ndarray:
-        """Points from the log-odds of being bad (ln(p/(1−p))): good:bad log-odds is its negative."""
+        """Points from the log-odds of being bad (ln(p/(1−p))): good:bad log-odds is its
+        negative.
+        """
         return self.offset - self.factor * np.asarray(bad_logit, dtype=float)
 
     def points(self, pd_: np.ndarray | float) -> np.ndarray:

@@ -56,7 +56,9 @@ def generate(
     if not 0 < scale <= 2:
         raise typer.BadParameter(f"--scale must be in (0, 2], got {scale}")
     if fmt not in ("parquet", "csv") or headers not in ("en", "zh"):
-        raise typer.BadParameter(f"--format parquet|csv and --headers en|zh, got {fmt!r}, {headers!r}")
+        raise typer.BadParameter(
+            f"--format parquet|csv and --headers en|zh, got {fmt!r}, {headers!r}"
+        )
     try:
         "".encode(encoding)
     except LookupError:
@@ -67,7 +69,9 @@ def generate(
     for name, path in paths.items():
         typer.echo(f"{name:<22} {len(frames[name]):>10,} rows  {path}")
     if check:
-        typer.echo(format_table(calibration_table(market.tables, scale), shape_figures(market.tables)))
+        typer.echo(
+            format_table(calibration_table(market.tables, scale), shape_figures(market.tables))
+        )
 
 
 @app.command()

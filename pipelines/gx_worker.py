@@ -61,7 +61,9 @@ class GXWorker:
         return self._started.result()
 
     def submit(self, sample: Sample) -> Future[dict]:
-        """Validate a sample in the worker; the future raises ValidationDisagreement on a mismatch."""
+        """Validate a sample in the worker; the future raises ValidationDisagreement on a
+        mismatch.
+        """
         try:
             pending = self._pool.submit(_validate, sample)
         except BrokenProcessPool as exc:

@@ -27,7 +27,11 @@ def render_html(result: IngestResult) -> str:
     e = html.escape
     rows = []
     for f in result.files:
-        status = "fault: " + f.fault if f.fault else ("skipped: " + f.skipped if f.skipped else "loaded")
+        status = (
+            "fault: " + f.fault
+            if f.fault
+            else ("skipped: " + f.skipped if f.skipped else "loaded")
+        )
         reasons = "<br>".join(f"{e(k)}: {v:,}" for k, v in sorted(f.reasons.items()))
         rows.append(
             f"<tr><td>{e(f.path)}</td><td>{e(f.table or '')}</td><td>{e(f.encoding or '')}</td>"
@@ -41,7 +45,8 @@ def render_html(result: IngestResult) -> str:
                 f"<tr><td>{e(Path(f.path).name)}</td><td>{e(x['expectation'])}</td><td>{e(x['column'])}</td>"
                 f"<td>{'pass' if x['success'] else 'FAIL'}</td><td>{x['rows_checked_by_gx']:,}</td>"
                 f"<td>{x['unexpected_by_gx']:,}</td><td>{x['unexpected_in_file']:,}</td>"
-                f"<td>{e(json.dumps(x['partial_unexpected'], ensure_ascii=False, default=str))}</td></tr>"
+                f"<td>{e(json.dumps(x['partial_unexpected'], ensure_ascii=False, default=str))}"
+                "</td></tr>"
             )
     tables = "".join(
         f"<tr><td>{e(t.table)}</td><td>{t.inserted:,}</td><td>{t.updated:,}</td><td>{t.unchanged:,}</td>"
@@ -71,7 +76,9 @@ def write_reports(result: IngestResult, settings: Settings) -> tuple[Path, Path]
     out.mkdir(parents=True, exist_ok=True)
     jpath, hpath = out / f"{result.run_id}.json", out / f"{result.run_id}.html"
     result.report_json, result.report_html = str(jpath), str(hpath)
-    jpath.write_text(json.dumps(to_json(result), indent=1, ensure_ascii=False, default=str), encoding="utf-8")
+    jpath.write_text(
+        json.dumps(to_json(result), indent=1, ensure_ascii=False, default=str), encoding="utf-8"
+    )
     hpath.write_text(render_html(result), encoding="utf-8")
     return jpath, hpath
 

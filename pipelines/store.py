@@ -65,7 +65,11 @@ def read_manifest(version: Path | None) -> dict:
 
 def data_files(version: Path) -> list[Path]:
     """The Parquet files holding current records (not history) of a version."""
-    return sorted(p for p in version.rglob("*.parquet") if not p.relative_to(version).parts[0].startswith(("_", ".")))
+    return sorted(
+        p
+        for p in version.rglob("*.parquet")
+        if not p.relative_to(version).parts[0].startswith(("_", "."))
+    )
 
 
 def read_version(t: Table, version: Path | None, columns: list[str] | None = None) -> pa.Table:
@@ -75,7 +79,8 @@ def read_version(t: Table, version: Path | None, columns: list[str] | None = Non
     files = data_files(version) if version is not None else []
     if not files:
         return schema.empty_table().select(cols)
-    return ds.dataset([str(f) for f in files], schema=schema, format="parquet").to_table(columns=cols)
+    dataset = ds.dataset([str(f) for f in files], schema=schema, format="parquet")
+    return dataset.to_table(columns=cols)
 
 
 def to_frame(t: Table, at: pa.Table) -> pd.DataFrame:
@@ -153,7 +158,9 @@ def publish(name: str, staging: Path, manifest: dict, settings: Settings | None 
     The manifest is written last inside the staging directory, the directory is renamed to
     its final name, and the table's symlink is replaced with ``os.replace`` (atomic on POSIX).
     """
-    (staging / MANIFEST).write_text(json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8")
+    (staging / MANIFEST).write_text(
+        json.dumps(manifest, indent=1, ensure_ascii=False), encoding="utf-8"
+    )
     previous = current_version(name, settings)
     final = staging.with_suffix("")
     staging.rename(final)

@@ -33,7 +33,11 @@ def same_content(a: pd.DataFrame, b: pd.DataFrame, columns: list[str]) -> np.nda
     for c in columns:
         x, y = a[c], b[c]
         eq = (x.to_numpy() == y.to_numpy()) if len(a) else np.ones(0, dtype=bool)
-        eq = pd.array(eq).fillna(False).to_numpy(dtype=bool) if eq.dtype == object else eq.astype(bool)
+        eq = (
+            pd.array(eq).fillna(False).to_numpy(dtype=bool)
+            if eq.dtype == object
+            else eq.astype(bool)
+        )
         same &= eq | (x.isna().to_numpy() & y.isna().to_numpy())
     return same
 

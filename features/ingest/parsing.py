@@ -23,7 +23,8 @@ _FALSE = {"false", "0", "no", "n", "f", "否"}
 
 @dataclass
 class Parsed:
-    frame: pd.DataFrame  # the standard's columns, typed as features.standard.tables.conform types them
+    # the standard's columns, typed as features.standard.tables.conform types them
+    frame: pd.DataFrame
     failures: dict[str, np.ndarray]  # column -> rows whose present value could not be read
 
 
@@ -59,7 +60,8 @@ def parse_number(c: Column, s: pd.Series) -> tuple[pd.Series, np.ndarray]:
         failed = np.zeros(len(s), dtype=bool)
     else:
         text = _text(s)
-        num = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce").astype("float64")
+        digits = text.str.replace(",", "", regex=False)
+        num = pd.to_numeric(digits, errors="coerce").astype("float64")
         failed = _present(text) & num.isna().to_numpy()
     if c.dtype == "int":
         values = num.to_numpy()
@@ -115,7 +117,9 @@ def parse_frame(t: Table, raw: pd.DataFrame, strip: bool = True) -> Parsed:
         s = raw[c.name] if c.name in raw.columns else pd.Series([None] * len(raw), index=raw.index,
                                                                  dtype="str")
         try:
-            typed, failed = (parse_str(c, s, strip) if c.dtype == "str" else _PARSERS[c.dtype](c, s))
+            typed, failed = (
+                parse_str(c, s, strip) if c.dtype == "str" else _PARSERS[c.dtype](c, s)
+            )
         except (TypeError, ValueError, OverflowError):
             # A column of unexpected physical type (e.g. Parquet lists): read it as text.
             typed, failed = _PARSERS[c.dtype](c, s.astype("str").where(s.notna()))

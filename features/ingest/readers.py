@@ -120,7 +120,9 @@ def decode(path: Path, data: bytes, encoding: str | None) -> tuple[bytes, str]:
         try:
             text = data.decode(encoding)
         except (UnicodeDecodeError, LookupError) as exc:
-            raise FileFault(path, f"cannot be decoded as declared encoding {encoding}: {exc}") from None
+            raise FileFault(
+                path, f"cannot be decoded as declared encoding {encoding}: {exc}"
+            ) from None
         return text.lstrip("\ufeff").encode("utf-8"), encoding
     if data.startswith(BOM):
         data = data[len(BOM):]

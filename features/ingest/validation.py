@@ -301,7 +301,9 @@ class GXValidator:
         if kind == "expect_column_values_to_not_be_null":
             return E.ExpectColumnValuesToNotBeNull(column=check.column)
         if kind == "expect_column_values_to_be_in_set":
-            return E.ExpectColumnValuesToBeInSet(column=check.column, value_set=list(p["value_set"]))
+            return E.ExpectColumnValuesToBeInSet(
+                column=check.column, value_set=list(p["value_set"])
+            )
         if kind == "expect_column_values_to_be_between":
             return E.ExpectColumnValuesToBeBetween(
                 column=check.column, min_value=p.get("min_value"), max_value=p.get("max_value")

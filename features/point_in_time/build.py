@@ -23,7 +23,9 @@ KINDS = ("institution", "broker", "contract")
 
 def _contract_rows(h: History, start: int, end: int) -> np.ndarray:
     reg = h.contracts["reg"].to_numpy()
-    return np.arange(np.searchsorted(reg, start, side="left"), np.searchsorted(reg, end, side="right"))
+    return np.arange(
+        np.searchsorted(reg, start, side="left"), np.searchsorted(reg, end, side="right")
+    )
 
 
 def month_start(as_of: pd.Timestamp) -> pd.Timestamp:
@@ -47,7 +49,9 @@ def build_features(tables: Mapping[str, pd.DataFrame] | History, as_of: str | pd
     out = {kind: entity_features(h, kind, day, flags) for kind in ("institution", "broker")}
     out["contract"] = contract_features(h, _contract_rows(h, start, day))
     for frame in out.values():
-        frame.insert(1 if "entity_id" in frame else 2, "as_of", ts.to_datetime64().astype("datetime64[s]"))
+        frame.insert(
+            1 if "entity_id" in frame else 2, "as_of", ts.to_datetime64().astype("datetime64[s]")
+        )
     return out
 
 

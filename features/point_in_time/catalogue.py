@@ -78,7 +78,8 @@ def _windowed(entity: Entity, family: str, measure: str, windows: tuple[int | No
 
 
 _THRESHOLDS = ", ".join(f"{t / 1e4:,.0f}万" for t in SUBSIDY_THRESHOLDS_YUAN)
-_JUST_ABOVE = f"within +{JUST_ABOVE:.0%} above one of the subsidy/tax thresholds ({_THRESHOLDS} yuan)"
+_JUST_ABOVE = (f"within +{JUST_ABOVE:.0%} above one of the subsidy/tax thresholds "
+               f"({_THRESHOLDS} yuan)")
 _WINDOW = "contracts registered in (as_of - window, as_of]"
 
 
@@ -101,9 +102,11 @@ def _entity_features(entity: Entity, noun_zh: str, noun_en: str) -> list[Feature
                   f"share of {t.en} contracts", f"share of {_WINDOW} of type {t.code}")
           for t in CONTRACT_TYPE.members]
     f += [
-        Feature(e, "concentration", "buyer_hhi", 365, "买方集中度(HHI)", "buyer concentration (HHI)",
+        Feature(e, "concentration", "buyer_hhi", 365, "买方集中度(HHI)",
+                "buyer concentration (HHI)",
                 "sum over buyers of (buyer's share of the amount)^2, contracts in the window"),
-        Feature(e, "concentration", "seller_hhi", 365, "卖方集中度(HHI)", "seller concentration (HHI)",
+        Feature(e, "concentration", "seller_hhi", 365, "卖方集中度(HHI)",
+                "seller concentration (HHI)",
                 "sum over sellers of (seller's share of the amount)^2, contracts in the window"),
         Feature(e, "concentration", "region_hhi", 365, "买方地区集中度(HHI)",
                 "buyer-region concentration (HHI)",
@@ -112,17 +115,18 @@ def _entity_features(entity: Entity, noun_zh: str, noun_en: str) -> list[Feature
                 "share of repeated buyer-seller pairs",
                 "share of contracts in the window whose (seller, buyer) pair occurs twice or more"),
         Feature(e, "integrity", "threshold_share", 365, "金额略高于补贴门槛占比",
-                "share just above subsidy thresholds", f"share of contracts with amount {_JUST_ABOVE}"),
+                "share just above subsidy thresholds",
+                f"share of contracts with amount {_JUST_ABOVE}"),
         Feature(e, "integrity", "round_share", 365, "整数金额合同占比", "share of round amounts",
                 f"share of contracts whose amount is a multiple of {ROUND_UNIT_YUAN:,.0f} yuan"),
         Feature(e, "integrity", "split_share", 365, "同日同双方拆分合同占比",
                 "share of same-day same-pair contracts",
-                "share of contracts whose (seller, buyer, registered_date) has two or more contracts "
-                "in the market", 1),
+                "share of contracts whose (seller, buyer, registered_date) has two or more "
+                "contracts in the market", 1),
         Feature(e, "integrity", "reciprocal_share", 365, "互为买卖方合同占比",
                 "share of reciprocal flows",
-                "share of contracts whose reverse pair (buyer sells to seller) is registered in the "
-                "market within the window"),
+                "share of contracts whose reverse pair (buyer sells to seller) is registered "
+                "in the market within the window"),
         Feature(e, "integrity", "cycle_share", 365, "循环交易合同占比", "share on circular flows",
                 "share of contracts lying on a directed 3-cycle A->B->C->A of the market's "
                 f"contract network in the window (parties with at most {CYCLE_MAX_DEGREE} "
@@ -141,7 +145,8 @@ def _entity_features(entity: Entity, noun_zh: str, noun_en: str) -> list[Feature
         Feature(e, "conduct", "days_since_conduct", None, "距最近失信记录天数",
                 "days since the last conduct record",
                 "as_of - latest confirmed_date <= as_of; empty when there is none"),
-        Feature(e, "profile", "tenure_days", None, "成立/取得资格天数", "days since founding or certification",
+        Feature(e, "profile", "tenure_days", None, "成立/取得资格天数",
+                "days since founding or certification",
                 "as_of - founded_date (institutions) or certified_date (brokers)"),
     ]
     return f
@@ -155,7 +160,8 @@ INSTITUTION_FEATURES: list[Feature] = _entity_features("institution", "促成", 
     Feature("institution", "integrity", "report_count_gap", None, "年报合同数与登记差异(对数)",
             "reported vs registered contracts (log ratio)",
             "ln((contracts_reported + 1) / (registered contracts of that report_year + 1))"),
-    Feature("institution", "capacity", "staff", None, "从业人员数", "staff", "staff, latest report"),
+    Feature("institution", "capacity", "staff", None, "从业人员数", "staff",
+            "staff, latest report"),
     Feature("institution", "capacity", "trained_share", None, "受训人员占比", "trained-staff share",
             "trained_staff / staff, latest report"),
     Feature("institution", "capacity", "trained_gap", None, "受训占比与70%要求之差",
@@ -169,8 +175,8 @@ INSTITUTION_FEATURES: list[Feature] = _entity_features("institution", "促成", 
             "complaints per client", "complaints / clients_served, latest report"),
     Feature("institution", "capacity", "report_age_days", None, "最近年报距今天数",
             "days since the latest report", "as_of - submitted_date of the latest report"),
-    Feature("institution", "profile", "national", None, "是否国家示范机构", "national demonstration",
-            "1 when level is national and designated_date <= as_of"),
+    Feature("institution", "profile", "national", None, "是否国家示范机构",
+            "national demonstration", "1 when level is national and designated_date <= as_of"),
     Feature("institution", "profile", "warned", None, "是否处于警告状态", "warned",
             "1 when status is warned and status_date <= as_of", 1),
 ]
@@ -186,8 +192,8 @@ BROKER_FEATURES: list[Feature] = _entity_features("broker", "经手", "handled")
             "training_hours"),
     Feature("broker", "profile", "cert_rank", None, "资格等级", "certification level",
             "0 junior, 1 intermediate, 2 senior"),
-    Feature("broker", "profile", "affiliated", None, "是否有所属机构", "affiliated to an institution",
-            "1 when institution_id is set"),
+    Feature("broker", "profile", "affiliated", None, "是否有所属机构",
+            "affiliated to an institution", "1 when institution_id is set"),
 ]
 
 _BEFORE = "contracts registered before it ((registered_date, contract_id) order)"
@@ -195,20 +201,21 @@ _KNOWN = "events dated strictly before its registered_date"
 CONTRACT_FEATURES: list[Feature] = [
     Feature("contract", "amount", "log_amount", None, "合同金额(对数)", "contract amount (log)",
             "ln(amount_yuan)"),
-    Feature("contract", "amount", "peer_z", None, "金额同类偏离(z值)", "amount against peers (z-score)",
+    Feature("contract", "amount", "peer_z", None, "金额同类偏离(z值)",
+            "amount against peers (z-score)",
             "(ln amount - mean) / std of ln amount over earlier contracts of the same type, field, "
-            "seller province and seller-size band (0, 1-9, 10-99, 100+ earlier contracts); the type "
-            f"alone when fewer than {MIN_PEERS} peers; std floored at 0.1"),
+            "seller province and seller-size band (0, 1-9, 10-99, 100+ earlier contracts); the "
+            f"type alone when fewer than {MIN_PEERS} peers; std floored at 0.1"),
     Feature("contract", "amount", "just_above_threshold", None, "金额略高于补贴门槛",
             "amount just above a subsidy threshold", f"1 when amount is {_JUST_ABOVE}"),
     Feature("contract", "amount", "round_amount", None, "整数金额", "round amount",
             f"1 when amount is a multiple of {ROUND_UNIT_YUAN:,.0f} yuan"),
-    Feature("contract", "amount", "tech_share", None, "技术交易额占比", "technology share of amount",
-            "tech_amount_yuan / amount_yuan"),
+    Feature("contract", "amount", "tech_share", None, "技术交易额占比",
+            "technology share of amount", "tech_amount_yuan / amount_yuan"),
     Feature("contract", "amount", "signing_lag_days", None, "签订至登记天数",
             "days from signing to registration", "registered_date - signed_date"),
-    Feature("contract", "history", "seller_prior", None, "卖方既往合同数", "seller's earlier contracts",
-            f"seller's {_BEFORE}"),
+    Feature("contract", "history", "seller_prior", None, "卖方既往合同数",
+            "seller's earlier contracts", f"seller's {_BEFORE}"),
     Feature("contract", "history", "seller_days_since", None, "卖方距上次合同天数",
             "days since the seller's previous contract",
             "registered_date - seller's previous registered_date; empty for a first contract"),
@@ -218,8 +225,8 @@ CONTRACT_FEATURES: list[Feature] = [
             "seller_prior", 1),
     Feature("contract", "history", "seller_conduct", None, "卖方失信记录数",
             "seller's conduct records", f"party conduct records of the seller, {_KNOWN}", 1),
-    Feature("contract", "history", "buyer_prior", None, "买方既往合同数", "buyer's earlier contracts",
-            f"buyer's {_BEFORE}"),
+    Feature("contract", "history", "buyer_prior", None, "买方既往合同数",
+            "buyer's earlier contracts", f"buyer's {_BEFORE}"),
     Feature("contract", "history", "pair_prior", None, "同一买卖双方既往合同数",
             "earlier contracts of the same pair", f"same (seller, buyer) {_BEFORE}"),
     Feature("contract", "history", "pair_same_day", None, "同日同双方既往合同数",
@@ -237,8 +244,9 @@ CONTRACT_FEATURES: list[Feature] = [
     Feature("contract", "history", "broker_recent", None, "经纪人近30天合同数",
             "broker's contracts in the last 30 days",
             f"broker's {_BEFORE} registered in the 30 days before (same day included)"),
-    Feature("contract", "history", "broker_spike", None, "经纪人合同量激增比", "broker volume spike",
-            "(broker_recent + 1) / (30-day average of the broker's contracts 31-365 days before + 1)"),
+    Feature("contract", "history", "broker_spike", None, "经纪人合同量激增比",
+            "broker volume spike", "(broker_recent + 1) / (30-day average of the broker's "
+            "contracts 31-365 days before + 1)"),
 ]
 
 

@@ -231,7 +231,10 @@ def _broker_windows(brk: np.ndarray, d: np.ndarray, rows: np.ndarray
     q = brk[rows] * span
 
     def upto(day: np.ndarray) -> np.ndarray:  # broker's contracts registered on or before day
-        return np.searchsorted(keyed, q + (day - base_day), side="right") - np.searchsorted(keyed, q)
+        return (
+            np.searchsorted(keyed, q + (day - base_day), side="right")
+            - np.searchsorted(keyed, q)
+        )
 
     dr = d[rows]
     old = upto(dr - BROKER_RECENT_DAYS)

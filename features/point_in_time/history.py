@@ -92,7 +92,9 @@ def registration_order(contracts: pd.DataFrame, reg: np.ndarray) -> np.ndarray:
 
 
 def prepare(tables: Mapping[str, pd.DataFrame] | History) -> History:
-    """Prepare the standard tables (any date dtype) for :func:`features.point_in_time.build.build_features`."""
+    """Prepare the standard tables (any date dtype) for
+    :func:`features.point_in_time.build.build_features`.
+    """
     if isinstance(tables, History):
         return tables
     raw = tables["contracts"]
@@ -100,7 +102,9 @@ def prepare(tables: Mapping[str, pd.DataFrame] | History) -> History:
     order = registration_order(raw, reg)
     raw = raw.iloc[order].reset_index(drop=True)
     reg = reg[order]
-    parties, uniques = pd.factorize(pd.concat([raw["seller_id"], raw["buyer_id"]], ignore_index=True))
+    parties, uniques = pd.factorize(
+        pd.concat([raw["seller_id"], raw["buyer_id"]], ignore_index=True)
+    )
     party_ids = pd.Index(np.asarray(uniques, dtype=object).astype(str))
     inst = tables["institutions"]
     inst_ids = pd.Index(inst["institution_id"].astype(str))

@@ -101,7 +101,9 @@ def contract_labels(tables: Mapping[str, pd.DataFrame] | History, contract_ids: 
 
 def panel_labels(tables: Mapping[str, pd.DataFrame] | History, panel: Mapping[str, pd.DataFrame],
                  truth: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
-    """Labels for every row of a panel from :func:`features.point_in_time.build.build_panel`, same keys."""
+    """Labels for every row of a panel from :func:`features.point_in_time.build.build_panel`,
+    same keys.
+    """
     h = prepare(tables)
     out: dict[str, pd.DataFrame] = {}
     for kind in ("institution", "broker"):

@@ -124,9 +124,12 @@ class OnlineState:
             if code >= len(self.seller_n):
                 grow = max(1024, len(self.seller_n))
                 for name in ("seller_n", "buyer_n", "seller_bad"):
-                    setattr(self, name, np.concatenate([getattr(self, name), np.zeros(grow, np.int64)]))
+                    grown = np.concatenate([getattr(self, name), np.zeros(grow, np.int64)])
+                    setattr(self, name, grown)
                 self.seller_last = np.concatenate([self.seller_last, np.full(grow, -1, np.int64)])
-                self.conduct["party"] = np.concatenate([self.conduct["party"], np.zeros(grow, np.int64)])
+                self.conduct["party"] = np.concatenate(
+                    [self.conduct["party"], np.zeros(grow, np.int64)]
+                )
         return code
 
     def observe_status(self, seller_id: str, status: str, status_date: Any) -> None:
@@ -160,7 +163,8 @@ class OnlineState:
 
     def _pair(self, key: int) -> int:
         i = int(np.searchsorted(self.pair_keys, key))
-        base = int(self.pair_counts[i]) if i < len(self.pair_keys) and self.pair_keys[i] == key else 0
+        found = i < len(self.pair_keys) and self.pair_keys[i] == key
+        base = int(self.pair_counts[i]) if found else 0
         return base + self.pair_added.get(key, 0)
 
     def _codes(self, contract: Mapping[str, Any]) -> tuple[int, int, int, int, int]:
@@ -197,7 +201,9 @@ class OnlineState:
             old = bisect.bisect_right(days, d - BROKER_RECENT_DAYS) if days else 0
             older = bisect.bisect_right(days, d - BROKER_BASE_DAYS) if days else 0
             recent, base = float(len(days) - old), float(old - older)
-            spike = (recent + 1) / (base * BROKER_RECENT_DAYS / (BROKER_BASE_DAYS - BROKER_RECENT_DAYS) + 1)
+            spike = (recent + 1) / (
+                base * BROKER_RECENT_DAYS / (BROKER_BASE_DAYS - BROKER_RECENT_DAYS) + 1
+            )
         else:
             recent = spike = nan
         just = any(t <= amount <= t * (1 + JUST_ABOVE) for t in SUBSIDY_THRESHOLDS_YUAN)

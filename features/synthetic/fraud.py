@@ -48,7 +48,9 @@ def random_days(rng: np.random.Generator, years: np.ndarray, month_p: np.ndarray
     """Registration days within each year, with the year-end peak of the real registry."""
     months = rng.choice(12, len(years), p=month_p)
     start = (years - 1970).astype("datetime64[Y]").astype("datetime64[M]") + months
-    days_in_month = ((start + 1).astype("datetime64[D]") - start.astype("datetime64[D]")).astype(int)
+    days_in_month = (
+        (start + 1).astype("datetime64[D]") - start.astype("datetime64[D]")
+    ).astype(int)
     return start.astype("datetime64[D]") + (rng.random(len(years)) * days_in_month).astype(
         "timedelta64[D]")
 
@@ -96,7 +98,9 @@ def make_fraud_contracts(rng: np.random.Generator, actors: Actors, years: np.nda
 
     # --- institution events -------------------------------------------------------------
     integ = inst["integrity"].to_numpy()
-    rate = np.where(inst["dishonest"], 14.0 * (1 - integ), np.where(integ < 0.7, 0.6 * (1 - integ), 0))
+    rate = np.where(
+        inst["dishonest"], 14.0 * (1 - integ), np.where(integ < 0.7, 0.6 * (1 - integ), 0)
+    )
     i_who, i_year = _poisson_events(
         rng,
         rate,
@@ -120,7 +124,9 @@ def make_fraud_contracts(rng: np.random.Generator, actors: Actors, years: np.nda
                                     brk["certified_date"].to_numpy(),
                                     np.full(len(brk), np.datetime64("2100-01-01")), volume)
     # --- party events (sellers acting alone) --------------------------------------------
-    p_dis = np.flatnonzero(parties["dishonest"].to_numpy() & (parties["kind"] == "enterprise").to_numpy())
+    p_dis = np.flatnonzero(
+        parties["dishonest"].to_numpy() & (parties["kind"] == "enterprise").to_numpy()
+    )
     p_who, p_year = _poisson_events(
         rng,
         np.full(len(p_dis), 0.8),

@@ -109,7 +109,8 @@ def _honest_contracts(rng: np.random.Generator, actors: Actors, year: int,
 def _by_activity(rng: np.random.Generator, mask: np.ndarray, act: np.ndarray, n: int) -> np.ndarray:
     pool = np.flatnonzero(mask)
     w = act[pool]
-    return pool[np.searchsorted(np.cumsum(w) / w.sum(), rng.random(n), side="right").clip(0, len(pool) - 1)]
+    picks = np.searchsorted(np.cumsum(w) / w.sum(), rng.random(n), side="right")
+    return pool[picks.clip(0, len(pool) - 1)]
 
 
 def _facilitate(rng: np.random.Generator, actors: Actors, c: pd.DataFrame) -> None:
@@ -178,7 +179,9 @@ def _fit_amounts(c: pd.DataFrame, spec: MarketSpec) -> None:
     rounded = np.maximum(np.round(amount / unit) * unit, 100.0)
     amount = np.where(honest, rounded, amount)
     c["amount"] = np.round(amount, 2)
-    c["tech_amount"] = np.where(honest, np.round(c["amount"] * c["tech_share"], 2), c["tech_amount"])
+    c["tech_amount"] = np.where(
+        honest, np.round(c["amount"] * c["tech_share"], 2), c["tech_amount"]
+    )
 
 
 def _contracts(rng: np.random.Generator, actors: Actors, spec: MarketSpec
@@ -229,7 +232,9 @@ def _contracts(rng: np.random.Generator, actors: Actors, spec: MarketSpec
 
 
 def _status(rng: np.random.Generator, c: pd.DataFrame, spec: MarketSpec) -> None:
-    """Later status: found false after a detected audit; some honest contracts revoked or disputed."""
+    """Later status: found false after a detected audit; some honest contracts revoked or
+    disputed.
+    """
     n = len(c)
     reg = c["reg"].to_numpy()
     u = rng.random(n)
@@ -238,7 +243,9 @@ def _status(rng: np.random.Generator, c: pd.DataFrame, spec: MarketSpec) -> None
     status = np.select([c["detected"].to_numpy(), revoke, dispute],
                        ["false_found", "revoked", "disputed"], "registered").astype(object)
     delay = np.where(revoke, rng.integers(20, 180, n), rng.integers(60, 540, n))
-    when = np.where(c["detected"], c["detect_date"].to_numpy(), reg + delay.astype("timedelta64[D]"))
+    when = np.where(
+        c["detected"], c["detect_date"].to_numpy(), reg + delay.astype("timedelta64[D]")
+    )
     known = (status != "registered") & (when <= spec.end)
     c["status"] = np.where(known, status, "registered")
     c["status_date"] = np.where(known, when, np.datetime64("NaT"))
@@ -318,7 +325,8 @@ def _office_ids(region: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     lookup = dict(zip(REGION_CODES, per_region, strict=True))
     n_off = pd.Series(region).map(lookup).to_numpy()
     k = (rng.random(len(region)) * n_off).astype(int) + 1
-    return np.char.add(np.char.add("OF", region.astype(str)), np.char.zfill(k.astype(str), 2)).astype(object)
+    codes = np.char.add(np.char.add("OF", region.astype(str)), np.char.zfill(k.astype(str), 2))
+    return codes.astype(object)
 
 
 def write_market(market: Market, out: Path, fmt: str = "parquet", encoding: str = "utf-8",

@@ -148,7 +148,9 @@ def annual_reports(rng: np.random.Generator, actors: Actors, c: pd.DataFrame, sp
     )
     known = reports["submitted_date"].to_numpy() <= spec.end
     caught = known & lying & (rng.random(m) < 0.3)
-    confirmed = reports["submitted_date"].to_numpy() + rng.integers(60, 300, m).astype("timedelta64[D]")
+    confirmed = (
+        reports["submitted_date"].to_numpy() + rng.integers(60, 300, m).astype("timedelta64[D]")
+    )
     caught &= confirmed <= spec.end
     conduct = pd.DataFrame({
         "subject_kind": "institution", "subject_id": reports["institution_id"].to_numpy()[caught],

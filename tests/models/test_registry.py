@@ -117,7 +117,9 @@ def test_new_version_is_challenger_compared_with_champion(store: Store) -> None:
     champion = alias_version(store, CREDIT_MODEL, CHAMPION)
     if champion is None:
         first, _ = _log(store, seed=21)
-        promote(store, CREDIT_MODEL, first.version, reviewer="李评", note="first", thresholds=LENIENT)
+        promote(
+            store, CREDIT_MODEL, first.version, reviewer="李评", note="first", thresholds=LENIENT
+        )
         champion = first.version
     logged, review = _log(store, seed=22)
     assert alias_version(store, CREDIT_MODEL, CHALLENGER) == logged.version

@@ -74,12 +74,14 @@ def test_curated_files_carry_lineage_and_read_back_conformed(tmp_path: Path) -> 
     table = pa.Table.from_pandas(conform(CONTRACTS, pd.DataFrame([row])),
                                  schema=arrow_schema(CONTRACTS), preserve_index=False)
     for name, typ in LINEAGE.items():
-        table = table.append_column(name, pa.array(["f.csv"] if typ == pa.string() else [2], type=typ))
+        values = ["f.csv"] if typ == pa.string() else [2]
+        table = table.append_column(name, pa.array(values, type=typ))
     (staging / "year=2020").mkdir()
     pq.write_table(table, staging / "year=2020" / "part.parquet")
     store.publish("contracts", staging, {"loaded_files": {}, "rows": 1}, s)
     back = store.read_curated("contracts", s)
-    assert back["contract_id"].tolist() == ["C00000001"] and list(back.columns) == CONTRACTS.column_names
+    assert back["contract_id"].tolist() == ["C00000001"]
+    assert list(back.columns) == CONTRACTS.column_names
     assert back["registered_date"].tolist() == [pd.Timestamp("2020-01-02")]
     direct = pd.read_parquet(store.table_link("contracts", s))
     assert direct["_source_line"].tolist() == [2] and direct["year"].astype(int).tolist() == [2020]

@@ -17,12 +17,15 @@ def brokers(rows: list[tuple[str, int]], run: str) -> pd.DataFrame:
         "training_hours": [r[1] for r in rows],
     })
     out = conform(BROKERS, df)
-    out["_source_file"], out["_source_line"], out["_run_id"] = f"{run}.csv", range(2, len(rows) + 2), run
+    lines = range(2, len(rows) + 2)
+    out["_source_file"], out["_source_line"], out["_run_id"] = f"{run}.csv", lines, run
     return out
 
 
 def test_new_records_are_inserted() -> None:
-    m = merge_records(BROKERS, brokers([], "r0"), brokers([("B0000001", 10), ("B0000002", 20)], "r1"))
+    m = merge_records(
+        BROKERS, brokers([], "r0"), brokers([("B0000001", 10), ("B0000002", 20)], "r1")
+    )
     assert (m.inserted, m.updated, m.unchanged) == (2, 0, 0)
     assert m.current["broker_id"].tolist() == ["B0000001", "B0000002"] and m.superseded.empty
 
@@ -41,7 +44,8 @@ def test_correction_replaces_and_keeps_history() -> None:
     cur = m.current.set_index("broker_id")
     assert cur.loc["B0000002", "training_hours"] == 25 and cur.loc["B0000002", "_run_id"] == "r2"
     assert len(cur) == 3
-    assert m.superseded[["broker_id", "training_hours", "_run_id"]].values.tolist() == [["B0000002", 20, "r1"]]
+    superseded = m.superseded[["broker_id", "training_hours", "_run_id"]].values.tolist()
+    assert superseded == [["B0000002", 20, "r1"]]
 
 
 def test_last_version_in_a_run_wins_earlier_ones_go_to_history() -> None:

@@ -66,7 +66,8 @@ def test_undecodable_file_is_a_whole_file_fault(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(("content", "message"), [
     (b"", "empty file"), (b"\xef\xbb\xbf\n", "empty file"),
-    (b"broker_id,region\nB0000001,110000\n", r"missing required column\(s\) for table brokers: cert_level"),
+    (b"broker_id,region\nB0000001,110000\n",
+     r"missing required column\(s\) for table brokers: cert_level"),
     (b"PAR1\x00\x01garbage", "unreadable Parquet"),
 ])
 def test_whole_file_faults_name_the_problem(tmp_path: Path, content: bytes, message: str) -> None:
@@ -107,7 +108,8 @@ def test_unreadable_values_become_parse_failures_not_crashes() -> None:
     assert typed.failures["signed_date"].tolist() == [True, False, False, True]
     assert typed.frame["signed_date"].iloc[2] == pd.Timestamp("2020-02-03")
     assert typed.failures["amount_yuan"].tolist() == [True, False, False, False]
-    assert typed.frame["amount_yuan"].iloc[1] == 1234.5 and np.isinf(typed.frame["amount_yuan"].iloc[3])
+    amounts = typed.frame["amount_yuan"]
+    assert amounts.iloc[1] == 1234.5 and np.isinf(amounts.iloc[3])
     brokers = parse_frame(BROKERS, raw.rename(columns={"signed_date": "certified_date"}))
     assert brokers.failures["training_hours"].tolist() == [True, False, False, True]
     assert brokers.frame["training_hours"].dtype == "Int64"

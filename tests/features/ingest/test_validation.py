@@ -20,7 +20,10 @@ from features.standard.schema import conform
 from features.standard.tables import CONTRACTS
 
 TODAY = date(2026, 11, 23)
-KNOWN = {"institutions.institution_id": pd.Index(["I000001"]), "brokers.broker_id": pd.Index(["B0000001"])}
+KNOWN = {
+    "institutions.institution_id": pd.Index(["I000001"]),
+    "brokers.broker_id": pd.Index(["B0000001"]),
+}
 
 
 def good_contract(i: int) -> dict:

@@ -162,7 +162,8 @@ def test_integrity(built: dict[str, pd.DataFrame]) -> None:
 
 def test_capacity_conduct_profile(built: dict[str, pd.DataFrame]) -> None:
     i = _row(built["institution"], "entity_id", "I001")
-    assert (i.inst_staff, i.inst_trained_share, i.inst_clients_served) == pytest.approx((10, 0.6, 20))
+    capacity = (i.inst_staff, i.inst_trained_share, i.inst_clients_served)
+    assert capacity == pytest.approx((10, 0.6, 20))
     assert i.inst_trained_gap == pytest.approx(-0.1)
     assert i.inst_revenue_per_staff == pytest.approx(100_000)
     assert i.inst_complaints_per_client == pytest.approx(0.1)

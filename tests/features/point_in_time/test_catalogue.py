@@ -36,6 +36,8 @@ def test_every_feature_has_wording_and_a_direction() -> None:
 
 def test_families_cover_the_issue() -> None:
     families = {e: {f.family for f in features_of(e)} for e in ("institution", "broker")}
-    assert families["institution"] >= {"activity", "concentration", "integrity", "capacity", "conduct"}
+    assert families["institution"] >= {
+        "activity", "concentration", "integrity", "capacity", "conduct"
+    }
     assert families["broker"] >= {"activity", "broker", "conduct"}
     assert len(names_of("contract")) == 18

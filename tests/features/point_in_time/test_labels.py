@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from features.point_in_time.labels import contract_labels, entity_labels
-from tests.test_features_families import hand_market
+from tests.features.point_in_time.test_build import hand_market
 
 AS_OF = pd.Timestamp("2020-06-30")
 
@@ -39,8 +39,9 @@ def test_entity_label_window_is_after_as_of_through_twelve_months() -> None:
 def test_contract_label_is_false_found_within_the_horizon() -> None:
     tables = hand_market()
     c = tables["contracts"]
-    c.loc[c["contract_id"] == "C0001", ["status", "status_date"]] = ["false_found", pd.Timestamp("2021-06-30")]
-    c.loc[c["contract_id"] == "C0002", ["status", "status_date"]] = ["false_found", pd.Timestamp("2021-07-01")]
+    cols = ["status", "status_date"]
+    c.loc[c["contract_id"] == "C0001", cols] = ["false_found", pd.Timestamp("2021-06-30")]
+    c.loc[c["contract_id"] == "C0002", cols] = ["false_found", pd.Timestamp("2021-07-01")]
     truth = pd.DataFrame({"contract_id": ["C0001", "C0002"], "is_irregular": [True, True],
                           "pattern": ["threshold", "split"], "event_id": [1, 2]})
     got = contract_labels(tables, pd.Series(["C0001", "C0002", "C0010"]), AS_OF, truth)

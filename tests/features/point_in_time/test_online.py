@@ -60,4 +60,6 @@ def test_unknown_parties_start_from_nothing(small_market: Market) -> None:
     assert np.isnan(f["ctr_seller_days_since"]) and np.isnan(f["ctr_broker_recent"])
     state.register(contract)
     again = state.features({**contract, "contract_id": "CNEW0002"})
-    assert (again["ctr_seller_prior"], again["ctr_pair_prior"], again["ctr_pair_same_day"]) == (1, 1, 1)
+    assert (
+        again["ctr_seller_prior"], again["ctr_pair_prior"], again["ctr_pair_same_day"]
+    ) == (1, 1, 1)

@@ -23,7 +23,12 @@ def test_docs_are_generated_from_the_declarations() -> None:
 
 
 def test_contracts_cover_the_columns_the_brief_requires() -> None:
-    required = ["contract_id", "signed_date", "registered_date", "contract_type", "seller_id", "seller_kind", "seller_region", "buyer_id", "buyer_kind", "buyer_region", "institution_id", "broker_id", "amount_yuan", "tech_amount_yuan", "tech_field", "office_id", "status"]
+    required = [
+        "contract_id", "signed_date", "registered_date", "contract_type", "seller_id",
+        "seller_kind", "seller_region", "buyer_id", "buyer_kind", "buyer_region",
+        "institution_id", "broker_id", "amount_yuan", "tech_amount_yuan", "tech_field",
+        "office_id", "status",
+    ]
     assert set(required) <= set(table("contracts").column_names)
     assert CONTRACT_TYPE.codes == ["development", "transfer", "licensing", "consulting", "service"]
     assert CONTRACT_TYPE.label("transfer") == "技术转让"

@@ -42,7 +42,9 @@ def test_another_seed_gives_another_market_with_the_same_calibration(decade: Mar
     other = generate_market(MarketSpec(first_year=2011, last_year=2020, scale=0.05, seed=12))
     assert all(r.ok for r in calibration_table(other.tables, 0.05))
     a, b = decade.tables["contracts"], other.tables["contracts"]
-    assert not np.array_equal(a["amount_yuan"].to_numpy()[:1000], b["amount_yuan"].to_numpy()[:1000])
+    assert not np.array_equal(
+        a["amount_yuan"].to_numpy()[:1000], b["amount_yuan"].to_numpy()[:1000]
+    )
 
 
 def test_same_seed_gives_byte_identical_files(small_market: Market, tmp_path: Path) -> None:
@@ -151,7 +153,8 @@ def test_csv_exports_in_gb18030_with_chinese_headers(small_market: Market, tmp_p
     back = pd.read_csv(paths["contracts"], encoding="gb18030", dtype=str)
     assert list(back.columns[:3]) == ["合同登记编号", "签订日期", "登记日期"]
     assert len(back) == len(small_market.tables["contracts"])
-    assert back["登记日期"].iloc[0] == small_market.tables["contracts"]["registered_date"].iloc[0].strftime("%Y-%m-%d")
+    first = small_market.tables["contracts"]["registered_date"].iloc[0]
+    assert back["登记日期"].iloc[0] == first.strftime("%Y-%m-%d")
 
 
 def test_unknown_export_format_is_refused(small_market: Market, tmp_path: Path) -> None:
