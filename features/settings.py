@@ -1,8 +1,9 @@
 """The one settings object of techcredit.
 
-It lives in ``features`` because that is the package every other one may import
-(see DESIGN.md); every value has an embedded default so that ``make demo`` needs no
-configuration, and every value can be switched by a ``TECHCREDIT_*`` environment variable.
+It lives in ``features`` because that is the package every other one may import (the layers
+are checked by ``tests/test_layering.py``); every value has an embedded default so that
+``make demo`` needs no configuration, and every value can be switched by a ``TECHCREDIT_*``
+environment variable.
 """
 
 from __future__ import annotations

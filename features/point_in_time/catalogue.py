@@ -290,7 +290,8 @@ def render_features_doc() -> str:
     out = [
         "# Features (特征目录)",
         "",
-        "Generated from `features/catalogue.py` by `techcredit docs`; do not edit by hand.",
+        "Generated from `features/point_in_time/catalogue.py` by `techcredit docs`; "
+        "do not edit by hand.",
         "",
         ("Point in time: a feature row for `as_of` uses only contracts with `registered_date <= "
          "as_of`, statuses with `status_date <= as_of` (earlier a contract counts as registered), "
