@@ -23,6 +23,7 @@ class Settings(BaseSettings):
     mlflow_uri: str | None = Field(default=None, description="default: SQLite in home")
     prefect_home: Path | None = Field(default=None, description="default: home/prefect")
     seed: int = 20261123
+    store_keep_runs: int = Field(default=5, description="store versions kept for rollback")
 
     # models (issue 5): credit points, grades, review gate, anomaly review capacity
     mlflow_artifacts: str | None = Field(default=None, description="default: home/mlartifacts")

@@ -35,9 +35,10 @@ def load_tables(settings: Settings, source: Path | None = None) -> dict[str, pd.
     """The five standard tables: from the curated store, or from a folder of Parquet exports."""
     if source is not None:
         return {name: pd.read_parquet(source / f"{name}.parquet") for name in LOAD_ORDER}
-    from pipelines.store import read_curated
+    from pipelines.store import snapshot
 
-    return {name: read_curated(name, settings) for name in LOAD_ORDER}
+    snap = snapshot(settings)  # one manifest: every table from the same published state
+    return {name: snap.read(name) for name in LOAD_ORDER}
 
 
 def _write(frame: pd.DataFrame, path: Path) -> Path:

@@ -11,6 +11,8 @@ from typing import Annotated
 
 import typer
 
+from pipelines.cli_store import quarantine_app, store_app
+
 app = typer.Typer(
     help="techcredit: credit scoring and risk warning for the technology market",
     no_args_is_help=True,
@@ -222,16 +224,42 @@ def promote(
 @app.command()
 def ingest(
     paths: Annotated[
-        list[Path], typer.Argument(help="export files: Parquet or CSV (UTF-8/GB18030)")
-    ],
+        list[Path] | None, typer.Argument(help="export files: Parquet or CSV (UTF-8/GB18030)")
+    ] = None,
     table: Annotated[
         str | None, typer.Option(help="table of every file (default: from file name)")
     ] = None,
     encoding: Annotated[
         str | None, typer.Option(help="CSV encoding (default: detect UTF-8/GB18030)")
     ] = None,
+    replay: Annotated[
+        bool, typer.Option(help="no files: re-check quarantined rows (of --table, or all)")
+    ] = False,
+    exported_at: Annotated[
+        str | None, typer.Option(help="export time of the files, ISO 8601 (default: now); "
+                                      "orders versions of equal date")
+    ] = None,
 ) -> None:
-    """Validate and load exports into the curated store (数据导入与校验)."""
+    """Validate and load exports into the curated store (数据导入与校验).
+
+    Every run also re-checks quarantined rows whose only fault was a reference to a record
+    that had not arrived, and loads those that now resolve.
+    """
+    if not paths and not replay:
+        raise typer.BadParameter("give export files, or --replay to re-check the quarantine")
+    if paths and replay:
+        raise typer.BadParameter("--replay takes no files: every run with files replays too")
+    when = None
+    if exported_at:
+        from datetime import datetime
+
+        try:
+            when = datetime.fromisoformat(exported_at)
+        except ValueError:
+            raise typer.BadParameter(
+                f"--exported-at must be ISO 8601, e.g. 2026-11-01T08:00:00+08:00, "
+                f"got {exported_at!r}"
+            ) from None
     from pipelines.runtime import configure
 
     configure()  # before Prefect is imported: it reads PREFECT_HOME then
@@ -242,7 +270,7 @@ def ingest(
         from pipelines.ingest import ingest_paths
         from pipelines.ingest_report import fault_lines, summary
 
-        result = ingest_paths(paths, table=table, encoding=encoding)
+        result = ingest_paths(paths or [], table=table, encoding=encoding, exported_at=when)
     finally:
         close_shared_worker()  # also on Ctrl-C: queued checks are cancelled, not waited for
     typer.echo(summary(result))
@@ -271,6 +299,10 @@ def demo(
     ok = run_demo(settings, MarketSpec(first, last, scale, seed), typer.echo)
     if not ok:
         raise typer.Exit(code=1)
+
+
+app.add_typer(store_app, name="store")
+app.add_typer(quarantine_app, name="quarantine")
 
 
 def main() -> None:

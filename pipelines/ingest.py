@@ -41,10 +41,14 @@ def publish(run: IngestRun) -> None:
 
 @flow(name="ingest", validate_parameters=False, log_prints=False)
 def ingest_flow(paths: list[str], table: str | None = None, encoding: str | None = None,
-                home: str | None = None, today: str | None = None) -> IngestResult:
+                home: str | None = None, today: str | None = None,
+                exported_at: str | None = None) -> IngestResult:
     settings = Settings(home=Path(home)) if home else get_settings()
     with IngestRun(
-        settings, date.fromisoformat(today) if today else None, worker=shared_worker()
+        settings,
+        date.fromisoformat(today) if today else None,
+        worker=shared_worker(),
+        exported_at=datetime.fromisoformat(exported_at) if exported_at else None,
     ) as run:
         for name, files in run.plan([Path(p) for p in paths], table).items():
             stage_table(run, name, files, encoding)
@@ -60,12 +64,15 @@ def ingest_paths(
     settings: Settings | None = None,
     encoding: str | None = None,
     today: date | None = None,
+    exported_at: datetime | None = None,
 ) -> IngestResult:
     """Ingest export files into the curated store (one Prefect flow run).
 
     ``paths`` may mix tables; each file's table comes from its name unless ``table`` is given.
     Whole-file faults do not raise: they are in ``result.files[i].fault`` and make
-    ``result.ok`` False; the other files are still loaded.
+    ``result.ok`` False; the other files are still loaded. Every run also re-checks the open
+    quarantine rows whose only fault was a missing reference (no paths: a replay alone).
+    ``exported_at`` is the files' export time, which orders versions of equal date.
     """
     s = configure(settings)
     shared_worker()  # GX imports in its process while Prefect starts its server for the flow
@@ -75,4 +82,5 @@ def ingest_paths(
         encoding,
         str(s.home_dir),
         today.isoformat() if today else None,
+        exported_at.isoformat() if exported_at else None,
     )

@@ -18,7 +18,8 @@ from features.settings import Settings
 def to_json(result: IngestResult) -> dict:
     body = asdict(result)
     body["totals"] = {"rows_read": result.rows_read, "loaded": result.loaded,
-                      "quarantined": result.quarantined, "ok": result.ok,
+                      "quarantined": result.quarantined, "replayed": result.replayed,
+                      "ok": result.ok,
                       "reasons": dict(result.reasons().most_common())}
     return body
 
@@ -50,7 +51,8 @@ def render_html(result: IngestResult) -> str:
             )
     tables = "".join(
         f"<tr><td>{e(t.table)}</td><td>{t.inserted:,}</td><td>{t.updated:,}</td><td>{t.unchanged:,}</td>"
-        f"<td>{t.history_rows:,}</td><td>{t.rows_after:,}</td><td>{e(t.version or '')}</td></tr>"
+        f"<td>{t.history_rows:,}</td><td>{t.rows_after:,}</td><td>{e(t.version or '')}</td>"
+        f"<td>{t.replayed:,} ({t.replay_open:,} still open)</td><td>{t.refused:,}</td></tr>"
         for t in result.tables.values())
     return f"""<!doctype html><html lang="zh"><meta charset="utf-8">
 <title>Ingest {e(result.run_id)}</title>
@@ -62,7 +64,8 @@ td,th{{border:1px solid #ccc;padding:4px 8px;vertical-align:top;font-size:13px}}
 <h2>Files</h2><table><tr><th>file</th><th>table</th><th>encoding</th><th>read</th><th>loaded</th>
 <th>quarantined</th><th>reasons</th><th>status</th></tr>{''.join(rows)}</table>
 <h2>Tables</h2><table><tr><th>table</th><th>inserted</th><th>updated</th><th>unchanged</th>
-<th>history rows</th><th>rows now</th><th>version</th></tr>{tables}</table>
+<th>history rows</th><th>rows now</th><th>version</th><th>replayed from quarantine</th>
+<th>refused (stale or irreversible)</th></tr>{tables}</table>
 <h2>Great Expectations suites</h2><p>GX checks every rejected row plus a sample of accepted rows
 (all rows of small files); the counts in the file column come from the verified masks.</p>
 <table><tr><th>file</th><th>expectation</th><th>column</th><th>result</th><th>rows checked</th>
@@ -88,10 +91,15 @@ def summary(result: IngestResult) -> str:
     lines = [(f"ingest run {result.run_id}: {result.rows_read:,} rows read, "
               f"{result.loaded:,} loaded, {result.quarantined:,} quarantined")]
     for t in result.tables.values():
-        if not t.files_loaded:
+        if not (t.files_loaded or t.replayed or t.replay_open):
             continue
-        lines.append(f"  {t.table:<20} +{t.inserted:,} new, {t.updated:,} corrected, "
-                     f"{t.unchanged:,} unchanged -> {t.rows_after:,} rows")
+        line = (f"  {t.table:<20} +{t.inserted:,} new, {t.updated:,} corrected, "
+                f"{t.unchanged:,} unchanged -> {t.rows_after:,} rows")
+        if t.replayed or t.replay_open:
+            line += f"; {t.replayed:,} replayed from quarantine, {t.replay_open:,} still open"
+        if t.refused:
+            line += f"; {t.refused:,} stale or irreversible versions quarantined"
+        lines.append(line)
     reasons = result.reasons().most_common()
     if reasons:
         lines.append("  quarantined by reason:")
@@ -101,6 +109,8 @@ def summary(result: IngestResult) -> str:
     for f in result.files:
         if f.skipped:
             lines.append(f"  skipped {f.path}: {f.skipped}")
+    if result.quarantined:
+        lines.append(f"  see the rows: techcredit quarantine list --run {result.run_id}")
     if result.report_html:
         lines.append(f"  report: {result.report_html}")
     return "\n".join(lines)

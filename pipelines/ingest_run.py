@@ -14,15 +14,10 @@ that table is refused too, since its checks saw keys that will not be published.
 
 from __future__ import annotations
 
-import hashlib
-import os
-import secrets
 import shutil
-import time
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import TracebackType
@@ -33,8 +28,17 @@ import pandas as pd
 
 from features.ingest.outcome import FileReport, IngestResult, TableReport
 from features.ingest.parsing import parse_frame, to_standard
-from features.ingest.quarantine import quarantine_frame, row_reasons
+from features.ingest.quarantine import (
+    MALFORMED,
+    RELEASED,
+    empty_queue,
+    queue_rows,
+    refused_rows,
+    row_reasons,
+    upsert,
+)
 from features.ingest.readers import FileFault, read_export, table_for_path
+from features.ingest.replay import apply_recheck, candidates, recheck
 from features.ingest.validation import (
     ValidationDisagreement,
     checks,
@@ -48,42 +52,9 @@ from features.standard.schema import Table
 from features.standard.tables import LOAD_ORDER, table
 from pipelines import store
 from pipelines.gx_worker import GXWorker
+from pipelines.ingest_state import Clock, Load, Staged, file_sha256, new_run_id, utc
+from pipelines.quarantine_queue import dataset, read_queue, stage_queue
 from pipelines.table_version import stage_version
-
-COMPRESSION = "snappy"  # measured 20% faster to write than zstd on contracts; size is secondary
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 22), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def new_run_id() -> str:
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
-
-
-def write_atomic_parquet(df: pd.DataFrame, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    df.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
-
-
-@dataclass
-class _Staged:
-    """A table this run has staged and will publish once GX agreed with its files."""
-
-    table: Table
-    version: Path | None  # the current version it was staged from
-    manifest: dict
-    loads: list[tuple[FileReport, pd.DataFrame, Future]]  # files with good rows to merge
-    # What _restage builds from the above:
-    staging: Path | None = field(default=None, init=False)  # None when no file brings rows
-    new_manifest: dict | None = field(default=None, init=False)
-    report: TableReport = field(init=False)
 
 
 class IngestRun:
@@ -95,25 +66,35 @@ class IngestRun:
     benchmarks, a long-lived service) is left running for its owner.
     """
 
-    def __init__(self, settings: Settings, today: date | None = None, run_id: str | None = None,
-                 worker: GXWorker | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        today: date | None = None,
+        run_id: str | None = None,
+        worker: GXWorker | None = None,
+        exported_at: datetime | None = None,
+    ) -> None:
         self.settings = settings
         self.today = today or date.today()
         self.run_id = run_id or new_run_id()
-        self.result = IngestResult(self.run_id, datetime.now(UTC).isoformat(timespec="seconds"))
+        started = datetime.now(UTC)
+        # Versions of equal record date are ordered by export time: the files' declared one,
+        # else the time this run started (a later delivery is the later export).
+        self.exported_at = utc(exported_at or started)
+        self.result = IngestResult(self.run_id, started.isoformat(timespec="seconds"))
         self._own_worker = worker is None
         self.worker = worker or GXWorker()  # started now, so GX imports while files are read
         self._rng = np.random.default_rng(settings.seed)  # which accepted rows GX re-checks
         self._keys: dict[str, pd.Index] = {}
-        self._staged: list[_Staged] = []
+        self._staged: list[Staged] = []
         self._locks = ExitStack()
 
     def close(self) -> None:
         for st in self._staged:  # staged but not published: the run failed before publish()
-            for _, _, pending in st.loads:
-                pending.cancel()  # a shared worker need not check files that will not load
-            if st.staging is not None:
-                shutil.rmtree(st.staging, ignore_errors=True)
+            for load in st.loads:
+                load.pending.cancel()  # a shared worker need not check files that will not load
+            for d in st.dirs():
+                shutil.rmtree(d, ignore_errors=True)
         self._staged = []
         self._locks.close()
         if self._own_worker:
@@ -126,8 +107,14 @@ class IngestRun:
                  tb: TracebackType | None) -> None:
         self.close()
 
-    def plan(self, paths: list[Path], table_name: str | None = None) -> dict[str, list[Path]]:
-        """Files grouped by table in load order; missing files and unknown tables are faults."""
+    def plan(self, paths: list[Path], table_name: str | None = None,
+             replay: bool = True) -> dict[str, list[Path]]:
+        """Files grouped by table in load order; missing files and unknown tables are faults.
+
+        With ``replay`` (the default) tables with open replayable quarantine rows are planned
+        too, without files, so that every run re-checks what its loads may have resolved
+        (without paths, only ``table_name``'s rows when it is given).
+        """
         groups: dict[str, list[Path]] = {}
         for p in paths:
             try:
@@ -138,6 +125,12 @@ class IngestRun:
                 self.result.files.append(FileReport(str(p), fault=fault.problem))
                 continue
             groups.setdefault(t.name, []).append(Path(p))
+        if replay:
+            snap = store.snapshot(self.settings)
+            replayed = [table_name] if table_name and not paths else LOAD_ORDER
+            for name in replayed:
+                if not candidates(table(name), read_queue(snap, name)).empty:
+                    groups.setdefault(name, [])
         return {name: groups[name] for name in LOAD_ORDER if name in groups}
 
     def known_keys(self, t: Table) -> dict[str, pd.Index]:
@@ -155,27 +148,27 @@ class IngestRun:
         return out
 
     def validate_file(self, t: Table, path: Path, encoding: str | None, seen: dict[str, str],
-                      loaded_files: dict) -> tuple[FileReport, pd.DataFrame | None, Future | None]:
-        """Read, type and validate one file; write its quarantine; return its good rows and the
+                      loaded_files: dict) -> tuple[FileReport, Load | None]:
+        """Read, type and validate one file; return its good rows, its queue rows and the
         pending GX cross-check (which must succeed before the rows are published)."""
         rep = FileReport(str(path), t.name)
-        clock = _Clock(rep.seconds)
+        clock = Clock(rep.seconds)
         try:
             rep.sha256 = file_sha256(path)
             if rep.sha256 in loaded_files:
                 prior = loaded_files[rep.sha256]["run_id"]
                 rep.skipped = f"same content already loaded (run {prior}); nothing to do"
-                return rep, None, None
+                return rep, None
             if rep.sha256 in seen:
                 rep.skipped = f"same content as {seen[rep.sha256]} in this run; nothing to do"
-                return rep, None, None
+                return rep, None
             raw = read_export(path, t.name, encoding)
         except FileFault as fault:
             rep.fault = fault.problem
-            return rep, None, None
+            return rep, None
         except OSError as exc:
             rep.fault = f"unreadable file: {exc.strerror or exc}"
-            return rep, None, None
+            return rep, None
         clock.lap("read")
         seen[rep.sha256] = str(path)
         rep.encoding = raw.encoding
@@ -186,23 +179,23 @@ class IngestRun:
         masks = run_masks(parsed.frame, cks)
         clock.lap("masks")
         pending = self.worker.submit(verification_sample(t, parsed.frame, cks, masks, self._rng))
-        bad, reasons, counts = row_reasons(raw, parsed.failures, parsed.frame, cks, masks)
+        rej = row_reasons(raw, parsed.failures, parsed.frame, cks, masks)
+        bad = rej.bad
+        counts = rej.counts
         if len(raw.malformed):
-            counts["malformed row"] += len(raw.malformed)
+            counts[MALFORMED] += len(raw.malformed)
         rep.rows_read, rep.quarantined = raw.rows_read, int(bad.sum()) + len(raw.malformed)
         rep.loaded = rep.rows_read - rep.quarantined
         rep.reasons = dict(counts)
-        if rep.quarantined:
-            q = quarantine_frame(raw, bad, reasons, self.run_id)
-            qpath = self.settings.quarantine_dir / t.name / f"{rep.sha256[:16]}.parquet"
-            write_atomic_parquet(q, qpath)
-            rep.quarantine_file = str(qpath)
+        queued = queue_rows(raw, rej, rep.sha256, self.run_id, self.exported_at)
         good = to_standard(t, parsed.frame[~bad] if bad.any() else parsed.frame)
         good["_source_file"] = pd.Series(str(path), index=good.index, dtype="str")
         good["_source_line"] = raw.lines[~bad]
         good["_run_id"] = pd.Series(self.run_id, index=good.index, dtype="str")
+        good["_exported_at"] = self.exported_at
+        good["_source_sha256"] = pd.Series(rep.sha256, index=good.index, dtype="str")
         clock.lap("quarantine")
-        return rep, good.reset_index(drop=True), pending
+        return rep, Load(rep, good.reset_index(drop=True), pending, queued)
 
     def _settle(self, rep: FileReport, pending: Future) -> bool:
         """Wait for a file's GX cross-check; on disagreement refuse the file. True if it passed."""
@@ -222,7 +215,8 @@ class IngestRun:
     def stage_table(
         self, table_name: str, paths: list[Path], encoding: str | None = None
     ) -> TableReport:
-        """Lock a table, validate its files, merge their good rows and stage its next version.
+        """Lock a table, validate its files, re-check its quarantine, order and merge the
+        incoming versions and stage its next version and queue.
 
         The lock is held until :meth:`publish` (or the end of the run); later tables' foreign
         keys are checked against the staged keys.
@@ -241,88 +235,141 @@ class IngestRun:
                 f"stage {t.name} before {last}: tables are staged in load order (plan())"
             )
         self._locks.enter_context(store.table_lock(t.name, self.settings))
-        version = store.current_version(t.name, self.settings)
-        manifest = store.read_manifest(version)
+        snap = store.snapshot(self.settings)  # this table cannot change while we hold its lock
+        version = snap.version(t.name)
+        manifest = store.read_table_manifest(version)
         seen: dict[str, str] = {}
-        loads: list[tuple[FileReport, pd.DataFrame, Future]] = []
+        loads: list[Load] = []
         for p in paths:
-            rep, good, pending = self.validate_file(t, p, encoding, seen, manifest["loaded_files"])
+            rep, load = self.validate_file(t, p, encoding, seen, manifest["loaded_files"])
             self.result.files.append(rep)
-            if good is not None:
-                loads.append((rep, good, pending))
-        st = self._restage(_Staged(t, version, manifest, loads))
+            if load is not None:
+                loads.append(load)
+        queue = read_queue(snap, t.name)
+        replay = recheck(t, queue, self.today, self.known_keys(t), self.run_id)
+        st = self._restage(Staged(t, version, manifest, queue, loads, replay))
         self._staged.append(st)
+        store.crash_point(f"stage:{t.name}")
         return st.report
 
-    def _restage(self, st: _Staged) -> _Staged:
-        """(Re)build a staged table from its loads; records the keys later tables may use."""
-        if st.staging is not None:
-            shutil.rmtree(st.staging, ignore_errors=True)
-        if st.loads:
-            st.staging, st.new_manifest, st.report = stage_version(
-                st.table, st.version, st.manifest, st.loads, self.run_id, self.settings
+    def _restage(self, st: Staged) -> Staged:
+        """(Re)build a staged table and its queue from the loads that are still in; records the
+        keys later tables may use."""
+        for d in st.dirs():
+            shutil.rmtree(d, ignore_errors=True)
+        st.staged = st.queue_staging = st.queue_manifest = None
+        for load in st.loads:  # ordering decides afresh on every (re)build
+            load.rep.loaded, load.rep.quarantined, load.rep.reasons = (
+                load.counts[0], load.counts[1], dict(load.counts[2]))
+        goods = [x.good for x in st.loads]
+        if st.replay.released_ids:
+            goods.append(st.replay.released)
+        at = datetime.now(UTC).isoformat(timespec="seconds")
+        queue = upsert(
+            apply_recheck(st.queue, st.replay, self.run_id, at),
+            pd.concat([x.queued for x in st.loads], ignore_index=True)
+            if st.loads
+            else empty_queue(),
+        )
+        rows_before = int(st.manifest.get("rows", 0))
+        st.report = TableReport(st.table.name, rows_after=rows_before,
+                                version=st.version.name if st.version else None)
+        refused = 0
+        if goods:
+            incoming = goods[0] if len(goods) == 1 else pd.concat(goods, ignore_index=True)
+            unique = len(st.loads) == 1 and not st.replay.released_ids
+            st.staged = stage_version(st.table, st.version, rows_before, incoming, self.run_id,
+                                      self.settings, unique_incoming=unique)
+            queue, refused = self._quarantine_refused(st, incoming, queue)
+            s = st.staged
+            st.report = TableReport(
+                st.table.name, s.inserted, s.updated, s.unchanged, s.history_rows, s.rows_after,
+                None, len(st.loads), s.seconds,
             )
-        else:
-            st.staging = st.new_manifest = None
-            st.report = TableReport(st.table.name, rows_after=int(st.manifest.get("rows", 0)),
-                                    version=st.version.name if st.version else None)
+        released = int((queue["state"] == RELEASED).sum() - (st.queue["state"] == RELEASED).sum())
+        st.report.replayed, st.report.refused = released, refused
+        st.report.replay_open = int(st.replay.checked - len(st.replay.released_ids))
+        if not queue.equals(st.queue):
+            st.queue_staging, st.queue_manifest = stage_queue(st.table.name, queue, self.run_id,
+                                                              self.settings)
         if key_columns(st.table):  # later tables' foreign keys point here
             key = key_columns(st.table)[0]
-            at = store.read_version(st.table, st.staging or st.version, columns=[key])
-            self._keys[st.table.name] = pd.Index(at.column(0).to_pandas()).unique()
+            src = st.staged.staging if st.staged else st.version
+            at_keys = store.read_version(st.table, src, columns=[key])
+            self._keys[st.table.name] = pd.Index(at_keys.column(0).to_pandas()).unique()
         self.result.tables[st.table.name] = st.report
         return st
 
+    def _quarantine_refused(self, st: Staged, incoming: pd.DataFrame,
+                            queue: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+        """Stale and irreversible versions go to the queue, and their files' counts say so."""
+        refusals = st.staged.refused if st.staged else ()
+        if not refusals:
+            return queue, 0
+        rows = incoming.iloc[[r.position for r in refusals]].reset_index(drop=True)
+        by_sha = {x.rep.sha256: x.rep for x in st.loads}
+        for sha, r in zip(rows["_source_sha256"], refusals, strict=True):
+            rep = by_sha.get(sha)
+            if rep is not None:  # a replayed row has been counted as quarantined already
+                rep.loaded -= 1
+                rep.quarantined += 1
+                rep.reasons[r.rule] = rep.reasons.get(r.rule, 0) + 1
+        new = refused_rows(st.table, rows, [r.rule for r in refusals],
+                           [r.reason for r in refusals], self.run_id)
+        return upsert(queue, new), len(refusals)
+
     def publish(self) -> None:
-        """Publish every staged table in load order, each file only once GX has agreed with it.
+        """Publish every staged table together, each file only once GX has agreed with it.
 
         A table whose files GX refused is rebuilt without them; a file whose foreign keys were
         checked against such a table is refused too (load it again in a new run).
         """
         refused: set[str] = set()  # tables whose staged keys changed after later tables used them
-        while self._staged:
-            st = self._staged[0]
+        for st in self._staged:
             stale = refused & set(referenced_tables(st.table))
             if stale:
-                for rep, _, pending in st.loads:
-                    pending.cancel()
+                for load in st.loads:
+                    load.pending.cancel()
                     _refuse(
-                        rep,
+                        load.rep,
                         "not loaded: its foreign keys were checked against "
                         f"{', '.join(sorted(stale))} "
                         "records that were then refused; load this file again",
                     )
-            settled = [
-                False if stale else self._settle(rep, pending) for rep, _, pending in st.loads
-            ]
+            settled = [False if stale else self._settle(x.rep, x.pending) for x in st.loads]
             if not all(settled):
                 refused.add(st.table.name)
                 st.loads = [x for x, ok in zip(st.loads, settled, strict=True) if ok]
                 self._restage(st)
-            if st.staging is not None:
-                st.report.version = store.publish(st.table.name, st.staging, st.new_manifest,
-                                                  self.settings).name
-            self._staged.pop(0)
+        staged: dict[str, tuple[Path, dict]] = {}
+        for st in self._staged:
+            if st.staged is not None:
+                staged[st.table.name] = (st.staged.staging, self._table_manifest(st))
+            if st.queue_staging is not None and st.queue_manifest is not None:
+                staged[dataset(st.table.name)] = (st.queue_staging, st.queue_manifest)
+        store.crash_point("publish:start")
+        if staged:
+            store.publish(self.run_id, staged, self.settings)
+            for st in self._staged:
+                if st.staged is not None:
+                    st.report.version = st.staged.staging.with_suffix("").name
+        self._staged = []
         self._locks.close()
+
+    def _table_manifest(self, st: Staged) -> dict:
+        """The files the new version holds (by content hash) with their final counts."""
+        loaded_files = dict(st.manifest["loaded_files"])
+        for x in st.loads:
+            r = x.rep
+            loaded_files[r.sha256] = {"path": r.path, "run_id": self.run_id,
+                                      "rows_read": r.rows_read, "loaded": r.loaded,
+                                      "quarantined": r.quarantined}
+        assert st.staged is not None
+        return {"table": st.table.name, "version": self.run_id, "rows": st.staged.rows_after,
+                "loaded_files": loaded_files}
 
 
 def _refuse(rep: FileReport, fault: str) -> None:
-    """A file validated but not loaded: a fault, its quarantine file removed, nothing counted."""
+    """A file validated but not loaded: a fault, nothing counted (nor queued)."""
     rep.fault = fault
-    if rep.quarantine_file:
-        Path(rep.quarantine_file).unlink(missing_ok=True)
-        rep.quarantine_file = None
     rep.loaded = rep.quarantined = 0
-
-
-class _Clock:
-    """Records the seconds of successive phases into a dict."""
-
-    def __init__(self, into: dict[str, float]) -> None:
-        self._into = into
-        self._last = time.perf_counter()
-
-    def lap(self, name: str) -> None:
-        now = time.perf_counter()
-        self._into[name] = round(now - self._last, 3)
-        self._last = now

@@ -9,8 +9,8 @@ logic is :func:`features.ingest.merge.merge_records`.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +21,7 @@ import pyarrow.parquet as pq
 from features.ingest.lineage import curated_schema, to_curated_arrow
 from features.ingest.membership import is_in
 from features.ingest.merge import merge_records, partition_years
-from features.ingest.outcome import FileReport, TableReport
+from features.ingest.ordering import Refusal, order_versions
 from features.settings import Settings
 from features.standard.schema import Table
 from pipelines import store
@@ -29,21 +29,32 @@ from pipelines import store
 COMPRESSION = "snappy"  # measured 20% faster to write than zstd on contracts; size is secondary
 
 
+@dataclass(frozen=True)
+class StagedVersion:
+    """A table's next version in its staging directory, and what the merge decided."""
+
+    staging: Path
+    inserted: int
+    updated: int
+    unchanged: int
+    history_rows: int
+    rows_after: int
+    refused: tuple[Refusal, ...]  # positions in the incoming frame, with rule and reason
+    seconds: float
+
+
 def stage_version(
     t: Table,
     version: Path | None,
-    manifest: dict,
-    loads: Sequence[tuple[FileReport, pd.DataFrame, object]],
+    rows_before: int,
+    incoming: pd.DataFrame,
     run_id: str,
     settings: Settings,
-) -> tuple[Path, dict, TableReport]:
-    """Merge the files' good rows into the current records and write the next version to a
-    staging directory; returns it with its manifest and the merge counts."""
+    unique_incoming: bool = False,
+) -> StagedVersion:
+    """Order the incoming versions against the stored ones, merge the accepted ones into the
+    current records and write the next version to a staging directory."""
     started = time.perf_counter()
-    processed = [rep for rep, _, _ in loads]
-    incoming = (
-        loads[0][1] if len(loads) == 1 else pd.concat([g for _, g, _ in loads], ignore_index=True)
-    )
     part = t.partition_date
 
     def year(df: pd.DataFrame) -> np.ndarray:
@@ -69,7 +80,8 @@ def stage_version(
         if existing_parts
         else store.to_frame(t, curated_schema(t).empty_table())
     )
-    merged = merge_records(t, existing, incoming, unique_incoming=len(processed) == 1)
+    ordered = order_versions(t, existing, incoming)
+    merged = merge_records(t, existing, ordered.accepted, unique_incoming=unique_incoming)
     staging = store.new_version_dir(t.name, run_id, settings)
     cur_years = year(merged.current)
     fresh = (merged.current["_run_id"] == run_id).to_numpy()
@@ -108,34 +120,16 @@ def stage_version(
         pq.write_table(
             arrow, staging / store.HISTORY / f"{run_id}.parquet", compression=COMPRESSION
         )
-    rows_after = int(manifest.get("rows", 0)) + merged.inserted
-    loaded_files = dict(manifest["loaded_files"])
-    for r in processed:
-        loaded_files[r.sha256] = {
-            "path": r.path,
-            "run_id": run_id,
-            "rows_read": r.rows_read,
-            "loaded": r.loaded,
-            "quarantined": r.quarantined,
-        }
-    new_manifest = {
-        "table": t.name,
-        "version": run_id,
-        "rows": rows_after,
-        "loaded_files": loaded_files,
-    }
-    trep = TableReport(
-        t.name,
+    return StagedVersion(
+        staging,
         merged.inserted,
         merged.updated,
         merged.unchanged,
         len(merged.superseded),
-        rows_after,
-        None,
-        len(processed),
+        rows_before + merged.inserted,
+        ordered.refused,
         round(time.perf_counter() - started, 3),
     )
-    return staging, new_manifest, trep
 
 
 def partition_files(t: Table, version: Path | None) -> dict[int, Path]:

@@ -26,9 +26,10 @@ def read_tables(settings: Settings, source: Path | None) -> dict[str, pd.DataFra
             t: pd.read_parquet(source / f"{t}.parquet", columns=c)
             for t, c in panels.TABLE_COLUMNS.items()
         }
-    from pipelines.store import read_curated
+    from pipelines.store import snapshot
 
-    return {t: read_curated(t, settings)[c] for t, c in panels.TABLE_COLUMNS.items()}
+    snap = snapshot(settings)  # one manifest: every table from the same published state
+    return {t: snap.read(t)[c] for t, c in panels.TABLE_COLUMNS.items()}
 
 
 def train_panel(settings: Settings, source: Path | None = None) -> list[TrainSummary]:

@@ -15,7 +15,10 @@ LINEAGE: dict[str, pa.DataType] = {
     "_source_file": pa.string(),
     "_source_line": pa.int64(),
     "_run_id": pa.string(),
+    # the export time the file declares (or the run's start): orders versions of equal date
+    "_exported_at": pa.timestamp("us", tz="UTC"),
 }
+
 
 def curated_schema(t: Table) -> pa.Schema:
     """The physical schema of curated files: the standard's columns then lineage."""

@@ -23,7 +23,6 @@ class FileReport:
     skipped: str | None = None  # already loaded earlier: nothing to do
     extra_columns: list[str] = field(default_factory=list)
     missing_nullable: list[str] = field(default_factory=list)
-    quarantine_file: str | None = None
     gx: dict | None = None
     seconds: dict[str, float] = field(default_factory=dict)  # read, parse, masks, quarantine, gx
 
@@ -39,6 +38,9 @@ class TableReport:
     version: str | None = None
     files_loaded: int = 0  # files of this run merged into the table (not faulted or skipped)
     stage_seconds: float = 0.0  # merge and write of the new version
+    replayed: int = 0  # quarantined rows loaded by this run once their references resolved
+    replay_open: int = 0  # quarantined rows re-checked that still fail
+    refused: int = 0  # versions refused as stale or irreversible (now in quarantine)
 
 
 @dataclass
@@ -67,6 +69,10 @@ class IngestResult:
     @property
     def quarantined(self) -> int:
         return sum(f.quarantined for f in self.files)
+
+    @property
+    def replayed(self) -> int:
+        return sum(t.replayed for t in self.tables.values())
 
     def reasons(self) -> Counter:
         out: Counter = Counter()

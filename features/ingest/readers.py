@@ -199,7 +199,9 @@ def read_parquet(path: Path, t: Table) -> RawFile:
     except (pa.ArrowException, OSError) as exc:
         raise FileFault(path, f"unreadable Parquet file: {str(exc).splitlines()[0]}") from None
     found, extra, missing = map_headers(path, t, at.column_names)
-    frame = _rename(at.to_pandas(date_as_object=False), found, extra)
+    # pandas metadata would turn a saved index (``__index_level_0__``) back into the index,
+    # and the column would vanish from under its name: read the columns as stored
+    frame = _rename(at.to_pandas(date_as_object=False, ignore_metadata=True), found, extra)
     lines = np.arange(1, len(frame) + 1, dtype=np.int64)
     return RawFile(path, t, frame, lines, None, found, extra, missing)
 

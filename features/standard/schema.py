@@ -79,6 +79,12 @@ class Table:
     rules: tuple[Rule, ...] = ()
     partition_date: str | None = None  # date column whose year partitions the curated store
     event_date: str | None = None  # the date a record becomes known (point-in-time filter)
+    # Ordering of a record's versions (features.ingest.ordering): the record's own date that
+    # says which version is newer (falling back to event_date), and the statuses that a later
+    # version may leave only by naming the decision in the status-basis column.
+    version_date: str | None = None
+    final_statuses: tuple[str, ...] = ()
+    status_basis: str | None = None
 
     def column(self, name: str) -> Column:
         for c in self.columns:

@@ -31,6 +31,9 @@ INSTITUTIONS = Table(
     en="technology transfer institutions",
     key="institution_id",
     event_date="founded_date",
+    version_date="status_date",
+    final_statuses=("exited",),
+    status_basis="status_basis",
     columns=(
         Column("institution_id", "str", "机构编号", "institution id", unique=True, pattern=_ID),
         Column("name", "str", "机构名称", "name"),
@@ -46,6 +49,10 @@ INSTITUTIONS = Table(
         Column(
             "status_date", "date", "状态变更日期", "date of the last status change",
             nullable=True, not_in_future=True,
+        ),
+        Column(
+            "status_basis", "str", "状态变更依据(文号)", "basis of the status change (decision no.)",
+            nullable=True,
         ),
     ),
     rules=(
@@ -82,6 +89,9 @@ CONTRACTS = Table(
     key="contract_id",
     partition_date="registered_date",
     event_date="registered_date",
+    version_date="status_date",
+    final_statuses=("false_found", "revoked"),
+    status_basis="status_basis",
     columns=(
         Column("contract_id", "str", "合同登记编号", "contract id", unique=True, pattern=_ID),
         Column("signed_date", "date", "签订日期", "signing date", not_in_future=True),
@@ -131,6 +141,10 @@ CONTRACTS = Table(
             nullable=True,
             not_in_future=True,
         ),
+        Column(
+            "status_basis", "str", "状态变更依据(文号)", "basis of the status change (decision no.)",
+            nullable=True,
+        ),
     ),
     rules=(
         Rule(
@@ -167,6 +181,7 @@ INSTITUTION_REPORTS = Table(
     key="report_id",
     partition_date="submitted_date",
     event_date="submitted_date",
+    version_date="submitted_date",
     columns=(
         Column("report_id", "str", "报告编号", "report id", unique=True, pattern=_ID),
         Column(

@@ -128,6 +128,7 @@ def make_institutions(rng: np.random.Generator, scale: float, end: np.datetime64
         "designated_date": designated,
         "status": status,
         "status_date": status_date,
+        "status_basis": None,
         "integrity": integrity,
         "capability": capability,
         "dishonest": integrity < 0.42,

@@ -293,6 +293,7 @@ def generate_market(spec: MarketSpec) -> Market:
             "office_id": offices,
             "status": c["status"],
             "status_date": c["status_date"],
+            "status_basis": None,
         }
     )
     tables = {

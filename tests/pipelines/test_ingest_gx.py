@@ -19,6 +19,7 @@ from features.settings import Settings
 from pipelines import ingest_run, store
 from pipelines.gx_worker import GXWorker
 from pipelines.ingest_run import IngestRun
+from pipelines.quarantine_queue import read_all
 from tests.pipelines.ingest_support import TODAY, parties, run_ingest
 
 
@@ -56,7 +57,9 @@ def test_a_file_gx_disagrees_on_is_not_loaded_and_the_others_are(
     a, b = run.result.files
     assert a.fault is None and a.loaded == 4
     assert "validation engines disagree" in b.fault and "not null:institution_id" in b.fault
-    assert b.loaded == b.quarantined == 0 and b.quarantine_file is None
+    assert b.loaded == b.quarantined == 0
+    queued = read_all(Settings(home=tmp_path / "home"), "institutions")
+    assert b.sha256 not in set(queued["source_sha256"])  # a refused file queues nothing
     cur = store.read_curated("institutions", Settings(home=tmp_path / "home"))
     assert sorted(cur["institution_id"]) == sorted(
         market["institutions"]["institution_id"].iloc[:4]
@@ -122,7 +125,7 @@ def test_files_checked_against_refused_records_are_refused_and_load_next_time(
     )
 
 
-def test_gx_is_imported_in_one_worker_process_perrun_ingest(
+def test_gx_is_imported_in_one_worker_process_per_run(
     market: dict[str, pd.DataFrame], tmp_path: Path
 ) -> None:
     code = "import sys, pipelines.ingest_run; print('great_expectations' in sys.modules)"

@@ -8,6 +8,7 @@ killed before publishing leaves the store as it was, and concurrent runs seriali
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 from pathlib import Path
@@ -19,6 +20,7 @@ from features.settings import Settings
 from features.standard.tables import BROKERS, INSTITUTIONS, table
 from pipelines import store
 from pipelines.gx_worker import GXWorker
+from pipelines.quarantine_queue import read_all
 from tests.pipelines.ingest_support import parties, run_ingest
 
 
@@ -131,17 +133,20 @@ def test_corpus_lands_in_the_right_places(
     assert len(store.read_curated("contracts", s)) == con.loaded == 61 - con.quarantined
     assert con.reasons["unique:contract_id"] == 2 and con.reasons["malformed row"] == 1
 
-    q = pd.read_parquet(con.quarantine_file)
-    by_line = q.set_index("_source_line")
+    q = read_all(s, "contracts")
+    q = q[q["source_sha256"] == con.sha256]
+    assert len(q) == con.quarantined and set(q["state"]) == {"open"}
+    by_line = q.set_index("source_line")
     for row, (changes, reason) in CONTRACT_FAULTS.items():
         rec = by_line.loc[row + 2]  # header is line 1
         assert reason in rec["reason"], (row, rec["reason"])
+        fields = json.loads(rec["fields"])
         for col, value in changes.items():
-            assert rec[col] == value  # the original field as it was in the file
-        assert rec["_source_file"].endswith("contracts_2020.csv")
+            assert fields[col] == value  # the original field as it was in the file
+        assert rec["source_file"].endswith("contracts_2020.csv")
     for row in DUPLICATED:
         assert "is duplicated in the file" in by_line.loc[row + 2, "reason"]
-    assert "malformed row" in by_line.loc[62, "reason"] and by_line.loc[62, "_raw_text"].startswith(
+    assert "malformed row" in by_line.loc[62, "reason"] and by_line.loc[62, "raw_text"].startswith(
         "C2020"
     )
     assert "parse:amount_yuan" in by_line.loc[5 + 2, "reason"]
@@ -256,5 +261,5 @@ def test_concurrent_runs_on_one_table_serialise(
     assert errors == []
     cur = store.read_curated("contracts", Settings(home=home))
     assert sorted(cur["contract_id"]) == sorted(pd.concat(parts)["contract_id"])
-    manifest = store.read_manifest(store.current_version("contracts", Settings(home=home)))
+    manifest = store.read_table_manifest(store.current_version("contracts", Settings(home=home)))
     assert len(manifest["loaded_files"]) == 2 and manifest["rows"] == 600

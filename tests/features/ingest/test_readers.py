@@ -122,3 +122,14 @@ def test_parquet_export_with_chinese_column_names(tmp_path: Path) -> None:
     raw = read_export(tmp_path / "institutions.parquet")
     assert raw.encoding is None and raw.lines.tolist() == [1]
     assert list(raw.frame.columns) == INSTITUTIONS.column_names
+
+
+def test_a_parquet_export_written_with_its_pandas_index_reads(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"broker_id": ["B0000001", "B0000002"], "institution_id": [None, None],
+                          "cert_level": ["junior", "senior"], "region": ["110000", "110000"],
+                          "certified_date": pd.to_datetime(["2020-01-01", "2020-02-01"]),
+                          "training_hours": [10, 20]}, index=[7, 9])
+    frame.to_parquet(tmp_path / "brokers.parquet")  # keeps the index as __index_level_0__
+    raw = read_export(tmp_path / "brokers.parquet")
+    assert raw.frame["broker_id"].tolist() == ["B0000001", "B0000002"]
+    assert raw.extra_columns == ["__index_level_0__"]

@@ -1,0 +1,176 @@
+"""Which incoming versions of a record may replace the stored one: newer only, and never out
+of a final status without a stated basis.
+
+Exports arrive late, twice and out of order; a registry must never let a stale export turn
+a contract found false back into a registered one. Each table declares the column that
+orders its versions (:attr:`~features.standard.schema.Table.version_date`, falling back to
+the event date); ties are broken by the export time of the file (``_exported_at``). An
+incoming version with different content that is not strictly newer than the version it
+would replace is *stale*; one that leaves a final status (``false_found``, ``exited`` …)
+without naming the decision in the table's basis column is *irreversible*. Both go to
+quarantine with both versions in the reason; identical content is never refused (a reload).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from features.ingest.membership import is_in
+from features.ingest.merge import same_content
+from features.standard.schema import Table
+
+EXPORTED_AT = "_exported_at"
+STALE = "stale"
+IRREVERSIBLE = "irreversible"
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """One incoming row refused by ordering, with the rule and a reason naming both versions."""
+
+    position: int  # row position in the incoming frame
+    rule: str  # STALE or IRREVERSIBLE
+    reason: str
+
+
+@dataclass(frozen=True)
+class Ordered:
+    """The incoming rows that may be merged (in load order) and those refused."""
+
+    accepted: pd.DataFrame
+    refused: tuple[Refusal, ...]
+
+    @property
+    def refused_positions(self) -> np.ndarray:
+        return np.array([r.position for r in self.refused], dtype=int)
+
+
+def record_time(t: Table, df: pd.DataFrame) -> pd.Series:
+    """The record's own time: its version date where set, else its event date, else missing."""
+    out = pd.Series(pd.NaT, index=df.index, dtype="datetime64[s]")
+    for col in (t.version_date, t.event_date):
+        if col is not None and col in df:
+            out = out.fillna(pd.to_datetime(df[col]).astype("datetime64[s]"))
+    return out
+
+
+def _show(value: object) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "-"
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat() if value == value.normalize() else value.isoformat()
+    return str(value)
+
+
+def _describe(t: Table, row: pd.Series, rt: object) -> str:
+    parts = [f"{t.version_date or t.event_date}={_show(rt)}"]
+    if "status" in row:
+        parts.append(f"status={_show(row['status'])}")
+    parts.append(f"exported={_show(row.get(EXPORTED_AT))}")
+    if "_run_id" in row and not pd.isna(row["_run_id"]):
+        parts.append(f"run={row['_run_id']}")
+    return ", ".join(parts)
+
+
+def _export_times(df: pd.DataFrame) -> pd.Series:
+    if EXPORTED_AT not in df:
+        return pd.Series(pd.NaT, index=df.index, dtype="datetime64[us, UTC]")
+    return pd.to_datetime(df[EXPORTED_AT], utc=True)
+
+
+def _key(times: pd.Series) -> np.ndarray:
+    """Times as sortable integers, a missing time before every real one."""
+    return times.to_numpy(dtype="datetime64[us]", na_value=np.datetime64("NaT")).astype(
+        "datetime64[us]"
+    ).astype(np.int64)
+
+
+def _refusal(t: Table, pos: int, rule: str, new: pd.Series, rt_new: object, old: pd.Series,
+             rt_old: object) -> Refusal:
+    k = new[t.key]
+    what = (
+        "is not newer than the version it would replace"
+        if rule == STALE
+        else f"would leave final status {old['status']!r} for {new['status']!r} "
+        f"without {t.status_basis}"
+    )
+    return Refusal(
+        pos,
+        rule,
+        f"{rule}: {t.key} {k} {what} "
+        f"(incoming {_describe(t, new, rt_new)}; stored {_describe(t, old, rt_old)})",
+    )
+
+
+def _judge(t: Table, old: pd.DataFrame, new: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Aligned stored and incoming versions with different content: (stale, irreversible)."""
+    rt_new, rt_old = _key(record_time(t, new)), _key(record_time(t, old))
+    et_new, et_old = _key(_export_times(new)), _key(_export_times(old))
+    newer = (rt_new > rt_old) | ((rt_new == rt_old) & (et_new > et_old))
+    irreversible = np.zeros(len(new), dtype=bool)
+    if t.final_statuses and t.status_basis is not None:
+        was, now = old["status"].to_numpy(), new["status"].to_numpy()
+        basis = new[t.status_basis].astype("str").str.strip().fillna("").to_numpy()
+        irreversible = np.isin(was, t.final_statuses) & (now != was) & (basis == "")
+    return ~newer, newer & irreversible
+
+
+def order_versions(t: Table, existing: pd.DataFrame, incoming: pd.DataFrame) -> Ordered:
+    """Decide which incoming versions (in load order) may be merged into ``existing``.
+
+    ``existing`` holds the stored current versions of (at least) the keys in ``incoming``,
+    with lineage. Keys that occur once are judged against the stored version in one
+    vectorised pass (a full re-delivery costs a comparison, not a loop); keys that occur
+    several times in one run are judged in load order against the version before them.
+    """
+    key = t.key
+    stored_hit = is_in(incoming[key], existing[key])
+    repeated = incoming[key].duplicated(keep=False).to_numpy()
+    refused: list[Refusal] = []
+    stored = existing.drop_duplicates(key, keep="last").set_index(key, drop=False)
+    single = np.flatnonzero(stored_hit & ~repeated)
+    if len(single):
+        new = incoming.iloc[single].reset_index(drop=True)
+        old = stored.loc[new[key]].reset_index(drop=True)
+        differs = ~same_content(old, new, t.column_names)
+        idx = np.flatnonzero(differs)
+        if len(idx):
+            stale, irreversible = _judge(t, old.iloc[idx], new.iloc[idx])
+            rt_new, rt_old = record_time(t, new), record_time(t, old)
+            for rule, mask in ((STALE, stale), (IRREVERSIBLE, irreversible)):
+                for i in idx[mask]:
+                    refused.append(
+                        _refusal(t, int(single[i]), rule, new.iloc[i], rt_new.iloc[i],
+                                 old.iloc[i], rt_old.iloc[i])
+                    )
+    current: dict[object, pd.Series] = {}
+    for pos in np.flatnonzero(repeated):
+        row = incoming.iloc[pos]
+        k = row[key]
+        old_row = current.get(k)
+        if old_row is None and k in stored.index:
+            old_row = stored.loc[k]
+        if old_row is None:
+            current[k] = row
+            continue
+        old1 = old_row.to_frame().T.reset_index(drop=True)
+        new1 = row.to_frame().T.reset_index(drop=True)
+        if same_content(old1, new1, t.column_names)[0]:
+            continue
+        stale, irreversible = _judge(t, old1, new1)
+        if stale[0] or irreversible[0]:
+            rule = STALE if stale[0] else IRREVERSIBLE
+            refused.append(
+                _refusal(t, int(pos), rule, row, record_time(t, new1).iloc[0], old_row,
+                         record_time(t, old1).iloc[0])
+            )
+            continue
+        current[k] = row
+    if not refused:
+        return Ordered(incoming, ())
+    keep = np.ones(len(incoming), dtype=bool)
+    keep[[r.position for r in refused]] = False
+    return Ordered(incoming[keep], tuple(sorted(refused, key=lambda r: r.position)))
