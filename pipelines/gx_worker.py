@@ -88,6 +88,28 @@ class GXWorker:
         self.close()
 
 
+class InlineGX:
+    """Great Expectations in the calling process, for a process that has paid the GX import
+    already and checks one file at a time (a long-lived service, the crash tests' forked
+    runs). Same interface as :class:`GXWorker`; the future is done when ``submit`` returns.
+    """
+
+    def __init__(self, validator: GXValidator | None = None) -> None:
+        self.validator = validator or GXValidator()
+        self.broken = False
+
+    def submit(self, sample: Sample) -> Future[dict]:
+        done: Future[dict] = Future()
+        try:
+            done.set_result(self.validator.validate(sample))
+        except Exception as exc:  # noqa: BLE001 - the run reports it as the file's fault
+            done.set_exception(exc)
+        return done
+
+    def close(self) -> None:
+        """Nothing to stop: the validator lives as long as its owner."""
+
+
 def shared_worker() -> GXWorker:
     """This process's worker, started on the first call (or again after it died).
 

@@ -51,7 +51,7 @@ from features.settings import Settings
 from features.standard.schema import Table
 from features.standard.tables import LOAD_ORDER, table
 from pipelines import store
-from pipelines.gx_worker import GXWorker
+from pipelines.gx_worker import GXWorker, InlineGX
 from pipelines.ingest_state import Clock, Load, Staged, file_sha256, new_run_id, utc
 from pipelines.quarantine_queue import dataset, read_queue, stage_queue
 from pipelines.table_version import stage_version
@@ -71,7 +71,7 @@ class IngestRun:
         settings: Settings,
         today: date | None = None,
         run_id: str | None = None,
-        worker: GXWorker | None = None,
+        worker: GXWorker | InlineGX | None = None,
         exported_at: datetime | None = None,
     ) -> None:
         self.settings = settings

@@ -65,13 +65,13 @@ def _show(value: object) -> str:
     return str(value)
 
 
-def _describe(t: Table, row: pd.Series, rt: object) -> str:
+def _describe(t: Table, row: pd.Series, rt: object, stored: bool) -> str:
     parts = [f"{t.version_date or t.event_date}={_show(rt)}"]
     if "status" in row:
         parts.append(f"status={_show(row['status'])}")
     parts.append(f"exported={_show(row.get(EXPORTED_AT))}")
-    if "_run_id" in row and not pd.isna(row["_run_id"]):
-        parts.append(f"run={row['_run_id']}")
+    if stored and "_run_id" in row and not pd.isna(row["_run_id"]):
+        parts.append(f"loaded by run {row['_run_id']}")
     return ", ".join(parts)
 
 
@@ -101,7 +101,7 @@ def _refusal(t: Table, pos: int, rule: str, new: pd.Series, rt_new: object, old:
         pos,
         rule,
         f"{rule}: {t.key} {k} {what} "
-        f"(incoming {_describe(t, new, rt_new)}; stored {_describe(t, old, rt_old)})",
+        f"(incoming {_describe(t, new, rt_new, False)}; stored {_describe(t, old, rt_old, True)})",
     )
 
 

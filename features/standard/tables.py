@@ -51,7 +51,7 @@ INSTITUTIONS = Table(
             nullable=True, not_in_future=True,
         ),
         Column(
-            "status_basis", "str", "状态变更依据(文号)", "basis of the status change (decision no.)",
+            "status_basis", "str", "状态变更依据(文号)", "basis of a status change (decision)",
             nullable=True,
         ),
     ),
@@ -142,7 +142,7 @@ CONTRACTS = Table(
             not_in_future=True,
         ),
         Column(
-            "status_basis", "str", "状态变更依据(文号)", "basis of the status change (decision no.)",
+            "status_basis", "str", "状态变更依据(文号)", "basis of a status change (decision)",
             nullable=True,
         ),
     ),

@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from features.settings import get_settings
+from features.settings import Settings, get_settings
 from features.standard.tables import BROKERS
 from features.synthetic.market import generate_market
 from features.synthetic.spec import MarketSpec
+from pipelines import store
 from pipelines.cli import app
 
 
@@ -50,6 +50,33 @@ def test_ingest_command_loads_quarantines_reports_and_fails_on_a_bad_file(
     assert len(reports) == 1 and reports[0].with_suffix(".html").exists()
     body = json.loads(reports[0].read_text(encoding="utf-8"))
     assert body["totals"]["quarantined"] == 1 and body["totals"]["ok"] is False
-    q = pd.read_parquet(next((home / "quarantine" / "brokers").glob("*.parquet")))
-    assert q["training_hours"].tolist() == ["-3"] and q["_source_line"].tolist() == [2]
-    assert len(pd.read_parquet(home / "curated" / "brokers")) == len(tables["brokers"]) - 1
+    assert "techcredit quarantine list --run" in result.output
+
+    monkeypatch.setenv("TECHCREDIT_HOME", str(home))
+    get_settings.cache_clear()
+    try:
+        listed = CliRunner().invoke(app, ["quarantine", "list", "--table", "brokers"])
+        row_id = listed.output.splitlines()[1].split()[0]
+        shown = CliRunner().invoke(app, ["quarantine", "show", row_id])
+        refused = CliRunner().invoke(app, ["quarantine", "reject", row_id, "--by", "王审"])
+        rejected = CliRunner().invoke(
+            app, ["quarantine", "reject", row_id, "--by", "王审", "--note", "negative hours"]
+        )
+        again = CliRunner().invoke(
+            app, ["quarantine", "reject", row_id, "--by", "王审", "--note", "twice"]
+        )
+        versions = CliRunner().invoke(app, ["store", "versions"])
+        closed = CliRunner().invoke(app, ["quarantine", "list", "--state", "rejected"])
+    finally:
+        get_settings.cache_clear()
+    assert listed.exit_code == 0 and listed.output.startswith("1 rows (open)")
+    assert "brokers_2020.csv:2" in listed.output and "range:training_hours" in listed.output
+    assert shown.exit_code == 0 and "training_hours       -3" in shown.output, shown.output
+    assert refused.exit_code == 2 and "--note" in refused.output  # a reason is required
+    assert rejected.exit_code == 0 and "1 rows rejected by 王审" in rejected.output
+    assert again.exit_code == 2 and "is rejected already" in again.output
+    assert "Traceback" not in again.output
+    assert closed.output.startswith("1 rows (rejected)")
+    assert versions.exit_code == 0 and "quarantine reject by 王审" in versions.output
+    brokers = store.read_curated("brokers", Settings(home=home))
+    assert len(brokers) == len(tables["brokers"]) - 1

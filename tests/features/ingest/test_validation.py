@@ -34,6 +34,7 @@ def good_contract(i: int) -> dict:
         "buyer_region": "310000", "institution_id": "I000001", "broker_id": None,
         "amount_yuan": 1e6, "tech_amount_yuan": 8e5, "tech_field": "new_energy",
         "office_id": "OF11000001", "status": "registered", "status_date": None,
+        "status_basis": None,
     }
 
 
