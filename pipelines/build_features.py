@@ -32,13 +32,21 @@ TRUTH = Path("_truth") / "contracts.parquet"
 
 
 def load_tables(settings: Settings, source: Path | None = None) -> dict[str, pd.DataFrame]:
-    """The five standard tables: from the curated store, or from a folder of Parquet exports."""
+    """The five standard tables: from the curated store (with the earlier versions of its
+    records, ``<table>_history``, so features read attributes as they held), or from a
+    folder of Parquet exports."""
     if source is not None:
         return {name: pd.read_parquet(source / f"{name}.parquet") for name in LOAD_ORDER}
     from pipelines.store import snapshot
 
     snap = snapshot(settings)  # one manifest: every table from the same published state
-    return {name: snap.read(name) for name in LOAD_ORDER}
+    tables = {name: snap.read(name) for name in LOAD_ORDER}
+    # attributes as they held on each date: every version that was current, with its export
+    for name in ("institutions", "brokers"):
+        tables[name] = snap.read_with_lineage(name)
+    for name in ("institutions", "brokers", "contracts"):
+        tables[f"{name}_history"] = snap.history(name)
+    return tables
 
 
 def _write(frame: pd.DataFrame, path: Path) -> Path:

@@ -102,7 +102,7 @@ class InlineGX:
         done: Future[dict] = Future()
         try:
             done.set_result(self.validator.validate(sample))
-        except Exception as exc:  # noqa: BLE001 - the run reports it as the file's fault
+        except Exception as exc:
             done.set_exception(exc)
         return done
 

@@ -31,5 +31,12 @@ def curated_schema(t: Table) -> pa.Schema:
 def to_curated_arrow(t: Table, df: pd.DataFrame) -> pa.Table:
     std = pa.Table.from_pandas(to_standard(t, df), schema=arrow_schema(t), preserve_index=False)
     for name, typ in LINEAGE.items():
-        std = std.append_column(name, pa.array(df[name], type=typ, from_pandas=True))
+        std = std.append_column(name, _lineage_array(df[name], typ))
     return std
+
+
+def _lineage_array(s: pd.Series, typ: pa.DataType) -> pa.Array:
+    if pa.types.is_timestamp(typ):  # via naive UTC: pandas drops the zone of tz-aware .values
+        naive = pd.to_datetime(s, utc=True).dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+        return pa.array(naive, type=pa.timestamp("us"), from_pandas=True).cast(typ)
+    return pa.array(s, type=typ, from_pandas=True)

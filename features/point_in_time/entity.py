@@ -22,8 +22,17 @@ from features.point_in_time.catalogue import (
     Feature,
     features_of,
 )
-from features.point_in_time.history import TYPE_CODES, History, month_of_days, year_of_days
+from features.point_in_time.history import (
+    BROKER_ATTRIBUTES,
+    INSTITUTION_ATTRIBUTES,
+    TYPE_CODES,
+    History,
+    days,
+    month_of_days,
+    year_of_days,
+)
 from features.point_in_time.network import cycle_flags, reciprocal_flags, split_flags
+from features.point_in_time.versions import as_of
 from features.standard.thresholds import JUST_ABOVE, SUBSIDY_THRESHOLDS_YUAN
 
 MARKET_WINDOW = 365  # days of market network the split/reciprocal/cycle flags look at
@@ -244,12 +253,14 @@ def _conduct(x: Handled, feats: list[Feature], h: History, kind: str) -> dict[st
 
 def _institution_profile(x: Handled, feats: list[Feature], h: History) -> dict[str, np.ndarray]:
     i = h.institutions
+    held = attributes_at(h.institution_versions, len(i), x.as_of, list(INSTITUTION_ATTRIBUTES))
+    status_day = days(held["status_date"])
     values = {
         "tenure_days": (x.as_of - i["founded"].to_numpy()).astype(np.float64),
-        "national": ((i["level"].to_numpy() == "national")
+        "national": ((held["level"].to_numpy() == "national")
                      & (i["designated"].to_numpy() <= x.as_of)).astype(np.float64),
-        "warned": ((i["status"].to_numpy() == "warned")
-                   & (i["status_day"].to_numpy() <= x.as_of)).astype(np.float64),
+        "warned": ((held["status"].to_numpy() == "warned")
+                   & (status_day <= x.as_of)).astype(np.float64),
     }
     return {f.name: values[f.measure] for f in feats}
 
@@ -257,13 +268,20 @@ def _institution_profile(x: Handled, feats: list[Feature], h: History) -> dict[s
 _CERT_RANK = {"junior": 0.0, "intermediate": 1.0, "senior": 2.0}
 
 
+def attributes_at(versions: pd.DataFrame, n: int, day: int, columns: list[str]) -> pd.DataFrame:
+    """Row ``k``: the attributes entity code ``k`` had on ``day`` (see
+    :mod:`features.point_in_time.versions`)."""
+    return as_of(versions, pd.Index(np.arange(n)), "code", day, columns)
+
+
 def _broker_profile(x: Handled, feats: list[Feature], h: History) -> dict[str, np.ndarray]:
     b = h.brokers
+    held = attributes_at(h.broker_versions, len(b), x.as_of, list(BROKER_ATTRIBUTES))
     values = {
         "tenure_days": (x.as_of - b["certified"].to_numpy()).astype(np.float64),
-        "training_hours": b["training_hours"].to_numpy(),
-        "cert_rank": b["cert_level"].map(_CERT_RANK).to_numpy(np.float64),
-        "affiliated": b["affiliated"].to_numpy().astype(np.float64),
+        "training_hours": held["training_hours"].to_numpy(np.float64, na_value=np.nan),
+        "cert_rank": held["cert_level"].map(_CERT_RANK).to_numpy(np.float64),
+        "affiliated": held["institution_id"].notna().to_numpy().astype(np.float64),
     }
     return {f.name: values[f.measure] for f in feats}
 

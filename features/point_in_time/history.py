@@ -16,9 +16,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from features.point_in_time.versions import attribute_versions
 from features.standard.enums import CONTRACT_TYPE, REGION, TECH_FIELD
 
 NEVER = np.int64(2**40)  # day number of a date that has not happened
+# attributes an export restates as of its date: read as they held at the as-of date
+INSTITUTION_ATTRIBUTES = ("level", "status", "status_date")
+BROKER_ATTRIBUTES = ("training_hours", "cert_level", "institution_id")
 BAD_STATUSES = ("revoked", "disputed", "false_found")
 TYPE_CODES = {c: i for i, c in enumerate(CONTRACT_TYPE.codes)}
 FIELD_CODES = {c: i for i, c in enumerate(TECH_FIELD.codes)}
@@ -69,6 +73,9 @@ class History:
     party_ids: pd.Index
     institution_ids: pd.Index
     broker_ids: pd.Index
+    # every version of the attributes that exports restate, with the day each began to hold
+    institution_versions: pd.DataFrame
+    broker_versions: pd.DataFrame
 
     @property
     def last_day(self) -> int:
@@ -80,6 +87,13 @@ class History:
         if len(status):
             candidates.append(status.max())
         return int(max(candidates))
+
+
+def first_status_day(versions: pd.DataFrame, statuses: tuple[str, ...]) -> pd.Series:
+    """Per contract id, the earliest status date among its versions with one of ``statuses``."""
+    hit = versions[versions["status"].isin(statuses) & versions["status_date"].notna()]
+    return pd.Series(days(hit["status_date"]), index=hit["contract_id"].astype(str).to_numpy()
+                     ).groupby(level=0).min()
 
 
 def registration_order(contracts: pd.DataFrame, reg: np.ndarray) -> np.ndarray:
@@ -133,6 +147,15 @@ def prepare(tables: Mapping[str, pd.DataFrame] | History) -> History:
         "bad_day": np.where(bad, status_day, NEVER),
         "false_day": np.where(status == BAD_STATUSES.index("false_found"), status_day, NEVER),
     })
+    earlier = tables.get("contracts_history")
+    if earlier is not None and len(earlier):  # a status held before a later version replaced it
+        for column, statuses in (("bad_day", BAD_STATUSES), ("false_day", ("false_found",))):
+            first = first_status_day(earlier, statuses)
+            pos = pd.Index(contracts["contract_id"]).get_indexer(first.index)
+            keep = pos >= 0
+            col = contracts[column].to_numpy().copy()
+            col[pos[keep]] = np.minimum(col[pos[keep]], first.to_numpy()[keep])
+            contracts[column] = col
     institutions = pd.DataFrame({
         "id": inst_ids,
         "founded": days(inst["founded_date"]),
@@ -148,6 +171,14 @@ def prepare(tables: Mapping[str, pd.DataFrame] | History) -> History:
         "cert_level": brk["cert_level"].astype(str).to_numpy(),
         "affiliated": brk["institution_id"].notna().to_numpy(),
     })
+    institution_versions = attribute_versions(
+        inst, tables.get("institutions_history"), "institution_id", "founded_date",
+        "status_date", list(INSTITUTION_ATTRIBUTES))
+    institution_versions["code"] = inst_ids.get_indexer(institution_versions["institution_id"])
+    broker_versions = attribute_versions(
+        brk, tables.get("brokers_history"), "broker_id", "certified_date", None,
+        list(BROKER_ATTRIBUTES))
+    broker_versions["code"] = brk_ids.get_indexer(broker_versions["broker_id"])
     rep = tables["institution_reports"]
     reports = pd.DataFrame({
         "inst": inst_ids.get_indexer(rep["institution_id"]).astype(np.int64),
@@ -169,4 +200,5 @@ def prepare(tables: Mapping[str, pd.DataFrame] | History) -> History:
         "serious": cr["severity"].isin(["serious", "severe"]).to_numpy(),
         "confirmed": days(cr["confirmed_date"]),
     })
-    return History(contracts, institutions, brokers, reports, conduct, party_ids, inst_ids, brk_ids)
+    return History(contracts, institutions, brokers, reports, conduct, party_ids, inst_ids,
+                   brk_ids, institution_versions, broker_versions)

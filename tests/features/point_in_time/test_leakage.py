@@ -74,3 +74,47 @@ def test_records_after_as_of_change_nothing(small_market: Market, as_of: pd.Time
     for kind in ("institution", "broker", "contract"):
         assert len(then[kind]) > 10
         pd.testing.assert_frame_equal(then[kind], now[kind], check_exact=False, rtol=1e-12)
+
+
+def test_a_later_export_restating_a_broker_does_not_change_past_rows() -> None:
+    """B001 is re-certified senior→junior with other hours in an export of 2020-09-01; as of
+    2020-06-30 the feature row must be what the earlier export said."""
+    from features.point_in_time.build import build_features
+    from tests.features.point_in_time.test_build import AS_OF, hand_market
+
+    tables = hand_market()
+    before = build_features(tables, AS_OF)["broker"]
+    first = tables["brokers"].assign(_exported_at=pd.Timestamp("2020-01-05", tz="UTC"))
+    later = first.copy()
+    later.loc[later["broker_id"] == "B001", ["cert_level", "training_hours", "institution_id"]] = [
+        "junior", 5, None]
+    later["_exported_at"] = pd.Timestamp("2020-09-01", tz="UTC")
+    restated = build_features({**tables, "brokers": later, "brokers_history": first}, AS_OF)
+    pd.testing.assert_frame_equal(restated["broker"], before)
+    # and after the restatement the new values hold
+    after = build_features({**tables, "brokers": later, "brokers_history": first},
+                           pd.Timestamp("2020-09-30"))["broker"].set_index("entity_id")
+    assert after.loc["B001", "brk_training_hours"] == 5 and after.loc["B001", "brk_cert_rank"] == 0
+    assert after.loc["B001", "brk_affiliated"] == 0
+
+
+def test_a_finding_later_withdrawn_still_counts_while_it_held() -> None:
+    """C0008's history shows it found false on 2020-02-01; the current export has it
+    registered again (with a basis). As of 2020-06-30 the finding was known."""
+    from features.point_in_time.build import build_features
+    from tests.features.point_in_time.test_build import AS_OF, hand_market
+
+    tables = hand_market()
+    con = tables["contracts"]
+    old = con[con["contract_id"] == "C0008"].assign(
+        status="false_found", status_date=pd.Timestamp("2020-02-01"))
+    now = con.copy()
+    now.loc[now["contract_id"] == "C0008", ["status", "status_date"]] = [
+        "registered", pd.Timestamp("2020-09-01")]
+    plain = build_features({**tables, "contracts": now}, AS_OF)["institution"]
+    with_history = build_features({**tables, "contracts": now, "contracts_history": old},
+                                  AS_OF)["institution"]
+    col = "inst_false_found_all"
+    i001 = with_history.set_index("entity_id").loc["I001"]
+    assert col in with_history.columns
+    assert i001[col] == plain.set_index("entity_id").loc["I001", col] + 1
