@@ -91,6 +91,10 @@ def child_ingest(market: Path, out: Path) -> dict:
                 for k in ("read", "parse", "masks", "quarantine", "gx")
             },
             "merge + write (stage)": sum(t.stage_seconds for t in run.result.tables.values()),
+            "publish: fsync of every new file and directory": run.result.publish_seconds.get(
+                "fsync", 0.0),
+            "publish: renames, store manifest, clean-up": run.result.publish_seconds.get(
+                "manifest", 0.0),
         },
         "gx_imported_by_ingest_process": "great_expectations" in sys.modules,
         "peak_rss_mib": peak_rss_mib(),

@@ -349,7 +349,8 @@ class IngestRun:
                 staged[dataset(st.table.name)] = (st.queue_staging, st.queue_manifest)
         store.crash_point("publish:start")
         if staged:
-            store.publish(self.run_id, staged, self.settings)
+            store.publish(self.run_id, staged, self.settings,
+                          timings=self.result.publish_seconds)
             for st in self._staged:
                 if st.staged is not None:
                     st.report.version = st.staged.staging.with_suffix("").name

@@ -52,6 +52,7 @@ class IngestResult:
     tables: dict[str, TableReport] = field(default_factory=dict)
     report_json: str | None = None
     report_html: str | None = None
+    publish_seconds: dict[str, float] = field(default_factory=dict)  # fsync, manifest
 
     @property
     def ok(self) -> bool:
