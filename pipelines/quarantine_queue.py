@@ -83,6 +83,12 @@ def reject(settings: Settings, row_ids: list[str], *, by: str, note: str) -> int
             locks.enter_context(store.table_lock(name, settings))
             queue = read_queue(store.snapshot(settings), name)
             ids = found.loc[found["table"] == name, "row_id"].tolist()
+            moved = queue[queue["row_id"].isin(ids) & (queue["state"] != OPEN)]
+            if len(moved):  # a run released it between our look and our lock
+                first = moved.iloc[0]
+                raise QuarantineError(
+                    f"row {first['row_id']} is {first['state']} already, not open"
+                )
             queue = set_state(queue, ids, REJECTED, by=by, at=at, note=note)
             staged[dataset(name)] = stage_queue(name, queue, run_id, settings)
         store.publish(run_id, staged, settings, note=f"quarantine reject by {by}")
