@@ -35,6 +35,18 @@ def _counts_add_up(s: Settings) -> None:
         ), name
 
 
+def _found_false(market: dict[str, pd.DataFrame], n: int) -> tuple[pd.DataFrame, str, pd.DataFrame]:
+    """``n`` contracts without institution or broker, and a version in which the first was
+    found false on 2021-03-01."""
+    con = market["contracts"]
+    con = con[con["institution_id"].isna() & con["broker_id"].isna()].head(n)
+    target = con["contract_id"].iloc[0]
+    found = con.copy()
+    found.loc[found["contract_id"] == target, ["status", "status_date"]] = [
+        "false_found", pd.Timestamp("2021-03-01")]
+    return con, target, found
+
+
 def test_contracts_before_their_institutions_are_loaded_once_the_institutions_arrive(
     market: dict[str, pd.DataFrame], gx_worker: GXWorker, tmp_path: Path
 ) -> None:
@@ -76,12 +88,7 @@ def test_a_stale_export_never_reverts_a_contract_found_false(
     market: dict[str, pd.DataFrame], gx_worker: GXWorker, tmp_path: Path
 ) -> None:
     s = Settings(home=tmp_path / "home")
-    con = market["contracts"][market["contracts"]["institution_id"].isna()
-                              & market["contracts"]["broker_id"].isna()].head(5)
-    target = con["contract_id"].iloc[0]
-    found = con.copy()
-    found.loc[found["contract_id"] == target, ["status", "status_date"]] = [
-        "false_found", pd.Timestamp("2021-03-01")]
+    con, target, found = _found_false(market, 5)
     stale = con.copy()  # an older export: the contract still registered
     stale.loc[stale["contract_id"] == target, ["status", "status_date"]] = ["registered", pd.NaT]
     run_ingest(s.home, [_write(found, tmp_path / "new" / "contracts.parquet")], gx_worker)
@@ -102,12 +109,7 @@ def test_leaving_a_final_status_needs_a_stated_basis(
     market: dict[str, pd.DataFrame], gx_worker: GXWorker, tmp_path: Path
 ) -> None:
     s = Settings(home=tmp_path / "home")
-    con = market["contracts"][market["contracts"]["institution_id"].isna()
-                              & market["contracts"]["broker_id"].isna()].head(3)
-    target = con["contract_id"].iloc[0]
-    v1 = con.copy()
-    v1.loc[v1["contract_id"] == target, ["status", "status_date"]] = [
-        "false_found", pd.Timestamp("2021-03-01")]
+    con, target, v1 = _found_false(market, 3)
     run_ingest(s.home, [_write(v1, tmp_path / "1" / "contracts.parquet")], gx_worker)
     newer = con.copy()  # newer, but silent about why the finding was withdrawn
     newer.loc[newer["contract_id"] == target, ["status", "status_date"]] = [
