@@ -22,7 +22,7 @@ def _arrow(values: pd.Series | pd.Index | Iterable) -> pa.Array:
             type=pa.large_string(),
             from_pandas=True,
         )
-    return pa.array(list(values), type=pa.large_string(), from_pandas=True)
+    return _arrow(pd.Series(list(values), dtype=object))  # any iterable: compared as text too
 
 
 def is_in(s: pd.Series, values: pd.Series | pd.Index | Iterable) -> np.ndarray:

@@ -69,8 +69,5 @@ def test_membership_in_a_large_key_set() -> None:
     assert is_in(probe, keys).tolist() == [True, True, False, False]
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason="a plain iterable of non-text values is "
-                   "handed to Arrow as large_string and raises, while a Series of the same values "
-                   "is converted to text")
 def test_a_list_of_numbers_is_compared_as_text_like_a_series() -> None:
     assert is_in(pd.Series(["1", "2"]), [1]).tolist() == [True, False]
