@@ -20,6 +20,7 @@ quarantine_app = typer.Typer(help="rows held back by ingest: list, show, reject 
 def versions() -> None:
     """List the kept store versions, newest first (the current one marked *)."""
     from pipelines import store
+    from pipelines.quarantine_queue import PREFIX
     from pipelines.runtime import configure
 
     s = configure()
@@ -30,7 +31,7 @@ def versions() -> None:
         return
     for m in kept:
         mark = "*" if m.sequence == current.sequence else " "
-        rows = ", ".join(f"{t} {n:,}" for t, n in m.rows.items() if not t.startswith("quar"))
+        rows = ", ".join(f"{t} {n:,}" for t, n in m.rows.items() if not t.startswith(PREFIX))
         typer.echo(f"{mark} {m.sequence:>4}  {m.run_id:<28} {m.published_at}  {m.note}")
         if rows:
             typer.echo(f"        {rows}")

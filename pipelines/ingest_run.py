@@ -193,7 +193,6 @@ class IngestRun:
         good["_source_line"] = raw.lines[~bad]
         good["_run_id"] = pd.Series(self.run_id, index=good.index, dtype="str")
         good["_exported_at"] = self.exported_at
-        good["_source_sha256"] = pd.Series(rep.sha256, index=good.index, dtype="str")
         clock.lap("quarantine")
         return rep, Load(rep, good.reset_index(drop=True), pending, queued)
 
@@ -307,14 +306,23 @@ class IngestRun:
         if not refusals:
             return queue, 0
         rows = incoming.iloc[[r.position for r in refusals]].reset_index(drop=True)
-        by_sha = {x.rep.sha256: x.rep for x in st.loads}
-        for sha, r in zip(rows["_source_sha256"], refusals, strict=True):
-            rep = by_sha.get(sha)
-            if rep is not None:  # a replayed row has been counted as quarantined already
-                rep.loaded -= 1
-                rep.quarantined += 1
-                rep.reasons[r.rule] = rep.reasons.get(r.rule, 0) + 1
-        new = refused_rows(st.table, rows, [r.rule for r in refusals],
+        # incoming is the loads' good rows in order, then the replayed ones: a position says
+        # which file (or which queued row) a refused version came from
+        ends = np.cumsum([len(x.good) for x in st.loads])
+        queued_sha = st.queue.set_index("row_id")["source_sha256"]
+        shas = []
+        for r in refusals:
+            i = int(np.searchsorted(ends, r.position, side="right"))
+            if i == len(st.loads):  # a replayed row: counted as quarantined already
+                replayed = r.position - (int(ends[-1]) if len(ends) else 0)
+                shas.append(str(queued_sha[st.replay.released_ids[replayed]]))
+                continue
+            rep = st.loads[i].rep
+            rep.loaded -= 1
+            rep.quarantined += 1
+            rep.reasons[r.rule] = rep.reasons.get(r.rule, 0) + 1
+            shas.append(str(rep.sha256))
+        new = refused_rows(st.table, rows, shas, [r.rule for r in refusals],
                            [r.reason for r in refusals], self.run_id)
         return upsert(queue, new), len(refusals)
 

@@ -43,7 +43,7 @@ def stage_queue(table_name: str, queue: pd.DataFrame, run_id: str,
     conform_queue(queue).to_parquet(staging / QUEUE_FILE, index=False)
     counts = queue["state"].value_counts().to_dict()
     return staging, {"table": dataset(table_name), "version": run_id, "rows": len(queue),
-                     "states": {k: int(v) for k, v in counts.items()}, "loaded_files": {}}
+                     "states": {k: int(v) for k, v in counts.items()}}
 
 
 def read_all(settings: Settings, table_name: str | None = None) -> pd.DataFrame:

@@ -43,10 +43,6 @@ class Ordered:
     accepted: pd.DataFrame
     refused: tuple[Refusal, ...]
 
-    @property
-    def refused_positions(self) -> np.ndarray:
-        return np.array([r.position for r in self.refused], dtype=int)
-
 
 def record_time(t: Table, df: pd.DataFrame) -> pd.Series:
     """The record's own time: its version date where set, else its event date, else missing."""
@@ -65,8 +61,11 @@ def _show(value: object) -> str:
     return str(value)
 
 
-def _describe(t: Table, row: pd.Series, rt: object, stored: bool) -> str:
-    parts = [f"{t.version_date or t.event_date}={_show(rt)}"]
+def _describe(t: Table, row: pd.Series, stored: bool) -> str:
+    """The fields that ordered a version: its dates (the one set is what orders it), status,
+    export time, and for the stored version the run that loaded it."""
+    dates = dict.fromkeys(c for c in (t.version_date, t.event_date) if c is not None and c in row)
+    parts = [f"{c}={_show(row[c])}" for c in dates]
     if "status" in row:
         parts.append(f"status={_show(row['status'])}")
     parts.append(f"exported={_show(row.get(EXPORTED_AT))}")
@@ -88,8 +87,7 @@ def _key(times: pd.Series) -> np.ndarray:
     ).astype(np.int64)
 
 
-def _refusal(t: Table, pos: int, rule: str, new: pd.Series, rt_new: object, old: pd.Series,
-             rt_old: object) -> Refusal:
+def _refusal(t: Table, pos: int, rule: str, new: pd.Series, old: pd.Series) -> Refusal:
     k = new[t.key]
     what = (
         "is not newer than the version it would replace"
@@ -101,7 +99,7 @@ def _refusal(t: Table, pos: int, rule: str, new: pd.Series, rt_new: object, old:
         pos,
         rule,
         f"{rule}: {t.key} {k} {what} "
-        f"(incoming {_describe(t, new, rt_new, False)}; stored {_describe(t, old, rt_old, True)})",
+        f"(incoming {_describe(t, new, False)}; stored {_describe(t, old, True)})",
     )
 
 
@@ -139,13 +137,10 @@ def order_versions(t: Table, existing: pd.DataFrame, incoming: pd.DataFrame) -> 
         idx = np.flatnonzero(differs)
         if len(idx):
             stale, irreversible = _judge(t, old.iloc[idx], new.iloc[idx])
-            rt_new, rt_old = record_time(t, new), record_time(t, old)
             for rule, mask in ((STALE, stale), (IRREVERSIBLE, irreversible)):
-                for i in idx[mask]:
-                    refused.append(
-                        _refusal(t, int(single[i]), rule, new.iloc[i], rt_new.iloc[i],
-                                 old.iloc[i], rt_old.iloc[i])
-                    )
+                refused += [
+                    _refusal(t, int(single[i]), rule, new.iloc[i], old.iloc[i]) for i in idx[mask]
+                ]
     current: dict[object, pd.Series] = {}
     for pos in np.flatnonzero(repeated):
         row = incoming.iloc[pos]
@@ -163,10 +158,7 @@ def order_versions(t: Table, existing: pd.DataFrame, incoming: pd.DataFrame) -> 
         stale, irreversible = _judge(t, old1, new1)
         if stale[0] or irreversible[0]:
             rule = STALE if stale[0] else IRREVERSIBLE
-            refused.append(
-                _refusal(t, int(pos), rule, row, record_time(t, new1).iloc[0], old_row,
-                         record_time(t, old1).iloc[0])
-            )
+            refused.append(_refusal(t, int(pos), rule, row, old_row))
             continue
         current[k] = row
     if not refused:

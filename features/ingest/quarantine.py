@@ -156,24 +156,24 @@ def queue_rows(
 def refused_rows(
     t: Table,
     rows: pd.DataFrame,
+    shas: list[str],
     rules: list[str],
     reasons: list[str],
     run_id: str,
 ) -> pd.DataFrame:
-    """Queue rows for typed records refused after validation (stale or irreversible versions);
-    never replayable: a newer export or an operator decides, not the passing of time."""
-    sha = rows["_source_sha256"] if "_source_sha256" in rows else pd.Series("", index=rows.index)
+    """Queue rows for typed records refused after validation (stale or irreversible versions),
+    ``shas`` the SHA-256 of each row's source file; never replayable: a newer export or an
+    operator decides, not the passing of time."""
     out = pd.DataFrame(
         {
             "row_id": [
-                f"{str(s)[:16]}:{int(line)}"
-                for s, line in zip(sha, rows["_source_line"], strict=True)
+                f"{s[:16]}:{int(line)}" for s, line in zip(shas, rows["_source_line"], strict=True)
             ],
             "table": t.name,
             "source_file": rows["_source_file"].to_numpy(),
-            "source_sha256": sha.to_numpy(),
+            "source_sha256": shas,
             "source_line": rows["_source_line"].to_numpy(dtype=np.int64),
-            "exported_at": rows["_exported_at"].to_numpy(),
+            "exported_at": rows["_exported_at"].array,
             "fields": _fields(rows, t.column_names),
             "rules": rules,
             "reason": reasons,

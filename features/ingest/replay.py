@@ -58,7 +58,6 @@ def recheck(t: Table, queue: pd.DataFrame, today: date, known_keys: dict[str, pd
     good["_source_line"] = src["source_line"].to_numpy(dtype=np.int64)
     good["_run_id"] = pd.Series(run_id, index=good.index, dtype="str")
     good["_exported_at"] = src["exported_at"]
-    good["_source_sha256"] = src["source_sha256"].astype("str")
     still = pd.DataFrame(
         {
             "row_id": cand.loc[rej.bad, "row_id"].to_numpy(),

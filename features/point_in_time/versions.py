@@ -44,16 +44,13 @@ def attribute_versions(
     never = np.iinfo(np.int64).min
     record = _days(v[version_date]) if version_date in v else np.full(len(v), never)
     event = _days(v[event_date])
-    rt = np.where(record == never, event, record)
     et = _days(v[EXPORTED_AT]) if EXPORTED_AT in v else np.zeros(len(v), np.int64)
-    v = v.assign(_rt=rt, _et=et).sort_values([key, "_rt", "_et"], kind="stable")
+    v = v.assign(_ev=event, _rt=np.where(record == never, event, record), _et=et)
+    v = v.sort_values([key, "_rt", "_et"], kind="stable")
+    rt = v["_rt"].to_numpy()
     first = ~v[key].duplicated().to_numpy()
-    prev_rt = v["_rt"].shift(1).to_numpy()
-    moved = np.zeros(len(v), dtype=bool)
-    moved[1:] = v["_rt"].to_numpy()[1:] > prev_rt[1:]
-    event = _days(v[event_date])  # in the sorted order
-    valid_from = np.where(first, event, np.where(moved, v["_rt"].to_numpy(), v["_et"].to_numpy()))
-    v = v.assign(valid_from=valid_from)
+    moved = np.r_[False, rt[1:] > rt[:-1]]  # the record's own date moved forward
+    v["valid_from"] = np.where(first, v["_ev"], np.where(moved, rt, v["_et"]))
     # a version that never held (superseded the same day it began) still orders correctly
     v = v.sort_values([key, "valid_from", "_rt", "_et"], kind="stable")
     return v[[key, "valid_from", *columns]].reset_index(drop=True)

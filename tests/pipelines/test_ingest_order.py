@@ -167,3 +167,31 @@ def test_an_operator_rejects_a_row_for_good(
     assert (queue["state"] == "released").sum() == 1  # the other one was replayed
     assert len(store.read_curated("contracts", s)) == 1
     _counts_add_up(s)
+
+
+def test_a_replayed_row_older_than_a_version_in_the_same_run_stays_quarantined(
+    market: dict[str, pd.DataFrame], gx_worker: GXWorker, tmp_path: Path
+) -> None:
+    """C waits for its institution; the run that brings the institution also brings C found
+    false. The queued (older) version is refused as stale, not loaded over the newer one."""
+    s = Settings(home=tmp_path / "home")
+    con = market["contracts"]
+    waiting = con[con["institution_id"].notna() & con["broker_id"].isna()].head(1)
+    (target,) = waiting["contract_id"]
+    run_ingest(s.home, [_write(waiting, tmp_path / "a" / "contracts.parquet")], gx_worker)
+    found = waiting.assign(status="false_found", status_date=pd.Timestamp("2021-03-01"))
+    run = run_ingest(
+        s.home,
+        [_write(market["institutions"], tmp_path / "b" / "institutions.parquet"),
+         _write(found, tmp_path / "b" / "contracts.parquet")],
+        gx_worker,
+    )
+    files = {Path(f.path).name: f for f in run.result.files}
+    assert files["contracts.parquet"].loaded == 1 and files["contracts.parquet"].reasons == {}
+    assert run.result.tables["contracts"].refused == 1
+    assert store.read_curated("contracts", s).set_index("contract_id").loc[
+        target, "status"] == "false_found"
+    (row,) = read_all(s, "contracts").itertuples()
+    assert row.state == "open" and row.reason.startswith("stale") and not row.replayable
+    assert row.source_file.endswith("a/contracts.parquet")
+    _counts_add_up(s)
