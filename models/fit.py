@@ -45,6 +45,7 @@ class FitResult:
     reference: pd.DataFrame | None
     metrics: dict[str, Discrimination] = field(default_factory=dict)
     sampling: str = "all rows"
+    gap_months: int = 0  # periods left out between train, valid and test (label horizon)
 
 
 def _as_time(s: pd.Series) -> pd.Series:
@@ -85,6 +86,7 @@ class _Options:
     cuts: GradeCuts
     params: Mapping | None
     seed: int
+    gap_months: int
 
 
 def _risk_model(opts: _Options, encoder: Encoder, booster: lgb.Booster, platt: Platt,
@@ -119,11 +121,14 @@ def fit_risk_model(
     max_train_rows: int | None = None,
     params: Mapping | None = None,
     seed: int = 0,
+    gap_months: int = 0,
 ) -> FitResult:
     """Train LightGBM (and the scorecard baseline) on ``df`` and evaluate out of sample.
 
     ``keep`` names columns (segments such as region or entity kind, keys) copied into
     ``held_out`` for the review; they are features only if not also in ``exclude``.
+    ``gap_months`` (the label horizon) leaves whole periods out between train, valid and
+    test so that no outcome is shared across them (:func:`models.split.time_split`).
     """
     if target not in df.columns:
         raise KeyError(
@@ -135,7 +140,7 @@ def fit_risk_model(
     y = coerce_target(df[target])
     columns = infer_columns(df, target, exclude=[*([time] if time else []), *exclude])
     opts = _Options(kind, dict(monotone or {}), dict(descriptions or {}), scale or PointsScale(),
-                    cuts or GradeCuts(), params, seed)
+                    cuts or GradeCuts(), params, seed, gap_months)
     if time is not None:
         return _fit_out_of_time(
             df, y, _as_time(df[time]), columns, keep, baseline, max_train_rows, opts
@@ -163,7 +168,7 @@ def _fit_out_of_time(
     opts: _Options,
 ) -> FitResult:
     monotone, params, seed = opts.monotone, opts.params, opts.seed
-    split = time_split(t)
+    split = time_split(t, gap_months=opts.gap_months)
     for part in ("train", "valid", "test"):
         if len(np.unique(y[getattr(split, part)])) < 2:
             raise ValueError(f"the {part} period {split.windows[part]} has only one class")
@@ -213,6 +218,7 @@ def _fit_out_of_time(
         f"all bads, {len(tr):,} of {int(split.train.sum()):,} training rows"
         if len(tr) < split.train.sum()
         else "all rows",
+        split.gap_months,
     )
 
 
