@@ -37,6 +37,16 @@ class Settings(BaseSettings):
     gate_max_psi: float = Field(default=0.25, description="review gate: score PSI train→test")
     gate_min_calibration_ratio: float = Field(default=0.75, description="expected/observed bads")
     gate_max_calibration_ratio: float = Field(default=1.33, description="expected/observed bads")
+    gate_auc_tolerance: float = Field(
+        default=0.005, description="review gate: AUC allowed below the baseline or champion"
+    )
+    gate_min_rows: int = Field(
+        default=30, description="review gate: fewer rows in a grade or segment are not judged"
+    )
+    gate_min_segment_auc: float = Field(default=0.60, description="review gate: AUC per segment")
+    gate_segment: str = Field(
+        default="entity_kind", description="review gate: segment column whose levels are checked"
+    )
     office_review_capacity: int = Field(
         default=50, description="contracts one office reviews a year"
     )

@@ -16,7 +16,7 @@ from models.booster import fit_booster, monotone_vector
 from models.fit import downsample_goods
 from models.metrics import average_precision, precision_at_k, precision_at_k_by_group
 from models.risk_model import RiskModel
-from models.split import kfold
+from models.split import group_kfold
 
 WINDOW_DAYS = 365
 
@@ -49,6 +49,37 @@ def anomaly_metrics(
     return out
 
 
+def office_review(p: np.ndarray, offices: np.ndarray, per_office_k: int) -> np.ndarray:
+    """Which contracts an office reviews: its ``per_office_k`` highest scores."""
+    frame = pd.DataFrame({"p": np.asarray(p, dtype=float), "g": offices})
+    rank = frame.groupby("g")["p"].rank(method="first", ascending=False)
+    return (rank <= per_office_k).to_numpy()
+
+
+def pattern_recall(
+    pattern: np.ndarray, p: np.ndarray, offices: np.ndarray, per_office_k: int
+) -> pd.DataFrame:
+    """Per fraud pattern (from the truth file): how many of its contracts the offices review.
+
+    ``pattern`` is empty for honest contracts. Recall here counts every planted contract,
+    found by an audit or not: what a reviewer wants to know is which schemes the model
+    would put in front of an officer at all, including those it was never trained on.
+    """
+    reviewed = office_review(p, offices, per_office_k)
+    pattern = pd.Series(pattern).fillna("").astype("str").to_numpy()
+    rows = []
+    for name in sorted(set(pattern) - {""}):
+        mine = pattern == name
+        rows.append({"pattern": name, "contracts": int(mine.sum()),
+                     "reviewed": int((mine & reviewed).sum()),
+                     "recall": float((mine & reviewed).sum() / mine.sum())})
+    planted = pattern != ""
+    rows.append({"pattern": "all", "contracts": int(planted.sum()),
+                 "reviewed": int((planted & reviewed).sum()),
+                 "recall": float((planted & reviewed).sum() / max(planted.sum(), 1))})
+    return pd.DataFrame(rows, columns=["pattern", "contracts", "reviewed", "recall"])
+
+
 def scores_without_leakage(
     model: RiskModel,
     x: np.ndarray,
@@ -57,6 +88,7 @@ def scores_without_leakage(
     rounds: int,
     params: Mapping,
     max_train_rows: int | None,
+    groups: np.ndarray,
     folds: int = 2,
     seed: int = 0,
 ) -> np.ndarray:
@@ -65,7 +97,9 @@ def scores_without_leakage(
     Rows outside ``train`` are scored by the model itself; training rows get predictions
     from boosters refitted (same parameters, same number of trees, same share of sampled
     goods) on the other folds, so entity aggregates built on them do not carry the training
-    labels into the credit model.
+    labels into the credit model. Folds keep each of ``groups`` (see :func:`scheme_groups`)
+    whole: a scheme's other contracts, which share its actors and amounts, never train the
+    booster that scores it.
     """
     p = model.predict_matrix(x)
     rows = np.flatnonzero(train)
@@ -74,7 +108,7 @@ def scores_without_leakage(
     bads = int(y[rows].sum())
     goods = max(len(rows) - bads, 1)
     rate = 1.0 if max_train_rows is None else min(1.0, max(max_train_rows - bads, 1) / goods)
-    for k, (fit_i, score_i) in enumerate(kfold(y[rows], folds, seed)):
+    for k, (fit_i, score_i) in enumerate(group_kfold(y[rows], groups[rows], folds, seed)):
         part = y[rows[fit_i]]
         cap = int(part.sum() + np.ceil(rate * (len(part) - part.sum())))
         fit_rows = rows[fit_i][downsample_goods(part, cap, seed + k)]
@@ -93,6 +127,17 @@ def scores_without_leakage(
         raw = booster.predict(x[rows[score_i]], raw_score=True, num_threads=model.threads)
         p[rows[score_i]] = model.platt.proba(raw)
     return p
+
+
+def scheme_groups(contracts: pd.DataFrame) -> np.ndarray:
+    """The party that would run a scheme: the institution, else the broker, else the seller.
+
+    Every contract of one fraud event shares at least this key, so grouping folds by it keeps
+    events whole without knowing which contracts are irregular.
+    """
+    key = contracts["institution_id"].astype("str").where(contracts["institution_id"].notna())
+    key = key.fillna(contracts["broker_id"].astype("str").where(contracts["broker_id"].notna()))
+    return key.fillna(contracts["seller_id"].astype("str")).to_numpy()
 
 
 def aggregate_names(prefix: str) -> tuple[str, ...]:

@@ -137,3 +137,45 @@ def seed_spread(values: Sequence[float]) -> Spread:
     v = np.asarray(values, dtype=float)
     return Spread(float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0,
                   float(v.min()), float(v.max()), len(v))
+
+
+@dataclass(frozen=True)
+class SegmentEvidence:
+    """One segment's (or all rows') bootstrap, with the hidden-truth ceiling when known."""
+
+    segment: str
+    bootstrap: Bootstrap
+    ceiling: float | None = None
+
+
+def evidence_by_segment(
+    held: pd.DataFrame,
+    scores: Mapping[str, str],
+    cluster: str,
+    segment: str | None = None,
+    ceiling: str | None = None,
+    replicates: int = BOOTSTRAP_REPLICATES,
+    seed: int = 0,
+) -> list[SegmentEvidence]:
+    """Bootstrap of every model (``scores`` maps a model's name to its column) on all rows
+    and on each level of ``segment``.
+
+    ``ceiling`` names a column holding what a perfect model of the hidden truth would score
+    (the synthetic market's integrity, higher = riskier): its AUC is the best any model of the
+    observable data could hope for, so a model's distance to it is the room left.
+    """
+    parts = [("all", held)]
+    if segment is not None:
+        parts += [(str(k), g) for k, g in held.groupby(held[segment].astype("str"), sort=True)]
+    out = []
+    for name, part in parts:
+        y = part["y"].to_numpy()
+        if y.min() == y.max():
+            continue
+        b = clustered_bootstrap(
+            y, {m: part[col].to_numpy() for m, col in scores.items()},
+            part[cluster].to_numpy(), replicates, seed,
+        )
+        top = auc(y, part[ceiling].to_numpy()) if ceiling is not None else None
+        out.append(SegmentEvidence(name, b, top))
+    return out

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from models.booster import TRAIN_THREADS, default_params, fit_booster, monotone_vector
+from models.importance import permutation_importance, uninformative
 from models.metrics import Discrimination, discrimination
 from models.platt import Platt, fit_platt
 from models.reasons import Descriptions
@@ -26,6 +27,7 @@ from models.split import kfold, time_split
 from models.table import Columns, Encoder, coerce_target, fit_encoder, infer_columns
 
 REFERENCE_ROWS = 200_000
+NOISE_REASON = "shuffling it cost less than 0.001 validation AUC (permutation importance)"
 
 
 @dataclass
@@ -87,6 +89,7 @@ class _Options:
     params: Mapping | None
     seed: int
     gap_months: int
+    select_features: bool
 
 
 def _risk_model(opts: _Options, encoder: Encoder, booster: lgb.Booster, platt: Platt,
@@ -122,6 +125,7 @@ def fit_risk_model(
     params: Mapping | None = None,
     seed: int = 0,
     gap_months: int = 0,
+    select_features: bool = False,
 ) -> FitResult:
     """Train LightGBM (and the scorecard baseline) on ``df`` and evaluate out of sample.
 
@@ -129,6 +133,9 @@ def fit_risk_model(
     ``held_out`` for the review; they are features only if not also in ``exclude``.
     ``gap_months`` (the label horizon) leaves whole periods out between train, valid and
     test so that no outcome is shared across them (:func:`models.split.time_split`).
+    ``select_features`` (out-of-time only) refits LightGBM without the features whose
+    permutation importance on the validation period is not positive; the scorecard baseline
+    still chooses among all of them.
     """
     if target not in df.columns:
         raise KeyError(
@@ -140,7 +147,8 @@ def fit_risk_model(
     y = coerce_target(df[target])
     columns = infer_columns(df, target, exclude=[*([time] if time else []), *exclude])
     opts = _Options(kind, dict(monotone or {}), dict(descriptions or {}), scale or PointsScale(),
-                    cuts or GradeCuts(), params, seed, gap_months)
+                    cuts or GradeCuts(), params, seed, gap_months,
+                    select_features)
     if time is not None:
         return _fit_out_of_time(
             df, y, _as_time(df[time]), columns, keep, baseline, max_train_rows, opts
@@ -157,6 +165,38 @@ def _held_out(
     return out
 
 
+def _boost(
+    df: pd.DataFrame, y: np.ndarray, tr: np.ndarray, va: np.ndarray, columns: Columns,
+    opts: _Options,
+) -> tuple[Encoder, np.ndarray, list[int], lgb.Booster]:
+    """Encoder fitted on the training rows, the encoded table, constraints, early-stopped trees."""
+    encoder = fit_encoder(df.iloc[tr], columns)
+    x = encoder.matrix(df)
+    mono = monotone_vector(encoder.features, opts.monotone, columns.categorical)
+    booster = fit_booster(
+        x[tr],
+        y[tr],
+        x[va],
+        y[va],
+        encoder.features,
+        encoder.categorical_index,
+        mono,
+        opts.params,
+        seed=opts.seed,
+    )
+    return encoder, x, mono, booster
+
+
+def _without(columns: Columns, noise: Sequence[str]) -> Columns:
+    """The same columns less those found to carry no signal, with the reason on record."""
+    drop = set(noise)
+    return Columns(
+        tuple(c for c in columns.numeric if c not in drop),
+        tuple(c for c in columns.categorical if c not in drop),
+        {**columns.dropped, **dict.fromkeys(noise, NOISE_REASON)},
+    )
+
+
 def _fit_out_of_time(
     df: pd.DataFrame,
     y: np.ndarray,
@@ -167,7 +207,7 @@ def _fit_out_of_time(
     max_train_rows: int | None,
     opts: _Options,
 ) -> FitResult:
-    monotone, params, seed = opts.monotone, opts.params, opts.seed
+    params, seed = opts.params, opts.seed
     split = time_split(t, gap_months=opts.gap_months)
     for part in ("train", "valid", "test"):
         if len(np.unique(y[getattr(split, part)])) < 2:
@@ -175,20 +215,18 @@ def _fit_out_of_time(
     tr = np.flatnonzero(split.train)
     tr = tr[downsample_goods(y[tr], max_train_rows, seed)]
     va, te = np.flatnonzero(split.valid), np.flatnonzero(split.test)
-    encoder = fit_encoder(df.iloc[tr], columns)
-    x = encoder.matrix(df)
-    mono = monotone_vector(encoder.features, monotone, columns.categorical)
-    booster = fit_booster(
-        x[tr],
-        y[tr],
-        x[va],
-        y[va],
-        encoder.features,
-        encoder.categorical_index,
-        mono,
-        params,
-        seed=seed,
-    )
+    encoder, x, mono, booster = _boost(df, y, tr, va, columns, opts)
+    model_columns = columns
+    if opts.select_features:
+        noise = uninformative(
+            permutation_importance(
+                lambda m: booster.predict(m, raw_score=True), x[va], y[va], encoder.features,
+                seed=seed,
+            )
+        )
+        if noise and len(noise) < len(encoder.features):
+            model_columns = _without(columns, noise)
+            encoder, x, mono, booster = _boost(df, y, tr, va, model_columns, opts)
     platt = fit_platt(booster.predict(x[va], raw_score=True), y[va])
     model = _risk_model(opts, encoder, booster, platt, mono)
     card = fit_scorecard(df.iloc[tr], y[tr], columns, seed=seed) if baseline else None
@@ -207,7 +245,7 @@ def _fit_out_of_time(
     return FitResult(
         model,
         card,
-        columns,
+        model_columns,
         "out-of-time",
         split.windows,
         {**default_params(len(tr), int(y[tr].sum()), seed), **(params or {})},

@@ -22,10 +22,15 @@ CONTRACT_MAX_TRAIN_ROWS = 150_000
 CREDIT_MAX_TRAIN_ROWS = 1_000_000
 CONTRACT_ATTRIBUTES = ("contract_type", "tech_field", "seller_kind", "buyer_kind")
 CONTRACT_TARGET = "y_false_found"
+# Truth-file columns of the synthetic market, carried to the review, never features.
+CONTRACT_TRUTH = ("is_irregular", "pattern")
 CREDIT_TARGET = "y_12m"
 # Columns each panel needs from the standard tables beside the built features.
 TABLE_COLUMNS: dict[str, list[str]] = {
-    "contracts": ["contract_id", "office_id", "institution_id", "broker_id", *CONTRACT_ATTRIBUTES],
+    "contracts": [
+        "contract_id", "office_id", "institution_id", "broker_id", "seller_id",
+        *CONTRACT_ATTRIBUTES,
+    ],
     "institutions": ["institution_id", "region"],
     "brokers": ["broker_id", "region"],
 }

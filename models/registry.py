@@ -7,10 +7,12 @@ champion is :func:`models.gate.review_gate`; this module only applies and record
 
 from __future__ import annotations
 
+import re
 import tempfile
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 
 import lightgbm as lgb
@@ -23,15 +25,19 @@ from mlflow.exceptions import MlflowException
 
 from features.settings import Settings
 from models.fit import FitResult
-from models.gate import GateDecision, GateThresholds, review_gate
+from models.gate import CURRENT_CHAMPION_KEY, GateDecision, GateThresholds, review_gate
 from models.review import Review
 from models.risk_model import RiskModel, load_risk_model
 
 CREDIT_MODEL = "techcredit-credit"
 ANOMALY_MODEL = "techcredit-anomaly"
+PRODUCTION_MODELS = (CREDIT_MODEL, ANOMALY_MODEL)
 CHALLENGER = "challenger"
 CHAMPION = "champion"
 EXPERIMENT = "techcredit"
+EXTERNAL_EXPERIMENT = "techcredit-external"  # + "/<model name>": one experiment per table
+REVIEW_EXPERIMENT = "techcredit-reviews"
+MAX_NOTE = 5000  # an MLflow tag holds 8,000 characters; the note must fit whole
 BUNDLE = "bundle"
 REPRODUCE_ROWS = 200  # held-out rows logged with their predictions, to prove reloads agree
 PIP_REQUIREMENTS = [
@@ -74,8 +80,27 @@ class Store:
         return client.create_experiment(self.experiment, artifact_location=location)
 
 
-def store_for(settings: Settings) -> Store:
-    return Store(settings.tracking_uri, settings.mlflow_artifact_root)
+def store_for(settings: Settings, experiment: str = EXPERIMENT) -> Store:
+    return Store(settings.tracking_uri, settings.mlflow_artifact_root, experiment)
+
+
+def external_model_name(features: Path, name: str | None = None) -> str:
+    """The registered name for a model trained on any table: never a production name.
+
+    Default ``external-<file stem>``, slugified, so that benchmarking someone's CSV can never
+    create a version (or a champion) that the service would load.
+    """
+    if name is None:
+        slug = re.sub(r"[^a-z0-9]+", "-", features.stem.lower()).strip("-") or "table"
+        name = f"external-{slug}"
+    if not name.strip():
+        raise ValueError("the model name is empty")
+    if name.strip().lower() in PRODUCTION_MODELS:
+        raise ValueError(
+            f"{name!r} is a production model name; tables given with --features are registered "
+            f"under another name (default external-<file name>) / 外部数据不得使用生产模型名"
+        )
+    return name.strip()
 
 
 def gate_thresholds(settings: Settings) -> GateThresholds:
@@ -84,6 +109,10 @@ def gate_thresholds(settings: Settings) -> GateThresholds:
         settings.gate_max_psi,
         settings.gate_min_calibration_ratio,
         settings.gate_max_calibration_ratio,
+        settings.gate_auc_tolerance,
+        settings.gate_min_rows,
+        settings.gate_min_segment_auc,
+        settings.gate_segment,
     )
 
 
@@ -199,6 +228,112 @@ class GateRefused(RuntimeError):
         )
 
 
+class Outcome(StrEnum):
+    REFUSED = "refused"
+    PROMOTED = "promoted"
+    OVERRIDDEN = "overridden"  # promoted although the gate failed
+
+
+@dataclass(frozen=True)
+class ReviewRecord:
+    """One review decision as stored: never changed by a later decision on the same version."""
+
+    model_name: str
+    version: str
+    reviewer: str
+    decided_at: datetime  # UTC
+    note: str
+    outcome: Outcome
+    gate_passed: bool
+    gate: GateDecision  # as decided then: every check with its value, rule and outcome
+    run_id: str  # the decision's own run in the reviews experiment
+
+
+def record_decision(
+    store: Store,
+    model_name: str,
+    version: str,
+    *,
+    reviewer: str,
+    note: str,
+    outcome: Outcome,
+    decision: GateDecision,
+) -> ReviewRecord:
+    """Append one decision: a new run in ``techcredit-reviews`` (tags + ``gate.json``)."""
+    client = store.client()
+    reviews = replace(store, experiment=REVIEW_EXPERIMENT)
+    now = datetime.now(UTC)
+    run = client.create_run(
+        reviews.experiment_id(),
+        start_time=int(now.timestamp() * 1000),
+        tags={
+            "model_name": model_name,
+            "model_version": str(version),
+            "reviewer": reviewer,
+            "note": note,
+            "decided_at": now.isoformat(timespec="microseconds"),
+            "outcome": outcome.value,
+            "gate_passed": str(decision.passed).lower(),
+        },
+        run_name=f"{model_name} v{version} {outcome.value}",
+    )
+    client.log_dict(run.info.run_id, decision.as_dict(), "gate.json")
+    client.set_terminated(run.info.run_id)
+    return ReviewRecord(
+        model_name,
+        str(version),
+        reviewer,
+        now,
+        note,
+        outcome,
+        decision.passed,
+        decision,
+        run.info.run_id,
+    )
+
+
+def review_history(store: Store, model_name: str, version: str | None = None) -> list[ReviewRecord]:
+    """Every decision on the model (or one version), oldest first.
+
+    Decisions are few (people take them), so the experiment is read whole and filtered here,
+    which spares quoting model names into MLflow's filter language.
+    """
+    client = store.client()
+    found = client.get_experiment_by_name(REVIEW_EXPERIMENT)
+    if found is None:
+        return []
+    runs, token = [], None
+    while True:
+        page = client.search_runs([found.experiment_id], page_token=token)
+        runs += [
+            r
+            for r in page
+            if r.data.tags.get("model_name") == model_name
+            and (version is None or r.data.tags.get("model_version") == str(version))
+        ]
+        token = page.token
+        if not token:
+            break
+    records = []
+    for run in runs:
+        tags = run.data.tags
+        gate = mlflow.artifacts.load_dict(f"{run.info.artifact_uri}/gate.json")
+        records.append(
+            ReviewRecord(
+                tags["model_name"],
+                tags["model_version"],
+                tags["reviewer"],
+                datetime.fromisoformat(tags["decided_at"]),
+                tags["note"],
+                Outcome(tags["outcome"]),
+                tags["gate_passed"] == "true",
+                GateDecision.from_dict(gate),
+                run.info.run_id,
+            )
+        )
+    return sorted(records, key=lambda r: r.decided_at)
+
+
 def promote(
     store: Store,
     model_name: str,
@@ -211,29 +346,41 @@ def promote(
 ) -> GateDecision:
     """Move ``champion`` to this version if the gate passes or the reviewer overrides it.
 
-    Either way the review (reviewer, note, time, gate outcome) is stored as tags of the
-    version, so a refused promotion is on record too.
+    Refusals are recorded too. Each decision is appended to the review history
+    (:func:`review_history`); the version's tags only mirror the latest one for convenience.
+    The gate sees the champion in force now, so a run compared with a champion that has since
+    been replaced (or with none) fails ``champion_compared``.
     """
     if not reviewer.strip() or not note.strip():
         raise ValueError("a promotion needs the reviewer's name and a note")
+    if len(note) > MAX_NOTE:
+        raise ValueError(f"the note has {len(note)} characters; at most {MAX_NOTE}")
     client = store.client()
     mv = client.get_model_version(model_name, str(version))
-    metrics = client.get_run(mv.run_id).data.metrics
+    metrics = dict(client.get_run(mv.run_id).data.metrics)
+    current = alias_version(store, model_name, CHAMPION)
+    if current is not None and current != str(version):
+        metrics[CURRENT_CHAMPION_KEY] = float(current)
     decision = review_gate(metrics, thresholds)
-    promoted = decision.passed or override
-    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    outcome = Outcome.PROMOTED if decision.passed else Outcome.REFUSED
+    if override and not decision.passed:
+        outcome = Outcome.OVERRIDDEN
+    record = record_decision(
+        store, model_name, version, reviewer=reviewer, note=note, outcome=outcome, decision=decision
+    )
     tags = {
         "reviewer": reviewer,
         "review_note": note,
-        "reviewed_at": stamp,
+        "reviewed_at": record.decided_at.isoformat(timespec="seconds"),
         "gate_passed": str(decision.passed).lower(),
-        "gate_failures": "; ".join(decision.failures) or "none",
-        "override": str(override and not decision.passed).lower(),
-        "review_outcome": "promoted" if promoted else "refused",
+        "gate_failures": "; ".join(decision.failures)[:MAX_NOTE] or "none",
+        "override": str(outcome is Outcome.OVERRIDDEN).lower(),
+        "review_outcome": "refused" if outcome is Outcome.REFUSED else "promoted",
+        "review_run_id": record.run_id,
     }
     for k, v in tags.items():
         client.set_model_version_tag(model_name, str(version), k, v)
-    if not promoted:
+    if outcome is Outcome.REFUSED:
         raise GateRefused(model_name, str(version), decision)
     client.set_registered_model_alias(model_name, CHAMPION, str(version))
     return decision

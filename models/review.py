@@ -19,7 +19,17 @@ import numpy as np
 import pandas as pd
 
 from models.fit import FitResult
-from models.gate import GateDecision, GateThresholds, review_gate
+from models.gate import (
+    CHAMPION_AUC_METRIC,
+    CHAMPION_VERSION_METRIC,
+    CURRENT_CHAMPION_KEY,
+    GRADES,
+    GateDecision,
+    GateThresholds,
+    grade_metric,
+    review_gate,
+    segment_metric,
+)
 from models.metrics import (
     Discrimination,
     auc,
@@ -179,10 +189,32 @@ def feature_psi(
     return pd.DataFrame(rows, columns=["feature", "psi"])
 
 
+def gate_figures(grades: pd.DataFrame, segments: pd.DataFrame, segment: str) -> dict[str, float]:
+    """Rows and bad rate per grade (empty grades as 0 rows) and the gate segment's figures.
+
+    Logged as run metrics so that ``promote`` re-reads exactly what the report showed.
+    """
+    by_grade = grades.set_index("grade") if len(grades) else pd.DataFrame()
+    out: dict[str, float] = {}
+    for g in GRADES:
+        present = g in by_grade.index
+        out[grade_metric(g, "n")] = float(by_grade.loc[g, "n"]) if present else 0.0
+        out[grade_metric(g, "bad_rate")] = (
+            float(by_grade.loc[g, "observed"]) if present else math.nan
+        )
+    if len(segments) and "segment" in segments:
+        for row in segments[segments["segment"] == segment].itertuples(index=False):
+            for f in ("n", "bad_rate", "auc", "baseline_auc"):
+                if hasattr(row, f):
+                    out[segment_metric(segment, row.level, f)] = float(getattr(row, f))
+    return out
+
+
 def review_metrics(
     comparison: Mapping[str, Discrimination],
     score_psi: float | None,
     extra: Mapping[str, float] | None,
+    champion_version: str | None = None,
 ) -> dict[str, float]:
     """The flat metrics logged to MLflow and read by the gate (names in :mod:`models.gate`)."""
     m = comparison[LIGHTGBM]
@@ -205,6 +237,10 @@ def review_metrics(
             "baseline_ks": b.ks,
             "baseline_brier": b.brier,
         }
+    scored = f"champion v{champion_version}"
+    if champion_version is not None and scored in comparison:
+        out[CHAMPION_AUC_METRIC] = comparison[scored].auc
+        out[CHAMPION_VERSION_METRIC] = int(champion_version)
     return {k: float(v) for k, v in {**out, **dict(extra or {})}.items()}
 
 
@@ -241,9 +277,19 @@ def build_review(
     if fit.reference is not None:
         score_psi = psi(fit.reference["p_model"].to_numpy(), p)
         psi_table = feature_psi(fit.reference, held, top)
-    metrics = review_metrics(comparison, score_psi, extra)
+    t = thresholds or GateThresholds()
     seg = pd.concat(
-        [segment_table(held, s) for s in segments if s in held.columns] or [pd.DataFrame()]
+        [segment_table(held, s, t.min_rows) for s in segments if s in held.columns]
+        or [pd.DataFrame()]
+    )
+    grades = grade_table(model, p, y)
+    metrics = review_metrics(comparison, score_psi, extra, champion_version) | gate_figures(
+        grades, seg, t.segment
+    )
+    in_force = (
+        {CURRENT_CHAMPION_KEY: float(champion_version)}
+        if champion is not None and champion_version is not None
+        else {}
     )
     return Review(
         model=model.kind,
@@ -266,7 +312,7 @@ def build_review(
         comparison=comparison,
         champion=champion_note,
         calibration=calibration_table(y, p),
-        grades=grade_table(model, p, y),
+        grades=grades,
         score_psi=score_psi,
         feature_psi=psi_table,
         segments=seg,
@@ -274,5 +320,5 @@ def build_review(
         baseline_iv=(
             fit.baseline.iv_table().head(20) if fit.baseline is not None else pd.DataFrame()
         ),
-        gate=review_gate(metrics, thresholds or GateThresholds()),
+        gate=review_gate(metrics | in_force, t),
     )

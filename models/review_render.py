@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from models.gate import GateDecision
 from models.review import Review
 
 
@@ -67,6 +68,28 @@ def _table(rows: pd.DataFrame | Sequence[Mapping], digits: int = 4) -> str:
     )
 
 
+def _gate_lines(gate: GateDecision) -> str:
+    """Failures and flagged segments first: the reviewer must answer each in the note."""
+    flagged = gate.flagged_segments
+    items = [
+        f"<li><b>failed 未通过</b>: {html.escape(c.name)} = {c.value:.4f} violates "
+        f"{html.escape(c.rule)}</li>"
+        for c in gate.checks
+        if not c.passed and c not in flagged
+    ]
+    items += [
+        f"<li>flagged segment 预警分组: {html.escape(c.name)} = {c.value:.4f} (n = {c.n}), "
+        f"rule {html.escape(c.rule)}</li>"
+        for c in flagged
+    ]
+    items += [
+        f"<li>not judged 未评判: {html.escape(c.name)} — {html.escape(c.skipped)}</li>"
+        for c in gate.checks
+        if c.skipped
+    ]
+    return f"<ul>{''.join(items)}</ul>" if items else ""
+
+
 def render_html(review: Review, images: Mapping[str, bytes]) -> str:
     """A self-contained page (images inlined) that a reviewer can open from the run's artifacts."""
     img = {k: base64.b64encode(v).decode() for k, v in images.items()}
@@ -79,6 +102,7 @@ def render_html(review: Review, images: Mapping[str, bytes]) -> str:
             f"training sample: {html.escape(review.sampling)}; trees: {review.best_iteration}.</p>"
         ),
         f"<h2>Review gate 评审门槛: {'PASSED 通过' if gate.passed else 'FAILED 未通过'}</h2>",
+        _gate_lines(gate),
         _table([vars(c) for c in gate.checks]),
         "<h2>Discrimination and accuracy 区分能力与准确性 (held-out)</h2>",
         _table(comparison),

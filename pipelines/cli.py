@@ -156,9 +156,15 @@ def train(
     segment: Annotated[
         list[str] | None, typer.Option(help="column to break performance down by (repeatable)")
     ] = None,
-    model_name: Annotated[
-        str, typer.Option(help="registered model name (with --features)")
-    ] = "techcredit-credit",
+    name: Annotated[
+        str | None,
+        typer.Option(
+            "--name",
+            "--model-name",
+            help="registered model name with --features (default external-<file name>); "
+            "never techcredit-credit / techcredit-anomaly",
+        ),
+    ] = None,
     source: Annotated[
         Path | None,
         typer.Option(
@@ -166,7 +172,21 @@ def train(
         ),
     ] = None,
 ) -> None:
-    """Train, review and register models (训练、评审并登记模型); new versions become challenger."""
+    """Train, review and register models (训练、评审并登记模型); new versions become challenger.
+
+    With --features the run goes to the experiment techcredit-external/<name>, never to the
+    production models' experiment or names.
+    """
+    if features is not None:
+        from models.registry import external_model_name
+
+        try:
+            name = external_model_name(features, name)
+        except ValueError as e:
+            typer.echo(f"Error: --name: {e}", err=True)
+            raise typer.Exit(2) from None
+    elif name is not None:
+        raise typer.BadParameter("--name only applies with --features")
     from pipelines.runtime import configure
 
     configure()
@@ -183,7 +203,7 @@ def train(
         raise typer.BadParameter("--features needs --target COLUMN")
     if not features.exists():
         raise typer.BadParameter(f"--features {features} does not exist")
-    summary = train_table_flow(features, target, time, model_name, tuple(segment or ()))
+    summary = train_table_flow(features, target, time, name, tuple(segment or ()))
     typer.echo(format_summary(summary))
 
 
@@ -192,7 +212,7 @@ def promote(
     model: Annotated[str, typer.Argument(help="registered model, e.g. techcredit-credit")],
     version: Annotated[str, typer.Argument(help="model version to make champion")],
     reviewer: Annotated[str, typer.Option(help="name of the model reviewer (模型评审人)")],
-    note: Annotated[str, typer.Option(help="review note, stored with the version")],
+    note: Annotated[str, typer.Option(help="review note, kept in the review history")],
     override: Annotated[
         bool, typer.Option(help="promote despite a failed gate (recorded)")
     ] = False,
@@ -219,6 +239,33 @@ def promote(
         raise typer.Exit(2) from None
     outcome = "passed" if decision.passed else "overridden: " + "; ".join(decision.failures)
     typer.echo(f"{model} v{version} is champion (gate {outcome}); reviewer {reviewer}")
+
+
+@app.command()
+def reviews(
+    model: Annotated[str, typer.Option(help="registered model, e.g. techcredit-credit")],
+    version: Annotated[str | None, typer.Option(help="only this version")] = None,
+) -> None:
+    """Show every review decision, oldest first (评审记录): refusals, overrides, promotions."""
+    from pipelines.runtime import configure
+
+    settings = configure()
+    from models.registry import review_history, store_for
+
+    records = review_history(store_for(settings), model, version)
+    if not records:
+        typer.echo(f"no review decisions for {model}" + (f" v{version}" if version else ""))
+        return
+    typer.echo(
+        f"{'decided at (UTC) 时间':<27}{'version 版本':<13}{'outcome 结论':<14}"
+        f"{'gate 门槛':<11}{'reviewer 评审人':<18}note 意见"
+    )
+    for r in records:
+        gate = "passed" if r.gate_passed else f"{len(r.gate.failures)} failed"
+        typer.echo(
+            f"{r.decided_at:%Y-%m-%d %H:%M:%S}{'':<8}v{r.version:<12}{r.outcome.value:<14}"
+            f"{gate:<11}{r.reviewer:<18}{r.note}"
+        )
 
 
 @app.command()

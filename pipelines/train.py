@@ -1,8 +1,9 @@
 """The training flows (Prefect): any credit table, or both techcredit models on the panel.
 
-``techcredit train --features FILE --target COLUMN [--time COLUMN]`` trains the credit path
-on any table so reviewers can benchmark it on other credit data; without ``--features`` it
-trains both techcredit models on the point-in-time panel built by the feature layer.
+``techcredit train --features FILE --target COLUMN [--time COLUMN] [--name NAME]`` trains the
+credit path on any table so reviewers can benchmark it on other credit data — under its own
+model name and experiment, never the production ones; without ``--features`` it trains both
+techcredit models on the point-in-time panel built by the feature layer.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 from prefect import flow
 
 from features.settings import get_settings
-from models.registry import CREDIT_MODEL
+from models.registry import EXTERNAL_EXPERIMENT, external_model_name
 from pipelines.train_panel import train_panel
 from pipelines.training import TrainSummary, read_table, train_and_log
 
@@ -23,18 +24,24 @@ def train_table_flow(
     features: Path,
     target: str,
     time: str | None = None,
-    model_name: str = CREDIT_MODEL,
+    model_name: str | None = None,
     segments: Sequence[str] = (),
 ) -> TrainSummary:
-    """Any feature table with a binary target: LightGBM against the scorecard baseline."""
+    """Any feature table with a binary target: LightGBM against the scorecard baseline.
+
+    Registered as ``model_name`` (default ``external-<file stem>``) in the experiment
+    ``techcredit-external/<name>``; a production model name is refused before anything runs.
+    """
+    name = external_model_name(Path(features), model_name)
     summary, _ = train_and_log(
         get_settings(),
         read_table(Path(features)),
         target=target,
         time=time,
-        model_name=model_name,
+        model_name=name,
         segments=segments,
         data={"source": str(features)},
+        experiment=f"{EXTERNAL_EXPERIMENT}/{name}",
     )
     return summary
 

@@ -6,13 +6,21 @@ per entity and as-of date and joined to the credit panel (see :mod:`models.panel
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from features.point_in_time.catalogue import LABEL_MONTHS
 from features.settings import Settings
 from models import panels
-from models.anomaly import anomaly_metrics, entity_anomaly, scores_without_leakage
+from models.anomaly import (
+    anomaly_metrics,
+    entity_anomaly,
+    pattern_recall,
+    scheme_groups,
+    scores_without_leakage,
+)
 from models.fit import FitResult
 from models.registry import ANOMALY_MODEL, CREDIT_MODEL
 from pipelines.build_features import read_panel
@@ -32,42 +40,66 @@ def read_tables(settings: Settings, source: Path | None) -> dict[str, pd.DataFra
     return {t: snap.read(t)[c] for t, c in panels.TABLE_COLUMNS.items()}
 
 
-def train_panel(settings: Settings, source: Path | None = None) -> list[TrainSummary]:
-    """Anomaly model, then the credit model with anomaly aggregates; both logged and registered."""
-    tables = read_tables(settings, source)
+@dataclass
+class AnomalyStep:
+    """The registered anomaly model and every contract's leakage-free anomaly probability."""
+
+    summary: TrainSummary
+    fit: FitResult
+    contracts: pd.DataFrame  # the contract panel with ``p_anomaly``
+
+
+def train_anomaly(settings: Settings, tables: dict[str, pd.DataFrame]) -> AnomalyStep:
+    """Fit, review and register the anomaly model; score every contract out of sample."""
     contracts = panels.contract_panel(read_panel("contract", settings), tables["contracts"])
     k = settings.office_review_capacity
+    truth = [c for c in panels.CONTRACT_TRUTH if c in contracts.columns]
 
     def office_metrics(fit: FitResult) -> dict[str, float]:
         held = fit.held_out
-        return anomaly_metrics(held["y"], held["p_model"], held["office_id"].to_numpy(), k)
+        offices = held["office_id"].to_numpy()
+        out = anomaly_metrics(held["y"], held["p_model"], offices, k)
+        if "pattern" in held:
+            recall = pattern_recall(held["pattern"].to_numpy(), held["p_model"], offices, k)
+            out |= {f"recall_at_capacity_{r.pattern}": r.recall for r in recall.itertuples()}
+        return out
 
-    anomaly, afit = train_and_log(
+    summary, fit = train_and_log(
         settings,
-        contracts[[*panels.contract_feature_names(), panels.CONTRACT_TARGET, "as_of", "office_id"]],
+        contracts[[*panels.contract_feature_names(), panels.CONTRACT_TARGET, "as_of",
+                   "office_id", *truth]],
         target=panels.CONTRACT_TARGET,
         time="as_of",
         model_name=ANOMALY_MODEL,
         kind="anomaly",
         monotone=panels.MONOTONE,
         descriptions=panels.DESCRIPTIONS,
-        exclude=["office_id"],
+        exclude=["office_id", *truth],
         segments=["contract_type", "office_id"],
+        keep=truth,
         max_train_rows=panels.CONTRACT_MAX_TRAIN_ROWS,
         extra_metrics=office_metrics,
+        gap_months=LABEL_MONTHS,
         data={"panel": "contract", **panels.as_of_window(contracts)},
     )
     as_of = pd.to_datetime(contracts["as_of"])
     contracts["p_anomaly"] = scores_without_leakage(
-        afit.model,
-        afit.model.encoder.matrix(contracts),
+        fit.model,
+        fit.model.encoder.matrix(contracts),
         contracts[panels.CONTRACT_TARGET].to_numpy(),
-        (as_of <= pd.Timestamp(afit.windows["train"][1])).to_numpy(),
-        afit.best_iteration,
-        afit.params,
+        (as_of <= pd.Timestamp(fit.windows["train"][1])).to_numpy(),
+        fit.best_iteration,
+        fit.params,
         panels.CONTRACT_MAX_TRAIN_ROWS,
+        scheme_groups(contracts),
         seed=settings.seed % 2**31,
     )
+    return AnomalyStep(summary, fit, contracts)
+
+
+def credit_frame(settings: Settings, tables: dict[str, pd.DataFrame],
+                 contracts: pd.DataFrame) -> pd.DataFrame:
+    """The credit panel: entity features, labels and the anomaly aggregates at each as-of."""
     entities = {
         kind: panels.entity_panel(read_panel(kind, settings)) for kind in ("institution", "broker")
     }
@@ -76,7 +108,14 @@ def train_panel(settings: Settings, source: Path | None = None) -> list[TrainSum
         "institution": entity_anomaly(contracts, "institution_id", as_ofs, "inst"),
         "broker": entity_anomaly(contracts, "broker_id", as_ofs, "brk"),
     }
-    credit = panels.credit_panel(entities, tables, aggregates)
+    return panels.credit_panel(entities, tables, aggregates)
+
+
+def train_panel(settings: Settings, source: Path | None = None) -> list[TrainSummary]:
+    """Anomaly model, then the credit model with anomaly aggregates; both logged and registered."""
+    tables = read_tables(settings, source)
+    anomaly = train_anomaly(settings, tables)
+    credit = credit_frame(settings, tables, anomaly.contracts)
     summary, _ = train_and_log(
         settings,
         credit[[*panels.credit_feature_names(), panels.CREDIT_TARGET, "as_of", "region"]],
@@ -89,10 +128,11 @@ def train_panel(settings: Settings, source: Path | None = None) -> list[TrainSum
         exclude=["region"],
         segments=["region", "entity_kind"],
         max_train_rows=panels.CREDIT_MAX_TRAIN_ROWS,
+        gap_months=LABEL_MONTHS,
         data={
             "panel": "institution+broker",
             **panels.as_of_window(credit),
-            "anomaly_model": f"{ANOMALY_MODEL} v{anomaly.version}",
+            "anomaly_model": f"{ANOMALY_MODEL} v{anomaly.summary.version}",
         },
     )
-    return [anomaly, summary]
+    return [anomaly.summary, summary]

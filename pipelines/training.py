@@ -19,6 +19,7 @@ from models.metrics import Discrimination
 from models.reasons import Descriptions
 from models.registry import (
     CHAMPION,
+    EXPERIMENT,
     alias_version,
     gate_thresholds,
     load_alias,
@@ -66,12 +67,18 @@ def train_and_log(
     descriptions: Descriptions | None = None,
     exclude: Sequence[str] = (),
     segments: Sequence[str] = (),
+    keep: Sequence[str] = (),
     max_train_rows: int | None = None,
     extra_metrics: Callable[[FitResult], Mapping[str, float]] | None = None,
     data: Mapping[str, object] | None = None,
+    experiment: str = EXPERIMENT,
+    gap_months: int = 0,
 ) -> tuple[TrainSummary, FitResult]:
-    """Fit, compare with baseline and champion, log the run and register the challenger."""
-    store = store_for(settings)
+    """Fit, compare with baseline and champion, log the run and register the challenger.
+
+    ``experiment`` keeps runs on other tables out of the production models' experiment.
+    """
+    store = store_for(settings, experiment)
     fit = fit_risk_model(
         df,
         target,
@@ -80,9 +87,10 @@ def train_and_log(
         monotone=monotone,
         descriptions=descriptions,
         exclude=exclude,
-        keep=segments,
+        keep=[*segments, *keep],
         max_train_rows=max_train_rows,
         seed=settings.seed % 2**31,
+        gap_months=gap_months,
         scale=PointsScale(
             settings.points_base_score, settings.points_base_odds, settings.points_pdo
         ),
@@ -104,7 +112,13 @@ def train_and_log(
         render_html(review, images),
         images,
         model_name=model_name,
-        data={"rows": len(df), "target": target, "time": time or "none", **(data or {})},
+        data={
+            "rows": len(df),
+            "target": target,
+            "time": time or "none",
+            "gap_months": gap_months,
+            **(data or {}),
+        },
     )
     summary = TrainSummary(
         model_name,

@@ -62,3 +62,22 @@ def test_seed_spread() -> None:
     s = seed_spread([0.70, 0.72, 0.71])
     assert (s.mean, s.low, s.high, s.seeds) == (pytest.approx(0.71), 0.70, 0.72, 3)
     assert s.sd == pytest.approx(0.01)
+
+
+def test_evidence_by_segment_reports_all_rows_each_segment_and_the_ceiling() -> None:
+    import pandas as pd
+
+    from models.evidence import evidence_by_segment
+
+    y, good, weak, ids = _entities(600, 2, seed=4)
+    held = pd.DataFrame({"y": y, "p_model": good, "p_baseline": weak, "entity_id": ids,
+                         "kind": np.where(ids % 3 == 0, "institution", "broker"),
+                         "truth": good * 2})
+    out = evidence_by_segment(held, {"lightgbm": "p_model", "scorecard": "p_baseline"},
+                              "entity_id", "kind", ceiling="truth", replicates=50)
+    assert [e.segment for e in out] == ["all", "broker", "institution"]
+    broker = held[held["kind"] == "broker"]
+    assert out[1].bootstrap.auc["lightgbm"].point == pytest.approx(
+        auc(broker["y"], broker["p_model"]))
+    assert out[1].bootstrap.n == len(broker)
+    assert out[0].ceiling == pytest.approx(auc(y, good))  # a monotone copy ranks the same

@@ -183,3 +183,14 @@ def test_training_sample_keeps_every_bad_and_never_touches_later_periods(table) 
     assert r.reference["y"].mean() == pytest.approx(
         table.loc[table["as_of"].dt.year <= 2018, "y"].mean()
     )
+
+
+def test_feature_selection_drops_pure_noise_and_records_why(table: pd.DataFrame) -> None:
+    rng = np.random.default_rng(5)
+    noisy = table.assign(**{f"noise_{i}": rng.normal(size=len(table)) for i in range(4)})
+    fit = fit_risk_model(noisy, "y", "as_of", exclude=["entity_id"], baseline=False,
+                         select_features=True)
+    dropped = {k for k, v in fit.columns.dropped.items() if "permutation" in v}
+    assert len(dropped & {f"noise_{i}" for i in range(4)}) >= 2
+    assert "past_conduct_records" in fit.model.features  # the real driver stays
+    assert not dropped & set(fit.model.features)

@@ -14,18 +14,26 @@ from models.registry import (
     CHALLENGER,
     CHAMPION,
     CREDIT_MODEL,
+    REVIEW_EXPERIMENT,
     GateRefused,
+    Outcome,
     Store,
     alias_version,
     load_alias,
     log_training,
     promote,
+    review_history,
 )
 from models.review import build_review
 from models.review_render import plots, render_html
 
 LENIENT = GateThresholds(
-    min_auc=0.5, max_psi=1.0, min_calibration_ratio=0.1, max_calibration_ratio=10
+    min_auc=0.5,
+    max_psi=1.0,
+    min_calibration_ratio=0.1,
+    max_calibration_ratio=10,
+    auc_tolerance=1.0,
+    min_segment_auc=0.0,
 )
 STRICT = GateThresholds(
     min_auc=0.99, max_psi=0.01, min_calibration_ratio=0.99, max_calibration_ratio=1.01
@@ -129,3 +137,43 @@ def test_new_version_is_challenger_compared_with_champion(store: Store) -> None:
     assert alias_version(store, CREDIT_MODEL, CHAMPION) == logged.version
     tags = store.client().get_model_version(CREDIT_MODEL, logged.version).tags
     assert tags["gate_passed"] == "true" and tags["override"] == "false"
+
+
+def test_every_decision_is_kept_in_order_with_its_own_reviewer_note_and_gate(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    home = tmp_path_factory.mktemp("reviews")
+    store = Store(f"sqlite:///{home / 'mlflow.db'}", (home / "artifacts").as_uri())
+    logged, _ = _log(store, seed=23)
+    v = logged.version
+    assert review_history(store, CREDIT_MODEL) == []
+    with pytest.raises(GateRefused):
+        promote(store, CREDIT_MODEL, v, reviewer="王审", note="too weak", thresholds=STRICT)
+    promote(
+        store, CREDIT_MODEL, v, reviewer="李评", note="pilot only", thresholds=STRICT, override=True
+    )
+    promote(store, CREDIT_MODEL, v, reviewer="赵核", note="re-review", thresholds=LENIENT)
+
+    refused, overridden, passed = review_history(store, CREDIT_MODEL, v)
+    assert (refused.reviewer, refused.note, refused.outcome) == (
+        "王审",
+        "too weak",
+        Outcome.REFUSED,
+    )
+    assert (overridden.reviewer, overridden.note) == ("李评", "pilot only")
+    assert overridden.outcome is Outcome.OVERRIDDEN and not overridden.gate_passed
+    assert passed.outcome is Outcome.PROMOTED and passed.gate_passed
+    assert refused.decided_at < overridden.decided_at < passed.decided_at
+    assert refused.decided_at.utcoffset().total_seconds() == 0
+    # each keeps the gate result it was decided on, every check with value and rule
+    assert "test_auc" in " ".join(refused.gate.failures) and not refused.gate.passed
+    assert {c.name for c in refused.gate.checks} >= {"test_auc", "auc_vs_baseline"}
+    assert passed.gate.failures == []
+    assert len({r.run_id for r in (refused, overridden, passed)}) == 3
+    # the version's tags mirror only the latest decision; the history is the record
+    tags = store.client().get_model_version(CREDIT_MODEL, v).tags
+    assert tags["reviewer"] == "赵核" and tags["review_run_id"] == passed.run_id
+    assert review_history(store, CREDIT_MODEL, "999") == []
+    assert review_history(store, "another-model") == []
+    exp = store.client().get_experiment_by_name(REVIEW_EXPERIMENT)
+    assert exp is not None and exp.artifact_location.startswith(store.artifact_root)
