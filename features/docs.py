@@ -9,8 +9,9 @@ from __future__ import annotations
 from features.standard.enums import ENUMS
 from features.standard.schema import Column, Table
 from features.standard.tables import LOAD_ORDER, TABLES
-from features.standard.thresholds import JUST_ABOVE, SUBSIDY_THRESHOLDS_YUAN
-from features.synthetic.fraud import DETECTION_P
+from features.synthetic.fraud import IRREGULAR_SHARE
+from features.synthetic.giveaways import BAND
+from features.synthetic.patterns import IDENTITY_COLUMNS, MISREPORT, OUTCOMES, PATTERN_SPECS
 
 _INTRO = """\
 # Data standard / 技术交易数据标准
@@ -51,37 +52,56 @@ technology fields are skewed as in the registry (Beijing first; electronic infor
 about 30 % of contracts).
 
 Behaviour: every institution, broker and party has a hidden integrity; dishonest actors
-start misbehaving in an onset year and then produce irregular contracts through these
-patterns (an *event* may span several contracts and is detected as a whole):
+start misbehaving in an onset year. About {share:.0%} of each year's registrations are
+irregular. Each irregular contract starts as an honest one, drawn by the same process as the
+honest bulk, and its pattern then changes only the columns it declares below; the event's
+perpetrator (a dishonest institution or broker of the same province where the contract was
+facilitated, a dishonest party of the same kind and province where it was not) takes the
+place of the actor the contract already had. An *event* may span several contracts and is
+detected as a whole.
 
-| pattern | what the actor does | share detected |
-| --- | --- | --- |
 {patterns}
+
+Outcomes (columns that follow from detected or recorded wrongdoing, declared as such):
+
+{outcomes}
 
 A detected event turns its contracts to `false_found` and yields conduct records for the
 institution, the broker and (for schemes a seller ran alone or false registrations) the
 seller, confirmed months later (median about ten months); what is confirmed after the export
 date is not in the data. Breach-of-contract and research-integrity records arrive for
-everyone at a low rate that rises as integrity falls.
+everyone at a low rate that rises as integrity falls. Exits fall on the national institutions
+with least capability (the fewest facilitated contracts), never on integrity; complaints in
+annual reports follow the contracts served and disputed. Any contract, planted or not, may be
+revoked or disputed at the same rates.
+
+No giveaways: `features/synthetic/giveaways.py` scores every column of every table (and
+derived views: date parts, cents and round amounts, empty ids, a broker of another
+institution, registration outside an institution's life) by its univariate AUC against the
+truth; every column outside a declared signature or outcome must lie within 0.5 ± {band}
+(wider only where too few entities make that band noise: three standard errors). Identity
+columns are not scored, except whether a nullable one is empty: {identities}.
 """
 
-# The rows of the pattern table in ``_SYNTHETIC``; formatted with the same values.
-_PATTERNS = "\n".join(
-    [
-        "| `threshold` | amount just above a subsidy or tax-relief threshold "
-        "({thresholds} yuan, within +{above:.0%}) | {p_threshold:.0%} |",
-        "| `split` | one deal split into 3–8 contracts, same seller and buyer, same day | "
-        "{p_split:.0%} |",
-        "| `circular` | a ring of three related shell companies trading A→B→C→A "
-        "within a month | {p_circular:.0%} |",
-        "| `inflated` | an amount 8–30 times its peers', all of it claimed as technology | "
-        "{p_inflated:.0%} |",
-        "| `broker_spike` | a broker's burst of 8–20 contracts in one month | "
-        "{p_broker_spike:.0%} |",
-        "| misreported performance | an institution's annual report inflates the registry's "
-        "figures 1.3–3× | 30 % |",
-    ]
-)
+def _signature(columns: tuple[str, ...]) -> str:
+    return ", ".join(f"`{c}`" for c in columns)
+
+
+def _pattern_table() -> str:
+    lines = ["| pattern | 中文 | contracts per event | share of irregular | what it does / 做法 "
+             "| columns touched | share detected | conduct |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for p in (*PATTERN_SPECS, MISREPORT):
+        size = f"{p.size[0]}–{p.size[1]}" if p.size[0] != p.size[1] else str(p.size[0])
+        share = f"{p.share:.0%}" if p.share else "reports"
+        lines.append(f"| `{p.name}` | {p.zh} | {size} | {share} | {p.how} / {p.how_zh} "
+                     f"| {_signature(p.columns_touched)} | {p.detection_p:.0%} "
+                     f"| `{p.conduct_kind}` |")
+    return "\n".join(lines)
+
+
+def _outcome_list() -> str:
+    return "\n".join(f"- {_signature(o.columns)}: {o.why} / {o.why_zh}" for o in OUTCOMES)
 
 
 def _column_row(c: Column) -> str:
@@ -139,10 +159,7 @@ def render_data_standard() -> str:
     parts = [_INTRO.format(order=" → ".join(f"`{n}`" for n in LOAD_ORDER))]
     parts += [_table_section(TABLES[n]) for n in LOAD_ORDER]
     parts.append(_enum_section())
-    values = {
-        "thresholds": " / ".join(f"{t:,.0f}" for t in SUBSIDY_THRESHOLDS_YUAN),
-        "above": JUST_ABOVE,
-        **{f"p_{k}": v for k, v in DETECTION_P.items()},
-    }
-    parts.append(_SYNTHETIC.format(patterns=_PATTERNS.format(**values), **values))
+    parts.append(_SYNTHETIC.format(
+        share=IRREGULAR_SHARE, patterns=_pattern_table(), outcomes=_outcome_list(), band=BAND,
+        identities=_signature(IDENTITY_COLUMNS)))
     return "\n\n".join(parts) + "\n"

@@ -40,6 +40,12 @@ from models.metrics import (
     psi_categorical,
 )
 from models.reasons import describe, shap_summary
+from models.review_sections import (
+    Section,
+    evidence_section,
+    importance_section,
+    section_records,
+)
 from models.risk_model import RiskModel
 
 SHAP_SAMPLE = 5000
@@ -82,6 +88,7 @@ class Review:
     shap: tuple[ShapRow, ...]
     baseline_iv: pd.DataFrame
     gate: GateDecision
+    sections: tuple[Section, ...] = ()
 
     @property
     def lightgbm(self) -> Discrimination:
@@ -117,6 +124,7 @@ class Review:
                 "shap": [vars(r) for r in self.shap],
                 "baseline_iv": _records(self.baseline_iv),
                 "gate": self.gate.as_dict(),
+                "sections": section_records(self.sections),
             }
         )
 
@@ -253,8 +261,17 @@ def build_review(
     extra: Mapping[str, float] | None = None,
     thresholds: GateThresholds | None = None,
     seed: int = 0,
+    cluster: str | None = None,
+    ceiling: str | None = None,
+    sections: Sequence[Section] = (),
 ) -> Review:
-    """Score the held-out rows every way the report needs and decide the gate."""
+    """Score the held-out rows every way the report needs and decide the gate.
+
+    With ``cluster`` (the entity id column kept in the held-out rows), headline AUC and KS
+    get entity-clustered bootstrap intervals overall and per level of the gate's segment;
+    ``ceiling`` names a hidden-truth column to score beside them (synthetic markets only).
+    ``sections`` are tables a pipeline adds (e.g. recall per fraud pattern).
+    """
     model, held = fit.model, fit.held_out
     y, p = held["y"].to_numpy(), held["p_model"].to_numpy()
     sample = held.sample(min(SHAP_SAMPLE, len(held)), random_state=seed)
@@ -320,5 +337,17 @@ def build_review(
         baseline_iv=(
             fit.baseline.iv_table().head(20) if fit.baseline is not None else pd.DataFrame()
         ),
+        sections=_sections(fit, held, t.segment, cluster, ceiling, sections, seed),
         gate=review_gate(metrics | in_force, t),
     )
+
+
+def _sections(fit: FitResult, held: pd.DataFrame, segment: str, cluster: str | None,
+              ceiling: str | None, extra: Sequence[Section], seed: int) -> tuple[Section, ...]:
+    out = []
+    if cluster is not None and cluster in held:
+        out.append(evidence_section(held, cluster, segment if segment in held else None,
+                                    ceiling if ceiling in held else None, seed))
+    if fit.method == "out-of-time":  # k-fold refits on every row: nothing is held out
+        out.append(importance_section(fit.model, held, seed))
+    return (*out, *extra)

@@ -118,6 +118,11 @@ def render_html(review: Review, images: Mapping[str, bytes]) -> str:
         _table(review.feature_psi),
         "<h2>Performance by segment 分组表现</h2>",
         _table(review.segments),
+        *[
+            f"<h2>{html.escape(sec.title_en)} {html.escape(sec.title_zh)}</h2>"
+            f"<p>{html.escape(sec.note)}</p>{_table(sec.table)}"
+            for sec in review.sections
+        ],
         "<h2>SHAP summary 特征贡献</h2>",
         _table([vars(r) for r in review.shap[:20]]),
         f'<img src="data:image/png;base64,{img.get("shap_summary.png", "")}">',

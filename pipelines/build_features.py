@@ -29,6 +29,7 @@ from features.settings import Settings, get_settings
 from features.standard.tables import LOAD_ORDER
 
 TRUTH = Path("_truth") / "contracts.parquet"
+ENTITY_TRUTH = Path("_truth") / "entities.parquet"
 
 
 def load_tables(settings: Settings, source: Path | None = None) -> dict[str, pd.DataFrame]:

@@ -23,7 +23,8 @@ from models.anomaly import (
 )
 from models.fit import FitResult
 from models.registry import ANOMALY_MODEL, CREDIT_MODEL
-from pipelines.build_features import read_panel
+from models.review_sections import Section
+from pipelines.build_features import ENTITY_TRUTH, read_panel
 from pipelines.training import TrainSummary, train_and_log
 
 
@@ -40,6 +41,12 @@ def read_tables(settings: Settings, source: Path | None) -> dict[str, pd.DataFra
     return {t: snap.read(t)[c] for t, c in panels.TABLE_COLUMNS.items()}
 
 
+def read_entity_truth(settings: Settings, source: Path | None) -> pd.DataFrame | None:
+    """The synthetic market's entity truth file, when the data came from one."""
+    path = (source or settings.market_dir) / ENTITY_TRUTH
+    return pd.read_parquet(path) if path.exists() else None
+
+
 @dataclass
 class AnomalyStep:
     """The registered anomaly model and every contract's leakage-free anomaly probability."""
@@ -54,6 +61,16 @@ def train_anomaly(settings: Settings, tables: dict[str, pd.DataFrame]) -> Anomal
     contracts = panels.contract_panel(read_panel("contract", settings), tables["contracts"])
     k = settings.office_review_capacity
     truth = [c for c in panels.CONTRACT_TRUTH if c in contracts.columns]
+
+    def recall_section(fit: FitResult) -> list[Section]:
+        held = fit.held_out
+        if "pattern" not in held:
+            return []
+        table = pattern_recall(held["pattern"].to_numpy(), held["p_model"],
+                               held["office_id"].to_numpy(), k)
+        return [Section("各舞弊模式的审查召回率", "Recall per fraud pattern at review capacity",
+                        table, f"Each office reviews its top {k} contracts of the test period; "
+                        "patterns from the synthetic market's truth file.")]
 
     def office_metrics(fit: FitResult) -> dict[str, float]:
         held = fit.held_out
@@ -79,6 +96,7 @@ def train_anomaly(settings: Settings, tables: dict[str, pd.DataFrame]) -> Anomal
         keep=truth,
         max_train_rows=panels.CONTRACT_MAX_TRAIN_ROWS,
         extra_metrics=office_metrics,
+        sections=recall_section,
         gap_months=LABEL_MONTHS,
         data={"panel": "contract", **panels.as_of_window(contracts)},
     )
@@ -115,20 +133,29 @@ def train_panel(settings: Settings, source: Path | None = None) -> list[TrainSum
     """Anomaly model, then the credit model with anomaly aggregates; both logged and registered."""
     tables = read_tables(settings, source)
     anomaly = train_anomaly(settings, tables)
-    credit = credit_frame(settings, tables, anomaly.contracts)
+    credit = panels.with_truth_risk(
+        credit_frame(settings, tables, anomaly.contracts), read_entity_truth(settings, source)
+    )
+    truth = [panels.TRUTH_RISK] if panels.TRUTH_RISK in credit else []
+    ids = [panels.CREDIT_CLUSTER, *truth]
     summary, _ = train_and_log(
         settings,
-        credit[[*panels.credit_feature_names(), panels.CREDIT_TARGET, "as_of", "region"]],
+        credit[[*panels.credit_feature_names(), panels.CREDIT_TARGET, "as_of", "region", *ids]],
         target=panels.CREDIT_TARGET,
         time="as_of",
         model_name=CREDIT_MODEL,
         kind="credit",
         monotone=panels.MONOTONE,
         descriptions=panels.DESCRIPTIONS,
-        exclude=["region"],
+        exclude=["region", *ids],
         segments=["region", "entity_kind"],
+        keep=ids,
         max_train_rows=panels.CREDIT_MAX_TRAIN_ROWS,
         gap_months=LABEL_MONTHS,
+        params=panels.CREDIT_PARAMS,
+        select_features=panels.CREDIT_SELECT_FEATURES,
+        cluster=panels.CREDIT_CLUSTER,
+        ceiling=truth[0] if truth else None,
         data={
             "panel": "institution+broker",
             **panels.as_of_window(credit),

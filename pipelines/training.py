@@ -28,6 +28,7 @@ from models.registry import (
 )
 from models.review import build_review
 from models.review_render import plots, render_html
+from models.review_sections import Section
 from models.scaling import GradeCuts, PointsScale
 
 
@@ -73,6 +74,11 @@ def train_and_log(
     data: Mapping[str, object] | None = None,
     experiment: str = EXPERIMENT,
     gap_months: int = 0,
+    params: Mapping | None = None,
+    select_features: bool = False,
+    cluster: str | None = None,
+    ceiling: str | None = None,
+    sections: Callable[[FitResult], Sequence[Section]] | None = None,
 ) -> tuple[TrainSummary, FitResult]:
     """Fit, compare with baseline and champion, log the run and register the challenger.
 
@@ -91,6 +97,8 @@ def train_and_log(
         max_train_rows=max_train_rows,
         seed=settings.seed % 2**31,
         gap_months=gap_months,
+        params=params,
+        select_features=select_features,
         scale=PointsScale(
             settings.points_base_score, settings.points_base_odds, settings.points_pdo
         ),
@@ -103,6 +111,9 @@ def train_and_log(
         champion_version=alias_version(store, model_name, CHAMPION),
         extra=extra_metrics(fit) if extra_metrics else None,
         thresholds=gate_thresholds(settings),
+        cluster=cluster,
+        ceiling=ceiling,
+        sections=sections(fit) if sections else (),
     )
     images = plots(review, fit.held_out)
     logged = log_training(

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from features.standard.enums import PROVINCES
+from features.synthetic.parties import PartyPicker
 from features.synthetic.published import NATIONAL_INSTITUTIONS
 
 REGION_CODES = np.array([p[0] for p in PROVINCES])
@@ -34,6 +35,7 @@ REGION_AMOUNT = np.where(REGION_CODES == "110000", 1.6, np.where(
     np.isin(REGION_CODES, ["310000", "440000", "320000"]), 1.15, 0.85))
 
 PARTY_KINDS = np.array(["enterprise", "university", "research_institute", "other"])
+BUYER_KIND_P = np.array([0.76, 0.04, 0.05, 0.15])
 PARTY_PREFIX = {"enterprise": "E", "university": "U", "research_institute": "R", "other": "O"}
 # Pool sizes at scale 1 and the minimum kept at small scales.
 _PARTY_POOL = {"enterprise": (250_000, 300), "university": (2_600, 20),
@@ -49,6 +51,9 @@ class Actors:
     parties: pd.DataFrame  # party_id, kind, region_idx, activity, integrity, dishonest, onset_year
     institutions: pd.DataFrame  # standard columns + hidden traits + end_date
     brokers: pd.DataFrame  # standard columns + hidden traits
+
+    def picker(self) -> PartyPicker:
+        return PartyPicker(self.parties)
 
 
 def _ids(prefix: str, n: int, width: int) -> np.ndarray:
@@ -66,22 +71,29 @@ def _onset(rng: np.random.Generator, n: int, first_year: int, last_year: int) ->
     return np.where(rng.random(n) < 0.35, first_year - 1, later)
 
 
-def make_parties(rng: np.random.Generator, scale: float, first_year: int, last_year: int
-                 ) -> pd.DataFrame:
+def make_parties(rng: np.random.Generator, scale: float, first_year: int, last_year: int,
+                 reserve: int) -> pd.DataFrame:
+    """The parties; ``reserve`` of them (split as buyers' kinds) never trade honestly.
+
+    Reserved parties have no activity, so only a phantom-buyer event ever names them; they
+    are drawn like the rest and numbered among them, so their ids look like any other.
+    """
     frames = []
-    for kind, (n_full, n_min) in _PARTY_POOL.items():
-        n = max(n_min, round(n_full * scale))
+    for kind, p_buy in zip(PARTY_KINDS, BUYER_KIND_P, strict=True):
+        n_full, n_min = _PARTY_POOL[kind]
+        n_keep = max(n_min, round(n_full * scale))
+        n = n_keep + int(np.ceil(reserve * p_buy)) + 10  # margin for a small kind's chance
         # Heavy-tailed activity: a few sellers and buyers sign most contracts.
         activity = rng.pareto(1.3, n) + 0.05
+        activity[rng.permutation(n)[n_keep:]] = 0.0
         integrity = rng.beta(7, 1.2, n)
-        dishonest = integrity < (0.55 if kind == "enterprise" else 0.3)
         frames.append(pd.DataFrame({
             "party_id": _ids(PARTY_PREFIX[kind], n, 7),
             "kind": kind,
             "region_idx": rng.choice(len(REGION_CODES), n, p=REGION_P),
             "activity": activity,
             "integrity": integrity,
-            "dishonest": dishonest,
+            "dishonest": integrity < 0.6,
             "onset_year": _onset(rng, n, first_year, last_year),
         }))
     return pd.concat(frames, ignore_index=True)
@@ -110,15 +122,13 @@ def make_institutions(rng: np.random.Generator, scale: float, end: np.datetime64
     capability = rng.beta(2.2, 2.0, n)
     status = np.full(n, "active", dtype=object)
     status_date = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
-    # Exits 2016–2020 fall mostly on the weaker and less honest national institutions.
+    # Exits 2016–2020 fall on the national institutions doing least (low capability means
+    # few facilitated contracts); warnings come later, from conduct records (``records``).
     nat = np.arange(n_nat15)
-    weak = (1 - integrity[nat]) + (1 - capability[nat]) + rng.random(n_nat15) * 0.8
+    weak = (1 - capability[nat]) + rng.random(n_nat15) * 0.6
     exit_idx = nat[np.argsort(-weak)[:n_exit]]
     status[exit_idx] = "exited"
     status_date[exit_idx] = _dates(rng, "2016-03-01", "2020-10-31", n_exit)
-    warn_idx = np.flatnonzero((status == "active") & (integrity < 0.35) & (rng.random(n) < 0.5))
-    status[warn_idx] = "warned"
-    status_date[warn_idx] = _dates(rng, "2014-03-01", "2020-10-31", len(warn_idx))
     df = pd.DataFrame({
         "institution_id": _ids("I", n, 6),
         "institution_type": rng.choice(INSTITUTION_TYPES, n, p=_INSTITUTION_TYPE_P),
@@ -131,7 +141,7 @@ def make_institutions(rng: np.random.Generator, scale: float, end: np.datetime64
         "status_basis": None,
         "integrity": integrity,
         "capability": capability,
-        "dishonest": integrity < 0.42,
+        "dishonest": integrity < 0.5,
     })
     df["name"] = [f"技术转移机构{i[1:]}" for i in df["institution_id"]]
     df["region"] = REGION_CODES[df["region_idx"].to_numpy()]
@@ -160,10 +170,9 @@ def make_brokers(rng: np.random.Generator, scale: float, institutions: pd.DataFr
     affiliated = rng.random(n) < 0.8
     inst_w = (institutions["capability"].to_numpy() + 0.2)
     inst_idx = rng.choice(len(institutions), n, p=inst_w / inst_w.sum())
-    inst_integrity = institutions["integrity"].to_numpy()[inst_idx]
-    # Brokers of dishonest institutions are more often dishonest themselves.
-    integrity = np.where(affiliated, 0.5 * rng.beta(4, 1.4, n) + 0.5 * inst_integrity,
-                         rng.beta(4, 1.4, n))
+    # Integrity is the broker's own: tying it to the institution's would let the broker's
+    # province (where its institution sits) give dishonesty away in a small market.
+    integrity = 0.5 * rng.beta(4, 1.4, n) + 0.5 * rng.beta(3, 1.4, n)
     region = np.where(affiliated, institutions["region"].to_numpy()[inst_idx],
                       rng.choice(REGION_CODES, n, p=REGION_P))
     df = pd.DataFrame({
@@ -186,10 +195,10 @@ def make_brokers(rng: np.random.Generator, scale: float, institutions: pd.DataFr
     return df[df["certified_date"] <= end].reset_index(drop=True)
 
 
-def make_actors(rng: np.random.Generator, scale: float, first_year: int, last_year: int
-                ) -> Actors:
+def make_actors(rng: np.random.Generator, scale: float, first_year: int, last_year: int,
+                reserve: int) -> Actors:
     end = np.datetime64(f"{last_year}-12-31", "D")
-    parties = make_parties(rng, scale, first_year, last_year)
+    parties = make_parties(rng, scale, first_year, last_year, reserve)
     institutions = make_institutions(rng, scale, end)
     institutions["onset_year"] = _onset(rng, len(institutions), first_year, last_year)
     brokers = make_brokers(rng, scale, institutions, end)

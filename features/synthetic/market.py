@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 from features.standard.schema import conform, to_arrow
 from features.standard.tables import TABLES, table
 from features.synthetic.actors import (
+    BUYER_KIND_P,
     PARTY_KINDS,
     REGION_AMOUNT,
     REGION_CODES,
@@ -30,9 +31,21 @@ from features.synthetic.actors import (
     Actors,
     make_actors,
 )
-from features.synthetic.fraud import make_fraud_contracts, random_days, tech_share
+from features.synthetic.amounts import seller_groups, settle_amounts
+from features.synthetic.fraud import (
+    IRREGULAR_SHARE,
+    make_fraud_contracts,
+    random_days,
+    tech_share,
+)
+from features.synthetic.patterns import SPEC_OF
 from features.synthetic.published import year_target
-from features.synthetic.records import annual_reports, background_conduct, conduct_from_events
+from features.synthetic.records import (
+    annual_reports,
+    assess_institutions,
+    background_conduct,
+    conduct_from_events,
+)
 from features.synthetic.spec import MarketSpec, year_of
 
 CONTRACT_TYPES = np.array(["development", "transfer", "licensing", "consulting", "service"])
@@ -45,7 +58,6 @@ TECH_FIELDS = np.array([
     "new_energy", "modern_agriculture", "urban_social", "environment", "aerospace",
     "modern_transport", "nuclear", "other"])
 _FIELD_P = np.array([0.30, 0.12, 0.07, 0.08, 0.08, 0.06, 0.12, 0.08, 0.02, 0.04, 0.01, 0.02])
-_BUYER_KIND_P = np.array([0.76, 0.04, 0.05, 0.15])
 FACILITATED_SHARE = 0.35  # contracts brought about by a transfer institution
 BROKERED_SHARE = 0.6  # of facilitated contracts, those with a named broker
 TRUTH_DIR = "_truth"
@@ -58,14 +70,17 @@ class Market:
     truth: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
-def _year_volume(spec: MarketSpec) -> dict[int, float]:
-    ref = year_target(2020).contracts
-    return {y: (year_target(y).contracts / ref) ** 0.5
-            for y in range(spec.first_year, spec.last_year + 1)}
+def _phantom_reserve(spec: MarketSpec) -> int:
+    """Never-trading parties to set aside for phantom buyers, with a margin for chance."""
+    total = sum(year_target(y, spec.scale).contracts
+                for y in range(spec.first_year, spec.last_year + 1))
+    return int(1.5 * total * IRREGULAR_SHARE * SPEC_OF["phantom_buyer"].share)
 
 
-def _seller_groups(kinds: np.ndarray) -> np.ndarray:
-    return np.where(kinds == "enterprise", 0, np.where(kinds == "other", 2, 1))
+def _count_shares(year: int, scale: float) -> np.ndarray:
+    t = year_target(year, scale)
+    return np.array([t.enterprise_count_share, t.academic_count_share,
+                     1 - t.enterprise_count_share - t.academic_count_share])
 
 
 def _honest_contracts(rng: np.random.Generator, actors: Actors, year: int,
@@ -84,7 +99,7 @@ def _honest_contracts(rng: np.random.Generator, actors: Actors, year: int,
             sellers.append(_by_activity(rng, kind == ("enterprise" if g == 0 else "other"), act, n))
     seller = np.concatenate(sellers)
     n = len(seller)
-    buyer_kind = rng.choice(len(PARTY_KINDS), n, p=_BUYER_KIND_P)
+    buyer_kind = rng.choice(len(PARTY_KINDS), n, p=BUYER_KIND_P)
     buyer = np.empty(n, dtype=np.int64)
     for k, name in enumerate(PARTY_KINDS):
         rows = np.flatnonzero(buyer_kind == k)
@@ -152,53 +167,24 @@ def _facilitate(rng: np.random.Generator, actors: Actors, c: pd.DataFrame) -> No
     c["inst_idx"], c["broker_idx"] = inst_idx, broker_idx
 
 
-def _fit_amounts(c: pd.DataFrame, spec: MarketSpec) -> None:
-    """Scale honest amounts so each (year, seller group) meets its published total exactly.
-
-    Irregular amounts are kept as planted (thresholds must stay just above the threshold);
-    they are part of the total, as in the real registry, which cannot tell them apart.
-    """
-    year = year_of(c["reg"])
-    group = _seller_groups(c["seller_kind"].to_numpy())
-    amount = c["amount"].to_numpy().copy()
-    honest = ~c["is_irregular"].to_numpy()
-    for y in np.unique(year):
-        t = year_target(int(y), spec.scale)
-        acad = t.academic_amount_share
-        goal = t.amount_yuan * np.array(
-            [t.enterprise_amount_share, acad, 1 - t.enterprise_amount_share - acad])
-        for g in range(3):
-            rows = (year == y) & (group == g)
-            fixed = amount[rows & ~honest].sum()
-            free = amount[rows & honest].sum()
-            if free > 0:
-                amount[rows & honest] *= max(goal[g] - fixed, 0.05 * goal[g]) / free
-    # Real amounts are quoted to the yuan, often to the hundred or the ten-thousand.
-    rng = np.random.default_rng(spec.seed + 1)
-    unit = rng.choice([0.01, 100, 10_000], len(c), p=[0.35, 0.5, 0.15])
-    rounded = np.maximum(np.round(amount / unit) * unit, 100.0)
-    amount = np.where(honest, rounded, amount)
-    c["amount"] = np.round(amount, 2)
-    c["tech_amount"] = np.where(
-        honest, np.round(c["amount"] * c["tech_share"], 2), c["tech_amount"]
-    )
-
-
-def _contracts(rng: np.random.Generator, actors: Actors, spec: MarketSpec
-               ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Internal contract frame (indices, truth, detection) and the fraud events' table."""
+def _contracts(rng: np.random.Generator, actors: Actors, spec: MarketSpec) -> pd.DataFrame:
+    """Internal contract frame: indices, truth and detection, honest and planted alike."""
     years = np.arange(spec.first_year, spec.last_year + 1)
-    fraud = make_fraud_contracts(rng, actors, years, _year_volume(spec))
+
+    def templates(year: int, n: int) -> pd.DataFrame:
+        t = _honest_contracts(rng, actors, year, rng.multinomial(n, _count_shares(year, 1.0)))
+        _facilitate(rng, actors, t)
+        return t
+
+    fraud = make_fraud_contracts(rng, actors, spec, templates)
     fraud["is_irregular"] = True
     kinds = actors.parties["kind"].to_numpy()
     fraud_year = year_of(fraud["reg"])
-    fraud_group = _seller_groups(kinds[fraud["seller_idx"].to_numpy()])
+    fraud_group = seller_groups(kinds[fraud["seller_idx"].to_numpy()])
     parts = []
     for y in years:
         t = year_target(int(y), spec.scale)
-        share = np.array([t.enterprise_count_share, t.academic_count_share,
-                          1 - t.enterprise_count_share - t.academic_count_share])
-        goal = np.round(t.contracts * share).astype(int)
+        goal = np.round(t.contracts * _count_shares(int(y), spec.scale)).astype(int)
         planted = np.bincount(fraud_group[fraud_year == y], minlength=3)
         honest = _honest_contracts(rng, actors, int(y), np.maximum(goal - planted, 0))
         _facilitate(rng, actors, honest)
@@ -211,12 +197,8 @@ def _contracts(rng: np.random.Generator, actors: Actors, spec: MarketSpec
     c["detect_date"] = np.datetime64("NaT", "D")
     c = pd.concat([c, fraud], ignore_index=True)
     c["seller_kind"] = kinds[c["seller_idx"].to_numpy()]
-    field_idx = c["tech_field_idx"].to_numpy()
-    missing = np.isnan(field_idx.astype(float))
-    field_idx = np.where(missing, rng.choice(len(TECH_FIELDS), len(c), p=_FIELD_P), field_idx)
-    c["tech_field"] = TECH_FIELDS[field_idx.astype(np.int64)]
-    c["tech_share"] = c["tech_share"].fillna(1.0)
-    _fit_amounts(c, spec)
+    c["tech_field"] = TECH_FIELDS[c["tech_field_idx"].to_numpy().astype(np.int64)]
+    settle_amounts(rng, c, spec)
     # Signing precedes registration by days to months.
     lag = np.minimum(rng.geometric(1 / 21, len(c)) - 1, 365)
     c["signed"] = c["reg"].to_numpy() - lag.astype("timedelta64[D]")
@@ -228,27 +210,25 @@ def _contracts(rng: np.random.Generator, actors: Actors, spec: MarketSpec
     c["contract_id"] = np.char.add(np.char.add("C", year.astype(str)),
                                    np.char.zfill(seq.astype(str), 7)).astype(object)
     _status(rng, c, spec)
-    return c.drop(columns=["_key", "tech_field_idx", "tech_share"]), fraud
+    return c.drop(columns=["_key", "tech_field_idx", "tech_share"])
 
 
 def _status(rng: np.random.Generator, c: pd.DataFrame, spec: MarketSpec) -> None:
-    """Later status: found false after a detected audit; some honest contracts revoked or
-    disputed.
+    """Later status: found false after a detected audit; any contract may be revoked or
+    disputed, planted or not, at the same rates.
     """
     n = len(c)
     reg = c["reg"].to_numpy()
     u = rng.random(n)
-    revoke = ~c["is_irregular"].to_numpy() & (u < 0.008)
-    dispute = (u >= 0.008) & (u < 0.018 + 0.04 * c["is_irregular"].to_numpy())
-    status = np.select([c["detected"].to_numpy(), revoke, dispute],
-                       ["false_found", "revoked", "disputed"], "registered").astype(object)
+    found = c["detected"].to_numpy() & (c["detect_date"].to_numpy() <= spec.end)
+    revoke, dispute = u < 0.008, (u >= 0.008) & (u < 0.018)
     delay = np.where(revoke, rng.integers(20, 180, n), rng.integers(60, 540, n))
-    when = np.where(
-        c["detected"], c["detect_date"].to_numpy(), reg + delay.astype("timedelta64[D]")
-    )
-    known = (status != "registered") & (when <= spec.end)
-    c["status"] = np.where(known, status, "registered")
-    c["status_date"] = np.where(known, when, np.datetime64("NaT"))
+    when = reg + delay.astype("timedelta64[D]")
+    other = (revoke | dispute) & (when <= spec.end)
+    c["status"] = np.select([found, other & revoke, other], ["false_found", "revoked", "disputed"],
+                            "registered").astype(object)
+    c["status_date"] = np.where(found, c["detect_date"].to_numpy(),
+                                np.where(other, when, np.datetime64("NaT")))
 
 
 def generate_market(spec: MarketSpec) -> Market:
@@ -256,14 +236,16 @@ def generate_market(spec: MarketSpec) -> Market:
     if spec.first_year > spec.last_year:
         raise ValueError(f"first year {spec.first_year} is after last year {spec.last_year}")
     rng = np.random.default_rng(spec.seed)
-    actors = make_actors(rng, spec.scale, spec.first_year, spec.last_year)
-    c, _ = _contracts(rng, actors, spec)
+    actors = make_actors(rng, spec.scale, spec.first_year, spec.last_year,
+                         _phantom_reserve(spec))
+    c = _contracts(rng, actors, spec)
     reports, misreports = annual_reports(rng, actors, c, spec)
     conduct = pd.concat([conduct_from_events(c, actors, spec), misreports,
                          background_conduct(rng, actors, spec)], ignore_index=True)
     conduct = conduct[conduct["confirmed_date"] <= spec.end]
     conduct = conduct.sort_values(["confirmed_date", "subject_id", "conduct_kind"], kind="stable")
     conduct.insert(0, "record_id", [f"D{i:09d}" for i in range(1, len(conduct) + 1)])
+    assess_institutions(rng, actors.institutions, conduct, spec)
 
     parties, inst, brk = actors.parties, actors.institutions, actors.brokers
     pid = parties["party_id"].to_numpy()

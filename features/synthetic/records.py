@@ -11,11 +11,11 @@ import pandas as pd
 
 from features.synthetic.actors import Actors
 from features.synthetic.fraud import random_days
+from features.synthetic.patterns import CONDUCT_OF, MISREPORT
 from features.synthetic.spec import MarketSpec, year_of
 
-CONDUCT_OF = {"threshold": "false_registration", "split": "split_contracts",
-               "circular": "circular_trade", "inflated": "inflated_amount",
-               "broker_spike": "inflated_amount"}
+_SELLER_ANSWERS = ("threshold", "phantom_buyer")  # false registrations: the seller files them
+WARN_AFTER = 2  # conduct records confirmed in a year that earn a warning at the assessment
 
 
 def conduct_from_events(c: pd.DataFrame, actors: Actors, spec: MarketSpec) -> pd.DataFrame:
@@ -43,7 +43,7 @@ def conduct_from_events(c: pd.DataFrame, actors: Actors, spec: MarketSpec) -> pd
         idx = ev[col].to_numpy()
         keep = idx >= 0
         if kind == "party":  # sellers answer for schemes they ran alone or registered falsely
-            keep &= (ev["inst_idx"].to_numpy() < 0) | (ev["pattern"].to_numpy() == "threshold")
+            keep &= (ev["inst_idx"].to_numpy() < 0) | np.isin(ev["pattern"], _SELLER_ANSWERS)
         f = base[keep].copy()
         f.insert(0, "subject_id", ids[idx[keep]])
         f.insert(0, "subject_kind", kind)
@@ -98,8 +98,9 @@ def annual_reports(rng: np.random.Generator, actors: Actors, c: pd.DataFrame, sp
     inst = actors.institutions
     fac = c[c["inst_idx"] >= 0]
     fac_year = year_of(fac["reg"])
-    reg_stats = fac.groupby([fac["inst_idx"].to_numpy(), fac_year]).agg(
-        n=("amount", "size"), amount=("amount", "sum"))
+    reg_stats = fac.assign(disputed=fac["status"] == "disputed").groupby(
+        [fac["inst_idx"].to_numpy(), fac_year]).agg(
+        n=("amount", "size"), amount=("amount", "sum"), disputed=("disputed", "sum"))
     rows = []
     for y in range(spec.first_year, spec.last_year + 1):
         alive = (inst["founded_date"].to_numpy() <= np.datetime64(f"{y}-06-30")) & (
@@ -112,11 +113,10 @@ def annual_reports(rng: np.random.Generator, actors: Actors, c: pd.DataFrame, sp
     stats = reg_stats.reindex(key).fillna(0.0)
     i = r["inst_idx"].to_numpy()
     cap = inst["capability"].to_numpy()[i]
-    integ = inst["integrity"].to_numpy()[i]
     lying = (
         inst["dishonest"].to_numpy()[i]
         & (r["report_year"].to_numpy() >= inst["onset_year"].to_numpy()[i])
-        & (rng.random(m) < 0.7)
+        & (rng.random(m) < 0.9)
     )
     factor = np.where(lying, rng.uniform(1.3, 3.0, m), rng.uniform(0.95, 1.05, m))
     staff = np.maximum(3, np.round(rng.lognormal(np.log(15 + 60 * cap), 0.4))).astype(np.int64)
@@ -143,21 +143,44 @@ def annual_reports(rng: np.random.Generator, actors: Actors, c: pd.DataFrame, sp
             "clients_served": (
                 np.round(n_reg * rng.uniform(0.6, 1.0, m)) + rng.poisson(5, m)
             ).astype(np.int64),
-            "complaints": rng.poisson(0.3 + 4 * (1 - integ)).astype(np.int64),
+            # Complaints follow what clients see: the volume served and the disputes.
+            "complaints": rng.poisson(
+                0.3 + 0.02 * n_reg + 1.5 * stats["disputed"].to_numpy()).astype(np.int64),
         }
     )
     known = reports["submitted_date"].to_numpy() <= spec.end
-    caught = known & lying & (rng.random(m) < 0.3)
+    caught = known & lying & (rng.random(m) < MISREPORT.detection_p)
     confirmed = (
         reports["submitted_date"].to_numpy() + rng.integers(60, 300, m).astype("timedelta64[D]")
     )
     caught &= confirmed <= spec.end
     conduct = pd.DataFrame({
         "subject_kind": "institution", "subject_id": reports["institution_id"].to_numpy()[caught],
-        "conduct_kind": "misreported_performance",
+        "conduct_kind": MISREPORT.conduct_kind,
         "severity": np.where(factor[caught] > 2, "serious", "minor"),
         "occurred_date": reports["submitted_date"].to_numpy()[caught],
         "confirmed_date": confirmed[caught], "related_contract_id": None,
         "source": "science_dept",
     })
     return reports[known].reset_index(drop=True), conduct
+
+
+def assess_institutions(rng: np.random.Generator, inst: pd.DataFrame, conduct: pd.DataFrame,
+                        spec: MarketSpec) -> None:
+    """The annual assessment: a warning in spring for ``WARN_AFTER`` or more conduct records
+    confirmed the year before, so a warning is read from the record, never from the truth.
+
+    An exit stays the last word; otherwise the latest warning is the institution's status.
+    """
+    rec = conduct[conduct["subject_kind"] == "institution"]
+    per_year = rec.groupby([rec["subject_id"].to_numpy(), year_of(rec["confirmed_date"])]).size()
+    hit = per_year[per_year >= WARN_AFTER].reset_index()
+    hit.columns = ["institution_id", "year", "n"]
+    spring = (hit["year"].to_numpy() + 1 - 1970).astype("datetime64[Y]").astype("datetime64[D]")
+    hit["date"] = spring + (59 + rng.integers(0, 61, len(hit))).astype("timedelta64[D]")
+    hit = hit[hit["date"].to_numpy() <= spec.end]
+    latest = hit.groupby("institution_id")["date"].max()
+    when = latest.reindex(inst["institution_id"]).to_numpy().astype("datetime64[D]")
+    warn = ~np.isnat(when) & (inst["status"].to_numpy() != "exited")
+    inst.loc[warn, "status"] = "warned"
+    inst.loc[warn, "status_date"] = when[warn]

@@ -10,31 +10,38 @@ import pytest
 from features.point_in_time.build import build_panel, month_ends
 from features.point_in_time.labels import panel_labels
 from features.settings import Settings
-from features.synthetic.market import Market
+from features.synthetic.market import Market, generate_market, write_market
+from features.synthetic.spec import MarketSpec
 from models.anomaly import aggregate_names
 from models.registry import ANOMALY_MODEL, CHALLENGER, CREDIT_MODEL, alias_version, store_for
 from pipelines.build_features import feature_path
 from pipelines.train_panel import train_panel
 
-pytestmark = pytest.mark.slow
+
+@pytest.fixture(scope="module")
+def seven_years() -> Market:
+    """Train, gap, valid, gap, test need five as-of years before the last label year."""
+    return generate_market(MarketSpec(first_year=2014, last_year=2020, scale=0.01, seed=3))
 
 
-def test_panel_trains_and_registers_both_models(
-    small_market: Market, small_market_dir: Path, tmp_path: Path
-) -> None:
+def test_panel_trains_and_registers_both_models(seven_years: Market, tmp_path: Path) -> None:
     settings = Settings(home=tmp_path / "home")
-    dates = month_ends("2017-01", "2019-12")
-    panel = build_panel(small_market.tables, dates)
-    labels = panel_labels(small_market.tables, panel, small_market.truth["contracts"])
+    source = tmp_path / "market"
+    write_market(seven_years, source)
+    dates = month_ends("2015-01", "2019-12")
+    panel = build_panel(seven_years.tables, dates)
+    labels = panel_labels(seven_years.tables, panel, seven_years.truth["contracts"])
     for kind in panel:
         for frame, is_label in ((panel[kind], False), (labels[kind], True)):
             for as_of, part in frame.groupby("as_of"):
                 path = feature_path(settings, kind, pd.Timestamp(as_of), labels=is_label)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 part.to_parquet(path, index=False)
-    anomaly, credit = train_panel(settings, small_market_dir)
+    anomaly, credit = train_panel(settings, source)
     assert anomaly.model_name == ANOMALY_MODEL and credit.model_name == CREDIT_MODEL
-    assert credit.windows["test"][0].startswith("2019") and credit.windows["train"][1] < "2018"
+    # a year left out between the parts: no outcome is shared across them
+    assert credit.windows["test"][0].startswith("2019") and credit.windows["valid"] == (
+        "2017-01-31", "2017-12-31") and credit.windows["train"][1] == "2015-12-31"
     assert "anomaly_ap" in anomaly.metrics and anomaly.metrics["anomaly_ap_lift"] > 1
     # a few hundred entities over three years: this checks the wiring, the benchmark the power
     assert (
@@ -43,6 +50,21 @@ def test_panel_trains_and_registers_both_models(
     store = store_for(settings)
     assert alias_version(store, CREDIT_MODEL, CHALLENGER) == credit.version
     features = store.client().download_artifacts(credit.run_id, "features.json", str(tmp_path))
-    listed = pd.read_json(features, typ="series")["features"]
-    assert set(aggregate_names("brk")) <= set(listed) and "entity_kind" in listed
-    assert "region" not in listed  # a reporting segment, never a feature
+    logged = pd.read_json(features, typ="series")
+    listed, dropped = logged["features"], logged["dropped"]
+    # every anomaly aggregate is a candidate: used, or dropped by name with the reason
+    assert all(a in listed or "permutation" in dropped[a] for a in aggregate_names("brk"))
+    assert "region" not in listed and "entity_id" not in listed  # segments and keys only
+    assert "truth_risk" not in listed  # the hidden truth is a ceiling, never a feature
+    review = store.client().download_artifacts(credit.run_id, "review/review.json", str(tmp_path))
+    sections = {s["title_en"]: s for s in pd.read_json(review, typ="series")["sections"]}
+    rows = sections["Intervals (entity-clustered bootstrap)"]["rows"]
+    intervals = {r["segment"]: r for r in rows}
+    assert set(intervals) == {"all", "broker", "institution"}
+    assert "ceiling AUC (hidden truth)" in intervals["all"]
+    assert "Permutation importance (test period)" in sections
+    review = store.client().download_artifacts(anomaly.run_id, "review/review.json",
+                                               str(tmp_path / "a"))
+    sections = {s["title_en"]: s for s in pd.read_json(review, typ="series")["sections"]}
+    recall = sections["Recall per fraud pattern at review capacity"]["rows"]
+    assert {"long_cycle", "phantom_buyer", "all"} <= {r["pattern"] for r in recall}

@@ -11,9 +11,9 @@ import pytest
 
 from features.standard.tables import TABLES
 from features.standard.thresholds import JUST_ABOVE, SUBSIDY_THRESHOLDS_YUAN
-from features.synthetic.fraud import PATTERNS
 from features.synthetic.market import Market, generate_market, write_market
 from features.synthetic.market_check import calibration_table, shape_figures
+from features.synthetic.patterns import PATTERNS
 from features.synthetic.spec import MarketSpec
 
 
@@ -90,6 +90,17 @@ def test_every_fraud_pattern_is_planted_as_documented(small_market: Market) -> N
         assert set(g["seller_id"]) == set(g["buyer_id"])  # A→B→C→A closes the ring
     spikes = c[c["pattern"] == "broker_spike"].groupby("event_id")
     assert (spikes["broker_id"].nunique() == 1).all() and (spikes.size() >= 8).all()
+    span = spikes["registered_date"].max() - spikes["registered_date"].min()
+    assert (span <= pd.Timedelta(days=27)).all()
+    cycles = c[c["pattern"] == "long_cycle"].groupby("event_id")
+    assert cycles.size().between(4, 5).all()
+    for _, g in list(cycles)[:20]:
+        assert set(g["seller_id"]) == set(g["buyer_id"])  # the long chain closes
+    ghosts = c[c["pattern"] == "phantom_buyer"]
+    assert (ghosts.groupby("event_id")["seller_id"].nunique() == 1).all()
+    elsewhere = c.loc[c["pattern"] != "phantom_buyer", ["seller_id", "buyer_id"]].stack()
+    assert not ghosts["buyer_id"].isin(set(elsewhere)).any()
+    assert ghosts["buyer_id"].is_unique
 
 
 def test_detection_is_incomplete_and_later_than_the_contract(small_market: Market) -> None:
@@ -122,11 +133,14 @@ def test_misreporting_institutions_report_more_than_the_registry_shows(
     reg = c.groupby([c["institution_id"], c["registered_date"].dt.year]).size()
     reg.index.names = ["institution_id", "report_year"]
     joined = rep.set_index(["institution_id", "report_year"]).join(reg.rename("registry"))
-    truth = small_market.truth["entities"].set_index("entity_id")["dishonest"]
-    joined["dishonest"] = truth.reindex(joined.index.get_level_values(0)).to_numpy()
+    truth = small_market.truth["entities"].set_index("entity_id")
+    at = joined.index.get_level_values(0)
+    joined["dishonest"] = truth["dishonest"].reindex(at).to_numpy()
+    # Dishonest institutions misreport from their onset year on, as documented.
+    past_onset = joined.index.get_level_values(1) >= truth["onset_year"].reindex(at).to_numpy()
     ratio = (joined["contracts_reported"] / joined["registry"]).replace(np.inf, np.nan)
     assert ratio[~joined["dishonest"]].median() == pytest.approx(1.0, abs=0.06)
-    assert ratio[joined["dishonest"]].median() > 1.2
+    assert ratio[joined["dishonest"] & past_onset].median() > 1.2
 
 
 def test_foreign_keys_resolve(small_market: Market) -> None:
