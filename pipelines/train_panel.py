@@ -129,16 +129,20 @@ def credit_frame(settings: Settings, tables: dict[str, pd.DataFrame],
     return panels.credit_panel(entities, tables, aggregates)
 
 
-def train_panel(settings: Settings, source: Path | None = None) -> list[TrainSummary]:
-    """Anomaly model, then the credit model with anomaly aggregates; both logged and registered."""
-    tables = read_tables(settings, source)
-    anomaly = train_anomaly(settings, tables)
-    credit = panels.with_truth_risk(
+def credit_training_frame(settings: Settings, tables: dict[str, pd.DataFrame],
+                          anomaly: AnomalyStep, source: Path | None) -> pd.DataFrame:
+    """The credit panel with the hidden-truth ceiling column when the data are synthetic."""
+    return panels.with_truth_risk(
         credit_frame(settings, tables, anomaly.contracts), read_entity_truth(settings, source)
     )
+
+
+def train_credit(settings: Settings, credit: pd.DataFrame, anomaly_model: str
+                 ) -> tuple[TrainSummary, FitResult]:
+    """Fit, review and register the credit model on a frame from :func:`credit_training_frame`."""
     truth = [panels.TRUTH_RISK] if panels.TRUTH_RISK in credit else []
     ids = [panels.CREDIT_CLUSTER, *truth]
-    summary, _ = train_and_log(
+    return train_and_log(
         settings,
         credit[[*panels.credit_feature_names(), panels.CREDIT_TARGET, "as_of", "region", *ids]],
         target=panels.CREDIT_TARGET,
@@ -159,7 +163,17 @@ def train_panel(settings: Settings, source: Path | None = None) -> list[TrainSum
         data={
             "panel": "institution+broker",
             **panels.as_of_window(credit),
-            "anomaly_model": f"{ANOMALY_MODEL} v{anomaly.summary.version}",
+            "anomaly_model": anomaly_model,
         },
+    )
+
+
+def train_panel(settings: Settings, source: Path | None = None) -> list[TrainSummary]:
+    """Anomaly model, then the credit model with anomaly aggregates; both logged and registered."""
+    tables = read_tables(settings, source)
+    anomaly = train_anomaly(settings, tables)
+    credit = credit_training_frame(settings, tables, anomaly, source)
+    summary, _ = train_credit(
+        settings, credit, f"{ANOMALY_MODEL} v{anomaly.summary.version}"
     )
     return [anomaly.summary, summary]
