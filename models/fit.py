@@ -90,6 +90,7 @@ class _Options:
     seed: int
     gap_months: int
     select_features: bool
+    select_within: str | None
 
 
 def _risk_model(opts: _Options, encoder: Encoder, booster: lgb.Booster, platt: Platt,
@@ -126,6 +127,7 @@ def fit_risk_model(
     seed: int = 0,
     gap_months: int = 0,
     select_features: bool = False,
+    select_within: str | None = None,
 ) -> FitResult:
     """Train LightGBM (and the scorecard baseline) on ``df`` and evaluate out of sample.
 
@@ -134,8 +136,8 @@ def fit_risk_model(
     ``gap_months`` (the label horizon) leaves whole periods out between train, valid and
     test so that no outcome is shared across them (:func:`models.split.time_split`).
     ``select_features`` (out-of-time only) refits LightGBM without the features whose
-    permutation importance on the validation period is not positive; the scorecard baseline
-    still chooses among all of them.
+    permutation importance on the validation period is negligible, pooled and within every
+    level of ``select_within`` (entity kind); the scorecard baseline still chooses among all.
     """
     if target not in df.columns:
         raise KeyError(
@@ -148,7 +150,7 @@ def fit_risk_model(
     columns = infer_columns(df, target, exclude=[*([time] if time else []), *exclude])
     opts = _Options(kind, dict(monotone or {}), dict(descriptions or {}), scale or PointsScale(),
                     cuts or GradeCuts(), params, seed, gap_months,
-                    select_features)
+                    select_features, select_within)
     if time is not None:
         return _fit_out_of_time(
             df, y, _as_time(df[time]), columns, keep, baseline, max_train_rows, opts
@@ -187,6 +189,39 @@ def _boost(
     return encoder, x, mono, booster
 
 
+SELECTION_ROWS = 60_000  # validation rows shuffled per feature and group
+
+
+def _levels(df: pd.DataFrame, rows: np.ndarray, within: str | None) -> list[np.ndarray]:
+    """The validation rows pooled, then per level of ``within``."""
+    groups = [rows]
+    if within is not None:
+        values = df[within].astype("str").to_numpy()[rows]
+        groups += [rows[values == v] for v in np.unique(values)]
+    return groups
+
+
+def _noise(booster: lgb.Booster, x: np.ndarray, y: np.ndarray, rows: np.ndarray,
+           groups: list[np.ndarray], features: Sequence[str], seed: int) -> list[str]:
+    """Features uninformative on the pooled validation rows *and* within every group.
+
+    Judged pooled only, a feature that matters for a minority (institutions are a tenth of
+    the credit panel) looks like noise and is dropped; so each group has its say.
+    """
+    rng = np.random.default_rng(seed)
+    verdicts = []
+    for g in groups:
+        if len(np.unique(y[g])) < 2:
+            continue
+        if len(g) > SELECTION_ROWS:
+            g = np.sort(rng.choice(g, SELECTION_ROWS, replace=False))
+        table = permutation_importance(
+            lambda m: booster.predict(m, raw_score=True), x[g], y[g], features, seed=seed
+        )
+        verdicts.append(set(uninformative(table)))
+    return [f for f in features if verdicts and all(f in v for v in verdicts)]
+
+
 def _without(columns: Columns, noise: Sequence[str]) -> Columns:
     """The same columns less those found to carry no signal, with the reason on record."""
     drop = set(noise)
@@ -218,12 +253,8 @@ def _fit_out_of_time(
     encoder, x, mono, booster = _boost(df, y, tr, va, columns, opts)
     model_columns = columns
     if opts.select_features:
-        noise = uninformative(
-            permutation_importance(
-                lambda m: booster.predict(m, raw_score=True), x[va], y[va], encoder.features,
-                seed=seed,
-            )
-        )
+        noise = _noise(booster, x, y, va, _levels(df, va, opts.select_within), encoder.features,
+                       seed)
         if noise and len(noise) < len(encoder.features):
             model_columns = _without(columns, noise)
             encoder, x, mono, booster = _boost(df, y, tr, va, model_columns, opts)

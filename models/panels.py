@@ -36,6 +36,7 @@ CREDIT_PARAMS: dict[str, object] = {
     "max_bin": 63,
 }
 CREDIT_SELECT_FEATURES = True
+CREDIT_SELECT_WITHIN = "entity_kind"  # a feature is noise only if it is for both kinds
 CREDIT_CLUSTER = "entity_id"  # intervals resample whole entities
 TRUTH_RISK = "truth_risk"  # hidden integrity, negated: the ceiling column (synthetic only)
 CONTRACT_ATTRIBUTES = ("contract_type", "tech_field", "seller_kind", "buyer_kind")

@@ -158,6 +158,7 @@ def train_credit(settings: Settings, credit: pd.DataFrame, anomaly_model: str
         gap_months=LABEL_MONTHS,
         params=panels.CREDIT_PARAMS,
         select_features=panels.CREDIT_SELECT_FEATURES,
+        select_within=panels.CREDIT_SELECT_WITHIN,
         cluster=panels.CREDIT_CLUSTER,
         ceiling=truth[0] if truth else None,
         data={

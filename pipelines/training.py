@@ -76,6 +76,7 @@ def train_and_log(
     gap_months: int = 0,
     params: Mapping | None = None,
     select_features: bool = False,
+    select_within: str | None = None,
     cluster: str | None = None,
     ceiling: str | None = None,
     sections: Callable[[FitResult], Sequence[Section]] | None = None,
@@ -99,6 +100,7 @@ def train_and_log(
         gap_months=gap_months,
         params=params,
         select_features=select_features,
+        select_within=select_within,
         scale=PointsScale(
             settings.points_base_score, settings.points_base_odds, settings.points_pdo
         ),

@@ -194,3 +194,26 @@ def test_feature_selection_drops_pure_noise_and_records_why(table: pd.DataFrame)
     assert len(dropped & {f"noise_{i}" for i in range(4)}) >= 2
     assert "past_conduct_records" in fit.model.features  # the real driver stays
     assert not dropped & set(fit.model.features)
+
+
+def test_a_feature_that_matters_for_one_group_only_is_kept() -> None:
+    """Selection judges each entity kind too: a minority's driver is not noise."""
+    from models.fit import _noise
+
+    class Sum:
+        def predict(self, m: np.ndarray, raw_score: bool = True) -> np.ndarray:
+            return m[:, 0] + m[:, 1]
+
+    rng = np.random.default_rng(0)
+    n_a, n_b = 5000, 500
+    x = np.zeros((n_a + n_b, 3))
+    x[:n_a, 0] = rng.normal(size=n_a)  # drives group A
+    x[n_a:, 1] = rng.normal(size=n_b)  # drives group B, constant in A
+    logit = np.r_[2 * x[:n_a, 0], 2 * x[n_a:, 1]]
+    y = (rng.random(n_a + n_b) < 1 / (1 + np.exp(-logit))).astype(int)
+    rows = np.arange(n_a + n_b)
+    names = ["a_driver", "b_driver", "unused"]
+    only_a = _noise(Sum(), x, y, rows, [rows[:n_a]], names, 0)
+    both = _noise(Sum(), x, y, rows, [rows[:n_a], rows[n_a:]], names, 0)
+    assert only_a == ["b_driver", "unused"]
+    assert both == ["unused"]
