@@ -113,15 +113,29 @@ def fit_encoder(df: pd.DataFrame, columns: Columns) -> Encoder:
     return Encoder(columns.numeric, levels)
 
 
-def coerce_target(s: pd.Series) -> np.ndarray:
-    """A binary target as 0/1; anything else is a clear error, not a silent guess."""
+def coerce_target(s: pd.Series, bad: str | None = None) -> np.ndarray:
+    """A binary target as 0/1; anything else is a clear error, not a silent guess.
+
+    ``bad`` names the value that means bad in a text target ("bad", "yes", "违约"): which
+    of two labels is the bad one cannot be guessed safely.
+    """
     if s.isna().any():
         raise ValueError(f"target {s.name!r} has {int(s.isna().sum())} missing values")
+    if bad is not None:
+        text = s.astype("str")
+        values = sorted(pd.unique(text))
+        if bad not in values or len(values) != 2:
+            raise ValueError(
+                f"target {s.name!r}: the bad value {bad!r} must be one of exactly two values, "
+                f"found {values[:5]}"
+            )
+        return (text == bad).astype(int).to_numpy()
     if pd.api.types.is_bool_dtype(s):
         return s.astype(int).to_numpy()
     values = set(pd.unique(s))
     if values <= {0, 1}:
         return s.astype(int).to_numpy()
     raise ValueError(
-        f"target {s.name!r} must be binary 0/1, found values {sorted(map(str, values))[:5]}"
+        f"target {s.name!r} must be binary 0/1, found values {sorted(map(str, values))[:5]}; "
+        "for a text target name the value that means bad (techcredit train --bad VALUE)"
     )

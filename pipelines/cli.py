@@ -149,6 +149,10 @@ def train(
     target: Annotated[
         str | None, typer.Option(help="binary 0/1 target column of --features")
     ] = None,
+    bad: Annotated[
+        str | None,
+        typer.Option(help="the --target value that means bad, for a text target (e.g. bad)"),
+    ] = None,
     time: Annotated[
         str | None,
         typer.Option(help="time column for an out-of-time split; none: stratified k-fold"),
@@ -203,7 +207,14 @@ def train(
         raise typer.BadParameter("--features needs --target COLUMN")
     if not features.exists():
         raise typer.BadParameter(f"--features {features} does not exist")
-    summary = train_table_flow(features, target, time, name, tuple(segment or ()))
+    from pipelines.training import external_table
+
+    try:
+        external_table(features, target, time, bad)  # answer bad input before the flow starts
+    except ValueError as e:
+        typer.echo(f"Error: {e}", err=True)
+        raise typer.Exit(2) from None
+    summary = train_table_flow(features, target, time, name, tuple(segment or ()), bad)
     typer.echo(format_summary(summary))
 
 

@@ -16,7 +16,7 @@ from prefect import flow
 from features.settings import get_settings
 from models.registry import EXTERNAL_EXPERIMENT, external_model_name
 from pipelines.train_panel import train_panel
-from pipelines.training import TrainSummary, read_table, train_and_log
+from pipelines.training import TrainSummary, external_table, train_and_log
 
 
 @flow(name="techcredit-train")
@@ -26,6 +26,7 @@ def train_table_flow(
     time: str | None = None,
     model_name: str | None = None,
     segments: Sequence[str] = (),
+    bad: str | None = None,
 ) -> TrainSummary:
     """Any feature table with a binary target: LightGBM against the scorecard baseline.
 
@@ -35,7 +36,7 @@ def train_table_flow(
     name = external_model_name(Path(features), model_name)
     summary, _ = train_and_log(
         get_settings(),
-        read_table(Path(features)),
+        external_table(Path(features), target, time, bad),
         target=target,
         time=time,
         model_name=name,

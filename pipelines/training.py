@@ -30,6 +30,7 @@ from models.review import build_review
 from models.review_render import plots, render_html
 from models.review_sections import Section
 from models.scaling import GradeCuts, PointsScale
+from models.table import coerce_target
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,21 @@ def read_table(path: Path) -> pd.DataFrame:
         return pd.read_csv(path, encoding="utf-8")
     except UnicodeDecodeError:
         return pd.read_csv(path, encoding="gb18030")
+
+
+def external_table(path: Path, target: str, time: str | None, bad: str | None
+                   ) -> pd.DataFrame:
+    """A user's table with its target as 0/1, checked before any flow starts.
+
+    Raises ValueError naming the column and what is wrong (missing column, text target without
+    ``bad``, missing values), so the command line can answer in one line.
+    """
+    df = read_table(path)
+    for role, column in (("target", target), ("time", time)):
+        if column is not None and column not in df.columns:
+            raise ValueError(f"{role} column {column!r} is not in {path.name}; columns: "
+                             f"{list(df.columns)[:20]}")
+    return df.assign(**{target: coerce_target(df[target], bad)})
 
 
 def train_and_log(

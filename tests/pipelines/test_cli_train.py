@@ -117,3 +117,34 @@ def test_external_model_name_defaults_to_the_file_stem() -> None:
     assert external_model_name(Path("x.csv"), "bank-pilot") == "bank-pilot"
     with pytest.raises(ValueError, match="production"):
         external_model_name(Path("x.csv"), "TECHCREDIT-ANOMALY")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        ([], "must be binary 0/1, found values ['bad', 'good']; for a text target"),
+        (["--bad", "default"], "the bad value 'default' must be one of exactly two values"),
+        (["--time", "month"], "time column 'month' is not in credit.csv"),
+    ],
+)
+def test_a_bad_target_or_column_is_one_line_before_any_flow(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str], message: str
+) -> None:
+    monkeypatch.setenv("TECHCREDIT_HOME", str(tmp_path / "home"))
+    table = tmp_path / "credit.csv"
+    table.write_text("status,x\nbad,1\ngood,2\ngood,3\n", encoding="utf-8")
+    out = CliRunner().invoke(
+        app, ["train", "--features", str(table), "--target", "status", *args]
+    )
+    assert out.exit_code == 2 and isinstance(out.exception, SystemExit)  # no traceback
+    assert len(out.output.strip().splitlines()) == 1 and message in out.output
+    assert not (tmp_path / "home" / "mlflow.db").exists()
+
+
+def test_a_text_target_is_mapped_by_its_bad_value(tmp_path: Path) -> None:
+    from pipelines.training import external_table
+
+    table = tmp_path / "credit.csv"
+    table.write_text("status,x\nbad,1\ngood,2\ngood,3\n", encoding="utf-8")
+    df = external_table(table, "status", None, "bad")
+    assert df["status"].tolist() == [1, 0, 0]
