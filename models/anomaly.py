@@ -14,7 +14,12 @@ import pandas as pd
 
 from models.booster import fit_booster, monotone_vector
 from models.fit import downsample_goods
-from models.metrics import average_precision, precision_at_k, precision_at_k_by_group
+from models.metrics import (
+    average_precision,
+    precision_at_k,
+    precision_at_k_by_group,
+    top_k_by_group,
+)
 from models.risk_model import RiskModel
 from models.split import group_kfold
 
@@ -49,13 +54,6 @@ def anomaly_metrics(
     return out
 
 
-def office_review(p: np.ndarray, offices: np.ndarray, per_office_k: int) -> np.ndarray:
-    """Which contracts an office reviews: its ``per_office_k`` highest scores."""
-    frame = pd.DataFrame({"p": np.asarray(p, dtype=float), "g": offices})
-    rank = frame.groupby("g")["p"].rank(method="first", ascending=False)
-    return (rank <= per_office_k).to_numpy()
-
-
 def pattern_recall(
     pattern: np.ndarray, p: np.ndarray, offices: np.ndarray, per_office_k: int
 ) -> pd.DataFrame:
@@ -65,7 +63,7 @@ def pattern_recall(
     found by an audit or not: what a reviewer wants to know is which schemes the model
     would put in front of an officer at all, including those it was never trained on.
     """
-    reviewed = office_review(p, offices, per_office_k)
+    reviewed = top_k_by_group(p, offices, per_office_k)
     pattern = pd.Series(pattern).fillna("").astype("str").to_numpy()
     rows = []
     for name in sorted(set(pattern) - {""}):

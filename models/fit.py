@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from models.booster import TRAIN_THREADS, default_params, fit_booster, monotone_vector
-from models.importance import permutation_importance, uninformative
+from models.importance import MIN_AUC_DROP, permutation_importance, uninformative
 from models.metrics import Discrimination, discrimination
 from models.platt import Platt, fit_platt
 from models.reasons import Descriptions
@@ -27,7 +27,10 @@ from models.split import kfold, time_split
 from models.table import Columns, Encoder, coerce_target, fit_encoder, infer_columns
 
 REFERENCE_ROWS = 200_000
-NOISE_REASON = "shuffling it cost less than 0.001 validation AUC (permutation importance)"
+NOISE_REASON = (
+    f"shuffling it cost less than {MIN_AUC_DROP} validation AUC (permutation importance)"
+)
+SELECTION_ROWS = 60_000  # validation rows shuffled per feature and group
 
 
 @dataclass
@@ -189,9 +192,6 @@ def _boost(
     return encoder, x, mono, booster
 
 
-SELECTION_ROWS = 60_000  # validation rows shuffled per feature and group
-
-
 def _levels(df: pd.DataFrame, rows: np.ndarray, within: str | None) -> list[np.ndarray]:
     """The validation rows pooled, then per level of ``within``."""
     groups = [rows]
@@ -201,8 +201,8 @@ def _levels(df: pd.DataFrame, rows: np.ndarray, within: str | None) -> list[np.n
     return groups
 
 
-def _noise(booster: lgb.Booster, x: np.ndarray, y: np.ndarray, rows: np.ndarray,
-           groups: list[np.ndarray], features: Sequence[str], seed: int) -> list[str]:
+def _noise(booster: lgb.Booster, x: np.ndarray, y: np.ndarray, groups: list[np.ndarray],
+           features: Sequence[str], seed: int) -> list[str]:
     """Features uninformative on the pooled validation rows *and* within every group.
 
     Judged pooled only, a feature that matters for a minority (institutions are a tenth of
@@ -253,8 +253,7 @@ def _fit_out_of_time(
     encoder, x, mono, booster = _boost(df, y, tr, va, columns, opts)
     model_columns = columns
     if opts.select_features:
-        noise = _noise(booster, x, y, va, _levels(df, va, opts.select_within), encoder.features,
-                       seed)
+        noise = _noise(booster, x, y, _levels(df, va, opts.select_within), encoder.features, seed)
         if noise and len(noise) < len(encoder.features):
             model_columns = _without(columns, noise)
             encoder, x, mono, booster = _boost(df, y, tr, va, model_columns, opts)

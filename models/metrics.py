@@ -64,12 +64,16 @@ def precision_at_k(y: np.ndarray, p: np.ndarray, k: int) -> float:
     return float(y[top].mean())
 
 
+def top_k_by_group(p: np.ndarray, groups: np.ndarray, k: int) -> np.ndarray:
+    """Row mask of what each group (registration office) reviews: its own k highest scores."""
+    frame = pd.DataFrame({"p": np.asarray(p, dtype=float), "g": groups})
+    return (frame.groupby("g")["p"].rank(method="first", ascending=False) <= k).to_numpy()
+
+
 def precision_at_k_by_group(y: np.ndarray, p: np.ndarray, groups: np.ndarray, k: int) -> float:
     """Pooled precision when every group (registration office) reviews its own top k."""
-    frame = pd.DataFrame({"y": np.asarray(y), "p": np.asarray(p, dtype=float), "g": groups})
-    frame["rank"] = frame.groupby("g")["p"].rank(method="first", ascending=False)
-    top = frame[frame["rank"] <= k]
-    return float(top["y"].mean()) if len(top) else float("nan")
+    top = np.asarray(y)[top_k_by_group(p, groups, k)]
+    return float(top.mean()) if len(top) else float("nan")
 
 
 def quantile_edges(reference: np.ndarray, bins: int = 10) -> np.ndarray:

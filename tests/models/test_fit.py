@@ -213,7 +213,7 @@ def test_a_feature_that_matters_for_one_group_only_is_kept() -> None:
     y = (rng.random(n_a + n_b) < 1 / (1 + np.exp(-logit))).astype(int)
     rows = np.arange(n_a + n_b)
     names = ["a_driver", "b_driver", "unused"]
-    only_a = _noise(Sum(), x, y, rows, [rows[:n_a]], names, 0)
-    both = _noise(Sum(), x, y, rows, [rows[:n_a], rows[n_a:]], names, 0)
+    only_a = _noise(Sum(), x, y, [rows[:n_a]], names, 0)
+    both = _noise(Sum(), x, y, [rows[:n_a], rows[n_a:]], names, 0)
     assert only_a == ["b_driver", "unused"]
     assert both == ["unused"]
