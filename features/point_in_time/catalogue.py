@@ -29,9 +29,22 @@ LABEL_MONTHS = 12
 TRAINED_SHARE_REQUIRED = 0.70
 # Peer groups thinner than this fall back to the contract type alone.
 MIN_PEERS = 20
-# Parties with more distinct counterparties than this in the window are left out of cycle
-# search: rings are shell companies, and hubs would make the path count explode.
+# Parties with more distinct counterparties than this in the window are left out of the
+# entity-level 3-cycle share (a sparse path count); contract-level search samples them instead.
 CYCLE_MAX_DEGREE = 50
+# Contract-level network search (:mod:`features.point_in_time.flows`): trailing window, the
+# longest cycle looked for, and how many counterparties a party's search follows at most (the
+# ones whose latest flow is closest in amount to the contract being checked).
+FLOW_WINDOW_DAYS = 365
+CYCLE_MAX_LEN = 5
+SEARCH_FANOUT = 32
+RELAY_DAYS = 90
+RELAY_BAND = 0.10
+# Weight, in contracts, of the peer mean when a party's own mean amount is shrunk toward it.
+OWN_SHRINK = 5.0
+# A report's amount gap at or above this log ratio (1.5x) counts as a year of over-reporting.
+REPORT_GAP_YEAR = 0.405
+REPORT_HISTORY_DAYS = 1095
 
 
 @dataclass(frozen=True)
@@ -160,6 +173,13 @@ INSTITUTION_FEATURES: list[Feature] = _entity_features("institution", "促成", 
     Feature("institution", "integrity", "report_count_gap", None, "年报合同数与登记差异(对数)",
             "reported vs registered contracts (log ratio)",
             "ln((contracts_reported + 1) / (registered contracts of that report_year + 1))"),
+    Feature("institution", "integrity", "report_gap_max", REPORT_HISTORY_DAYS,
+            "近三年年报成交额最大差异(对数)", "largest reported vs registered gap, 3 years",
+            "max of report_amount_gap over reports submitted in (as_of - 1095 days, as_of]", 1),
+    Feature("institution", "integrity", "report_gap_years", REPORT_HISTORY_DAYS,
+            "近三年年报夸大年数", "years over-reported, 3 years",
+            "reports submitted in (as_of - 1095 days, as_of] whose amount or count gap is at "
+            f"least ln 1.5 ({REPORT_GAP_YEAR})", 1),
     Feature("institution", "capacity", "staff", None, "从业人员数", "staff",
             "staff, latest report"),
     Feature("institution", "capacity", "trained_share", None, "受训人员占比", "trained-staff share",
@@ -249,13 +269,60 @@ CONTRACT_FEATURES: list[Feature] = [
             "contracts 31-365 days before + 1)"),
 ]
 
+_FLOWS = (f"the flow network of contracts registered in the {FLOW_WINDOW_DAYS} days before it "
+          "(latest contract per ordered pair)")
+_SAMPLED = (f"a party with more than {SEARCH_FANOUT} counterparties is followed through the "
+            f"{SEARCH_FANOUT} whose latest flow is closest in amount to this contract")
+CONTRACT_FEATURES += [
+    Feature("contract", "network", "cycle_len", None, "闭合循环长度",
+            "length of the cycle it closes",
+            f"fewest parties (2-{CYCLE_MAX_LEN}) of a directed cycle seller->buyer->...->seller "
+            f"this contract closes in {_FLOWS}; 0 when none; {_SAMPLED}"),
+    Feature("contract", "network", "cycle_amount_ratio", None, "循环金额相似度",
+            "amount similarity along the cycle",
+            "smallest over largest amount of the cycle's legs, this contract included (1 = all "
+            "equal); empty when it closes no cycle"),
+    Feature("contract", "network", "cycle_span_days", None, "循环时间跨度(天)",
+            "days the cycle spans", "registered_date minus the earliest leg's registered_date; "
+            "empty when it closes no cycle"),
+    Feature("contract", "network", "relay_in", None, "转手买入笔数", "similar purchases passed on",
+            f"counterparties that sold to this seller in the {RELAY_DAYS} days before for an "
+            f"amount within ±{RELAY_BAND:.0%} of this one (a chain being passed on)", 1),
+    Feature("contract", "network", "common_counterparties", None, "共同交易对手数",
+            "shared counterparties", f"parties both seller and buyer traded with in {_FLOWS}"),
+    Feature("contract", "network", "related_ties", None, "关联关系数", "related-party ties",
+            "how many of: same province; the pair traded in the window (either direction); the "
+            "buyer used this broker, this institution, this office before (window); a shared "
+            "counterparty"),
+    Feature("contract", "network", "party_cycle_share", None, "主体循环交易额占比",
+            "party's volume on cycles",
+            f"max over seller and buyer of the share of amount of their contracts (either side) "
+            f"in the {FLOW_WINDOW_DAYS} days before that closed a cycle", 1),
+    Feature("contract", "newcomer", "seller_age_days", None, "卖方登记年龄(天)",
+            "seller's age in the registry (days)",
+            "registered_date minus the seller's first contract on either side; 0 for a first"),
+    Feature("contract", "newcomer", "seller_first", None, "卖方首次登记", "seller's first contract",
+            "1 when the seller has no earlier contract on either side"),
+    Feature("contract", "newcomer", "buyer_first", None, "买方首次登记", "buyer's first contract",
+            "1 when the buyer has no earlier contract on either side"),
+    Feature("contract", "newcomer", "own_z", None, "金额相对自身历史偏离",
+            "amount against own history",
+            "(ln amount - m) / peer std, m = (n x the seller's own mean ln amount + "
+            f"{OWN_SHRINK:g} x the peer mean) / (n + {OWN_SHRINK:g}) over its n earlier sales: "
+            "a newcomer is judged by its peers, a veteran by itself"),
+    Feature("contract", "newcomer", "kind_peer_z", None, "金额相对同类主体偏离",
+            "amount against same-kind sellers", "(ln amount - mean) / std over earlier contracts "
+            f"of the same type and seller kind (university, company...); the type alone when "
+            f"fewer than {MIN_PEERS}; std floored at 0.1"),
+]
+
 
 
 def _point(f: Feature) -> Feature:
     """Features that are a value at a moment rather than an aggregate over a window."""
     if f.entity == "contract":
         return replace(f, point="at registration")
-    if f.family == "capacity" or f.measure.startswith("report_"):
+    if f.family == "capacity" or (f.measure.startswith("report_") and f.window_days is None):
         return replace(f, point="latest report")
     if f.family == "profile":
         return replace(f, point="at as_of")

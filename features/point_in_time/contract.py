@@ -16,15 +16,16 @@ import itertools
 import numpy as np
 import pandas as pd
 
-from features.point_in_time.catalogue import MIN_PEERS, names_of
+from features.point_in_time.catalogue import MIN_PEERS, OWN_SHRINK, names_of
 from features.point_in_time.entity import just_above, round_amount
+from features.point_in_time.flows import network_features
 from features.point_in_time.history import NEVER, History
 
 LOG_CENTER = float(np.log(1e5))  # log amounts are centred before summing, for precision
 STD_FLOOR = 0.1  # peer std never below this, so tiny peer groups do not explode the z-score
 BROKER_RECENT_DAYS = 30
 BROKER_BASE_DAYS = 365
-N_FIELDS, N_REGIONS, N_BANDS = 12, 31, 4
+N_FIELDS, N_REGIONS, N_BANDS, N_KINDS = 12, 31, 4, 4
 
 
 def size_band(prior: np.ndarray) -> np.ndarray:
@@ -37,9 +38,15 @@ def peer_group(ctype: np.ndarray, field: np.ndarray, region: np.ndarray, band: n
     return ((ctype * N_FIELDS + field) * N_REGIONS + region) * N_BANDS + band
 
 
-def peer_z(x: np.ndarray, fine: tuple[np.ndarray, np.ndarray, np.ndarray],
-           coarse: tuple[np.ndarray, np.ndarray, np.ndarray]) -> np.ndarray:
-    """z of centred log amounts against earlier peers given (n, sum, sum of squares)."""
+Sums = tuple[np.ndarray, np.ndarray, np.ndarray]  # (n, sum, sum of squares) per row
+
+
+def kind_group(ctype: np.ndarray, kind: np.ndarray) -> np.ndarray:
+    return ctype * N_KINDS + kind
+
+
+def peer_stats(fine: Sums, coarse: Sums) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(n, mean, std) of the peers: the fine group when it has enough, else the coarse one."""
     n_f, s_f, q_f = fine
     n_c, s_c, q_c = coarse
     use_fine = n_f >= MIN_PEERS
@@ -49,7 +56,32 @@ def peer_z(x: np.ndarray, fine: tuple[np.ndarray, np.ndarray, np.ndarray],
     with np.errstate(divide="ignore", invalid="ignore"):
         mean = s / n
         std = np.maximum(np.sqrt(np.maximum(q / n - mean * mean, 0.0)), STD_FLOOR)
+    return n, mean, std
+
+
+def peer_z(x: np.ndarray, fine: Sums, coarse: Sums) -> np.ndarray:
+    """z of centred log amounts against earlier peers given (n, sum, sum of squares)."""
+    n, mean, std = peer_stats(fine, coarse)
+    with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(n > 0, (x - mean) / std, np.nan)
+
+
+def own_z(x: np.ndarray, own_n: np.ndarray, own_sum: np.ndarray, fine: Sums, coarse: Sums
+          ) -> np.ndarray:
+    """z against the party's own mean shrunk toward its peers' (a newcomer gets the peers')."""
+    n, mean, std = peer_stats(fine, coarse)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        shrunk = (own_sum + OWN_SHRINK * mean) / (own_n + OWN_SHRINK)
+        return np.where(n > 0, (x - shrunk) / std, np.nan)
+
+
+def first_rows(s_all: np.ndarray, b_all: np.ndarray, n_party: int) -> np.ndarray:
+    """Per party, the first row it appears in on either side (``len`` when never)."""
+    hi = len(s_all)
+    first = np.full(n_party, hi, dtype=np.int64)
+    np.minimum.at(first, s_all, np.arange(hi))
+    np.minimum.at(first, b_all, np.arange(hi))
+    return first
 
 
 class Groups:
@@ -189,6 +221,15 @@ def contract_features(h: History, rows: np.ndarray) -> pd.DataFrame:
     coarse_groups = Groups(ctype)
     fine = (fine_groups.earlier(rows), *fine_groups.prior_sums(x_all, rows))
     coarse = (coarse_groups.earlier(rows), *coarse_groups.prior_sums(x_all, rows))
+    kind_groups = Groups(kind_group(ctype, c["seller_kind"].to_numpy()))
+    by_kind = (kind_groups.earlier(rows), *kind_groups.prior_sums(x_all, rows))
+    own_sum, _ = by_seller.prior_sums(x_all, rows)
+    first = first_rows(s_all, b_all, len(h.party_ids))
+    seller_first, buyer_first = first[s] >= rows, first[b] >= rows
+    reg_all = d_all
+    srt = np.unique(rows)
+    net = network_features(h, srt)
+    at = np.searchsorted(srt, rows)
     with np.errstate(divide="ignore", invalid="ignore"):
         values = {
             "ctr_log_amount": np.log(amount),
@@ -210,6 +251,13 @@ def contract_features(h: History, rows: np.ndarray) -> pd.DataFrame:
             "ctr_broker_recent": recent,
             "ctr_broker_spike": (recent + 1) / (base * BROKER_RECENT_DAYS
                                                 / (BROKER_BASE_DAYS - BROKER_RECENT_DAYS) + 1),
+            "ctr_seller_age_days": np.where(
+                seller_first, 0.0, d - reg_all[np.minimum(first[s], hi - 1)]).astype(np.float64),
+            "ctr_seller_first": seller_first.astype(np.float64),
+            "ctr_buyer_first": buyer_first.astype(np.float64),
+            "ctr_own_z": own_z(x, seller_prior, own_sum, fine, coarse),
+            "ctr_kind_peer_z": peer_z(x, by_kind, coarse),
+            **{name: col[at] for name, col in net.items()},
         }
     names = names_of("contract")
     if set(values) != set(names):

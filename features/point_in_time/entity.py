@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from features.point_in_time.catalogue import (
+    REPORT_GAP_YEAR,
     ROUND_UNIT_YUAN,
     TRAINED_SHARE_REQUIRED,
     Entity,
@@ -174,6 +175,8 @@ def _integrity(x: Handled, feats: list[Feature], h: History) -> dict[str, np.nda
             out[f.name] = x.count(m & (c["false_day"].to_numpy() <= x.as_of))
         elif f.measure in ("report_amount_gap", "report_count_gap"):
             out[f.name] = _report_gap(x, h, f.measure)
+        elif f.measure in ("report_gap_max", "report_gap_years"):
+            out[f.name] = _report_history(x, h, f.measure, f.window_days)
         else:
             raise KeyError(f.measure)
     return out
@@ -186,22 +189,48 @@ def latest_reports(h: History, as_of: int) -> pd.DataFrame:
     return r.drop_duplicates("inst", keep="last").set_index("inst")
 
 
+def _gaps(x: Handled, rep: pd.DataFrame, inst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Log ratios (amount, count) of each report against the registry's figures for its year.
+
+    The registry side is what the institution facilitated in the report's year among contracts
+    registered by as_of, so a report is never compared with contracts registered after it.
+    """
+    year = year_of_days(x.c["reg"].to_numpy())
+    key = pd.Series(x.key * 10_000 + year)
+    registry = pd.DataFrame({"k": key, "a": x.c["amount"].to_numpy()}).groupby("k")["a"].agg(
+        ["sum", "size"])
+    reg = registry.reindex(inst * 10_000 + rep["year"].to_numpy()).fillna(0.0)
+    amount = np.log((rep["amount_reported_yuan"].to_numpy() + 1) / (reg["sum"].to_numpy() + 1))
+    count = np.log((rep["contracts_reported"].to_numpy() + 1) / (reg["size"].to_numpy() + 1))
+    return amount, count
+
+
 def _report_gap(x: Handled, h: History, measure: str) -> np.ndarray:
     rep = latest_reports(h, x.as_of)
     out = np.full(x.n, np.nan)
     if rep.empty:
         return out
-    year = year_of_days(x.c["reg"].to_numpy())
-    key = pd.Series(x.key * 10_000 + year)
-    registry = pd.DataFrame({"k": key, "a": x.c["amount"].to_numpy()}).groupby("k")["a"].agg(
-        ["sum", "size"])
-    want = rep.index.to_numpy() * 10_000 + rep["year"].to_numpy()
-    reg = registry.reindex(want).fillna(0.0)
-    if measure == "report_amount_gap":
-        gap = np.log((rep["amount_reported_yuan"].to_numpy() + 1) / (reg["sum"].to_numpy() + 1))
+    amount, count = _gaps(x, rep, rep.index.to_numpy())
+    out[rep.index.to_numpy()] = amount if measure == "report_amount_gap" else count
+    return out
+
+
+def _report_history(x: Handled, h: History, measure: str, window: int | None) -> np.ndarray:
+    """Largest amount gap, or years over-reported, over the reports of the trailing window."""
+    r = h.reports
+    age = x.as_of - r["submitted"].to_numpy()
+    rep = r[(age >= 0) & (age < (window or np.iinfo(np.int64).max)) & (r["inst"] >= 0)]
+    out = np.full(x.n, np.nan)
+    if rep.empty:
+        return out
+    inst = rep["inst"].to_numpy()
+    amount, count = _gaps(x, rep, inst)
+    if measure == "report_gap_max":
+        got = pd.Series(amount).groupby(inst).max()
     else:
-        gap = np.log((rep["contracts_reported"].to_numpy() + 1) / (reg["size"].to_numpy() + 1))
-    out[rep.index.to_numpy()] = gap
+        over = (amount >= REPORT_GAP_YEAR) | (count >= REPORT_GAP_YEAR)
+        got = pd.Series(over.astype(np.float64)).groupby(inst).sum()
+    out[got.index.to_numpy()] = got.to_numpy()
     return out
 
 

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from features.point_in_time.versions import attribute_versions
-from features.standard.enums import CONTRACT_TYPE, REGION, TECH_FIELD
+from features.standard.enums import CONTRACT_TYPE, PARTY_KIND, REGION, TECH_FIELD
 
 NEVER = np.int64(2**40)  # day number of a date that has not happened
 # attributes an export restates as of its date: read as they held at the as-of date
@@ -27,8 +27,10 @@ BAD_STATUSES = ("revoked", "disputed", "false_found")
 TYPE_CODES = {c: i for i, c in enumerate(CONTRACT_TYPE.codes)}
 FIELD_CODES = {c: i for i, c in enumerate(TECH_FIELD.codes)}
 REGION_CODES = {c: i for i, c in enumerate(REGION.codes)}
+KIND_CODES = {c: i for i, c in enumerate(PARTY_KIND.codes)}
 CONTRACT_CODES = {"contract_type": CONTRACT_TYPE.codes, "tech_field": TECH_FIELD.codes,
-                  "seller_region": REGION.codes, "buyer_region": REGION.codes}
+                  "seller_region": REGION.codes, "buyer_region": REGION.codes,
+                  "seller_kind": PARTY_KIND.codes}
 
 
 def days(values: pd.Series | np.ndarray) -> np.ndarray:
@@ -76,6 +78,7 @@ class History:
     # every version of the attributes that exports restate, with the day each began to hold
     institution_versions: pd.DataFrame
     broker_versions: pd.DataFrame
+    office_ids: pd.Index
 
     @property
     def last_day(self) -> int:
@@ -120,6 +123,7 @@ def prepare(tables: Mapping[str, pd.DataFrame] | History) -> History:
         pd.concat([raw["seller_id"], raw["buyer_id"]], ignore_index=True)
     )
     party_ids = pd.Index(np.asarray(uniques, dtype=object).astype(str))
+    offices, office_uniques = pd.factorize(raw["office_id"].astype("str"))
     inst = tables["institutions"]
     inst_ids = pd.Index(inst["institution_id"].astype(str))
     brk = tables["brokers"]
@@ -138,6 +142,8 @@ def prepare(tables: Mapping[str, pd.DataFrame] | History) -> History:
         "buyer": parties[n:].astype(np.int64),
         "seller_region": codes_in(raw["seller_region"], CONTRACT_CODES["seller_region"]),
         "buyer_region": codes_in(raw["buyer_region"], CONTRACT_CODES["buyer_region"]),
+        "seller_kind": codes_in(raw["seller_kind"], CONTRACT_CODES["seller_kind"]),
+        "office": offices.astype(np.int64),
         "inst": codes_in(raw["institution_id"], inst_ids),
         "broker": codes_in(raw["broker_id"], brk_ids),
         "amount": raw["amount_yuan"].to_numpy(np.float64),
@@ -201,4 +207,5 @@ def prepare(tables: Mapping[str, pd.DataFrame] | History) -> History:
         "confirmed": days(cr["confirmed_date"]),
     })
     return History(contracts, institutions, brokers, reports, conduct, party_ids, inst_ids,
-                   brk_ids, institution_versions, broker_versions)
+                   brk_ids, institution_versions, broker_versions,
+                   pd.Index(np.asarray(office_uniques, dtype=object).astype(str)))

@@ -19,24 +19,28 @@ import heapq
 import math
 from collections import defaultdict
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from features.point_in_time.catalogue import MIN_PEERS, ROUND_UNIT_YUAN, names_of
+from features.point_in_time.catalogue import MIN_PEERS, OWN_SHRINK, ROUND_UNIT_YUAN, names_of
 from features.point_in_time.contract import (
     BROKER_BASE_DAYS,
     BROKER_RECENT_DAYS,
     LOG_CENTER,
     STD_FLOOR,
     Groups,
+    first_rows,
+    kind_group,
     peer_group,
     size_band,
 )
+from features.point_in_time.flows import NETWORK_COLUMNS, FlowGraph, as_row, replay, replay_start
 from features.point_in_time.history import (
     BAD_STATUSES,
     FIELD_CODES,
+    KIND_CODES,
     REGION_CODES,
     TYPE_CODES,
     History,
@@ -107,6 +111,16 @@ class OnlineState:
                           p["seller_region"].to_numpy(), size_band(prior))
         self.fine = Groups(fine).totals(fine, x)
         self.coarse = Groups(p["ctype"].to_numpy()).totals(p["ctype"].to_numpy(), x)
+        kinds = kind_group(p["ctype"].to_numpy(), p["seller_kind"].to_numpy())
+        self.by_kind = Groups(kinds).totals(kinds, x)
+        own = Groups(s).totals(s, x)
+        self.own_sum = np.zeros(n)
+        self.own_sum[list(own)] = [v[1] for v in own.values()]
+        first = first_rows(s, b, n)
+        self.first_day = np.where(first < hi, d[np.minimum(first, max(hi - 1, 0))], -1)
+        self.office = {v: i for i, v in enumerate(h.office_ids)}
+        self.flows = FlowGraph()
+        replay(self.flows, c, replay_start(c["reg"].to_numpy(), as_of), hi)
         self.pending: list[tuple[int, int, str, int]] = []  # heap of (day, seq, kind, code)
 
     @classmethod
@@ -126,7 +140,10 @@ class OnlineState:
                 for name in ("seller_n", "buyer_n", "seller_bad"):
                     grown = np.concatenate([getattr(self, name), np.zeros(grow, np.int64)])
                     setattr(self, name, grown)
-                self.seller_last = np.concatenate([self.seller_last, np.full(grow, -1, np.int64)])
+                self.own_sum = np.concatenate([self.own_sum, np.zeros(grow)])
+                for name in ("seller_last", "first_day"):
+                    grown = np.concatenate([getattr(self, name), np.full(grow, -1, np.int64)])
+                    setattr(self, name, grown)
                 self.conduct["party"] = np.concatenate(
                     [self.conduct["party"], np.zeros(grow, np.int64)]
                 )
@@ -167,35 +184,45 @@ class OnlineState:
         base = int(self.pair_counts[i]) if found else 0
         return base + self.pair_added.get(key, 0)
 
-    def _codes(self, contract: Mapping[str, Any]) -> tuple[int, int, int, int, int]:
+    def _codes(self, contract: Mapping[str, Any]) -> _Codes:
         inst = contract.get("institution_id")
         brk = contract.get("broker_id")
-        i = self.institution.get(str(inst), -1) if isinstance(inst, str) else -1
-        br = self.broker.get(str(brk), -1) if isinstance(brk, str) else -1
-        g = peer_group(TYPE_CODES.get(contract["contract_type"], -1),
-                       FIELD_CODES.get(contract["tech_field"], -1),
-                       REGION_CODES.get(contract["seller_region"], -1), 0)
-        return (self._party(str(contract["seller_id"])), self._party(str(contract["buyer_id"])),
-                i, br, g)
+        office = contract.get("office_id")
+        ctype = TYPE_CODES.get(contract["contract_type"], -1)
+        office_code = -1
+        if isinstance(office, str):
+            office_code = self.office.setdefault(office, len(self.office))
+        return _Codes(
+            self._party(str(contract["seller_id"])), self._party(str(contract["buyer_id"])),
+            self.institution.get(str(inst), -1) if isinstance(inst, str) else -1,
+            self.broker.get(str(brk), -1) if isinstance(brk, str) else -1,
+            office_code, ctype,
+            peer_group(ctype, FIELD_CODES.get(contract["tech_field"], -1),
+                       REGION_CODES.get(contract["seller_region"], -1), 0),
+            kind_group(ctype, KIND_CODES.get(contract["seller_kind"], -1)),
+            contract["seller_region"] == contract["buyer_region"])
+
+    def _network(self, k: _Codes, d: int, amount: float, register: bool) -> tuple[float, ...]:
+        args = (k.seller, k.buyer, d, amount, k.same_region, k.institution, k.broker, k.office)
+        return as_row(self.flows.step(*args) if register else self.flows.check(*args))
 
     def features(self, contract: Mapping[str, Any]) -> dict[str, float]:
         """Catalogue contract features of a contract about to be registered (it is not added)."""
         d = _day(contract["registered_date"])
         self._catch_up(d)
-        s, b, inst, brk, g0 = self._codes(contract)
+        k = self._codes(contract)
+        s, b, inst, brk = k.seller, k.buyer, k.institution, k.broker
         amount = float(contract["amount_yuan"])
         prior = int(self.seller_n[s])
         nan = math.nan
         x = float(np.log(amount)) - LOG_CENTER
-        fine = self.fine.get(g0 + _band(prior), [0, 0.0, 0.0])
-        coarse = self.coarse.get(TYPE_CODES.get(contract["contract_type"], -1), [0, 0.0, 0.0])
-        n, sx, sq = fine if fine[0] >= MIN_PEERS else coarse
-        if n > 0:
-            mean = sx / n
-            std = max(math.sqrt(max(sq / n - mean * mean, 0.0)), STD_FLOOR)
-            z = (x - mean) / std
-        else:
-            z = nan
+        empty = [0, 0.0, 0.0]
+        coarse = self.coarse.get(k.ctype, empty)
+        z, mean, std = _peer(x, self.fine.get(k.peer + _band(prior), empty), coarse)
+        own = nan
+        if not math.isnan(z):
+            own = (x - (float(self.own_sum[s]) + OWN_SHRINK * mean) / (prior + OWN_SHRINK)) / std
+        kind_z = _peer(x, self.by_kind.get(k.kind, empty), coarse)[0]
         if brk >= 0:
             days = self.broker_days.get(brk, ())
             old = bisect.bisect_right(days, d - BROKER_RECENT_DAYS) if days else 0
@@ -207,6 +234,7 @@ class OnlineState:
         else:
             recent = spike = nan
         just = any(t <= amount <= t * (1 + JUST_ABOVE) for t in SUBSIDY_THRESHOLDS_YUAN)
+        seller_first = self.first_day[s] < 0
         return {
             "ctr_log_amount": float(np.log(amount)),
             "ctr_peer_z": z,
@@ -228,6 +256,12 @@ class OnlineState:
             "ctr_broker_conduct": float(self.conduct["broker"][brk]) if brk >= 0 else nan,
             "ctr_broker_recent": recent,
             "ctr_broker_spike": spike,
+            "ctr_seller_age_days": 0.0 if seller_first else float(d - self.first_day[s]),
+            "ctr_seller_first": float(seller_first),
+            "ctr_buyer_first": float(self.first_day[b] < 0),
+            "ctr_own_z": own,
+            "ctr_kind_peer_z": kind_z,
+            **dict(zip(NETWORK_COLUMNS, self._network(k, d, amount, False), strict=True)),
         }
 
     def vector(self, contract: Mapping[str, Any]) -> np.ndarray:
@@ -239,18 +273,25 @@ class OnlineState:
         """Add a registered contract to the state (after checking it)."""
         d = _day(contract["registered_date"])
         self._catch_up(d)
-        s, b, _, brk, g0 = self._codes(contract)
+        k = self._codes(contract)
+        s, b, brk = k.seller, k.buyer, k.broker
         prior = int(self.seller_n[s])
-        x = float(np.log(float(contract["amount_yuan"]))) - LOG_CENTER
-        for table, key in ((self.fine, g0 + _band(prior)),
-                           (self.coarse, TYPE_CODES.get(contract["contract_type"], -1))):
+        amount = float(contract["amount_yuan"])
+        x = float(np.log(amount)) - LOG_CENTER
+        for table, key in ((self.fine, k.peer + _band(prior)), (self.coarse, k.ctype),
+                           (self.by_kind, k.kind)):
             acc = table.setdefault(key, [0, 0.0, 0.0])
             acc[0] += 1
             acc[1] += x
             acc[2] += x * x
+        self._network(k, d, amount, True)
+        self.own_sum[s] += x
         self.seller_n[s] += 1
         self.buyer_n[b] += 1
         self.seller_last[s] = d
+        for p in (s, b):
+            if self.first_day[p] < 0:
+                self.first_day[p] = d
         key = s * PAIR_SPAN + b
         self.pair_added[key] += 1
         self.day_pairs[key] += 1
@@ -259,3 +300,24 @@ class OnlineState:
             days.append(d)
             del days[:bisect.bisect_right(days, d - BROKER_BASE_DAYS)]
 
+
+class _Codes(NamedTuple):
+    seller: int
+    buyer: int
+    institution: int
+    broker: int
+    office: int
+    ctype: int
+    peer: int  # fine peer group before the seller-size band is added
+    kind: int
+    same_region: bool
+
+
+def _peer(x: float, fine: list, coarse: list) -> tuple[float, float, float]:
+    """(z, mean, std) against the fine peers when there are enough, else the coarse ones."""
+    n, sx, sq = fine if fine[0] >= MIN_PEERS else coarse
+    if n == 0:
+        return math.nan, math.nan, math.nan
+    mean = sx / n
+    std = max(math.sqrt(max(sq / n - mean * mean, 0.0)), STD_FLOOR)
+    return (x - mean) / std, mean, std

@@ -40,4 +40,6 @@ def test_families_cover_the_issue() -> None:
         "activity", "concentration", "integrity", "capacity", "conduct"
     }
     assert families["broker"] >= {"activity", "broker", "conduct"}
-    assert len(names_of("contract")) == 18
+    assert {f.family for f in features_of("contract")} == {
+        "amount", "history", "network", "newcomer"}
+    assert len(names_of("contract")) == 30

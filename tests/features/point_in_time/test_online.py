@@ -51,15 +51,20 @@ def test_unknown_parties_start_from_nothing(small_market: Market) -> None:
     contract = {
         "contract_id": "CNEW0001", "registered_date": "2021-01-04", "signed_date": "2021-01-02",
         "contract_type": "transfer", "seller_id": "ENEW0001", "buyer_id": "ENEW0002",
-        "seller_region": "110000", "institution_id": None, "broker_id": None,
-        "amount_yuan": 3_050_000.0, "tech_amount_yuan": 3_000_000.0, "tech_field": "new_energy",
+        "seller_region": "110000", "buyer_region": "310000", "seller_kind": "enterprise",
+        "buyer_kind": "enterprise", "office_id": "OFF0001", "institution_id": None,
+        "broker_id": None, "amount_yuan": 3_050_000.0, "tech_amount_yuan": 3_000_000.0, "tech_field": "new_energy",
     }
     f = state.features(contract)
     assert (f["ctr_seller_prior"], f["ctr_buyer_prior"], f["ctr_pair_prior"]) == (0, 0, 0)
     assert f["ctr_just_above_threshold"] == 1 and f["ctr_round_amount"] == 1
     assert np.isnan(f["ctr_seller_days_since"]) and np.isnan(f["ctr_broker_recent"])
+    assert (f["ctr_seller_first"], f["ctr_buyer_first"], f["ctr_seller_age_days"]) == (1, 1, 0)
+    assert f["ctr_cycle_len"] == 0 and np.isnan(f["ctr_party_cycle_share"])
     state.register(contract)
     again = state.features({**contract, "contract_id": "CNEW0002"})
     assert (
         again["ctr_seller_prior"], again["ctr_pair_prior"], again["ctr_pair_same_day"]
     ) == (1, 1, 1)
+    # ties: the pair traded, and the buyer used this office before
+    assert (again["ctr_seller_first"], again["ctr_related_ties"]) == (0, 2)
