@@ -40,7 +40,10 @@ def cycle_flags(seller: np.ndarray, buyer: np.ndarray) -> np.ndarray:
     n = int(max(seller.max(), buyer.max())) + 1
     edges = np.unique(seller * n + buyer)
     a, b = edges // n, edges % n
-    degree = np.bincount(a, minlength=n) + np.bincount(b, minlength=n)
+    loops = a == b
+    lo, hi = np.minimum(a[~loops], b[~loops]), np.maximum(a[~loops], b[~loops])
+    pairs = np.unique(lo * n + hi)  # a partner trading both ways is one counterparty
+    degree = np.bincount(pairs // n, minlength=n) + np.bincount(pairs % n, minlength=n)
     keep = (a != b) & (degree[a] <= CYCLE_MAX_DEGREE) & (degree[b] <= CYCLE_MAX_DEGREE)
     while True:
         has_out = np.bincount(a[keep], minlength=n) > 0
