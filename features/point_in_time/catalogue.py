@@ -37,6 +37,8 @@ CYCLE_MAX_DEGREE = 50
 # ones whose latest flow is closest in amount to the contract being checked).
 FLOW_WINDOW_DAYS = 365
 CYCLE_MAX_LEN = 5
+# A cycle passes similar amounts along: its legs lie within this factor of the contract's amount.
+CYCLE_AMOUNT_BAND = 2.0
 SEARCH_FANOUT = 32
 RELAY_DAYS = 90
 RELAY_BAND = 0.10
@@ -271,13 +273,14 @@ CONTRACT_FEATURES: list[Feature] = [
 
 _FLOWS = (f"the flow network of contracts registered in the {FLOW_WINDOW_DAYS} days before it "
           "(latest contract per ordered pair)")
+_BAND = (f"legs within a factor {CYCLE_AMOUNT_BAND:g} of this contract's amount")
 _SAMPLED = (f"a party with more than {SEARCH_FANOUT} counterparties is followed through the "
             f"{SEARCH_FANOUT} whose latest flow is closest in amount to this contract")
 CONTRACT_FEATURES += [
     Feature("contract", "network", "cycle_len", None, "闭合循环长度",
             "length of the cycle it closes",
             f"fewest parties (2-{CYCLE_MAX_LEN}) of a directed cycle seller->buyer->...->seller "
-            f"this contract closes in {_FLOWS}; 0 when none; {_SAMPLED}"),
+            f"this contract closes in {_FLOWS}, {_BAND}; 0 when none; {_SAMPLED}"),
     Feature("contract", "network", "cycle_amount_ratio", None, "循环金额相似度",
             "amount similarity along the cycle",
             "smallest over largest amount of the cycle's legs, this contract included (1 = all "

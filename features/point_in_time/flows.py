@@ -10,7 +10,9 @@ same order give identical values, which a test proves.
 The graph holds, per ordered pair of parties, the latest flow (day, amount). Cycle search asks
 whether the buyer reaches the seller through earlier flows of the trailing window in 1-4 legs
 (a 2- to 5-party cycle closed by this contract), meeting in the middle: two legs forward from
-the buyer, two back from the seller.
+the buyer, two back from the seller. Only legs within a factor ``CYCLE_AMOUNT_BAND`` of the
+contract's amount count: circular trading passes similar sums along, and a market where most
+firms both buy and sell is full of cycles of unrelated sizes that mean nothing.
 
 Hubs. A university may have thousands of counterparties; expanding it in full would make one
 check cost millions of steps. A party with more than ``SEARCH_FANOUT`` counterparties in the
@@ -31,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from features.point_in_time.catalogue import (
+    CYCLE_AMOUNT_BAND,
     FLOW_WINDOW_DAYS,
     RELAY_BAND,
     RELAY_DAYS,
@@ -98,64 +101,66 @@ class FlowGraph:
 
     # --- looking -------------------------------------------------------------------------
 
-    def _fresh(self, edges: Edges | None, since: int) -> Edges:
-        """The edges of the window; stale ones are dropped for good once they dominate."""
+    def _follow(self, edges: Edges | None, since: int, amount: float
+                ) -> list[tuple[int, int, float]]:
+        """The flows a search follows: those of the window within the amount band, and of
+        those, when there are more than the fanout, the fanout closest in amount."""
         if not edges:
-            return {}
-        fresh = {q: e for q, e in edges.items() if e[0] > since}
-        if len(fresh) * 2 < len(edges):
-            edges.clear()
-            edges.update(fresh)
-        return fresh
-
-    def _follow(self, edges: Edges, amount: float) -> list[tuple[int, int, float]]:
-        """The counterparties a search follows: all, or the fanout closest in amount."""
-        items = [(q, d, a) for q, (d, a) in edges.items()]
+            return []
+        lo, hi = amount / CYCLE_AMOUNT_BAND, amount * CYCLE_AMOUNT_BAND
+        items = [(q, d, a) for q, (d, a) in edges.items() if d > since and lo <= a <= hi]
         if len(items) <= self.fanout:
             return items
         la = math.log(amount)
         items.sort(key=lambda t: (abs(math.log(t[2]) - la), -t[1], t[0]))
         return items[: self.fanout]
 
-    def _reach(self, start: int, graph: dict[int, Edges], since: int, amount: float,
-               avoid: tuple[int, int]) -> tuple[dict[int, Path], dict[int, Path]]:
-        """Parties one and two legs from ``start`` (forward or backward), best path to each."""
-        one: dict[int, Path] = {}
-        for q, d, a in self._follow(self._fresh(graph.get(start), since), amount):
-            if q not in avoid:
-                one[q] = Path((q,), a, a, d)
+    def _first(self, start: int, graph: dict[int, Edges], since: int, amount: float,
+               avoid: tuple[int, int]) -> dict[int, Path]:
+        """Parties one leg from ``start`` (forward or backward)."""
+        return {q: Path((q,), a, a, d) for q, d, a in self._follow(graph.get(start), since, amount)
+                if q not in avoid}
+
+    def _second(self, one: dict[int, Path], graph: dict[int, Edges], since: int, amount: float,
+                avoid: tuple[int, int]) -> dict[int, Path]:
+        """Parties two legs away, with the best path to each."""
         two: dict[int, Path] = {}
         for x in sorted(one):
             path = one[x]
-            for q, d, a in self._follow(self._fresh(graph.get(x), since), amount):
+            for q, d, a in self._follow(graph.get(x), since, amount):
                 if q in avoid or q == x:
                     continue
                 cand = path.extend(q, d, a)
                 if q not in two or _better(cand, two[q], amount):
                     two[q] = cand
-        return one, two
+        return two
+
+    def _edge(self, graph: dict[int, Edges], p: int, q: int, since: int
+              ) -> tuple[int, float] | None:
+        """The latest flow between p and q in the window, if any."""
+        e = graph.get(p, {}).get(q)
+        return e if e is not None and e[0] > since else None
 
     def check(self, s: int, b: int, day: int, amount: float, same_region: bool, inst: int,
               broker: int, office: int) -> FlowFacts:
         """Features of a contract s -> b about to be registered on ``day`` (nothing is added)."""
         since = day - self.window
-        out_b = self._fresh(self.out.get(b), since)
-        in_s = self._fresh(self.inn.get(s), since)
         best: Path | None = None
         length = 0
-        if s != b and s in out_b:
-            d, a = out_b[s]
-            best, length = Path((), a, a, d), 2
-        elif s != b and out_b and in_s:
+        back = self._edge(self.out, b, s, since)
+        if s != b and back is not None and _in_band(back[1], amount):
+            best, length = Path((), back[1], back[1], back[0]), 2
+        elif s != b:
             best, length = self._cycle(s, b, since, amount)
         ratio = span = math.nan
         if best is not None:
             ratio = min(best.low, amount) / max(best.high, amount)
             span = float(day - min(best.first, day))
+        in_s = self.inn.get(s, {})
         relay = sum(1 for q, (d, a) in in_s.items()
                     if q != b and d > day - RELAY_DAYS and abs(a / amount - 1) <= RELAY_BAND)
         common = self._common(s, b, since)
-        pair = b in self._fresh(self.out.get(s), since) or b in in_s
+        pair = back is not None or self._edge(self.out, s, b, since) is not None
         ties = int(same_region) + int(pair) + int(common > 0) + sum(
             self.used.get((kind, b, code), -1) > since
             for kind, code in (("broker", broker), ("institution", inst), ("office", office))
@@ -171,41 +176,51 @@ class FlowGraph:
                          max(shares) if shares else math.nan)
 
     def _cycle(self, s: int, b: int, since: int, amount: float) -> tuple[Path | None, int]:
-        """Shortest cycle of 3-5 parties closed by s -> b, the most even in amount."""
-        fwd1, fwd2 = self._reach(b, self.out, since, amount, (s, b))
-        back1, back2 = self._reach(s, self.inn, since, amount, (s, b))
-        for length, pairs in ((3, ((fwd1, back1),)), (4, ((fwd1, back2), (fwd2, back1))),
-                              (5, ((fwd2, back2),))):
-            best: Path | None = None
-            for fwd, back in pairs:
-                for q in sorted(fwd.keys() & back.keys()):
-                    f, k = fwd[q], back[q]
-                    if set(f.nodes[:-1]) & set(k.nodes[:-1]):
-                        continue  # the two halves must not share an inner party
-                    joined = Path(f.nodes + k.nodes[-2::-1], min(f.low, k.low),
-                                  max(f.high, k.high), min(f.first, k.first))
-                    if best is None or _better(joined, best, amount):
-                        best = joined
-            if best is not None:
-                return best, length
+        """Shortest cycle of 3-5 parties closed by s -> b, the most even in amount.
+
+        Levels are expanded only as needed: most contracts stop at an empty first level.
+        """
+        avoid = (s, b)
+        fwd1 = self._first(b, self.out, since, amount, avoid)
+        back1 = self._first(s, self.inn, since, amount, avoid) if fwd1 else {}
+        if not back1:
+            return None, 0
+        found = _meet(((fwd1, back1),), amount)
+        if found is not None:
+            return found, 3
+        fwd2 = self._second(fwd1, self.out, since, amount, avoid)
+        back2 = self._second(back1, self.inn, since, amount, avoid)
+        for length, pairs in ((4, ((fwd1, back2), (fwd2, back1))), (5, ((fwd2, back2),))):
+            found = _meet(pairs, amount)
+            if found is not None:
+                return found, length
         return None, 0
 
     def _common(self, s: int, b: int, since: int) -> int:
-        """Parties both s and b traded with in the window (either direction)."""
-        mine = [self._fresh(self.out.get(s), since), self._fresh(self.inn.get(s), since)]
-        theirs = [self._fresh(self.out.get(b), since), self._fresh(self.inn.get(b), since)]
-        small, large = (mine, theirs) if sum(map(len, mine)) <= sum(map(len, theirs)) else (
-            theirs, mine)
-        seen = small[0].keys() | small[1].keys()
-        return sum(1 for q in seen if q not in (s, b) and (q in large[0] or q in large[1]))
+        """Parties both s and b traded with in the window (either direction).
+
+        Walks the smaller party's flows and looks each counterparty up in the larger's, so a
+        hub meeting a small firm costs the firm's degree, not the hub's.
+        """
+        def size(p: int) -> int:
+            return len(self.out.get(p, ())) + len(self.inn.get(p, ()))
+
+        small, large = (s, b) if size(s) <= size(b) else (b, s)
+        seen = {q for g in (self.out, self.inn) for q, (d, _) in g.get(small, {}).items()
+                if d > since and q not in (s, b)}
+        return sum(1 for q in seen if self._edge(self.out, large, q, since) is not None
+                   or self._edge(self.inn, large, q, since) is not None)
 
     # --- registering ---------------------------------------------------------------------
 
     def add(self, s: int, b: int, day: int, amount: float, inst: int, broker: int, office: int,
             closed: bool) -> None:
         """Add a registered contract (``closed``: whether it closed a cycle when checked)."""
-        self.out.setdefault(s, {})[b] = (day, amount)
-        self.inn.setdefault(b, {})[s] = (day, amount)
+        for graph, p, q in ((self.out, s, b), (self.inn, b, s)):
+            edges = graph.setdefault(p, {})
+            edges[q] = (day, amount)
+            if len(edges) >= 64 and len(edges) & (len(edges) - 1) == 0:
+                _prune(edges, day - self.window)
         cents = round(amount * 100)
         for p in (s, b):
             v = self.volume.setdefault(p, _Volume())
@@ -222,6 +237,33 @@ class FlowGraph:
         facts = self.check(s, b, day, amount, same_region, inst, broker, office)
         self.add(s, b, day, amount, inst, broker, office, facts.cycle_len > 0)
         return facts
+
+
+def _meet(pairs: tuple[tuple[dict[int, Path], dict[int, Path]], ...], amount: float
+          ) -> Path | None:
+    """The best cycle joining a forward and a backward half at a shared party, if any."""
+    best: Path | None = None
+    for fwd, back in pairs:
+        for q in sorted(fwd.keys() & back.keys()):
+            f, k = fwd[q], back[q]
+            if set(f.nodes[:-1]) & set(k.nodes[:-1]):
+                continue  # the two halves must not share an inner party
+            joined = Path(f.nodes + k.nodes[-2::-1], min(f.low, k.low), max(f.high, k.high),
+                          min(f.first, k.first))
+            if best is None or _better(joined, best, amount):
+                best = joined
+    return best
+
+
+def _prune(edges: Edges, since: int) -> None:
+    """Drop flows that left the window: registration days only grow, so they never return."""
+    stale = [q for q, (d, _) in edges.items() if d <= since]
+    for q in stale:
+        del edges[q]
+
+
+def _in_band(a: float, amount: float) -> bool:
+    return amount / CYCLE_AMOUNT_BAND <= a <= amount * CYCLE_AMOUNT_BAND
 
 
 def _better(a: Path, b: Path, amount: float) -> bool:

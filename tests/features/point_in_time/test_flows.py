@@ -79,10 +79,21 @@ def test_a_ring_through_a_hub_with_500_counterparties_is_found() -> None:
 
 
 def test_hub_search_follows_only_the_fanout_closest_in_amount() -> None:
-    """The documented limit: a hub leg far from the contract's amount is not walked."""
-    assert SEARCH_FANOUT < 500
-    f = _hub_ring(2e3).check(4, 1, DAY + 210, 3.0e6, False, -1, -1, -1)
-    assert f.cycle_len == 0
+    """The documented limit: a hub leg farther in amount than the fanout's flows is not walked."""
+    g = _hub_ring(2.0e6)
+    for q in range(SEARCH_FANOUT):
+        _step(g, 1000, 5000 + q, DAY + 208, 3.0e6 + q)  # flows closer to 3.0 million than 2.0
+    assert g.check(4, 1, DAY + 210, 3.0e6, False, -1, -1, -1).cycle_len == 0
+    assert _hub_ring(2.0e6).check(4, 1, DAY + 210, 3.0e6, False, -1, -1, -1).cycle_len == 5
+
+
+def test_cycles_pass_similar_amounts_along() -> None:
+    g = FlowGraph()
+    _step(g, 1, 2, DAY, 1e6)
+    _step(g, 2, 3, DAY + 1, 1e4)  # a hundred times smaller: not a leg of a 1-million cycle
+    assert _step(g, 3, 1, DAY + 2, 1e6).cycle_len == 0
+    assert _step(g, 3, 1, DAY + 3, 1e4).cycle_len == 0  # nor of a 10-thousand one
+    assert _step(g, 2, 1, DAY + 4, 0.6e6).cycle_len == 2
 
 
 def test_hub_of_hubs_search_is_bounded_and_exact_where_it_is_not_sampled() -> None:
@@ -111,8 +122,9 @@ def test_ties_relays_and_party_share() -> None:
     f = _step(g, 1, 2, DAY + 32, 1e6)
     assert f.cycle_len == 2 and f.ties == 2  # the pair traded; a shared counterparty
     later = g.check(2, 9, DAY + 33, 1e6, False, -1, -1, -1)
-    # 2's contracts: 6 -> 2 (0.1m), 2 -> 1 (1m, closing 2 -> 1 -> 6 -> 2), 1 -> 2 (1m, closing)
-    assert later.party_cycle_share == pytest.approx(2e6 / 2.1e6)
+    # 2's contracts: 6 -> 2 (0.1m), 2 -> 1 (1m; 2 -> 1 -> 6 -> 2 has a 0.1m leg: no cycle),
+    # 1 -> 2 (1m, closing the pair's 2-cycle)
+    assert later.party_cycle_share == pytest.approx(1e6 / 2.1e6)
 
 
 def _registry(contracts: list[dict]) -> dict[str, pd.DataFrame]:

@@ -1,0 +1,167 @@
+"""Rule tries and reviews in MLflow (规则评审记录): kept like model reviews, never edited.
+
+Every ``rules try`` and every ``rules review`` is one run of the experiment
+``techcredit-rules``, tagged with the rule file's version and sha256 and holding the file
+itself (``rules.toml``). Approval needs an earlier try of exactly those bytes and a version
+above the one in force; the rule set in force (:func:`active_rules`) is read back from the
+latest approval's artifact, so what runs is what was reviewed, whatever is on disk now.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from features.settings import Settings
+from models.registry import MAX_NOTE, Store, store_for
+from models.rules.spec import RuleError, RuleSet, parse_rules
+
+RULES_EXPERIMENT = "techcredit-rules"
+RULES_FILE = "rules.toml"
+APPROVED, REJECTED = "approved", "rejected"
+
+
+class RulesRefused(ValueError):
+    """A review that may not be recorded; the message is one line."""
+
+
+@dataclass(frozen=True)
+class RuleRecord:
+    """One try or review as stored."""
+
+    kind: Literal["try", "review"]
+    version: int
+    sha256: str
+    decided_at: datetime  # UTC
+    run_id: str
+    source: str
+    reviewer: str = ""
+    note: str = ""
+    outcome: str = ""  # approved | rejected (reviews)
+    hits: str = ""  # total hits (tries)
+
+
+@dataclass(frozen=True)
+class ReviewResult:
+    record: RuleRecord | None  # None: nothing recorded (re-approval of the rule set in force)
+    message: str
+
+
+def _rules_store(store: Store) -> Store:
+    return replace(store, experiment=RULES_EXPERIMENT)
+
+
+def _record(store: Store, ruleset: RuleSet, kind: str, tags: Mapping[str, str],
+            texts: Mapping[str, str], metrics: Mapping[str, float]) -> RuleRecord:
+    """Append one run holding the rule file's exact bytes, the texts and the metrics."""
+    rules = _rules_store(store)
+    client = rules.client()
+    now = datetime.now(UTC)
+    all_tags = {"kind": kind, "rules_version": str(ruleset.version), "sha256": ruleset.sha256,
+                "source": ruleset.source[:500], "decided_at": now.isoformat(), **tags}
+    run = client.create_run(rules.experiment_id(), start_time=int(now.timestamp() * 1000),
+                            tags=all_tags, run_name=f"rules v{ruleset.version} {kind}")
+    run_id = run.info.run_id
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / RULES_FILE
+        path.write_bytes(ruleset.data)
+        client.log_artifact(run_id, str(path))
+    for name, text in texts.items():
+        client.log_text(run_id, text, name)
+    for key, value in metrics.items():
+        client.log_metric(run_id, key, float(value))
+    client.set_terminated(run_id)
+    return _from_tags(all_tags, run_id)
+
+
+def record_try(store: Store, ruleset: RuleSet, texts: Mapping[str, str],
+               metrics: Mapping[str, float], tags: Mapping[str, str]) -> RuleRecord:
+    """Keep a try: the printed tables as artifacts, per-rule figures as metrics."""
+    return _record(store, ruleset, "try", tags, texts, metrics)
+
+
+def review(store: Store, ruleset: RuleSet, *, reviewer: str, note: str, approve: bool
+           ) -> ReviewResult:
+    """Record a reviewer's decision on a rule set, or refuse (:class:`RulesRefused`).
+
+    Approval needs an earlier try of the same sha256 and a version above the one in force;
+    approving the rule set already in force records nothing. Rejections are always kept.
+    """
+    if not reviewer.strip() or not note.strip():
+        raise RulesRefused("a review needs the reviewer's name and a note")
+    if len(note) > MAX_NOTE:
+        raise RulesRefused(f"the note has {len(note)} characters; at most {MAX_NOTE}")
+    records = history(store)
+    if approve:
+        if not any(r.kind == "try" and r.sha256 == ruleset.sha256 for r in records):
+            raise RulesRefused(
+                f"{ruleset.source} (sha256 {ruleset.sha256[:12]}) was never tried: run "
+                f"`techcredit rules try {ruleset.source}` first / 未经试运行的规则不得批准")
+        active = _active(records)
+        if active is not None and active.sha256 == ruleset.sha256:
+            return ReviewResult(None, f"rules v{active.version} ({active.sha256[:12]}) are "
+                                      f"already in force, approved by {active.reviewer}; "
+                                      "nothing recorded")
+        if active is not None and ruleset.version <= active.version:
+            raise RulesRefused(f"version {ruleset.version} is not above v{active.version} in "
+                               "force: raise `version` in the file, try it, then approve")
+    outcome = APPROVED if approve else REJECTED
+    record = _record(store, ruleset, "review",
+                     {"reviewer": reviewer, "note": note, "outcome": outcome}, {}, {})
+    return ReviewResult(record, f"rules v{ruleset.version} ({ruleset.sha256[:12]}) {outcome} "
+                                f"by {reviewer}")
+
+
+def history(store: Store) -> list[RuleRecord]:
+    """Every try and review, oldest first (few runs: the experiment is read whole)."""
+    rules = _rules_store(store)
+    client = rules.client()
+    found = client.get_experiment_by_name(RULES_EXPERIMENT)
+    if found is None:
+        return []
+    records, token = [], None
+    while True:
+        page = client.search_runs([found.experiment_id], page_token=token)
+        records += [_from_tags(r.data.tags, r.info.run_id) for r in page
+                    if r.data.tags.get("kind") in ("try", "review")]
+        token = page.token
+        if not token:
+            break
+    return sorted(records, key=lambda r: r.decided_at)
+
+
+def active_rules(store_or_settings: Store | Settings) -> RuleSet | None:
+    """The latest approved rule set, read from the approval's own artifact; None before any.
+
+    Raises :class:`RuleError` if the stored bytes no longer hash to the approved sha256.
+    """
+    store = (store_for(store_or_settings) if isinstance(store_or_settings, Settings)
+             else store_or_settings)
+    active = _active(history(store))
+    if active is None:
+        return None
+    client = _rules_store(store).client()
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(client.download_artifacts(active.run_id, RULES_FILE, tmp)).read_bytes()
+    ruleset = parse_rules(data, f"runs:/{active.run_id}/{RULES_FILE}")
+    if ruleset.sha256 != active.sha256:
+        raise RuleError(f"{ruleset.source}: sha256 {ruleset.sha256[:12]} differs from the "
+                        f"approved {active.sha256[:12]}")
+    return ruleset
+
+
+def _active(records: list[RuleRecord]) -> RuleRecord | None:
+    approved = [r for r in records if r.kind == "review" and r.outcome == APPROVED]
+    return approved[-1] if approved else None
+
+
+def _from_tags(tags: Mapping[str, str], run_id: str) -> RuleRecord:
+    kind: Literal["try", "review"] = "try" if tags["kind"] == "try" else "review"
+    return RuleRecord(kind, int(tags["rules_version"]), tags["sha256"],
+                      datetime.fromisoformat(tags["decided_at"]), run_id, tags.get("source", ""),
+                      tags.get("reviewer", ""), tags.get("note", ""), tags.get("outcome", ""),
+                      tags.get("hits", ""))

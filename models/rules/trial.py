@@ -1,0 +1,103 @@
+"""Trying a rule set on history (规则试运行): the tables a reviewer reads before switching on.
+
+Pure functions over hit tables (see :mod:`models.rules.evaluate`) and the standard tables:
+hits per month, how many hits were later found irregular, and how many the model's review
+list holds anyway. A hit contract counts as later found irregular when its status became
+``false_found`` (now or in an earlier version of the record) or a conduct record names it as
+the related contract; an institution or broker hit when a conduct record of the subject was
+confirmed in the 12 months after the as-of date of the hit (the credit label, ``y_12m``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from features.point_in_time.catalogue import LABEL_MONTHS
+from models.rules.spec import Rule
+
+SUMMARY_COLUMNS = ["rule_id", "entity", "severity", "hits", "irregular", "precision",
+                   "overlap"]
+
+
+def months(first: pd.Timestamp, last: pd.Timestamp) -> list[str]:
+    return [f"{p:%Y-%m}" for p in pd.period_range(first, last, freq="M")]
+
+
+def month_of(dates: pd.Series) -> pd.Series:
+    return pd.to_datetime(dates).dt.strftime("%Y-%m")
+
+
+def irregular_contracts(contracts: pd.DataFrame, conduct: pd.DataFrame,
+                        history: pd.DataFrame | None = None) -> set[str]:
+    """Contracts found false (in any version of the record) or named by a conduct record."""
+    versions = [contracts] if history is None or not len(history) else [contracts, history]
+    found = set()
+    for v in versions:
+        found |= set(v.loc[v["status"] == "false_found", "contract_id"].astype("str"))
+    related = conduct["related_contract_id"].dropna().astype("str")
+    return found | set(related)
+
+
+def later_conduct(hits: pd.DataFrame, conduct: pd.DataFrame, entity: str) -> np.ndarray:
+    """Per entity hit (``id``, ``date`` = as-of): a conduct record of the subject confirmed in
+    ``(as_of, as_of + 12 months]``."""
+    if not len(hits):
+        return np.zeros(0, dtype=bool)
+    mine = conduct[conduct["subject_kind"] == entity]
+    records = pd.DataFrame({"id": mine["subject_id"].astype("str").to_numpy(),
+                            "confirmed": pd.to_datetime(mine["confirmed_date"]).to_numpy()})
+    left = pd.DataFrame({"i": np.arange(len(hits)), "id": hits["id"].astype("str").to_numpy(),
+                         "as_of": pd.to_datetime(hits["date"]).to_numpy()})
+    pairs = left.merge(records, on="id", how="inner")
+    horizon = pairs["as_of"] + pd.DateOffset(months=LABEL_MONTHS)
+    ok = (pairs["confirmed"] > pairs["as_of"]) & (pairs["confirmed"] <= horizon)
+    out = np.zeros(len(hits), dtype=bool)
+    out[pairs.loc[ok, "i"].to_numpy()] = True
+    return out
+
+
+def hits_per_month(hits: pd.DataFrame, rule_ids: Sequence[str], span: Sequence[str]
+                   ) -> pd.DataFrame:
+    """Months (rows) by rules (columns), hit counts; every month and rule shown, zeros too."""
+    counts = pd.crosstab(month_of(hits["date"]), hits["rule_id"]) if len(hits) else None
+    table = pd.DataFrame(0, index=pd.Index(list(span), name="month"), columns=list(rule_ids))
+    if counts is not None:
+        table = table.add(counts.reindex(index=table.index, columns=table.columns,
+                                         fill_value=0), fill_value=0)
+    return table.astype(np.int64)
+
+
+def summary(hits: pd.DataFrame, rules: Sequence[Rule]) -> pd.DataFrame:
+    """Per rule: hits, later irregular, precision, and the share of hits the model's review
+    list also holds (``overlap``; NaN when there is no model or for entity rules).
+
+    ``hits`` carries boolean ``irregular`` and ``reviewed`` (NaN: not known) per hit.
+    """
+    rows = []
+    for rule in rules:
+        mine = hits[hits["rule_id"] == rule.id]
+        n = len(mine)
+        irregular = int(mine["irregular"].sum()) if n else 0
+        reviewed = pd.to_numeric(mine["reviewed"], errors="coerce").dropna() if n else None
+        rows.append({
+            "rule_id": rule.id,
+            "entity": rule.entity,
+            "severity": rule.severity,
+            "hits": n,
+            "irregular": irregular,
+            "precision": irregular / n if n else np.nan,
+            "overlap": float(reviewed.mean()) if reviewed is not None and len(reviewed)
+            else np.nan,
+        })
+    return pd.DataFrame(rows, columns=SUMMARY_COLUMNS)
+
+
+def format_summary(table: pd.DataFrame) -> str:
+    """The summary as printed and kept: percentages, '-' where not known."""
+    out = table.copy()
+    for col in ("precision", "overlap"):
+        out[col] = out[col].map(lambda v: "-" if pd.isna(v) else f"{v:.1%}")
+    return out.to_string(index=False)
