@@ -18,7 +18,6 @@ from models.metrics import (
     average_precision,
     precision_at_k,
     precision_at_k_by_group,
-    top_k_by_group,
 )
 from models.risk_model import RiskModel
 from models.split import group_kfold
@@ -52,30 +51,6 @@ def anomaly_metrics(
     top = np.argsort(-np.asarray(p, dtype=float), kind="mergesort")[:k]
     out["anomaly_recall_at_k"] = float(y[top].sum() / y.sum()) if y.sum() else float("nan")
     return out
-
-
-def pattern_recall(
-    pattern: np.ndarray, p: np.ndarray, offices: np.ndarray, per_office_k: int
-) -> pd.DataFrame:
-    """Per fraud pattern (from the truth file): how many of its contracts the offices review.
-
-    ``pattern`` is empty for honest contracts. Recall here counts every planted contract,
-    found by an audit or not: what a reviewer wants to know is which schemes the model
-    would put in front of an officer at all, including those it was never trained on.
-    """
-    reviewed = top_k_by_group(p, offices, per_office_k)
-    pattern = pd.Series(pattern).fillna("").astype("str").to_numpy()
-    rows = []
-    for name in sorted(set(pattern) - {""}):
-        mine = pattern == name
-        rows.append({"pattern": name, "contracts": int(mine.sum()),
-                     "reviewed": int((mine & reviewed).sum()),
-                     "recall": float((mine & reviewed).sum() / mine.sum())})
-    planted = pattern != ""
-    rows.append({"pattern": "all", "contracts": int(planted.sum()),
-                 "reviewed": int((planted & reviewed).sum()),
-                 "recall": float((planted & reviewed).sum() / max(planted.sum(), 1))})
-    return pd.DataFrame(rows, columns=["pattern", "contracts", "reviewed", "recall"])
 
 
 def scores_without_leakage(

@@ -42,12 +42,12 @@ TRUTH_RISK = "truth_risk"  # hidden integrity, negated: the ceiling column (synt
 CONTRACT_ATTRIBUTES = ("contract_type", "tech_field", "seller_kind", "buyer_kind")
 CONTRACT_TARGET = "y_false_found"
 # Truth-file columns of the synthetic market, carried to the review, never features.
-CONTRACT_TRUTH = ("is_irregular", "pattern")
+CONTRACT_TRUTH = ("is_irregular", "pattern", "event_id")
 CREDIT_TARGET = "y_12m"
 # Columns each panel needs from the standard tables beside the built features.
 TABLE_COLUMNS: dict[str, list[str]] = {
     "contracts": [
-        "contract_id", "office_id", "institution_id", "broker_id", "seller_id",
+        "contract_id", "office_id", "institution_id", "broker_id", "seller_id", "buyer_id",
         *CONTRACT_ATTRIBUTES,
     ],
     "institutions": ["institution_id", "region"],

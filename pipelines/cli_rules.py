@@ -240,8 +240,8 @@ def _contract_hits(settings: Settings, ruleset: RuleSet, h: History,
 
 def _review_list(settings: Settings, period: pd.DataFrame, echo: Callable[[str], None]
                  ) -> tuple[set[str] | None, str]:
-    """The contracts the champion anomaly model puts on each office's monthly review list
-    (its top ``office_review_capacity``), or None when there is no champion."""
+    """The contracts the champion anomaly model puts on each office's yearly review list
+    (its top ``office_review_capacity``, a year's capacity), or None without a champion."""
     from models.metrics import top_k_by_group
     from models.registry import ANOMALY_MODEL, CHAMPION, alias_version, load_alias, store_for
 
@@ -256,10 +256,10 @@ def _review_list(settings: Settings, period: pd.DataFrame, echo: Callable[[str],
         echo(f"{version} reads {missing[0]!r}, which the history lacks: overlap skipped")
         return None, version
     groups = (period["office_id"].astype("str") + "|"
-              + period["registered_date"].dt.strftime("%Y-%m")).to_numpy()
+              + period["registered_date"].dt.strftime("%Y")).to_numpy()
     top = top_k_by_group(model.predict(period), groups, settings.office_review_capacity)
     echo(f"overlap: share of hits on the {version} review list (top "
-         f"{settings.office_review_capacity} per office and month)")
+         f"{settings.office_review_capacity} per office and year)")
     return set(period.loc[top, "contract_id"].astype("str")), version
 
 

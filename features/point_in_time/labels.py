@@ -65,7 +65,8 @@ def entity_labels(tables: Mapping[str, pd.DataFrame] | History, entity: str,
 def contract_labels(tables: Mapping[str, pd.DataFrame] | History, contract_ids: pd.Series,
                     as_of: str | pd.Timestamp | pd.Series, truth: pd.DataFrame | None = None,
                     data_end: str | pd.Timestamp | None = None) -> pd.DataFrame:
-    """``contract_id, y_false_found, label_complete`` (+ ``is_irregular, pattern`` from truth).
+    """``contract_id, y_false_found, label_complete`` (+ ``is_irregular, pattern, event_id``
+    from truth).
 
     ``as_of`` is one date or one date per contract (a panel's ``as_of`` column).
     """
@@ -96,6 +97,9 @@ def contract_labels(tables: Mapping[str, pd.DataFrame] | History, contract_ids: 
         out["pattern"] = np.where(
             found, truth["pattern"].astype("str").to_numpy()[np.maximum(at, 0)], ""
         )
+        if "event_id" in truth:  # the planted scheme, for recall intervals resampling schemes
+            out["event_id"] = np.where(
+                found, truth["event_id"].to_numpy(np.int64)[np.maximum(at, 0)], -1)
     return out
 
 

@@ -42,6 +42,9 @@ _FIELDS = ("id", "entity", "when", "severity", "zh", "en", *_WINDOW_FIELDS)
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
+# The rule file kept in the repository: in force until a reviewer approves one.
+DEFAULT_RULES = Path(__file__).with_name("default.toml")
+
 class RuleError(ValueError):
     """A rule file that cannot be used; the message is one line naming file, rule and field."""
 

@@ -10,7 +10,6 @@ from models.anomaly import (
     aggregate_names,
     anomaly_metrics,
     entity_anomaly,
-    pattern_recall,
     scheme_groups,
     scores_without_leakage,
 )
@@ -97,12 +96,3 @@ def test_scheme_groups_take_the_institution_then_the_broker_then_the_seller() ->
     assert scheme_groups(c).tolist() == ["I1", "B2", "E3"]
 
 
-def test_pattern_recall_counts_what_each_office_reviews() -> None:
-    pattern = np.array(["split", "split", "", "cycle", "", "cycle"])
-    p = np.array([0.9, 0.1, 0.8, 0.7, 0.2, 0.6])
-    offices = np.array(["A", "A", "A", "B", "B", "B"])
-    t = pattern_recall(pattern, p, offices, per_office_k=1).set_index("pattern")
-    # office A reviews its top contract (split, 0.9); office B its top one (cycle, 0.7)
-    assert t.loc["split"].tolist() == [2, 1, 0.5]
-    assert t.loc["cycle"].tolist() == [2, 1, 0.5]
-    assert t.loc["all"].tolist() == [4, 2, 0.5]
