@@ -88,15 +88,21 @@ def _signature(columns: tuple[str, ...]) -> str:
 
 
 def _pattern_table() -> str:
-    lines = ["| pattern | 中文 | contracts per event | share of irregular | what it does / 做法 "
-             "| columns touched | share detected | conduct |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- |"]
+    lines = ["| pattern | 中文 | family | held out | contracts per event | share of irregular "
+             "| what it does / 做法 | columns touched | share detected | conduct |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for p in (*PATTERN_SPECS, MISREPORT):
         size = f"{p.size[0]}–{p.size[1]}" if p.size[0] != p.size[1] else str(p.size[0])
-        share = f"{p.share:.0%}" if p.share else "reports"
-        lines.append(f"| `{p.name}` | {p.zh} | {size} | {share} | {p.how} / {p.how_zh} "
+        share = f"{p.share:.1%}" if p.share else "reports"
+        lines.append(f"| `{p.name}` | {p.zh} | {p.family} | {'yes' if p.held_out else 'no'} "
+                     f"| {size} | {share} | {p.how} / {p.how_zh} "
                      f"| {_signature(p.columns_touched)} | {p.detection_p:.0%} "
                      f"| `{p.conduct_kind}` |")
+    lines += ["", "*Held out*: no feature or rule was written against the pattern, so its recall "
+              "shows what the models catch untuned; *family* is the kind of evidence a detector "
+              "needs to see it (amount, structure, network, broker, newcomer, report). A "
+              "newcomer's seller is a shell set aside for its one event: it is the perpetrator, "
+              "and the truth marks it dishonest."]
     return "\n".join(lines)
 
 

@@ -36,6 +36,9 @@ REGION_AMOUNT = np.where(REGION_CODES == "110000", 1.6, np.where(
 
 PARTY_KINDS = np.array(["enterprise", "university", "research_institute", "other"])
 BUYER_KIND_P = np.array([0.76, 0.04, 0.05, 0.15])
+# The largest share of each kind among sellers in any year (published count shares; academic
+# contracts split 60/40): fresh sellers are reserved by these, so no kind runs short.
+SELLER_KIND_MAX_P = np.array([0.71, 0.19, 0.13, 0.04])
 PARTY_PREFIX = {"enterprise": "E", "university": "U", "research_institute": "R", "other": "O"}
 # Pool sizes at scale 1 and the minimum kept at small scales.
 _PARTY_POOL = {"enterprise": (250_000, 300), "university": (2_600, 20),
@@ -48,7 +51,8 @@ _INSTITUTION_TYPE_P = np.array([0.25, 0.2, 0.2, 0.15, 0.2])
 
 @dataclass
 class Actors:
-    parties: pd.DataFrame  # party_id, kind, region_idx, activity, integrity, dishonest, onset_year
+    # party_id, kind, region_idx, activity, integrity, dishonest, onset_year, reserve
+    parties: pd.DataFrame
     institutions: pd.DataFrame  # standard columns + hidden traits + end_date
     brokers: pd.DataFrame  # standard columns + hidden traits
 
@@ -72,21 +76,34 @@ def _onset(rng: np.random.Generator, n: int, first_year: int, last_year: int) ->
 
 
 def make_parties(rng: np.random.Generator, scale: float, first_year: int, last_year: int,
-                 reserve: int) -> pd.DataFrame:
-    """The parties; ``reserve`` of them (split as buyers' kinds) never trade honestly.
+                 reserve: int, seller_reserve: int = 0) -> pd.DataFrame:
+    """The parties; ``reserve`` (split as buyers' kinds) and ``seller_reserve`` (split as
+    sellers' kinds) of them never trade honestly.
 
-    Reserved parties have no activity, so only a phantom-buyer event ever names them; they
-    are drawn like the rest and numbered among them, so their ids look like any other.
+    Reserved parties have no activity, so only a phantom-buyer event (``reserve == "buyer"``)
+    or a newcomer's event (``"seller"``) ever names them; they are drawn like the rest and
+    numbered among them, so their ids look like any other. A reserved seller is a shell set
+    up for its scheme: the truth marks it dishonest from the start.
     """
     frames = []
-    for kind, p_buy in zip(PARTY_KINDS, BUYER_KIND_P, strict=True):
+    for kind, p_buy, p_sell in zip(PARTY_KINDS, BUYER_KIND_P, SELLER_KIND_MAX_P, strict=True):
         n_full, n_min = _PARTY_POOL[kind]
         n_keep = max(n_min, round(n_full * scale))
-        n = n_keep + int(np.ceil(reserve * p_buy)) + 10  # margin for a small kind's chance
+        n_buy = int(np.ceil(reserve * p_buy)) + 10  # margin for a small kind's chance
+        n_sell = int(np.ceil(seller_reserve * p_sell)) + 10 if seller_reserve else 0
+        n = n_keep + n_buy + n_sell
         # Heavy-tailed activity: a few sellers and buyers sign most contracts.
         activity = rng.pareto(1.3, n) + 0.05
-        activity[rng.permutation(n)[n_keep:]] = 0.0
+        order = rng.permutation(n)
+        activity[order[n_keep:]] = 0.0
+        role = np.full(n, "", dtype=object)
+        role[order[n_keep:n_keep + n_buy]] = "buyer"
+        role[order[n_keep + n_buy:]] = "seller"
         integrity = rng.beta(7, 1.2, n)
+        onset = _onset(rng, n, first_year, last_year)
+        shell = role == "seller"
+        integrity[shell] = rng.uniform(0.05, 0.6, int(shell.sum()))
+        onset[shell] = first_year - 1
         frames.append(pd.DataFrame({
             "party_id": _ids(PARTY_PREFIX[kind], n, 7),
             "kind": kind,
@@ -94,7 +111,8 @@ def make_parties(rng: np.random.Generator, scale: float, first_year: int, last_y
             "activity": activity,
             "integrity": integrity,
             "dishonest": integrity < 0.6,
-            "onset_year": _onset(rng, n, first_year, last_year),
+            "onset_year": onset,
+            "reserve": role,
         }))
     return pd.concat(frames, ignore_index=True)
 
@@ -196,9 +214,9 @@ def make_brokers(rng: np.random.Generator, scale: float, institutions: pd.DataFr
 
 
 def make_actors(rng: np.random.Generator, scale: float, first_year: int, last_year: int,
-                reserve: int) -> Actors:
+                reserve: int, seller_reserve: int = 0) -> Actors:
     end = np.datetime64(f"{last_year}-12-31", "D")
-    parties = make_parties(rng, scale, first_year, last_year, reserve)
+    parties = make_parties(rng, scale, first_year, last_year, reserve, seller_reserve)
     institutions = make_institutions(rng, scale, end)
     institutions["onset_year"] = _onset(rng, len(institutions), first_year, last_year)
     brokers = make_brokers(rng, scale, institutions, end)

@@ -4,12 +4,14 @@ Every irregular contract starts as an honest one: a *template* drawn by the very
 draws the honest bulk (seller, buyer, type, field, day, amount, institution, broker). Templates
 are then grouped into events, and each pattern changes only what its signature declares in
 :mod:`features.synthetic.patterns` — the structure (same pair and day, rings, a broker's
-burst, buyers seen nowhere else) and, for some, the amount. Who committed the event is chosen
-among the actors the template already had a place for (:mod:`features.synthetic.perpetrators`):
-a dishonest institution or broker of the same province where the template was facilitated, a
-dishonest party of the same kind and province where it was not. So the facilitation shares,
-party kinds, contract types, provinces, fields and dates of irregular contracts follow the
-honest ones, and the irregular share stays steady as the market grows.
+burst, buyers seen nowhere else) and, for some, the amount. The held-out shapes live in
+:mod:`features.synthetic.held_out`. Who committed the event is chosen among the actors the
+template already had a place for (:mod:`features.synthetic.perpetrators`): a dishonest
+institution or broker of the same province where the template was facilitated, a dishonest
+party of the same kind and province where it was not (a newcomer's shell seller is its own).
+So the facilitation shares, party kinds, contract types, provinces, fields and dates of
+irregular contracts follow the honest ones, and the irregular share stays steady as the
+market grows.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from features.synthetic.actors import Actors, PartyPicker
+from features.synthetic.held_out import SPREAD_DAYS, STEP_DAYS, shape_held_out
 from features.synthetic.patterns import DETECTION_P, PATTERN_SPECS
 from features.synthetic.perpetrators import assign_perpetrators
 from features.synthetic.published import year_target
@@ -33,8 +36,8 @@ MONTH_P = _MONTH_P / _MONTH_P.sum()
 _FULL_TECH_P = {"development": 0.35, "transfer": 0.6, "licensing": 0.6, "consulting": 0.3,
                 "service": 0.2}
 # Days between an event's contracts: the offset of each member from the first.
-_STEP_DAYS = {"circular": (0, 10), "long_cycle": (21, 63)}
-_SPREAD_DAYS = {"broker_spike": 27, "phantom_buyer": 20}
+_STEP_DAYS = {"circular": (0, 10), "long_cycle": (21, 63), **STEP_DAYS}
+_SPREAD_DAYS = {"broker_spike": 27, "phantom_buyer": 20, **SPREAD_DAYS}
 
 Templates = Callable[[int, int], pd.DataFrame]
 
@@ -58,13 +61,19 @@ def random_days(rng: np.random.Generator, years: np.ndarray, month_p: np.ndarray
         "timedelta64[D]")
 
 
-def _events(rng: np.random.Generator, target: float) -> tuple[np.ndarray, np.ndarray]:
-    """(pattern, size) of each event so that the year's irregular contracts meet ``target``."""
+def _events(rng: np.random.Generator, target: float, skip: tuple[str, ...] = ()
+            ) -> tuple[np.ndarray, np.ndarray]:
+    """(pattern, size) of each event so that the year's irregular contracts meet ``target``.
+
+    Patterns in ``skip`` are left out and the others' shares scaled up to fill their place.
+    """
     pats, sizes = [], []
-    for p in PATTERN_SPECS:
+    specs = [p for p in PATTERN_SPECS if p.name not in skip]
+    total = sum(p.share for p in specs)
+    for p in specs:
         lo, hi = p.size
         # Stochastic rounding, not Poisson: a year's irregular share stays close to target.
-        x = target * p.share / ((lo + hi) / 2)
+        x = target * p.share / total / ((lo + hi) / 2)
         k = int(x) + int(rng.random() < x - int(x))
         pats.append(np.full(k, p.name, dtype=object))
         sizes.append(rng.integers(lo, hi + 1, k))
@@ -78,12 +87,20 @@ def _order_templates(rng: np.random.Generator, t: pd.DataFrame, pats: np.ndarray
     """Templates in event order: a burst takes brokered templates, the rest take the others.
 
     Every template is used once, so irregular contracts keep the honest share of brokered,
-    facilitated and plain contracts; bursts that find too few brokered templates are dropped.
+    facilitated and plain contracts; bursts that find too few brokered templates (the early
+    years have few brokers) give way to events of the other patterns, so that the year's
+    irregular share holds.
     """
     brokered = np.flatnonzero(t["broker_idx"].to_numpy() >= 0)
     spike = pats == "broker_spike"
     keep = ~spike | (np.cumsum(np.where(spike, sizes, 0)) <= len(brokered))
+    deficit = int(sizes[~keep].sum())
     pats, sizes = pats[keep], sizes[keep]
+    if deficit:
+        more_pats, more_sizes = _events(rng, deficit, skip=("broker_spike",))
+        fits = np.cumsum(more_sizes) <= deficit
+        pats = np.concatenate([pats, more_pats[fits]])
+        sizes = np.concatenate([sizes, more_sizes[fits]])
     spike = pats == "broker_spike"
     n_spike = int(sizes[spike].sum())
     rest = np.setdiff1d(np.arange(len(t)), brokered[:n_spike])
@@ -145,6 +162,7 @@ def _shape(rng: np.random.Generator, c: pd.DataFrame, pick: PartyPicker,
     big = pat == "inflated"
     amount[big] *= rng.uniform(8, 30, int(big.sum()))
     c.loc[big, "tech_share"] = 1.0
+    shape_held_out(rng, c, pick, seller, buyer, amount)
     c["seller_idx"], c["buyer_idx"], c["amount"] = seller, buyer, amount
     _spread_days(rng, c, spec)
 

@@ -70,11 +70,14 @@ class Market:
     truth: dict[str, pd.DataFrame] = field(default_factory=dict)
 
 
-def _phantom_reserve(spec: MarketSpec) -> int:
-    """Never-trading parties to set aside for phantom buyers, with a margin for chance."""
+def _reserves(spec: MarketSpec) -> tuple[int, int]:
+    """Never-trading parties to set aside for phantom buyers and for newcomers' shell
+    sellers, with a margin for chance (one shell per event; counted per contract here).
+    """
     total = sum(year_target(y, spec.scale).contracts
                 for y in range(spec.first_year, spec.last_year + 1))
-    return int(1.5 * total * IRREGULAR_SHARE * SPEC_OF["phantom_buyer"].share)
+    return (int(1.5 * total * IRREGULAR_SHARE * SPEC_OF["phantom_buyer"].share),
+            int(1.5 * total * IRREGULAR_SHARE * SPEC_OF["newcomer_outsized"].share))
 
 
 def _count_shares(year: int, scale: float) -> np.ndarray:
@@ -236,8 +239,7 @@ def generate_market(spec: MarketSpec) -> Market:
     if spec.first_year > spec.last_year:
         raise ValueError(f"first year {spec.first_year} is after last year {spec.last_year}")
     rng = np.random.default_rng(spec.seed)
-    actors = make_actors(rng, spec.scale, spec.first_year, spec.last_year,
-                         _phantom_reserve(spec))
+    actors = make_actors(rng, spec.scale, spec.first_year, spec.last_year, *_reserves(spec))
     c = _contracts(rng, actors, spec)
     reports, misreports = annual_reports(rng, actors, c, spec)
     conduct = pd.concat([conduct_from_events(c, actors, spec), misreports,

@@ -2,7 +2,7 @@
 
 One picker serves both, so a planted contract's seller or buyer is drawn the way an honest
 one would be (by activity, within a kind and province), and the reserved parties that only
-phantom-buyer events name are handed out once each.
+phantom-buyer events (buyers) or newcomer events (sellers) name are handed out once each.
 """
 
 from __future__ import annotations
@@ -23,9 +23,13 @@ class PartyPicker:
         self.dishonest_ = parties["dishonest"].to_numpy()
         self.onset = parties["onset_year"].to_numpy()
         self._code = np.searchsorted(self.kinds, kinds)
-        self._reserved = {k: np.flatnonzero((kinds == k) & (self.activity == 0))
+        idle = self.activity == 0
+        role = parties["reserve"].to_numpy() if "reserve" in parties else np.full(len(kinds), "")
+        self._reserved = {k: np.flatnonzero((kinds == k) & idle & (role != "seller"))
                           for k in self.kinds}
         self._next = dict.fromkeys(self.kinds, 0)
+        self._shells = np.flatnonzero(idle & (role == "seller"))
+        self._shell_free = np.ones(len(self._shells), dtype=bool)
 
     def _groups(self, kinds: np.ndarray, regions: np.ndarray) -> dict[int, np.ndarray]:
         key = np.searchsorted(self.kinds, kinds) * _N_REGIONS + regions
@@ -75,4 +79,23 @@ class PartyPicker:
                 continue
             out[rows] = pool[take % len(pool)]
             self._next[kind] = start + len(rows)
+        return out
+
+    def fresh_sellers(self, kinds: np.ndarray, regions: np.ndarray) -> np.ndarray:
+        """A never-trading seller of each row's kind, of its province where one is left.
+
+        Each is handed out once, so it appears in the registry only where its event puts it;
+        the province is kept where the reserve allows, so the seller's region (and the
+        office and institution that follow it) stays as the template drew it. −1 where the
+        kind's reserve is spent.
+        """
+        out = np.full(len(kinds), -1, dtype=np.int64)
+        s_kind, s_region = self.kind[self._shells], self.region[self._shells]
+        for i, (kind, region) in enumerate(zip(kinds, regions, strict=True)):
+            of_kind = self._shell_free & (s_kind == kind)
+            hit = np.flatnonzero(of_kind & (s_region == region))
+            hit = hit if len(hit) else np.flatnonzero(of_kind)
+            if len(hit):
+                self._shell_free[hit[0]] = False
+                out[i] = self._shells[hit[0]]
         return out

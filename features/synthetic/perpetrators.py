@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from features.synthetic.actors import Actors, PartyPicker
+from features.synthetic.held_out import SHELL_SELLER
 from features.synthetic.spec import year_of
 
 
@@ -43,14 +44,22 @@ def _year(day: np.datetime64) -> int:
 
 
 def _party_leads(rng: np.random.Generator, c: pd.DataFrame, pick: PartyPicker) -> None:
-    """An unfacilitated event's lead seller becomes a dishonest party of its kind and province."""
+    """An unfacilitated event's lead seller becomes a dishonest party of its kind and province.
+
+    A shell seller is its own perpetrator and stays; a party already trading in the event
+    does not take the lead's place too, which would close a ring early or sell to itself.
+    """
     eid = c["event_id"].to_numpy()
     heads = np.flatnonzero(c["k"].to_numpy() == 0)
     plain = (c["inst_idx"].to_numpy()[heads] < 0) & (c["broker_idx"].to_numpy()[heads] < 0)
+    plain &= ~np.isin(c["pattern"].to_numpy()[heads], SHELL_SELLER)
     seller, buyer = c["seller_idx"].to_numpy().copy(), c["buyer_idx"].to_numpy().copy()
     lead = seller[heads]
     years = year_of(c["reg"].iloc[heads])
     new = np.where(plain, pick.dishonest(rng, pick.kind[lead], pick.region[lead], years), -1)
+    cand, was = new[eid], lead[eid]
+    there = ((seller == cand) & (seller != was)) | ((buyer == cand) & (buyer != was))
+    new[np.unique(eid[(cand >= 0) & there])] = -1
     swap = new[eid] >= 0
     s_hit, b_hit = swap & (seller == lead[eid]), swap & (buyer == lead[eid])
     seller[s_hit], buyer[b_hit] = new[eid[s_hit]], new[eid[b_hit]]

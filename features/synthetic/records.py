@@ -14,7 +14,8 @@ from features.synthetic.fraud import random_days
 from features.synthetic.patterns import CONDUCT_OF, MISREPORT
 from features.synthetic.spec import MarketSpec, year_of
 
-_SELLER_ANSWERS = ("threshold", "phantom_buyer")  # false registrations: the seller files them
+# False registrations and shells' outsized deals: the seller files them and answers for them.
+_SELLER_ANSWERS = ("threshold", "phantom_buyer", "newcomer_outsized")
 WARN_AFTER = 2  # conduct records confirmed in a year that earn a warning at the assessment
 
 

@@ -53,7 +53,8 @@ def test_unknown_parties_start_from_nothing(small_market: Market) -> None:
         "contract_type": "transfer", "seller_id": "ENEW0001", "buyer_id": "ENEW0002",
         "seller_region": "110000", "buyer_region": "310000", "seller_kind": "enterprise",
         "buyer_kind": "enterprise", "office_id": "OFF0001", "institution_id": None,
-        "broker_id": None, "amount_yuan": 3_050_000.0, "tech_amount_yuan": 3_000_000.0, "tech_field": "new_energy",
+        "broker_id": None, "amount_yuan": 3_050_000.0, "tech_amount_yuan": 3_000_000.0,
+        "tech_field": "new_energy",
     }
     f = state.features(contract)
     assert (f["ctr_seller_prior"], f["ctr_buyer_prior"], f["ctr_pair_prior"]) == (0, 0, 0)
