@@ -30,7 +30,7 @@ def _ring(prefix: str, parties: list[str], start: str, step_days: int, amount: f
     for k, seller in enumerate(parties):
         reg = pd.Timestamp(start) + pd.Timedelta(days=step_days * k)
         out.append(_contract(f"{prefix}{k:03d}", seller, parties[(k + 1) % len(parties)],
-                             reg.strftime("%Y-%m-%d"), amount * 0.97**k, inst=None))
+                             reg.strftime("%Y-%m-%d"), amount * 0.98**k, inst=None))
     return out
 
 

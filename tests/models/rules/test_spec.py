@@ -27,15 +27,15 @@ def _parse(text: str) -> object:
 
 def test_the_default_file_reads_only_declared_features() -> None:
     rules = load_rules(DEFAULT)
-    assert rules.version == 1 and len(rules.sha256) == 64
+    assert rules.version == 2 and len(rules.sha256) == 64
     assert {r.id for r in rules.rules} == {
         "cycle_close", "quick_reciprocal", "same_day_split", "newcomer_outsized", "broker_burst",
-        "relay_chain", "threshold_repeat", "report_gap", "broker_spike"}
+        "threshold_repeat", "report_gap", "broker_spike"}
     for r in rules.rules:
         assert set(r.when.names) | set(r.reason_names) <= set(names_of(r.entity))
     repeat = next(r for r in rules.rules if r.id == "threshold_repeat")
     assert repeat.window is not None and (repeat.window.per, repeat.window.days,
-                                          repeat.window.min_hits) == ("seller", 90, 3)
+                                          repeat.window.min_hits) == ("seller", 30, 3)
 
 
 def test_reasons_are_formatted_from_the_row() -> None:
