@@ -11,6 +11,7 @@ monotone constraints. Adding a window to a measure is therefore a one-line chang
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -45,7 +46,7 @@ RELAY_BAND = 0.10
 # Weight, in contracts, of the peer mean when a party's own mean amount is shrunk toward it.
 OWN_SHRINK = 5.0
 # A report's amount gap at or above this log ratio (1.5x) counts as a year of over-reporting.
-REPORT_GAP_YEAR = 0.405
+REPORT_GAP_YEAR = math.log(1.5)
 REPORT_HISTORY_DAYS = 1095
 
 
@@ -177,11 +178,13 @@ INSTITUTION_FEATURES: list[Feature] = _entity_features("institution", "促成", 
             "ln((contracts_reported + 1) / (registered contracts of that report_year + 1))"),
     Feature("institution", "integrity", "report_gap_max", REPORT_HISTORY_DAYS,
             "近三年年报成交额最大差异(对数)", "largest reported vs registered gap, 3 years",
-            "max of report_amount_gap over reports submitted in (as_of - 1095 days, as_of]", 1),
+            "max of report_amount_gap over the latest report of each year submitted in "
+            "(as_of - 1095 days, as_of]", 1),
     Feature("institution", "integrity", "report_gap_years", REPORT_HISTORY_DAYS,
             "近三年年报夸大年数", "years over-reported, 3 years",
             "reports submitted in (as_of - 1095 days, as_of] whose amount or count gap is at "
-            f"least ln 1.5 ({REPORT_GAP_YEAR})", 1),
+            f"least ln 1.5 ({REPORT_GAP_YEAR:.3f}); a year re-submitted counts once, as its latest "
+            "report", 1),
     Feature("institution", "capacity", "staff", None, "从业人员数", "staff",
             "staff, latest report"),
     Feature("institution", "capacity", "trained_share", None, "受训人员占比", "trained-staff share",

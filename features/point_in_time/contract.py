@@ -42,7 +42,8 @@ Sums = tuple[np.ndarray, np.ndarray, np.ndarray]  # (n, sum, sum of squares) per
 
 
 def kind_group(ctype: np.ndarray, kind: np.ndarray) -> np.ndarray:
-    return ctype * N_KINDS + kind
+    """Peer group of contract type and seller kind; an unknown kind (-1) has its own slot."""
+    return ctype * (N_KINDS + 1) + kind + 1
 
 
 def peer_stats(fine: Sums, coarse: Sums) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -226,7 +227,6 @@ def contract_features(h: History, rows: np.ndarray) -> pd.DataFrame:
     own_sum, _ = by_seller.prior_sums(x_all, rows)
     first = first_rows(s_all, b_all, len(h.party_ids))
     seller_first, buyer_first = first[s] >= rows, first[b] >= rows
-    reg_all = d_all
     srt = np.unique(rows)
     net = network_features(h, srt)
     at = np.searchsorted(srt, rows)
@@ -252,7 +252,7 @@ def contract_features(h: History, rows: np.ndarray) -> pd.DataFrame:
             "ctr_broker_spike": (recent + 1) / (base * BROKER_RECENT_DAYS
                                                 / (BROKER_BASE_DAYS - BROKER_RECENT_DAYS) + 1),
             "ctr_seller_age_days": np.where(
-                seller_first, 0.0, d - reg_all[np.minimum(first[s], hi - 1)]).astype(np.float64),
+                seller_first, 0.0, d - d_all[np.minimum(first[s], hi - 1)]).astype(np.float64),
             "ctr_seller_first": seller_first.astype(np.float64),
             "ctr_buyer_first": buyer_first.astype(np.float64),
             "ctr_own_z": own_z(x, seller_prior, own_sum, fine, coarse),

@@ -220,6 +220,9 @@ def _report_history(x: Handled, h: History, measure: str, window: int | None) ->
     r = h.reports
     age = x.as_of - r["submitted"].to_numpy()
     rep = r[(age >= 0) & (age < (window or np.iinfo(np.int64).max)) & (r["inst"] >= 0)]
+    # a corrected re-submission replaces its year's report, as in latest_reports
+    rep = rep.sort_values(["inst", "year", "submitted"], kind="stable").drop_duplicates(
+        ["inst", "year"], keep="last")
     out = np.full(x.n, np.nan)
     if rep.empty:
         return out

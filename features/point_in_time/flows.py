@@ -34,6 +34,7 @@ import pandas as pd
 
 from features.point_in_time.catalogue import (
     CYCLE_AMOUNT_BAND,
+    CYCLE_MAX_LEN,
     FLOW_WINDOW_DAYS,
     RELAY_BAND,
     RELAY_DAYS,
@@ -42,6 +43,8 @@ from features.point_in_time.catalogue import (
 from features.point_in_time.history import History
 
 Edges = dict[int, tuple[int, float]]  # counterparty -> (day, amount) of the latest flow
+if CYCLE_MAX_LEN != 5:  # two legs forward and two back: the search below is written for 5
+    raise RuntimeError("FlowGraph._cycle searches cycles of up to 5 parties")
 
 
 @dataclass(frozen=True)
@@ -143,8 +146,14 @@ class FlowGraph:
 
     def check(self, s: int, b: int, day: int, amount: float, same_region: bool, inst: int,
               broker: int, office: int) -> FlowFacts:
-        """Features of a contract s -> b about to be registered on ``day`` (nothing is added)."""
+        """Features of a contract s -> b about to be registered on ``day`` (nothing is added).
+
+        A contract without a positive amount (which ingest rejects, but a raw table may hold)
+        takes part in no flow: it gets the facts of a party with no history.
+        """
         since = day - self.window
+        if not amount > 0:
+            return FlowFacts(0, math.nan, math.nan, 0, 0, int(same_region), math.nan)
         best: Path | None = None
         length = 0
         back = self._edge(self.out, b, s, since)
@@ -176,9 +185,11 @@ class FlowGraph:
                          max(shares) if shares else math.nan)
 
     def _cycle(self, s: int, b: int, since: int, amount: float) -> tuple[Path | None, int]:
-        """Shortest cycle of 3-5 parties closed by s -> b, the most even in amount.
+        """Shortest cycle of 3-5 parties closed by s -> b, nearly the most even in amount.
 
-        Levels are expanded only as needed: most contracts stop at an empty first level.
+        Levels are expanded only as needed: most contracts stop at an empty first level. Each
+        half keeps its own most even path to a meeting party, so for 4- and 5-cycles the
+        reported ratio can be a little below the best joined one; the cycle is always found.
         """
         avoid = (s, b)
         fwd1 = self._first(b, self.out, since, amount, avoid)
@@ -216,6 +227,8 @@ class FlowGraph:
     def add(self, s: int, b: int, day: int, amount: float, inst: int, broker: int, office: int,
             closed: bool) -> None:
         """Add a registered contract (``closed``: whether it closed a cycle when checked)."""
+        if not amount > 0:
+            return
         for graph, p, q in ((self.out, s, b), (self.inn, b, s)):
             edges = graph.setdefault(p, {})
             edges[q] = (day, amount)
@@ -247,7 +260,7 @@ def _meet(pairs: tuple[tuple[dict[int, Path], dict[int, Path]], ...], amount: fl
         for q in sorted(fwd.keys() & back.keys()):
             f, k = fwd[q], back[q]
             if set(f.nodes[:-1]) & set(k.nodes[:-1]):
-                continue  # the two halves must not share an inner party
+                continue  # not simple; cannot happen once shorter cycles were ruled out
             joined = Path(f.nodes + k.nodes[-2::-1], min(f.low, k.low), max(f.high, k.high),
                           min(f.first, k.first))
             if best is None or _better(joined, best, amount):
@@ -306,7 +319,8 @@ def replay(graph: FlowGraph, c: pd.DataFrame, lo: int, hi: int,
     """
     cols = [c[k].to_numpy()[lo:hi].tolist()
             for k in ("seller", "buyer", "reg", "amount", "inst", "broker", "office")]
-    same = (c["seller_region"].to_numpy()[lo:hi] == c["buyer_region"].to_numpy()[lo:hi]).tolist()
+    sr, br = c["seller_region"].to_numpy()[lo:hi], c["buyer_region"].to_numpy()[lo:hi]
+    same = ((sr == br) & (sr >= 0)).tolist()  # an unknown province is no tie
     slot = np.full(hi - lo, -1, dtype=np.int64)
     n_want = 0 if want is None else len(want)
     if want is not None:

@@ -200,7 +200,7 @@ class OnlineState:
             peer_group(ctype, FIELD_CODES.get(contract["tech_field"], -1),
                        REGION_CODES.get(contract["seller_region"], -1), 0),
             kind_group(ctype, KIND_CODES.get(contract["seller_kind"], -1)),
-            contract["seller_region"] == contract["buyer_region"])
+            _same_region(contract))
 
     def _network(self, k: _Codes, d: int, amount: float, register: bool) -> tuple[float, ...]:
         args = (k.seller, k.buyer, d, amount, k.same_region, k.institution, k.broker, k.office)
@@ -313,7 +313,13 @@ class _Codes(NamedTuple):
     same_region: bool
 
 
-def _peer(x: float, fine: list, coarse: list) -> tuple[float, float, float]:
+def _same_region(contract: Mapping[str, Any]) -> bool:
+    """Compared as codes, as the batch path does: an unknown province is no tie."""
+    seller = REGION_CODES.get(contract["seller_region"], -1)
+    return seller >= 0 and seller == REGION_CODES.get(contract["buyer_region"], -1)
+
+
+def _peer(x: float, fine: list[float], coarse: list[float]) -> tuple[float, float, float]:
     """(z, mean, std) against the fine peers when there are enough, else the coarse ones."""
     n, sx, sq = fine if fine[0] >= MIN_PEERS else coarse
     if n == 0:
