@@ -98,9 +98,11 @@ def _pattern_table() -> str:
                      f"| {size} | {share} | {p.how} / {p.how_zh} "
                      f"| {_signature(p.columns_touched)} | {p.detection_p:.0%} "
                      f"| `{p.conduct_kind}` |")
-    lines += ["", "*Held out*: no feature or rule was written against the pattern, so its recall "
-              "shows what the models catch untuned; *family* is the kind of evidence a detector "
-              "needs to see it (amount, structure, network, broker, newcomer, report). A "
+    lines += ["", "*Held out*: a variant of its family whose own shape (cycle length, timing, "
+              "amounts) no feature or rule threshold was chosen on. The family has features, "
+              "written from the domain; the variant's recall shows whether they generalise "
+              "beyond the recipe they were written from. *Family* is the kind of evidence a "
+              "detector needs to see it (amount, structure, network, broker, newcomer, report). A "
               "newcomer's seller is a shell set aside for its one event: it is the perpetrator, "
               "and the truth marks it dishonest."]
     return "\n".join(lines)

@@ -31,7 +31,9 @@ class PatternSpec:
     share: float  # share of irregular contracts planted through this pattern
     size: tuple[int, int]  # contracts per event, inclusive range
     family: str  # the detection family a review reports it under (see FAMILIES)
-    held_out: bool  # True: no feature or rule was written against it
+    # True: a variant of its family whose own shape (cycle length, timing, amounts) no feature
+    # or rule threshold was chosen on; its family has features, written from the domain
+    held_out: bool
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:
