@@ -8,8 +8,8 @@ seed), the spread over seeds, and the ceiling: the AUC of the hidden integrity i
 the truth file. Anomaly figures: average precision, precision and recall when each office
 reviews its top k, and recall per fraud pattern for the model, the rules in force and both
 combined (intervals resampling planted schemes, spread over seeds; held-out patterns are
-variants whose own shape no feature or rule threshold was chosen on), and the share of the largest honest parties'
-contracts in the top decile and on the review list.
+variants whose own shape no feature or rule threshold was chosen on), and the share of the
+largest honest parties' contracts in the top decile and on the review list.
 
 Run: ``.venv/bin/python -m benchmarks.bench_models [--market DIR] [--home DIR] [--seeds 3]``
 """
