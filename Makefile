@@ -4,7 +4,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv
 STAMP := $(VENV)/.synced
 
-.PHONY: setup demo test test-all clean
+.PHONY: setup demo test test-all clean postgres
 
 $(UV):
 	python3 -m venv .tools && .tools/bin/pip install -q uv
@@ -18,7 +18,16 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/techcredit demo
 
-test: $(STAMP)
+# The database tests run on SQLite and on the local PostgreSQL (127.0.0.1:5432), started here
+# when it is not running; where it cannot start, its tests are skipped and say why.
+postgres:
+	@if command -v pg_isready >/dev/null && pg_isready -q -h 127.0.0.1; then :; \
+	elif command -v pg_ctlcluster >/dev/null && [ -d /etc/postgresql ]; then \
+	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | tail -1) main start \
+	    || echo "PostgreSQL did not start: its tests will be skipped"; \
+	else echo "no PostgreSQL here: its tests will be skipped"; fi
+
+test: $(STAMP) postgres
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/python -m pytest -n 2 -m "not slow" -p no:cacheprovider
 

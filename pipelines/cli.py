@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from pipelines.cli_db import mount as mount_db
 from pipelines.cli_rules import rules_app
 from pipelines.cli_store import quarantine_app, store_app
 
@@ -363,6 +364,7 @@ def demo(
 app.add_typer(store_app, name="store")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(rules_app, name="rules")
+mount_db(app)
 
 
 def main() -> None:

@@ -1,0 +1,153 @@
+"""The append-only, hash-chained audit log (审计日志).
+
+Each entry's hash is SHA-256 over a canonical serialisation of the entry together with the
+previous entry's hash, and ids are the chain positions 1, 2, 3, … assigned under a lock. So
+editing an entry breaks its own hash, deleting one leaves a gap in the ids, and rewriting one
+with a fresh hash breaks the link of the next: ``verify`` names the first such entry. Cutting
+entries off the end leaves a valid shorter chain; only a head recorded elsewhere (printed by
+``techcredit audit verify``) shows that.
+
+Appends are serialised so that two writers never take the same previous hash (a fork): on
+PostgreSQL by a transaction-scoped advisory lock taken before the last entry is read (a
+``FOR UPDATE`` on the last row would hand the second writer the row it waited for, not the one
+just added); on SQLite by the write lock every transaction takes at ``BEGIN IMMEDIATE``
+(``service.db.engine``). The lock is held until the caller's transaction ends.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from service.db.models import AuditEntry
+from service.db.types import utcnow
+
+GENESIS = "0" * 64
+# pg_advisory_xact_lock key: any fixed 64-bit number, the same for every writer of the log
+_PG_LOCK_KEY = 0x7465636863726564  # "techcred"
+
+Problem = Literal["edited", "deleted", "relinked"]
+
+
+@dataclass(frozen=True)
+class AuditRecord:
+    """What happened, as the caller knows it; time, id and hashes are added by ``append``."""
+
+    actor: str
+    action: str
+    outcome: str
+    role: str | None = None
+    entity_kind: str | None = None
+    entity_id: str | None = None
+    source: str | None = None  # client address, or "cli"
+    detail: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    checked: int  # entries read
+    head_id: int | None  # last sound entry; keep (head_id, head_hash) elsewhere to detect cuts
+    head_hash: str | None
+    bad_id: int | None = None  # the first entry found edited, deleted or relinked
+    problem: Problem | None = None
+    reason: str = ""
+
+
+def canonical_detail(detail: Mapping[str, Any]) -> str:
+    return json.dumps(detail, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False)
+
+
+def canonical(entry: AuditEntry) -> bytes:
+    """The bytes hashed for ``entry``: every field but ``hash``, in a fixed form."""
+    fields = {
+        "id": entry.id,
+        "at": entry.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "actor": entry.actor,
+        "role": entry.role,
+        "action": entry.action,
+        "entity_kind": entry.entity_kind,
+        "entity_id": entry.entity_id,
+        "source": entry.source,
+        "outcome": entry.outcome,
+        "detail": json.loads(canonical_detail(entry.detail)),
+        "prev_hash": entry.prev_hash,
+    }
+    return canonical_detail(fields).encode("utf-8")
+
+
+def entry_hash(entry: AuditEntry) -> str:
+    return hashlib.sha256(canonical(entry)).hexdigest()
+
+
+def _lock_chain(session: Session) -> None:
+    if session.connection().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
+
+
+def append(session: Session, record: AuditRecord, at: datetime | None = None) -> AuditEntry:
+    """Add ``record`` at the end of the chain (flushed; the caller commits)."""
+    _lock_chain(session)
+    last = session.execute(
+        select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
+    ).first()
+    entry = AuditEntry(
+        id=last.id + 1 if last else 1,
+        at=(at or utcnow()).astimezone(UTC),
+        actor=record.actor,
+        role=record.role,
+        action=record.action,
+        entity_kind=record.entity_kind,
+        entity_id=record.entity_id,
+        source=record.source,
+        outcome=record.outcome,
+        detail=json.loads(canonical_detail(record.detail)),  # stored as it is hashed
+        prev_hash=last.hash if last else GENESIS,
+    )
+    entry.hash = entry_hash(entry)
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+def verify(session: Session, batch: int = 1000) -> VerifyResult:
+    """Walk the chain from id 1 and stop at the first entry that does not hold."""
+    prev_id, prev_hash, checked = 0, GENESIS, 0
+    rows = session.execute(
+        select(AuditEntry).order_by(AuditEntry.id).execution_options(yield_per=batch)
+    ).scalars()
+    for entry in rows:
+        bad = _check(entry, prev_id, prev_hash)
+        if bad is not None:
+            break
+        prev_id, prev_hash, checked = entry.id, entry.hash, checked + 1
+    else:
+        bad = None
+    head_id, head_hash = (prev_id, prev_hash) if prev_id else (None, None)
+    if bad is None:
+        return VerifyResult(True, checked, head_id, head_hash)
+    return VerifyResult(False, checked, head_id, head_hash, *bad)
+
+
+def _check(entry: AuditEntry, prev_id: int, prev_hash: str) -> tuple[int, Problem, str] | None:
+    if entry.id != prev_id + 1:
+        missing = (f"entry {prev_id + 1} is missing" if entry.id == prev_id + 2 else
+                   f"entries {prev_id + 1}-{entry.id - 1} are missing")
+        return prev_id + 1, "deleted", f"{missing}: the chain jumps from {prev_id} to {entry.id}"
+    if entry_hash(entry) != entry.hash:
+        return entry.id, "edited", f"entry {entry.id} was edited: its hash does not match it"
+    if entry.prev_hash != prev_hash and prev_id == 0:
+        return entry.id, "relinked", "entry 1 does not start from the genesis hash (0…0)"
+    if entry.prev_hash != prev_hash:
+        return entry.id, "relinked", (
+            f"entry {entry.id} does not link to entry {prev_id}: entry {prev_id} was rewritten "
+            f"with a new hash, or entry {entry.id} was inserted in its place")
+    return None

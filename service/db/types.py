@@ -1,0 +1,74 @@
+"""Column types that behave the same on SQLite and PostgreSQL.
+
+SQLite has no time zone type: it hands back naive datetimes. Every timestamp of ours is UTC,
+aware on the way in and on the way out, so the audit hash of an entry is the same whichever
+backend stored it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import BigInteger, DateTime, Dialect, Integer
+from sqlalchemy.types import TypeDecorator
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids.
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: timestamps must carry a time zone")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class EntityKind(StrEnum):
+    institution = "institution"
+    broker = "broker"
+
+
+class Tier(StrEnum):
+    """Warning tiers, most to least severe (红/橙/黄/蓝)."""
+
+    red = "red"
+    orange = "orange"
+    yellow = "yellow"
+    blue = "blue"
+
+
+class WarningState(StrEnum):
+    open = "open"
+    closed = "closed"
+
+
+class Role(StrEnum):
+    regulator = "regulator"
+    office = "office"
+    institution = "institution"
+    reviewer = "reviewer"
+    auditor = "auditor"
+    admin = "admin"
+
+
+def one_of(column: str, values: type[StrEnum]) -> str:
+    """A CHECK constraint's SQL text: ``column`` holds one of the enum's values."""
+    listed = ", ".join(f"'{v.value}'" for v in values)
+    return f"{column} IN ({listed})"

@@ -1,0 +1,42 @@
+"""Fixtures of the service tests: every database test runs on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.db.engine import make_engine, session_factory
+from service.db.migrate import upgrade
+from tests.service.backends import BACKENDS, empty_database, fresh_postgres_database
+
+
+@pytest.fixture(scope="module")
+def postgres_module_db(request: pytest.FixtureRequest) -> Iterator[str]:
+    with fresh_postgres_database(request.module.__name__.rpartition(".")[2]) as url:
+        yield url
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database on each backend."""
+    module_db = (request.getfixturevalue("postgres_module_db")
+                 if request.param == "postgresql" else None)
+    return empty_database(request.param, tmp_path, module_db)
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """An engine on a migrated database."""
+    engine = make_engine(db_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    return session_factory(engine)
