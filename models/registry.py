@@ -218,6 +218,13 @@ def load_alias(store: Store, model_name: str, alias: str = CHAMPION) -> RiskMode
     return pyfunc.unwrap_python_model().model
 
 
+def load_version(store: Store, model_name: str, version: str) -> RiskModel:
+    """One registered version (``models:/NAME/VERSION``): pinned, so it cannot move mid-use."""
+    store.client()  # points MLflow at this store
+    pyfunc = mlflow.pyfunc.load_model(f"models:/{model_name}/{version}")
+    return pyfunc.unwrap_python_model().model
+
+
 class GateRefused(RuntimeError):
     def __init__(self, model_name: str, version: str, decision: GateDecision) -> None:
         self.decision = decision

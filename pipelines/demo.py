@@ -7,6 +7,7 @@ is also a smoke test of the whole chain on a fresh machine.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -16,13 +17,20 @@ from features.synthetic.market import generate_market, write_market
 from features.synthetic.market_check import calibration_table, format_table, shape_figures
 from features.synthetic.spec import MarketSpec
 
+if TYPE_CHECKING:
+    from pipelines.training import TrainSummary
+
+DEMO_REVIEWER = "demo 演示"
+DEMO_NOTE = ("demo: first versions made champion by `techcredit demo` so that scoring runs; "
+             "not a model review — a reviewer promotes after reading the review report")
+
 
 def run_demo(settings: Settings, spec: MarketSpec, echo: Callable[[str], None]) -> bool:
     """Run every stage; returns False when a stage reports a problem (the CLI exits 1)."""
     from pipelines.gx_worker import close_shared_worker, shared_worker
 
     shared_worker()  # GX imports in its own process while the market is generated
-    echo(f"1/4 生成合成市场 synthetic market {spec.first_year}-{spec.last_year}, "
+    echo(f"1/5 生成合成市场 synthetic market {spec.first_year}-{spec.last_year}, "
          f"scale {spec.scale:g}, seed {spec.seed} → {settings.market_dir}")
     market = generate_market(spec)
     write_market(market, settings.market_dir)
@@ -32,7 +40,7 @@ def run_demo(settings: Settings, spec: MarketSpec, echo: Callable[[str], None]) 
     from pipelines.ingest import ingest_paths
     from pipelines.ingest_report import fault_lines, summary
 
-    echo("\n2/4 导入与校验 ingest and validate (Great Expectations) → curated store")
+    echo("\n2/5 导入与校验 ingest and validate (Great Expectations) → curated store")
     try:
         result = ingest_paths(sorted(settings.market_dir.glob("*.parquet")), settings=settings)
     finally:
@@ -45,7 +53,7 @@ def run_demo(settings: Settings, spec: MarketSpec, echo: Callable[[str], None]) 
 
     dates = month_ends(pd.Timestamp(f"{spec.first_year + 1}-01-31"),
                        pd.Timestamp(f"{spec.last_year}-12-31"))
-    echo(f"\n3/4 时点特征 point-in-time features: {len(dates)} month ends "
+    echo(f"\n3/5 时点特征 point-in-time features: {len(dates)} month ends "
          f"{dates[0]:%Y-%m} … {dates[-1]:%Y-%m} → {settings.features_dir}")
     written = build_features_flow(dates, None, settings)
     echo(f"    {len(written)} feature and label files written")
@@ -53,10 +61,57 @@ def run_demo(settings: Settings, spec: MarketSpec, echo: Callable[[str], None]) 
     from pipelines.train import train_panel_flow
     from pipelines.training import format_summary
 
-    echo("\n4/4 训练与评审 train, review and register (MLflow) — new versions are 'challenger'")
-    for s in train_panel_flow(None):
+    echo("\n4/5 训练与评审 train, review and register (MLflow) — new versions are 'challenger'")
+    summaries = train_panel_flow(None)
+    for s in summaries:
         echo(format_summary(s) + "\n")
-    echo("A reviewer promotes a version after reading its review report:\n"
-         "  techcredit promote techcredit-credit 1 --reviewer NAME --note TEXT\n"
-         f"MLflow store: {settings.tracking_uri}")
+    echo(f"MLflow store: {settings.tracking_uri}")
+    echo("\n5/5 评分 score one institution with the champion models")
+    for line in promote_first_versions(settings, summaries):
+        echo(line)
+    from models.scoring import ScoringError
+
+    try:
+        echo(demo_score(settings, pd.Timestamp(f"{spec.last_year}-12-31")))
+    except ScoringError as e:
+        echo(f"Error: {e}")
+        return False
     return all(r.ok for r in rows) and result.ok
+
+
+def promote_first_versions(settings: Settings, summaries: list[TrainSummary]) -> list[str]:
+    """Until a reviewer has promoted a champion, make the demo's versions champion under a
+    recorded demo reviewer, so that scoring has something to load; the review history keeps
+    the decision, and a real reviewer's promotion later replaces it."""
+    from models.registry import CHAMPION, alias_version, gate_thresholds, promote, store_for
+
+    store = store_for(settings)
+    lines = []
+    for s in summaries:
+        current = alias_version(store, s.model_name, CHAMPION)
+        if current is not None:
+            lines.append(f"{s.model_name}: champion is v{current} (kept; promoted by a reviewer)")
+            continue
+        promote(store, s.model_name, s.version, reviewer=DEMO_REVIEWER, note=DEMO_NOTE,
+                thresholds=gate_thresholds(settings), override=True)
+        lines.append(f"{s.model_name} v{s.version} → champion by {DEMO_REVIEWER} (demo only; "
+                     f"see `techcredit reviews --model {s.model_name}`)")
+    if len(lines) and any("demo only" in line for line in lines):
+        lines.append("A reviewer replaces the demo champion after reading the review report:\n"
+                     "  techcredit promote techcredit-credit VERSION --reviewer NAME --note TEXT")
+    return lines
+
+
+def demo_score(settings: Settings, as_of: pd.Timestamp) -> str:
+    """The institution with most contracts in the last year of data, scored at the data's end
+    (``as_of`` at the latest) exactly as ``techcredit score`` scores it."""
+    from pipelines.score import format_entity, score_entity_at
+    from pipelines.store import read_curated
+
+    contracts = read_curated("contracts", settings)
+    registered = pd.to_datetime(contracts["registered_date"])
+    as_of = min(as_of, registered.max().normalize())
+    recent = contracts.loc[registered > as_of - pd.DateOffset(years=1), "institution_id"]
+    entity = str(recent.value_counts().index[0])
+    command = f"$ techcredit score --entity {entity} --as-of {as_of:%Y-%m-%d}"
+    return command + "\n" + format_entity(score_entity_at(settings, entity, as_of))

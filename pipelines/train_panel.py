@@ -6,6 +6,7 @@ per entity and as-of date and joined to the credit panel (see :mod:`models.panel
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,12 +19,13 @@ from models import panels
 from models.anomaly import anomaly_metrics, entity_anomaly, scheme_groups, scores_without_leakage
 from models.detection import LARGE_PARTIES, large_party_exposure, recall_by_pattern
 from models.fit import FitResult
-from models.registry import ANOMALY_MODEL, CREDIT_MODEL
+from models.registry import ANOMALY_MODEL, CREDIT_MODEL, store_for
 from models.review_sections import Section
 from models.rules.evaluate import evaluate_contracts
 from models.rules.rank import combined_score, rule_rank
 from models.rules.spec import DEFAULT_RULES, RuleSet, load_rules
 from models.rules.store import active_rules
+from models.scoring import CONTRACT_SCORES, CREDIT_INPUTS, SCORE_COLUMNS, CreditInputs
 from pipelines.build_features import ENTITY_TRUTH, read_panel
 from pipelines.training import TrainSummary, train_and_log
 
@@ -149,7 +151,25 @@ def train_anomaly(settings: Settings, tables: dict[str, pd.DataFrame]) -> Anomal
         scheme_groups(contracts),
         seed=settings.seed % 2**31,
     )
+    log_contract_scores(settings, summary.run_id, contracts)
     return AnomalyStep(summary, fit, contracts)
+
+
+def log_contract_scores(settings: Settings, run_id: str, contracts: pd.DataFrame) -> None:
+    """Keep the leakage-free scores with the anomaly run: the credit model's anomaly inputs
+    are rebuilt from them at scoring time (:mod:`models.scoring`), never by refitting."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / CONTRACT_SCORES
+        contracts[SCORE_COLUMNS].to_parquet(path, index=False)
+        store_for(settings).client().log_artifact(run_id, str(path))
+
+
+def log_credit_inputs(settings: Settings, summary: TrainSummary, inputs: CreditInputs) -> None:
+    """Record on the credit version what scoring needs: the anomaly version and the features."""
+    client = store_for(settings).client()
+    client.log_dict(summary.run_id, inputs.as_dict(), CREDIT_INPUTS)
+    for key in ("anomaly_model", "anomaly_version"):
+        client.set_model_version_tag(CREDIT_MODEL, summary.version, key, getattr(inputs, key))
 
 
 def credit_frame(settings: Settings, tables: dict[str, pd.DataFrame],
@@ -211,7 +231,9 @@ def train_panel(settings: Settings, source: Path | None = None) -> list[TrainSum
     tables = read_tables(settings, source)
     anomaly = train_anomaly(settings, tables)
     credit = credit_training_frame(settings, tables, anomaly, source)
-    summary, _ = train_credit(
+    summary, fit = train_credit(
         settings, credit, f"{ANOMALY_MODEL} v{anomaly.summary.version}"
     )
+    inputs = CreditInputs(ANOMALY_MODEL, anomaly.summary.version, fit.model.features)
+    log_credit_inputs(settings, summary, inputs)
     return [anomaly.summary, summary]

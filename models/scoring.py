@@ -1,0 +1,232 @@
+"""Scoring from stored, versioned artifacts: the credit model's inputs rebuilt, nothing refitted.
+
+The credit model reads anomaly aggregates (:func:`models.anomaly.entity_anomaly`) that training
+computed from leakage-free contract scores. Refitting those fold boosters at scoring time would
+be slow and could drift, so training stores the scores with the anomaly model's run
+(:data:`CONTRACT_SCORES`) and the credit version records which anomaly version it was trained
+with (:class:`CreditInputs`). Here the stored scores serve every contract they cover; only
+contracts registered after them are scored by the anomaly model itself, so an unlabelled month
+scores the same way as a labelled one. Pure: no MLflow, no Prefect, no files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from features.point_in_time.catalogue import names_of
+from features.point_in_time.history import History, day_of
+from features.point_in_time.online import OnlineState
+from models import panels
+from models.anomaly import aggregate_names, entity_anomaly
+from models.reasons import Reason, top_reasons
+from models.risk_model import RiskModel
+
+CONTRACT_SCORES = "contract_scores.parquet"  # artifact of the anomaly model's run
+CREDIT_INPUTS = "inputs.json"  # artifact of the credit model's run
+SCORE_COLUMNS = ["contract_id", "registered_date", "institution_id", "broker_id", "p_anomaly"]
+TOP_REASONS = 3
+
+
+class ScoringError(ValueError):
+    """Input that cannot be scored (unknown entity, date outside the data); one line."""
+
+
+@dataclass(frozen=True)
+class CreditInputs:
+    """What a credit model version was trained with, recorded beside it as ``inputs.json``."""
+
+    anomaly_model: str
+    anomaly_version: str
+    features: tuple[str, ...]
+
+    def as_dict(self) -> dict[str, object]:
+        return {"anomaly_model": self.anomaly_model, "anomaly_version": self.anomaly_version,
+                "features": list(self.features)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, object]) -> CreditInputs:
+        features = data["features"]
+        if not isinstance(features, list):
+            raise ValueError(f"{CREDIT_INPUTS}: features must be a list, got {features!r}")
+        return cls(str(data["anomaly_model"]), str(data["anomaly_version"]),
+                   tuple(str(f) for f in features))
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """Which registered version scored, and through which alias (None: asked by version)."""
+
+    name: str
+    version: str
+    alias: str | None
+
+    def label(self) -> str:
+        via = f"@{self.alias}" if self.alias else "(by version)"
+        return f"{self.name} v{self.version} {via}"
+
+
+@dataclass(frozen=True)
+class EntityScore:
+    entity_id: str
+    kind: str  # "institution" or "broker"
+    as_of: pd.Timestamp
+    probability: float  # calibrated probability of a confirmed bad record within 12 months
+    points: float
+    grade: str
+    reasons: tuple[Reason, ...]
+    model: ModelRef
+    anomaly_model: ModelRef  # whose contract scores the anomaly aggregates come from
+
+
+@dataclass(frozen=True)
+class ContractScore:
+    contract_id: str
+    registered_date: pd.Timestamp
+    probability: float  # calibrated probability that the contract is found false
+    reasons: tuple[Reason, ...]
+    model: ModelRef
+
+
+@dataclass(frozen=True)
+class EntityScorer:
+    """A credit model version with the anomaly version and stored scores it was trained on."""
+
+    credit: RiskModel
+    credit_ref: ModelRef
+    anomaly: RiskModel
+    anomaly_ref: ModelRef
+    stored: pd.DataFrame  # :data:`SCORE_COLUMNS` of the anomaly version's run
+
+
+def covered_through(stored: pd.DataFrame) -> pd.Timestamp:
+    """The last registration day the stored contract scores cover."""
+    return pd.Timestamp(pd.to_datetime(stored["registered_date"]).max()).normalize()
+
+
+def contract_inputs(features: pd.DataFrame, contracts: pd.DataFrame) -> pd.DataFrame:
+    """Contract feature rows with the attributes and parties the anomaly model and the
+    aggregates read: :func:`models.panels.contract_panel` without its label filter."""
+    attrs = contracts[panels.TABLE_COLUMNS["contracts"]].astype({"contract_id": "str"})
+    feats = features.astype({"contract_id": "str"})
+    return feats.merge(attrs, on="contract_id", how="left", validate="many_to_one")
+
+
+def contract_scores_at(stored: pd.DataFrame, anomaly: RiskModel, later: pd.DataFrame,
+                       as_of: pd.Timestamp, through: pd.Timestamp) -> pd.DataFrame:
+    """Every contract score known at ``as_of``: stored scores for the days they cover (up to
+    ``through``, see :func:`covered_through`), the anomaly model's own for contracts registered
+    after them (``later``, from :func:`contract_inputs`). Contracts inside the covered days that
+    training did not score stay out, as they did in training."""
+    day = pd.Timestamp(as_of).normalize()
+    old = stored[pd.to_datetime(stored["registered_date"]) <= day]
+    reg = pd.to_datetime(later["registered_date"])
+    new = later[(reg > through) & (reg <= day)]
+    if len(new):
+        new = new.assign(p_anomaly=anomaly.predict(new))
+    parts = [p[SCORE_COLUMNS] for p in (old, new) if len(p)]
+    return pd.concat(parts, ignore_index=True) if parts else stored[SCORE_COLUMNS].iloc[:0]
+
+
+def credit_rows(entities: Mapping[str, pd.DataFrame], scores: pd.DataFrame,
+                as_of: pd.Timestamp) -> pd.DataFrame:
+    """The credit model's input rows at ``as_of`` for the kinds in ``entities``, assembled as
+    :func:`models.panels.credit_panel` assembles the training panel (labels not needed)."""
+    ts = pd.Timestamp(as_of).normalize()
+    parts = []
+    for kind, prefix, _, key in panels.ENTITY_KINDS:
+        if kind not in entities:
+            continue
+        p = entities[kind].astype({"entity_id": "str"})
+        p["as_of"] = pd.to_datetime(p["as_of"]).astype("datetime64[ns]")
+        aggregates = entity_anomaly(scores, key, [ts], prefix)
+        p = p.merge(aggregates, on=["entity_id", "as_of"], how="left", validate="one_to_one")
+        _, _, exp, _, exp_all = aggregate_names(prefix)
+        p[[exp, exp_all]] = p[[exp, exp_all]].fillna(0.0)  # no contracts: none expected
+        parts.append(p.assign(entity_kind=kind))
+    return pd.concat(parts, ignore_index=True)
+
+
+def entity_kind(entities: Mapping[str, pd.DataFrame], entity_id: str) -> str:
+    """Institution or broker: the kind whose rows at the as-of date hold the id."""
+    for kind, *_ in panels.ENTITY_KINDS:
+        if (entities[kind]["entity_id"].astype("str") == entity_id).any():
+            return kind
+    raise ScoringError(f"unknown entity {entity_id!r}: no institution or broker with this id "
+                       "is registered at the as-of date / 该日期无此机构或经纪人")
+
+
+def score_entity(scorer: EntityScorer, entities: Mapping[str, pd.DataFrame],
+                 later: pd.DataFrame, entity_id: str, as_of: pd.Timestamp) -> EntityScore:
+    """One institution or broker at ``as_of`` from its feature rows
+    (:func:`features.point_in_time.build.build_features`) and the contract rows registered
+    after the stored scores (``later``); the anomaly aggregates use only contracts registered
+    on or before ``as_of``."""
+    kind = entity_kind(entities, entity_id)
+    key = {k: column for k, _, _, column in panels.ENTITY_KINDS}[kind]
+    own = entities[kind][entities[kind]["entity_id"].astype("str") == entity_id]
+    stored, new = (f[f[key].astype("str") == entity_id] for f in (scorer.stored, later))
+    scores = contract_scores_at(stored, scorer.anomaly, new, as_of,
+                                covered_through(scorer.stored))
+    row = credit_rows({kind: own}, scores, as_of)
+    row = row.reindex(columns=list(dict.fromkeys([*row.columns, *scorer.credit.features])))
+    s = scorer.credit.score(row, top=TOP_REASONS)
+    return EntityScore(entity_id, kind, pd.Timestamp(as_of).normalize(), float(s.pd[0]),
+                       float(s.points[0]), str(s.grade[0]), own_reasons(scorer.credit, row, kind),
+                       scorer.credit_ref, scorer.anomaly_ref)
+
+
+def own_reasons(model: RiskModel, row: pd.DataFrame, kind: str) -> tuple[Reason, ...]:
+    """Reasons among the entity's own features. Institutions and brokers share one model, so a
+    broker's attributes are always missing for an institution (and the reverse); what the
+    trees make of that absence is the entity kind's own risk, so it is reported as
+    ``entity_kind`` (contributions still add up to the score), never as a missing attribute."""
+    features = list(model.features)
+    foreign = [j for j, name in enumerate(features) if name in {
+        n for k, prefix, _, _ in panels.ENTITY_KINDS if k != kind
+        for n in (*names_of(k), *aggregate_names(prefix))}]
+    x = model.encoder.matrix(row)
+    contrib = model.contributions(x)
+    folded = float(contrib[0, foreign].sum())
+    contrib[:, foreign] = 0.0
+    if "entity_kind" in features:
+        contrib[:, features.index("entity_kind")] += folded
+        folded = 0.0
+    slope, factor = model.platt.slope, model.scale.factor
+    reasons = top_reasons(contrib, x, model.features, model.encoder.levels, model.descriptions,
+                          slope, factor, TOP_REASONS)[0]
+    if folded * slope > 0:  # the model did not keep entity_kind itself: say it all the same
+        zh, en = panels.DESCRIPTIONS["entity_kind"]
+        reasons.append(Reason("entity_kind", zh, en, kind, folded * slope, factor * folded * slope))
+    return tuple(sorted(reasons, key=lambda r: -r.logit)[:TOP_REASONS])
+
+
+def check_contracts(anomaly: RiskModel, ref: ModelRef, h: History,
+                    contracts: pd.DataFrame) -> list[ContractScore]:
+    """Contracts as the service checks them at registration (the online path).
+
+    Each registration day starts from :class:`~features.point_in_time.online.OnlineState` at
+    the end of the day before; a checked contract is then registered, so later contracts of
+    the same day in ``contracts`` see it. ``contracts`` has the standard's contract columns
+    with dates parsed; rows are answered in the order given.
+    """
+    out: dict[int, ContractScore] = {}
+    frame = contracts.reset_index(drop=True)
+    days = frame["registered_date"].map(day_of)
+    for day, group in frame.groupby(days, sort=True):
+        state = OnlineState(h, int(day) - 1)
+        for i, record in zip(group.index, _records(group), strict=True):
+            features = state.features(record)
+            s = anomaly.score_record({**record, **features}, top=TOP_REASONS)
+            out[i] = ContractScore(str(record["contract_id"]), record["registered_date"],
+                                   float(s.pd[0]), tuple(s.reasons[0]), ref)
+            state.register(record)
+    return [out[i] for i in range(len(frame))]
+
+
+def _records(frame: pd.DataFrame) -> Sequence[dict[str, object]]:
+    """Rows as dicts with missing values as None (what the online state and encoder expect)."""
+    clean = frame.astype(object).where(frame.notna(), None)
+    return clean.to_dict("records")
