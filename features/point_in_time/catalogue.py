@@ -40,7 +40,7 @@ FLOW_WINDOW_DAYS = 365
 CYCLE_MAX_LEN = 5
 # A cycle passes similar amounts along: its legs lie within this factor of the contract's amount.
 CYCLE_AMOUNT_BAND = 2.0
-SEARCH_FANOUT = 32
+SEARCH_FANOUT = 16
 RELAY_DAYS = 90
 RELAY_BAND = 0.10
 # Weight, in contracts, of the peer mean when a party's own mean amount is shrunk toward it.

@@ -17,7 +17,8 @@ firms both buy and sell is full of cycles of unrelated sizes that mean nothing.
 Hubs. A university may have thousands of counterparties; expanding it in full would make one
 check cost millions of steps. A party with more than ``SEARCH_FANOUT`` counterparties in the
 window is followed through the ``SEARCH_FANOUT`` whose latest flow is closest in amount to the
-contract being checked (ties: later flow, then smaller party code). Rings pass amounts on
+contract being checked (flows are kept in amount order, see :mod:`features.point_in_time.edges`,
+so this costs a bisection and a short walk, not a scan of the hub). Rings pass amounts on
 nearly intact, so the legs of a ring through a hub are among those kept, while a hub's many
 unrelated flows of other sizes are not walked. A search therefore visits at most
 ``2 * (F + F * F)`` parties (F = fanout) whatever the degrees. Hubs are never dropped.
@@ -40,9 +41,11 @@ from features.point_in_time.catalogue import (
     RELAY_DAYS,
     SEARCH_FANOUT,
 )
+from features.point_in_time.edges import Edges, Flow
 from features.point_in_time.history import History
 
-Edges = dict[int, tuple[int, float]]  # counterparty -> (day, amount) of the latest flow
+Half = tuple[float, float, int, tuple[int, ...]]  # low, high, first day, parties from the start
+
 if CYCLE_MAX_LEN != 5:  # two legs forward and two back: the search below is written for 5
     raise RuntimeError("FlowGraph._cycle searches cycles of up to 5 parties")
 
@@ -62,16 +65,13 @@ class FlowFacts:
 
 @dataclass(frozen=True)
 class Path:
-    """A chain of earlier flows: its inner parties, smallest and largest amount, first day."""
+    """A cycle's earlier flows: inner parties, smallest and largest amount, first day."""
 
     nodes: tuple[int, ...]
     low: float
     high: float
     first: int
 
-    def extend(self, node: int, day: int, amount: float) -> Path:
-        return Path(self.nodes + (node,), min(self.low, amount), max(self.high, amount),
-                    min(self.first, day))
 
 
 class _Volume:
@@ -104,45 +104,44 @@ class FlowGraph:
 
     # --- looking -------------------------------------------------------------------------
 
-    def _follow(self, edges: Edges | None, since: int, amount: float
-                ) -> list[tuple[int, int, float]]:
+    def _follow(self, edges: Edges | None, since: int, amount: float) -> list[Flow]:
         """The flows a search follows: those of the window within the amount band, and of
         those, when there are more than the fanout, the fanout closest in amount."""
         if not edges:
             return []
-        lo, hi = amount / CYCLE_AMOUNT_BAND, amount * CYCLE_AMOUNT_BAND
-        items = [(q, d, a) for q, (d, a) in edges.items() if d > since and lo <= a <= hi]
-        if len(items) <= self.fanout:
-            return items
-        la = math.log(amount)
-        items.sort(key=lambda t: (abs(math.log(t[2]) - la), -t[1], t[0]))
-        return items[: self.fanout]
+        return edges.nearest(amount, amount / CYCLE_AMOUNT_BAND, amount * CYCLE_AMOUNT_BAND,
+                             since, self.fanout)
 
     def _first(self, start: int, graph: dict[int, Edges], since: int, amount: float,
-               avoid: tuple[int, int]) -> dict[int, Path]:
+               avoid: tuple[int, int]) -> dict[int, Half]:
         """Parties one leg from ``start`` (forward or backward)."""
-        return {q: Path((q,), a, a, d) for q, d, a in self._follow(graph.get(start), since, amount)
+        return {q: (a, a, d, (q,)) for q, d, a in self._follow(graph.get(start), since, amount)
                 if q not in avoid}
 
-    def _second(self, one: dict[int, Path], graph: dict[int, Edges], since: int, amount: float,
-                avoid: tuple[int, int]) -> dict[int, Path]:
-        """Parties two legs away, with the best path to each."""
-        two: dict[int, Path] = {}
-        for x in sorted(one):
-            path = one[x]
+    def _second(self, one: dict[int, Half], graph: dict[int, Edges], since: int, amount: float,
+                avoid: tuple[int, int]) -> dict[int, Half]:
+        """Parties two legs away, with the most even path to each (plain tuples: this loop
+        runs up to fanout squared times per check)."""
+        two: dict[int, Half] = {}
+        best: dict[int, tuple[float, int]] = {}
+        for x in sorted(one):  # ascending, and only a strictly better path replaces: ties
+            low1, high1, first1, _ = one[x]  # keep the smallest inner party
             for q, d, a in self._follow(graph.get(x), since, amount):
                 if q in avoid or q == x:
                     continue
-                cand = path.extend(q, d, a)
-                if q not in two or _better(cand, two[q], amount):
-                    two[q] = cand
+                low, high = min(low1, a), max(high1, a)
+                key = (min(low, amount) / max(high, amount), min(first1, d))
+                old = best.get(q)
+                if old is None or key > old:
+                    best[q] = key
+                    two[q] = (low, high, key[1], (x, q))
         return two
 
     def _edge(self, graph: dict[int, Edges], p: int, q: int, since: int
               ) -> tuple[int, float] | None:
         """The latest flow between p and q in the window, if any."""
-        e = graph.get(p, {}).get(q)
-        return e if e is not None and e[0] > since else None
+        edges = graph.get(p)
+        return edges.get(q, since) if edges is not None else None
 
     def check(self, s: int, b: int, day: int, amount: float, same_region: bool, inst: int,
               broker: int, office: int) -> FlowFacts:
@@ -165,9 +164,11 @@ class FlowGraph:
         if best is not None:
             ratio = min(best.low, amount) / max(best.high, amount)
             span = float(day - min(best.first, day))
-        in_s = self.inn.get(s, {})
-        relay = sum(1 for q, (d, a) in in_s.items()
-                    if q != b and d > day - RELAY_DAYS and abs(a / amount - 1) <= RELAY_BAND)
+        in_s = self.inn.get(s)
+        near = ((1 - RELAY_BAND) * amount * 0.999, (1 + RELAY_BAND) * amount * 1.001)
+        relay = 0 if in_s is None else sum(
+            1 for q, _, a in in_s.within(*near, day - RELAY_DAYS)
+            if q != b and abs(a / amount - 1) <= RELAY_BAND)
         common = self._common(s, b, since)
         pair = back is not None or self._edge(self.out, s, b, since) is not None
         ties = int(same_region) + int(pair) + int(common > 0) + sum(
@@ -217,8 +218,8 @@ class FlowGraph:
             return len(self.out.get(p, ())) + len(self.inn.get(p, ()))
 
         small, large = (s, b) if size(s) <= size(b) else (b, s)
-        seen = {q for g in (self.out, self.inn) for q, (d, _) in g.get(small, {}).items()
-                if d > since and q not in (s, b)}
+        seen = {q for g in (self.out, self.inn) if small in g for q in g[small].fresh(since)
+                if q not in (s, b)}
         return sum(1 for q in seen if self._edge(self.out, large, q, since) is not None
                    or self._edge(self.inn, large, q, since) is not None)
 
@@ -230,10 +231,12 @@ class FlowGraph:
         if not amount > 0:
             return
         for graph, p, q in ((self.out, s, b), (self.inn, b, s)):
-            edges = graph.setdefault(p, {})
-            edges[q] = (day, amount)
+            edges = graph.get(p)
+            if edges is None:
+                edges = graph[p] = Edges()
+            edges.put(q, day, amount)
             if len(edges) >= 64 and len(edges) & (len(edges) - 1) == 0:
-                _prune(edges, day - self.window)
+                edges.prune(day - self.window)
         cents = round(amount * 100)
         for p in (s, b):
             v = self.volume.setdefault(p, _Volume())
@@ -252,42 +255,28 @@ class FlowGraph:
         return facts
 
 
-def _meet(pairs: tuple[tuple[dict[int, Path], dict[int, Path]], ...], amount: float
+def _meet(pairs: tuple[tuple[dict[int, Half], dict[int, Half]], ...], amount: float
           ) -> Path | None:
-    """The best cycle joining a forward and a backward half at a shared party, if any."""
+    """The best cycle joining a forward and a backward half at a shared party, if any: the
+    most even in amount, then the most recent first leg, then the smallest parties."""
     best: Path | None = None
+    best_key = (-1.0, 0)
     for fwd, back in pairs:
         for q in sorted(fwd.keys() & back.keys()):
-            f, k = fwd[q], back[q]
-            if set(f.nodes[:-1]) & set(k.nodes[:-1]):
+            f_low, f_high, f_first, f_nodes = fwd[q]
+            k_low, k_high, k_first, k_nodes = back[q]
+            if set(f_nodes[:-1]) & set(k_nodes[:-1]):
                 continue  # not simple; cannot happen once shorter cycles were ruled out
-            joined = Path(f.nodes + k.nodes[-2::-1], min(f.low, k.low), max(f.high, k.high),
-                          min(f.first, k.first))
-            if best is None or _better(joined, best, amount):
-                best = joined
+            low, high, first = min(f_low, k_low), max(f_high, k_high), min(f_first, k_first)
+            nodes = f_nodes + k_nodes[-2::-1]
+            key = (min(low, amount) / max(high, amount), first)
+            if best is None or key > best_key or (key == best_key and nodes < best.nodes):
+                best, best_key = Path(nodes, low, high, first), key
     return best
-
-
-def _prune(edges: Edges, since: int) -> None:
-    """Drop flows that left the window: registration days only grow, so they never return."""
-    stale = [q for q, (d, _) in edges.items() if d <= since]
-    for q in stale:
-        del edges[q]
 
 
 def _in_band(a: float, amount: float) -> bool:
     return amount / CYCLE_AMOUNT_BAND <= a <= amount * CYCLE_AMOUNT_BAND
-
-
-def _better(a: Path, b: Path, amount: float) -> bool:
-    """More even amounts first, then the shorter span, then the smaller parties (a total order)."""
-    ra = min(a.low, amount) / max(a.high, amount)
-    rb = min(b.low, amount) / max(b.high, amount)
-    if ra != rb:
-        return ra > rb
-    if a.first != b.first:
-        return a.first > b.first
-    return a.nodes < b.nodes
 
 
 NETWORK_COLUMNS = ("ctr_cycle_len", "ctr_cycle_amount_ratio", "ctr_cycle_span_days",

@@ -80,11 +80,11 @@ def test_a_ring_through_a_hub_with_500_counterparties_is_found() -> None:
 
 def test_hub_search_follows_only_the_fanout_closest_in_amount() -> None:
     """The documented limit: a hub leg farther in amount than the fanout's flows is not walked."""
-    g = _hub_ring(2.0e6)
+    g = _hub_ring(2.9e6)
     for q in range(SEARCH_FANOUT):
-        _step(g, 1000, 5000 + q, DAY + 208, 3.0e6 + q)  # flows closer to 3.0 million than 2.0
+        _step(g, 1000, 5000 + q, DAY + 208, 3.0e6 + q)  # flows closer to 3.0 million than 2.9
     assert g.check(4, 1, DAY + 210, 3.0e6, False, -1, -1, -1).cycle_len == 0
-    assert _hub_ring(2.0e6).check(4, 1, DAY + 210, 3.0e6, False, -1, -1, -1).cycle_len == 5
+    assert _hub_ring(2.9e6).check(4, 1, DAY + 210, 3.0e6, False, -1, -1, -1).cycle_len == 5
 
 
 def test_cycles_pass_similar_amounts_along() -> None:
