@@ -207,8 +207,9 @@ def main() -> None:
         + "\n\nAnomaly: recall per fraud pattern when each office reviews its top "
         f"{k} contracts of the test year (all planted contracts, found by an audit or not). "
         "model = LightGBM; rules = the rules in force (`models/rules/default.toml` until one "
-        "is approved), ordered by severity; combined = a rule hit of higher severity first, "
-        "the model orders the rest. Intervals: 95%, 1,000 bootstrap replicates resampling "
+        "is approved), ranked by the precision each rule's hits showed on the training period "
+        "(shrunk toward the base rate); combined = the higher of that and the model's "
+        "calibrated probability. Intervals: 95%, 1,000 bootstrap replicates resampling "
         f"planted schemes, first seed; over seeds: the {len(seeds)} training seeds "
         "(the rules have no seed).\n\n"
         + _detection_tables(anomalies, k)

@@ -1,12 +1,19 @@
-"""Severity raises a tier and orders the review list: rules first, then the model."""
+"""Severity raises a tier; measured precision orders the review list beside the model."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from models.rules.evaluate import Hit
-from models.rules.rank import combined_score, raise_tier, rule_rank
+from models.rules.rank import (
+    PRIOR_WEIGHT,
+    combined_score,
+    raise_tier,
+    rule_floor,
+    rule_precision,
+)
 
 
 def _hit(severity: str) -> Hit:
@@ -20,15 +27,19 @@ def test_a_hit_raises_the_tier_and_never_lowers_it() -> None:
     assert raise_tier("high", [_hit("low")]) == "high"
 
 
-def test_rows_rank_by_severity_then_by_number_of_hits_then_the_model() -> None:
-    hits = pd.DataFrame({"row": [0, 0, 1, 2, 2, 2, 4],
-                         "severity": ["low", "medium", "high", "low", "low", "low", "medium"]})
-    rank = rule_rank(hits, 5)
-    # row 1 (one high) > row 0 (medium + low) > row 4 (one medium) > row 2 (3 low) > row 3
-    assert np.argsort(-rank, kind="stable").tolist() == [1, 0, 4, 2, 3]
-    assert rank[3] == 0 and rule_rank(hits.iloc[:0], 2).tolist() == [0.0, 0.0]
-    model = np.array([0.1, 0.2, 0.0, 1.0, 0.9])
-    combined = combined_score(model, rank)
-    # severity first (row 1 high; rows 0, 4 medium ordered by the model), then the model
-    assert np.argsort(-combined, kind="stable").tolist() == [1, 4, 0, 2, 3]
-    assert combined[3] < combined[2]  # a model score of 1 stays below any hit
+def test_rules_vouch_for_the_precision_their_hits_showed_in_training() -> None:
+    hits = pd.DataFrame({"row": [0, 1, 2, 3, 4, 5, 6, 7],
+                         "rule_id": ["sharp"] * 4 + ["noisy"] * 4})
+    y = np.array([1, 1, 1, 0, 0, 1, 0, 0, 0, 0])
+    train = np.array([True] * 7 + [False] * 3)
+    precision = rule_precision(hits, y, train)
+    base = y[train].mean()
+    assert precision["sharp"] == pytest.approx((3 + PRIOR_WEIGHT * base) / (4 + PRIOR_WEIGHT))
+    # the noisy rule's hit on row 7 is outside training: not read
+    assert precision["noisy"] == pytest.approx((1 + PRIOR_WEIGHT * base) / (3 + PRIOR_WEIGHT))
+    floor = rule_floor(hits, 10, precision)
+    assert floor[0] == precision["sharp"] and floor[5] == precision["noisy"] and floor[8] == 0
+    model = np.array([0.0, 0.9, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.3, 0.0])
+    combined = combined_score(model, floor)
+    assert combined[1] == 0.9 and combined[0] == floor[0] and combined[8] == 0.3
+    assert rule_floor(hits.iloc[:0], 3, precision).tolist() == [0.0, 0.0, 0.0]
