@@ -65,30 +65,23 @@ def _credit_tables(fits: list, seeds: list[int]) -> str:
     return "\n".join(lines)
 
 
-def _rankings(held) -> dict[str, np.ndarray]:
-    from models.rules.rank import combined_score
-    from pipelines.train_panel import RULE_SCORE
-
-    model, rules = held["p_model"].to_numpy(), held[RULE_SCORE].to_numpy()
-    return {"model": model, "rules": rules, "combined": combined_score(model, rules)}
-
-
 def _detection_tables(anomalies: list, k: int) -> str:
     """Recall per pattern (interval from the first seed, spread over seeds) and exposure."""
     from features.synthetic.patterns import FAMILY_OF, HELD_OUT
     from models.detection import large_party_exposure, recall_by_pattern, recall_intervals
     from models.evidence import seed_spread
     from models.metrics import top_k_by_group
+    from pipelines.train_panel import review_rankings
 
     per_seed = []
     for step in anomalies:
         held = step.fit.held_out
         offices = held["office_id"].to_numpy()
         per_seed.append(recall_by_pattern(held["pattern"].to_numpy(), offices, k,
-                                          _rankings(held), frozenset(HELD_OUT)))
+                                          review_rankings(held), frozenset(HELD_OUT)))
     held = anomalies[0].fit.held_out
     offices = held["office_id"].to_numpy()
-    reviewed = {n: top_k_by_group(v, offices, k) for n, v in _rankings(held).items()}
+    reviewed = {n: top_k_by_group(v, offices, k) for n, v in review_rankings(held).items()}
     ci = recall_intervals(held["pattern"].to_numpy(), held["event_id"].to_numpy(), reviewed)
     ci = ci.set_index(["pattern", "ranking"])
     lines = ["| pattern | family | held out | planted contracts / schemes | model [95%] | "
@@ -111,7 +104,7 @@ def _detection_tables(anomalies: list, k: int) -> str:
                      f"{int(first.loc[name, 'contracts']):,}{schemes} | {' | '.join(cells)} | "
                      f"{spread[0]} | {spread[1]} |")
     exposure = large_party_exposure(held["seller_id"].to_numpy(), held["pattern"].to_numpy(),
-                                    offices, k, _rankings(held))
+                                    offices, k, review_rankings(held))
     lines += ["", "Largest honest parties (the 10 sellers with the most test-year contracts and "
               "none planted), first seed:", "",
               "| ranking | their contracts | in the top decile | on the review list | "

@@ -71,11 +71,16 @@ def rules_in_force(settings: Settings) -> tuple[RuleSet, str]:
     return default, f"default rules v{default.version} (not yet approved)"
 
 
+def review_rankings(held: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The three orderings of a review list: the model, the rules' floor, and both."""
+    model, rules = held["p_model"].to_numpy(), held[RULE_SCORE].to_numpy()
+    return {"model": model, "rules": rules, "combined": combined_score(model, rules)}
+
+
 def detection_sections(held: pd.DataFrame, k: int, note: str) -> list[Section]:
     """Per-pattern recall of model, rules and both, and the largest honest parties' exposure."""
     offices = held["office_id"].to_numpy()
-    scores = {"model": held["p_model"].to_numpy(), "rules": held[RULE_SCORE].to_numpy(),
-              "combined": combined_score(held["p_model"].to_numpy(), held[RULE_SCORE].to_numpy())}
+    scores = review_rankings(held)
     recall = recall_by_pattern(held["pattern"].to_numpy(), offices, k, scores, frozenset(HELD_OUT))
     exposure = large_party_exposure(held["seller_id"].to_numpy(), held["pattern"].to_numpy(),
                                     offices, k, scores)
@@ -111,16 +116,22 @@ def train_anomaly(settings: Settings, tables: dict[str, pd.DataFrame]) -> Anomal
     ruleset, rules_note = rules_in_force(settings)
     contracts[RULE_SCORE] = rules_floor(ruleset, contracts)
 
+    built: dict[int, list[Section]] = {}  # per fit: the metrics and the review read the same
+
     def recall_section(fit: FitResult) -> list[Section]:
         held = fit.held_out
-        return detection_sections(held, k, rules_note) if "pattern" in held else []
+        if "pattern" not in held:
+            return []
+        if id(held) not in built:
+            built[id(held)] = detection_sections(held, k, rules_note)
+        return built[id(held)]
 
     def office_metrics(fit: FitResult) -> dict[str, float]:
         held = fit.held_out
         offices = held["office_id"].to_numpy()
         out = anomaly_metrics(held["y"], held["p_model"], offices, k)
         if "pattern" in held:
-            for table in detection_sections(held, k, rules_note):
+            for table in recall_section(fit):
                 frame = table.table
                 if "pattern" in frame:
                     out |= {f"{col}_{r['pattern']}": float(r[col])
