@@ -11,13 +11,13 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from features.point_in_time.build import build_panel, month_ends
-from features.point_in_time.labels import panel_labels
+from features.point_in_time.build import month_ends
+from features.point_in_time.history import prepare
 from features.settings import Settings, get_settings
 from features.synthetic.market import generate_market, write_market
 from features.synthetic.spec import MarketSpec
 from models.registry import ANOMALY_MODEL, CREDIT_MODEL, gate_thresholds, promote, store_for
-from pipelines.build_features import feature_path
+from pipelines.build_features import build_task
 from pipelines.cli import app
 from pipelines.score import CHECK_COLUMNS, load_scorer, score_entity_at
 from pipelines.train_panel import credit_frame, read_tables, train_panel
@@ -41,14 +41,9 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
     settings = Settings(home=tmp / "home")
     source = tmp / "market"
     write_market(market, source)
-    panel = build_panel(market.tables, month_ends("2015-01", "2019-12"))
-    labels = panel_labels(market.tables, panel, market.truth["contracts"])
-    for kind in panel:
-        for frame, is_label in ((panel[kind], False), (labels[kind], True)):
-            for as_of, part in frame.groupby("as_of"):
-                path = feature_path(settings, kind, pd.Timestamp(as_of), labels=is_label)
-                path.parent.mkdir(parents=True, exist_ok=True)
-                part.to_parquet(path, index=False)
+    # the feature flow's own writer, run without Prefect
+    build_task.fn(prepare(market.tables), month_ends("2015-01", "2019-12"), settings,
+                  market.truth["contracts"])
     train_panel(settings, source)
     for name in (ANOMALY_MODEL, CREDIT_MODEL):
         promote(store_for(settings), name, "1", reviewer="demo", note="test: demo promotion",

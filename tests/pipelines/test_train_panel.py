@@ -7,14 +7,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from features.point_in_time.build import build_panel, month_ends
-from features.point_in_time.labels import panel_labels
+from features.point_in_time.build import month_ends
+from features.point_in_time.history import prepare
 from features.settings import Settings
 from features.synthetic.market import Market, generate_market, write_market
 from features.synthetic.spec import MarketSpec
 from models.anomaly import aggregate_names
 from models.registry import ANOMALY_MODEL, CHALLENGER, CREDIT_MODEL, alias_version, store_for
-from pipelines.build_features import feature_path
+from pipelines.build_features import build_task
 from pipelines.train_panel import train_panel
 
 
@@ -28,15 +28,9 @@ def test_panel_trains_and_registers_both_models(seven_years: Market, tmp_path: P
     settings = Settings(home=tmp_path / "home")
     source = tmp_path / "market"
     write_market(seven_years, source)
-    dates = month_ends("2015-01", "2019-12")
-    panel = build_panel(seven_years.tables, dates)
-    labels = panel_labels(seven_years.tables, panel, seven_years.truth["contracts"])
-    for kind in panel:
-        for frame, is_label in ((panel[kind], False), (labels[kind], True)):
-            for as_of, part in frame.groupby("as_of"):
-                path = feature_path(settings, kind, pd.Timestamp(as_of), labels=is_label)
-                path.parent.mkdir(parents=True, exist_ok=True)
-                part.to_parquet(path, index=False)
+    # the feature flow's own writer, run without Prefect
+    build_task.fn(prepare(seven_years.tables), month_ends("2015-01", "2019-12"), settings,
+                  seven_years.truth["contracts"])
     anomaly, credit = train_panel(settings, source)
     assert anomaly.model_name == ANOMALY_MODEL and credit.model_name == CREDIT_MODEL
     # a year left out between the parts: no outcome is shared across them
