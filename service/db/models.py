@@ -28,6 +28,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from service.db.types import (
     BigId,
+    CheckSource,
     EntityKind,
     Role,
     Tier,
@@ -60,11 +61,13 @@ class Score(Base):
         ),
         CheckConstraint(one_of("entity_kind", EntityKind), name="entity_kind"),
         Index("ix_scores_entity_as_of", "entity_kind", "entity_id", "as_of"),
+        Index("ix_scores_as_of_points", "as_of", "points", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     entity_kind: Mapped[str] = mapped_column(String(16))
     entity_id: Mapped[str] = mapped_column(String(32))
+    region: Mapped[str | None] = mapped_column(String(8))  # province code of the entity
     as_of: Mapped[date] = mapped_column(Date)
     model_name: Mapped[str] = mapped_column(String(128))
     model_version: Mapped[str] = mapped_column(String(32))
@@ -82,11 +85,20 @@ class ContractCheck(Base):
     __tablename__ = "contract_checks"
     __table_args__ = (
         CheckConstraint(one_of("tier", Tier), name="tier"),
+        CheckConstraint(one_of("source", CheckSource), name="source"),
         Index("ix_contract_checks_contract", "contract_id", "checked_at"),
+        Index("ix_contract_checks_source_date", "source", "registered_date"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     contract_id: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(8), server_default=CheckSource.check.value)
+    registered_date: Mapped[date | None] = mapped_column(Date)
+    institution_id: Mapped[str | None] = mapped_column(String(32))
+    broker_id: Mapped[str | None] = mapped_column(String(32))
+    region: Mapped[str | None] = mapped_column(String(8))
+    alias: Mapped[str | None] = mapped_column(String(32))
+    checked_by: Mapped[str | None] = mapped_column(String(64))  # the user; None for batch
     checked_at: Mapped[datetime] = mapped_column(default=utcnow)
     probability: Mapped[float] = mapped_column(Float)
     tier: Mapped[str | None] = mapped_column(String(8))  # None: no warning
@@ -110,6 +122,7 @@ class RiskWarning(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     entity_kind: Mapped[str] = mapped_column(String(16))
     entity_id: Mapped[str] = mapped_column(String(32))
+    region: Mapped[str | None] = mapped_column(String(8))
     tier: Mapped[str] = mapped_column(String(8))
     reason_codes: Mapped[list[str]]
     reasons_zh: Mapped[list[str]]

@@ -54,6 +54,14 @@ class Tier(StrEnum):
     blue = "blue"
 
 
+class CheckSource(StrEnum):
+    """Where a contract score came from: a real-time check at registration, or the batch run
+    over contracts registered since the last one."""
+
+    check = "check"
+    batch = "batch"
+
+
 class WarningState(StrEnum):
     open = "open"
     closed = "closed"
