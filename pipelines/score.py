@@ -10,97 +10,29 @@ store (or a ``--source`` market folder), then hands everything to the pure funct
 from __future__ import annotations
 
 import json
-import tempfile
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from mlflow.exceptions import MlflowException
 
 from features.point_in_time.build import build_features
 from features.point_in_time.history import History, day_of, prepare
 from features.settings import Settings
-from features.standard.tables import CONTRACTS
+from models.contract_input import parse_contracts
+from models.loading import load_anomaly, load_scorer
 from models.reasons import Reason
-from models.registry import (
-    ANOMALY_MODEL,
-    CHAMPION,
-    CREDIT_MODEL,
-    Store,
-    alias_version,
-    load_version,
-    store_for,
-)
-from models.risk_model import RiskModel
+from models.registry import CHAMPION
 from models.scoring import (
-    CONTRACT_SCORES,
-    CREDIT_INPUTS,
     ContractScore,
-    CreditInputs,
     EntityScore,
-    EntityScorer,
-    ModelRef,
     ScoringError,
     check_contracts,
     contract_inputs,
     covered_through,
     score_entity,
 )
-
-# a contract as registered: the standard's columns without its later status
-CHECK_COLUMNS = [c for c in CONTRACTS.columns if not c.name.startswith("status")]
-
-
-def resolve(store: Store, name: str, alias: str | None, version: str | None) -> ModelRef:
-    """The version behind an alias (or a version asked for by number), checked to exist."""
-    if version is not None:
-        try:
-            store.client().get_model_version(name, version)
-        except MlflowException:
-            raise ScoringError(f"{name} has no version {version!r}") from None
-        return ModelRef(name, str(version), None)
-    alias = alias or CHAMPION
-    found = alias_version(store, name, alias)
-    if found is None:
-        raise ScoringError(
-            f"{name} has no '{alias}' version yet: a reviewer promotes one with "
-            f"`techcredit promote {name} VERSION` (or run `techcredit demo`) / 尚无{alias}模型")
-    return ModelRef(name, found, alias)
-
-
-def _artifact(store: Store, ref: ModelRef, path: str, tmp: str) -> Path:
-    """One artifact of the run behind a registered version, downloaded into ``tmp``."""
-    client = store.client()
-    run_id = client.get_model_version(ref.name, ref.version).run_id
-    try:
-        return Path(client.download_artifacts(run_id, path, tmp))
-    except (MlflowException, OSError):
-        raise ScoringError(f"{ref.name} v{ref.version} has no {path}: it was trained before "
-                           "scoring inputs were stored; retrain with `techcredit train`") from None
-
-
-def load_scorer(settings: Settings, alias: str | None = CHAMPION,
-                version: str | None = None) -> EntityScorer:
-    """The credit version, and the anomaly version and contract scores it was trained with."""
-    store = store_for(settings)
-    ref = resolve(store, CREDIT_MODEL, alias, version)
-    with tempfile.TemporaryDirectory() as tmp:
-        raw = json.loads(_artifact(store, ref, CREDIT_INPUTS, tmp).read_text("utf-8"))
-        inputs = CreditInputs.from_dict(raw)
-        anomaly_ref = ModelRef(inputs.anomaly_model, inputs.anomaly_version, None)
-        stored = pd.read_parquet(_artifact(store, anomaly_ref, CONTRACT_SCORES, tmp))
-    credit = load_version(store, ref.name, ref.version)
-    anomaly = load_version(store, anomaly_ref.name, anomaly_ref.version)
-    return EntityScorer(credit, ref, anomaly, anomaly_ref, stored)
-
-
-def load_anomaly(settings: Settings, alias: str | None = CHAMPION,
-                 version: str | None = None) -> tuple[RiskModel, ModelRef]:
-    store = store_for(settings)
-    ref = resolve(store, ANOMALY_MODEL, alias, version)
-    return load_version(store, ref.name, ref.version), ref
 
 
 def read_store(settings: Settings, source: Path | None) -> dict[str, pd.DataFrame]:
@@ -150,37 +82,6 @@ def score_entity_at(settings: Settings, entity_id: str, as_of: str | pd.Timestam
     features = build_features(h, ts, contracts_from=start)
     later = contract_inputs(features["contract"], tables["contracts"])
     return score_entity(scorer, features, later, entity_id, ts)
-
-
-def parse_contracts(frame: pd.DataFrame, name: str) -> pd.DataFrame:
-    """Contracts in the standard's columns, typed; a one-line error names what is wrong."""
-    if frame.empty:
-        raise ScoringError(f"{name}: no contracts")
-    needed = [c.name for c in CHECK_COLUMNS if not c.nullable]
-    missing = [c for c in needed if c not in frame.columns]
-    if missing:
-        raise ScoringError(f"{name}: missing contract columns {missing} "
-                           "(see docs/data-standard.md)")
-    out = frame[[c.name for c in CHECK_COLUMNS if c.name in frame.columns]].copy()
-    for c in CHECK_COLUMNS:
-        if c.name not in out:
-            out[c.name] = None
-            continue
-        raw = out[c.name]
-        if c.dtype == "date":
-            out[c.name] = pd.to_datetime(raw, errors="coerce").dt.normalize()
-        elif c.dtype == "float":
-            out[c.name] = pd.to_numeric(raw, errors="coerce")
-        else:
-            out[c.name] = raw.astype("str").str.strip().where(raw.notna() & (raw != ""))
-        bad = out[c.name].isna() & (not c.nullable)
-        if c.dtype == "float":
-            bad |= out[c.name] <= 0 if c.name == "amount_yuan" else out[c.name] < 0
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0])
-            raise ScoringError(f"{name}: contract {row + 1}: {c.name} = {raw.iloc[row]!r} "
-                               f"is not a valid {c.dtype}")
-    return out
 
 
 def read_contract_file(path: Path) -> pd.DataFrame:

@@ -16,10 +16,12 @@ from features.point_in_time.history import prepare
 from features.settings import Settings, get_settings
 from features.synthetic.market import generate_market, write_market
 from features.synthetic.spec import MarketSpec
+from models.contract_input import CHECK_COLUMNS
+from models.loading import load_scorer
 from models.registry import ANOMALY_MODEL, CREDIT_MODEL, gate_thresholds, promote, store_for
 from pipelines.build_features import build_task
 from pipelines.cli import app
-from pipelines.score import CHECK_COLUMNS, load_scorer, score_entity_at
+from pipelines.score import score_entity_at
 from pipelines.train_panel import credit_frame, read_tables, train_panel
 
 pytestmark = pytest.mark.e2e
