@@ -50,6 +50,26 @@ class Settings(BaseSettings):
     office_review_capacity: int = Field(
         default=50, description="contracts one office reviews a year"
     )
+    # batch scoring (issue 11): the risk warning rules, a TOML file like models/warning_rules.toml
+    warning_rules: Path | None = Field(
+        default=None, description="warning rules TOML; default: models/warning_rules.toml"
+    )
+
+    # the service (issue 11): limits, paging, model refresh
+    serve_host: str = Field(default="127.0.0.1", description="address `techcredit serve` binds")
+    serve_port: int = Field(default=8000, description="port `techcredit serve` binds")
+    api_max_body_bytes: int = Field(
+        default=1_048_576, description="larger request bodies are refused with 413"
+    )
+    api_batch_max: int = Field(default=1000, description="contracts in one batch check")
+    api_page_max: int = Field(default=500, description="rows in one page of a list")
+    model_poll_seconds: float = Field(
+        default=30.0, description="how often the service looks for a new champion"
+    )
+    contract_tier_red: float = Field(default=0.5, description="anomaly probability: red")
+    contract_tier_orange: float = Field(default=0.2, description="anomaly probability: orange")
+    contract_tier_yellow: float = Field(default=0.08, description="anomaly probability: yellow")
+    contract_tier_blue: float = Field(default=0.03, description="anomaly probability: blue")
 
     @property
     def mlflow_artifact_root(self) -> str:

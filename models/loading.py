@@ -83,3 +83,23 @@ def load_anomaly(settings: Settings, alias: str | None = CHAMPION,
     store = store_for(settings)
     ref = resolve(store, ANOMALY_MODEL, alias, version)
     return load_version(store, ref.name, ref.version), ref
+
+
+class RegistryUnavailable(RuntimeError):
+    """The model registry could not be asked (server down, store unreadable); one line."""
+
+
+def serving_version(store: Store, name: str, alias: str = CHAMPION) -> str | None:
+    """The version behind ``alias``; None only when the alias is unset. Unlike
+    :func:`models.registry.alias_version`, an unreachable registry is an error, not None, so
+    a server that keeps the last good model can tell "no champion" from "cannot ask"."""
+    try:
+        return str(store.client().get_model_version_by_alias(name, alias).version)
+    except MlflowException as e:
+        if e.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+            return None
+        raise RegistryUnavailable(f"model registry {store.tracking_uri}: "
+                                  f"{str(e).splitlines()[0]}") from None
+    except Exception as e:  # requests / SQLAlchemy errors of an unreachable store
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise RegistryUnavailable(f"model registry {store.tracking_uri}: {first}") from None

@@ -14,11 +14,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from features.point_in_time.catalogue import names_of
 from features.point_in_time.history import History, day_of
 from features.point_in_time.online import OnlineState
+from features.point_in_time.versions import as_of as versions_as_of
+from features.point_in_time.versions import attribute_versions
 from models import panels
 from models.anomaly import aggregate_names, entity_anomaly
 from models.reasons import Reason, top_reasons
@@ -178,29 +181,95 @@ def score_entity(scorer: EntityScorer, entities: Mapping[str, pd.DataFrame],
                        scorer.credit_ref, scorer.anomaly_ref)
 
 
+def known_scores(scorer: EntityScorer, later: pd.DataFrame, as_of: pd.Timestamp
+                 ) -> pd.DataFrame:
+    """Every contract score the scorer knows at ``as_of`` (:func:`contract_scores_at` over its
+    stored scores), for all entities at once."""
+    return contract_scores_at(scorer.stored, scorer.anomaly, later, as_of,
+                              covered_through(scorer.stored))
+
+
+def score_entities(scorer: EntityScorer, entities: Mapping[str, pd.DataFrame],
+                   later: pd.DataFrame, as_of: pd.Timestamp) -> list[EntityScore]:
+    """Every institution and broker with a feature row at ``as_of`` (the rows exclude those
+    not yet founded or certified and institutions that exited), scored in one pass: the
+    batch run's path. Each result equals :func:`score_entity` for that entity; only the
+    work is shared (one anomaly prediction, one booster call per kind)."""
+    ts = pd.Timestamp(as_of).normalize()
+    rows = credit_rows(entities, known_scores(scorer, later, ts), ts)
+    rows = rows.reindex(columns=list(dict.fromkeys([*rows.columns, *scorer.credit.features])))
+    s = scorer.credit.score(rows, top=TOP_REASONS)
+    out: list[EntityScore] = []
+    for kind, *_ in panels.ENTITY_KINDS:
+        at = np.flatnonzero((rows["entity_kind"] == kind).to_numpy())
+        if not len(at):
+            continue
+        reasons = kind_reasons(scorer.credit, rows.iloc[at], kind)
+        out.extend(
+            EntityScore(str(rows["entity_id"].iat[i]), kind, ts, float(s.pd[i]),
+                        float(s.points[i]), str(s.grade[i]), why, scorer.credit_ref,
+                        scorer.anomaly_ref)
+            for i, why in zip(at, reasons, strict=True))
+    return out
+
+
+def entity_regions(tables: Mapping[str, pd.DataFrame], as_of: pd.Timestamp
+                   ) -> dict[tuple[str, str], str]:
+    """``(kind, entity_id) → province code`` as recorded at ``as_of`` (the version of the
+    record that held that day, see :mod:`features.point_in_time.versions`); the service
+    scopes regulators by it. ``tables`` are the standard tables, with ``<table>_history``
+    when read from the store."""
+    day = int(pd.Timestamp(as_of).normalize().to_datetime64().astype("datetime64[D]")
+              .astype(np.int64))
+    out: dict[tuple[str, str], str] = {}
+    for kind, _, table, key in panels.ENTITY_KINDS:
+        current = tables[table].astype({key: "str"})
+        event, status = ("founded_date", "status_date") if kind == "institution" else (
+            "certified_date", None)
+        history = tables.get(f"{table}_history")
+        versions = attribute_versions(
+            current, None if history is None else history.astype({key: "str"}), key, event,
+            status, ["region"])
+        ids = pd.Index(versions[key].unique())
+        held = versions_as_of(versions, ids, key, day, ["region"])
+        out.update({(kind, i): str(r) for i, r in zip(ids, held["region"], strict=True)})
+    return out
+
+
 def own_reasons(model: RiskModel, row: pd.DataFrame, kind: str) -> tuple[Reason, ...]:
-    """Reasons among the entity's own features. Institutions and brokers share one model, so a
-    broker's attributes are always missing for an institution (and the reverse); what the
-    trees make of that absence is the entity kind's own risk, so it is reported as
-    ``entity_kind`` (contributions still add up to the score), never as a missing attribute."""
+    """Reasons among the entity's own features (one row); see :func:`kind_reasons`."""
+    return kind_reasons(model, row, kind)[0]
+
+
+def kind_reasons(model: RiskModel, rows: pd.DataFrame, kind: str) -> list[tuple[Reason, ...]]:
+    """Per row (all of one kind), reasons among the entity's own features. Institutions and
+    brokers share one model, so a broker's attributes are always missing for an institution
+    (and the reverse); what the trees make of that absence is the entity kind's own risk, so
+    it is reported as ``entity_kind`` (contributions still add up to the score), never as a
+    missing attribute."""
     features = list(model.features)
     foreign = [j for j, name in enumerate(features) if name in {
         n for k, prefix, _, _ in panels.ENTITY_KINDS if k != kind
         for n in (*names_of(k), *aggregate_names(prefix))}]
-    x = model.encoder.matrix(row)
+    x = model.encoder.matrix(rows)
     contrib = model.contributions(x)
-    folded = float(contrib[0, foreign].sum())
+    folded = contrib[:, foreign].sum(axis=1)
     contrib[:, foreign] = 0.0
     if "entity_kind" in features:
         contrib[:, features.index("entity_kind")] += folded
-        folded = 0.0
+        folded = np.zeros(len(folded))
     slope, factor = model.platt.slope, model.scale.factor
-    reasons = top_reasons(contrib, x, model.features, model.encoder.levels, model.descriptions,
-                          slope, factor, TOP_REASONS)[0]
-    if folded * slope > 0:  # the model did not keep entity_kind itself: say it all the same
-        zh, en = panels.DESCRIPTIONS["entity_kind"]
-        reasons.append(Reason("entity_kind", zh, en, kind, folded * slope, factor * folded * slope))
-    return tuple(sorted(reasons, key=lambda r: -r.logit)[:TOP_REASONS])
+    found = top_reasons(contrib, x, model.features, model.encoder.levels, model.descriptions,
+                        slope, factor, TOP_REASONS)
+    zh, en = panels.DESCRIPTIONS["entity_kind"]
+    out = []
+    for reasons, fold in zip(found, folded, strict=True):
+        fold = float(fold)
+        if fold * slope > 0:  # the model did not keep entity_kind itself: say it all the same
+            reasons.append(Reason("entity_kind", zh, en, kind, fold * slope,
+                                  factor * fold * slope))
+        out.append(tuple(sorted(reasons, key=lambda r: -r.logit)[:TOP_REASONS]))
+    return out
 
 
 def check_contracts(anomaly: RiskModel, ref: ModelRef, h: History,

@@ -14,6 +14,7 @@ import typer
 from pipelines.cli_db import mount as mount_db
 from pipelines.cli_rules import rules_app
 from pipelines.cli_score import score
+from pipelines.cli_serve import serve
 from pipelines.cli_store import quarantine_app, store_app
 
 app = typer.Typer(
@@ -367,6 +368,7 @@ app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(rules_app, name="rules")
 mount_db(app)
 app.command()(score)
+app.command()(serve)
 
 
 def main() -> None:

@@ -4,7 +4,9 @@ SQLite (the default, a file under ``TECHCREDIT_HOME``) is a single-writer databa
 transaction that reads and later writes fails with ``database is locked`` instead of waiting
 when another writer got in first. Every SQLite transaction therefore takes the write lock at
 ``BEGIN IMMEDIATE`` and waits its turn (busy timeout); with WAL, readers outside a transaction
-are never blocked. PostgreSQL (``TECHCREDIT_DATABASE_URL``) gets ``pool_pre_ping`` so a
+are never blocked. A service's read-only sessions (``make_engine(readonly=True)``) skip the
+write lock: a request that only reads must never queue behind, or hold up, the audit writer.
+PostgreSQL (``TECHCREDIT_DATABASE_URL``) gets ``pool_pre_ping`` so a
 restarted server costs one reconnect, not one failed request.
 """
 
@@ -35,14 +37,14 @@ def display_url(url: URL) -> str:
     return url.render_as_string(hide_password=True)
 
 
-def make_engine(url: str | None = None) -> Engine:
+def make_engine(url: str | None = None, readonly: bool = False) -> Engine:
     parsed = database_url(url)
     if parsed.get_backend_name() == "sqlite":
-        return _sqlite_engine(parsed)
+        return _sqlite_engine(parsed, readonly)
     return create_engine(parsed, pool_pre_ping=True)
 
 
-def _sqlite_engine(url: URL) -> Engine:
+def _sqlite_engine(url: URL, readonly: bool = False) -> Engine:
     if url.database and url.database != ":memory:":
         Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S})
@@ -53,8 +55,13 @@ def _sqlite_engine(url: URL) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
+        if readonly:
+            cursor.execute("PRAGMA query_only=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
+
+    if readonly:  # no BEGIN at all: each read is its own snapshot and takes no lock
+        return engine
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:

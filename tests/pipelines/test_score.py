@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import lightgbm
@@ -11,46 +10,20 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from features.point_in_time.build import month_ends
-from features.point_in_time.history import prepare
-from features.settings import Settings, get_settings
-from features.synthetic.market import generate_market, write_market
-from features.synthetic.spec import MarketSpec
+from features.settings import get_settings
 from models.contract_input import CHECK_COLUMNS
 from models.loading import load_scorer
-from models.registry import ANOMALY_MODEL, CREDIT_MODEL, gate_thresholds, promote, store_for
-from pipelines.build_features import build_task
 from pipelines.cli import app
 from pipelines.score import score_entity_at
-from pipelines.train_panel import credit_frame, read_tables, train_panel
+from pipelines.train_panel import credit_frame, read_tables
+from tests.pipelines.trained_market import Trained, train_tiny_market
 
 pytestmark = pytest.mark.e2e
 
 
-@dataclass(frozen=True)
-class Trained:
-    settings: Settings
-    source: Path
-    contracts: pd.DataFrame  # the market's contract table
-
-
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
-    """Both models trained on a 0.01 market (2014-2020, features to 2019), first versions
-    promoted with a recorded override as the demo does."""
-    tmp = tmp_path_factory.mktemp("score")
-    market = generate_market(MarketSpec(first_year=2014, last_year=2020, scale=0.01, seed=3))
-    settings = Settings(home=tmp / "home")
-    source = tmp / "market"
-    write_market(market, source)
-    # the feature flow's own writer, run without Prefect
-    build_task.fn(prepare(market.tables), month_ends("2015-01", "2019-12"), settings,
-                  market.truth["contracts"])
-    train_panel(settings, source)
-    for name in (ANOMALY_MODEL, CREDIT_MODEL):
-        promote(store_for(settings), name, "1", reviewer="demo", note="test: demo promotion",
-                thresholds=gate_thresholds(settings), override=True)
-    return Trained(settings, source, market.tables["contracts"])
+    return train_tiny_market(tmp_path_factory.mktemp("score"))
 
 
 @pytest.fixture(autouse=True)

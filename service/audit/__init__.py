@@ -1,0 +1,1 @@
+"""Reading the hash-chained audit log over the API (auditors)."""

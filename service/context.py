@@ -1,0 +1,38 @@
+"""Everything a request may need, built once at start-up and kept on ``app.state``.
+
+The registry tables come from a callable handed to :func:`service.app.create_app` (the command
+line passes the curated store; tests pass a generated market), so the service never imports
+the pipelines that write the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import pandas as pd
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from features.settings import Settings
+from service.journal import Journal
+from service.metrics import Metrics
+from service.runtime.checker import ContractChecker
+from service.runtime.directory import EntityInfo
+from service.runtime.models_holder import ModelHolder
+
+TablesLoader = Callable[[], Mapping[str, pd.DataFrame]]
+
+
+@dataclass
+class ServiceContext:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]  # writes: the journal
+    readers: sessionmaker[Session]  # a request's reads (no write lock on SQLite)
+    journal: Journal
+    holder: ModelHolder
+    metrics: Metrics
+    checker: ContractChecker | None = None  # None until the registry state is built
+    directory: dict[tuple[str, str], EntityInfo] = field(default_factory=dict)
+    state_problem: str | None = "registry state not built yet"

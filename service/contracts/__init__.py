@@ -1,0 +1,1 @@
+"""The real-time contract check at registration, one contract or a batch."""

@@ -1,0 +1,96 @@
+"""Request dependencies, as ``Annotated`` aliases so each route's needs show in its signature:
+``Ctx``, ``SessionDep``, and one principal alias per permission (``ScoreReader``,
+``ContractChecker``, …) that authenticates the bearer token, checks the role's grant, and
+audits every refusal before it is answered."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from service.auth import Permission, allowed
+from service.context import ServiceContext
+from service.db.audit import AuditRecord
+from service.db.tokens import Principal, authenticate
+
+bearer = HTTPBearer(auto_error=False, description="API token: `Authorization: Bearer tc_…`")
+
+
+def get_ctx(request: Request) -> ServiceContext:
+    return request.app.state.ctx
+
+
+Ctx = Annotated[ServiceContext, Depends(get_ctx)]
+
+
+async def get_session(ctx: Ctx) -> AsyncIterator[Session]:
+    with ctx.readers() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def record(request: Request, principal: Principal | None, action: str, outcome: str,
+           kind: str | None = None, entity_id: str | None = None,
+           detail: Mapping[str, Any] | None = None) -> AuditRecord:
+    """An audit record of this request: who, what, which entity, from where, outcome."""
+    return AuditRecord(
+        actor=principal.user if principal else "anonymous",
+        role=principal.role.value if principal else None,
+        action=action, outcome=outcome, entity_kind=kind, entity_id=entity_id,
+        source=request.client.host if request.client else None,
+        detail={"path": request.url.path, **(detail or {})})
+
+
+async def deny(ctx: ServiceContext, request: Request, principal: Principal | None,
+               action: str, code: int, reason: str, kind: str | None = None,
+               entity_id: str | None = None) -> HTTPException:
+    """Audit a refusal, count it, and return the exception to raise."""
+    outcome = "unauthenticated" if code == status.HTTP_401_UNAUTHORIZED else "denied"
+    await ctx.journal.write(audits=[record(request, principal, action, outcome, kind, entity_id,
+                                           {"reason": reason})])
+    ctx.metrics.denials.labels(outcome).inc()
+    headers = {"WWW-Authenticate": "Bearer"} if code == status.HTTP_401_UNAUTHORIZED else None
+    return HTTPException(code, reason, headers=headers)
+
+
+async def current_principal(
+    request: Request, ctx: Ctx,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    action = request.scope.get("route").name if request.scope.get("route") else "request"
+    if credentials is None:
+        raise await deny(ctx, request, None, action, status.HTTP_401_UNAUTHORIZED,
+                         "a bearer token is required / 需要访问令牌")
+    with ctx.readers() as session:
+        principal = authenticate(session, credentials.credentials)
+    if principal is None:
+        raise await deny(ctx, request, None, action, status.HTTP_401_UNAUTHORIZED,
+                         "the token is unknown, expired or revoked / 令牌无效、过期或已吊销")
+    return principal
+
+
+def require(permission: Permission) -> Any:
+    async def check(request: Request, ctx: Ctx,
+                    principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if not allowed(principal, permission):
+            raise await deny(ctx, request, principal, permission.value,
+                             status.HTTP_403_FORBIDDEN,
+                             f"role {principal.role.value} may not {permission.value} / 无此权限")
+        return principal
+
+    return Depends(check)
+
+
+ScoreReader = Annotated[Principal, require(Permission.read_score)]
+ScoreLister = Annotated[Principal, require(Permission.list_scores)]
+ContractOfficer = Annotated[Principal, require(Permission.check_contract)]
+WarningReader = Annotated[Principal, require(Permission.read_warnings)]
+ModelReader = Annotated[Principal, require(Permission.read_models)]
+Overrider = Annotated[Principal, require(Permission.override)]
+Auditor = Annotated[Principal, require(Permission.read_audit)]

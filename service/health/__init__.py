@@ -1,0 +1,1 @@
+"""Liveness, readiness and Prometheus metrics (no token: for the orchestrator and scraper)."""

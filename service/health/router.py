@@ -1,0 +1,57 @@
+"""``/healthz`` (the process answers), ``/readyz`` (it can serve: database reachable, models
+loaded, registry state built; and whether the model registry can be reached), ``/metrics``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Response, status
+from pydantic import BaseModel
+from sqlalchemy import text
+
+from service.deps import Ctx
+
+router = APIRouter(tags=["health 运行状态"])
+
+
+class Health(BaseModel):
+    status: str
+
+
+class Ready(BaseModel):
+    ready: bool
+    database: str
+    models: str  # the versions served, or why none
+    registry: str  # "reachable" or why the last good models are being served
+    registry_checked_at: datetime | None
+    state: str  # the real-time registry state
+
+
+@router.get("/healthz", response_model=Health)
+async def healthz() -> Health:
+    return Health(status="ok")
+
+
+@router.get("/readyz", response_model=Ready, responses={503: {"model": Ready}})
+async def readyz(ctx: Ctx, response: Response) -> Ready:
+    try:
+        with ctx.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        database = "ok"
+    except Exception as e:  # any failure means not ready; say which
+        database = f"unreachable: {str(e).splitlines()[0] if str(e) else type(e).__name__}"
+    loaded = ctx.holder.current
+    models = ("; ".join(r.label() for r in (loaded.anomaly_ref, loaded.credit_ref) if r)
+              if loaded else (ctx.holder.problem or "not loaded"))
+    registry = ctx.holder.problem if loaded and ctx.holder.problem else "reachable"
+    state = "ok" if ctx.checker is not None else (ctx.state_problem or "not built")
+    ready = database == "ok" and loaded is not None and ctx.checker is not None
+    if not ready:
+        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    return Ready(ready=ready, database=database, models=models, registry=registry,
+                 registry_checked_at=ctx.holder.checked_at, state=state)
+
+
+@router.get("/metrics", response_class=Response)
+async def metrics(ctx: Ctx) -> Response:
+    return Response(ctx.metrics.render(), media_type="text/plain; version=0.0.4")

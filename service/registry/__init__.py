@@ -1,0 +1,1 @@
+"""The models being served, with their review decisions."""

@@ -1,0 +1,159 @@
+"""``/institutions/{id}/score``, ``/brokers/{id}/score``, ``/scores``, and overrides.
+
+Scores are read from the batch runs' rows (``techcredit score --as-of``), never computed on
+the request, so every answer names the model version and as-of date that produced it. Each
+read, refusal and override is in the audit log.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request, status
+
+from service.auth import entity_denial, region_filter
+from service.db.models import Override, Score
+from service.db.tokens import Principal
+from service.db.types import utcnow
+from service.deps import Ctx, Overrider, ScoreLister, ScoreReader, SessionDep, deny, record
+from service.scores import queries
+from service.scores.schemas import (
+    ENTITY_ID,
+    EntityScoreOut,
+    Grade,
+    HistoryPoint,
+    Kind,
+    OverrideIn,
+    OverrideOut,
+    ScorePage,
+    ScoreRow,
+    WarningBrief,
+)
+
+router = APIRouter(tags=["scores 评分"])
+EntityId = Annotated[str, Path(pattern=ENTITY_ID, description="institution or broker id")]
+
+
+async def _visible(ctx: Ctx, request: Request, principal: Principal, action: str, kind: str,
+                   entity_id: str, region: str | None) -> None:
+    """Raise 404 for an unknown entity and 403 (audited) outside the principal's scope."""
+    reason = entity_denial(principal, kind, entity_id, region)
+    if reason is not None:
+        raise await deny(ctx, request, principal, action, status.HTTP_403_FORBIDDEN, reason,
+                         kind, entity_id)
+
+
+async def _entity_score(ctx: Ctx, session: SessionDep, request: Request, principal: Principal,
+                        kind: str, entity_id: str) -> EntityScoreOut:
+    info = ctx.directory.get((kind, entity_id))
+    latest = queries.latest(session, kind, entity_id)
+    if latest is None and info is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {kind} {entity_id} / 无此主体")
+    region = latest.region if latest is not None else info.region if info else None
+    await _visible(ctx, request, principal, "read_score", kind, entity_id, region)
+    if latest is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND,
+                            f"{kind} {entity_id} has no score yet / 尚未评分")
+    override = queries.active_override(session, kind, entity_id, utcnow())
+    warning = queries.latest_warning(session, kind, entity_id, latest.as_of)
+    out = EntityScoreOut(
+        entity_kind=kind, entity_id=entity_id, region=latest.region, as_of=latest.as_of,
+        feature_as_of=latest.feature_as_of, points=latest.points, grade=latest.grade,
+        probability=latest.probability, reasons_zh=latest.reasons_zh,
+        reasons_en=latest.reasons_en, model_name=latest.model_name,
+        model_version=latest.model_version, alias=latest.alias,
+        registry_status=info.status if info else None,
+        override=_override_out(override) if override else None,
+        effective_grade=override.grade if override else latest.grade,
+        warning=WarningBrief(tier=warning.tier, reasons_zh=warning.reasons_zh,
+                             reasons_en=warning.reasons_en, as_of=warning.as_of)
+        if warning else None,
+        history=[HistoryPoint(as_of=s.as_of, points=s.points, grade=s.grade,
+                              probability=s.probability, model_version=s.model_version)
+                 for s in queries.history(session, kind, entity_id)])
+    await ctx.journal.write(audits=[record(request, principal, "read_score", "ok", kind,
+                                           entity_id, {"score_id": latest.id})])
+    ctx.metrics.scores_served.labels(kind).inc()
+    return out
+
+
+@router.get("/institutions/{entity_id}/score", response_model=EntityScoreOut)
+async def institution_score(entity_id: EntityId, principal: ScoreReader, ctx: Ctx,
+                            session: SessionDep, request: Request) -> EntityScoreOut:
+    """An institution's latest score, grade, probability and reasons (zh/en), with history."""
+    return await _entity_score(ctx, session, request, principal, "institution", entity_id)
+
+
+@router.get("/brokers/{entity_id}/score", response_model=EntityScoreOut)
+async def broker_score(entity_id: EntityId, principal: ScoreReader, ctx: Ctx,
+                       session: SessionDep, request: Request) -> EntityScoreOut:
+    """A broker's latest score, grade, probability and reasons (zh/en), with history."""
+    return await _entity_score(ctx, session, request, principal, "broker", entity_id)
+
+
+@router.get("/scores", response_model=ScorePage)
+async def list_scores(
+    principal: ScoreLister, ctx: Ctx, session: SessionDep, request: Request,
+    kind: Kind | None = None,
+    region: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
+    grade: Grade | None = None,
+    tier: Annotated[str | None, Query(pattern="^(red|orange|yellow|blue)$")] = None,
+    min_points: Annotated[float | None, Query(ge=0, le=2000)] = None,
+    max_points: Annotated[float | None, Query(ge=0, le=2000)] = None,
+    as_of: date | None = None,
+    sort: queries.Sort = "-points",
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> ScorePage:
+    """The latest score of each entity at a batch date (default: the latest), filtered,
+    sorted and paged by keyset: pass ``next_cursor`` back as ``cursor``."""
+    allowed_regions = region_filter(principal)
+    regions = allowed_regions
+    if region is not None:
+        if allowed_regions is not None and region not in allowed_regions:
+            raise await deny(ctx, request, principal, "list_scores", status.HTTP_403_FORBIDDEN,
+                             f"region {region} is outside this token's regions / 超出授权地区")
+        regions = (region,)
+    f = queries.ScoreFilter(as_of, kind, regions, grade, tier, min_points, max_points)
+    try:
+        day, rows, following = queries.page(session, f, sort, min(limit, ctx.settings.api_page_max),
+                                            cursor)
+    except queries.BadCursor as e:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            [{"field": "query.cursor", "rule": "cursor", "message": str(e)}]
+                            ) from None
+    await ctx.journal.write(audits=[record(request, principal, "list_scores", "ok", detail={
+        "rows": len(rows), "query": str(request.url.query)[:500]})])
+    return ScorePage(as_of=day, next_cursor=following, items=[
+        ScoreRow(id=s.id, entity_kind=s.entity_kind, entity_id=s.entity_id, region=s.region,
+                 as_of=s.as_of, points=s.points, grade=s.grade, probability=s.probability,
+                 tier=t, model_version=s.model_version) for s, t in rows])
+
+
+@router.post("/scores/{kind}/{entity_id}/override", response_model=OverrideOut,
+             status_code=status.HTTP_201_CREATED)
+async def set_override(kind: Kind, entity_id: EntityId, body: OverrideIn, principal: Overrider,
+                       ctx: Ctx, session: SessionDep, request: Request) -> OverrideOut:
+    """Set a grade for an entity with a recorded reason and expiry; the model score stays
+    visible beside it."""
+    info = ctx.directory.get((kind, entity_id))
+    latest: Score | None = queries.latest(session, kind, entity_id)
+    if info is None and latest is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {kind} {entity_id} / 无此主体")
+    region = latest.region if latest is not None else info.region if info else None
+    await _visible(ctx, request, principal, "override", kind, entity_id, region)
+    now = utcnow()
+    row = Override(entity_kind=kind, entity_id=entity_id, grade=body.grade, reason=body.reason,
+                   set_by=principal.user, expires_at=now + timedelta(days=body.days),
+                   created_at=now)
+    await ctx.journal.write(rows=[row], audits=[record(
+        request, principal, "override", "ok", kind, entity_id,
+        {"grade": body.grade, "reason": body.reason, "days": body.days,
+         "model_grade": latest.grade if latest else None})])
+    return _override_out(row)
+
+
+def _override_out(o: Override) -> OverrideOut:
+    return OverrideOut(grade=o.grade, reason=o.reason, set_by=o.set_by, created_at=o.created_at,
+                       expires_at=o.expires_at)

@@ -1,0 +1,85 @@
+"""What the score endpoints answer and accept."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+Kind = Literal["institution", "broker"]
+Grade = Literal["A", "B", "C", "D"]
+ENTITY_ID = r"^[A-Z]{1,3}[0-9A-Z]{4,20}$"  # the data standard's id pattern
+
+
+class HistoryPoint(BaseModel):
+    as_of: date
+    points: float
+    grade: str
+    probability: float
+    model_version: str
+
+
+class OverrideOut(BaseModel):
+    """A regulator's grade; the model's score stays beside it."""
+
+    grade: str
+    reason: str
+    set_by: str
+    created_at: datetime
+    expires_at: datetime
+
+
+class OverrideIn(BaseModel):
+    grade: Grade
+    reason: str = Field(min_length=5, max_length=2000, description="why, recorded in the audit")
+    days: int = Field(ge=1, le=730, description="the override expires after this many days")
+
+
+class WarningBrief(BaseModel):
+    tier: str
+    reasons_zh: list[str]
+    reasons_en: list[str]
+    as_of: date
+
+
+class EntityScoreOut(BaseModel):
+    entity_kind: Kind
+    entity_id: str
+    region: str | None
+    as_of: date
+    feature_as_of: date
+    points: float
+    grade: str
+    probability: float = Field(description="calibrated probability of a confirmed bad record "
+                                           "within 12 months")
+    reasons_zh: list[str]
+    reasons_en: list[str]
+    model_name: str
+    model_version: str
+    alias: str | None
+    registry_status: str | None = Field(description="the registry's status (e.g. warned)")
+    override: OverrideOut | None
+    effective_grade: str = Field(description="the override's grade while it holds, else the "
+                                             "model's")
+    warning: WarningBrief | None
+    history: list[HistoryPoint]
+
+
+class ScoreRow(BaseModel):
+    id: int
+    entity_kind: Kind
+    entity_id: str
+    region: str | None
+    as_of: date
+    points: float
+    grade: str
+    probability: float
+    tier: str | None
+    model_version: str
+
+
+class ScorePage(BaseModel):
+    as_of: date | None
+    items: list[ScoreRow]
+    next_cursor: str | None = Field(description="pass as `cursor` for the next page")

@@ -1,0 +1,1 @@
+"""Risk warnings (风险预警) written by the batch runs."""
