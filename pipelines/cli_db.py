@@ -96,15 +96,25 @@ def current() -> None:
 
 
 @audit_app.command("verify")
-def verify() -> None:
+def verify(
+    expect_head: Annotated[str | None, typer.Option(
+        help="a head printed by an earlier verify, as ID:HASH; detects entries cut off the end"
+    )] = None,
+) -> None:
     """Walk the audit chain: OK with its head, or the first edited/deleted entry (exit 1)."""
     from service.db.audit import verify
     from service.db.engine import session_factory
 
+    expect = None
+    if expect_head is not None:
+        head_id, _, head_hash = expect_head.partition(":")
+        if not head_id.isdigit() or len(head_hash) != 64:
+            _fail(f"--expect-head must look like 1234:<64 hex characters>, got {expect_head!r}")
+        expect = (int(head_id), head_hash)
     with _database() as engine, session_factory(engine)() as session:
-        result = verify(session)
+        result = verify(session, expect=expect)
     if result.ok:
-        head = (f"head {result.head_id} {result.head_hash}" if result.head_id
+        head = (f"head {result.head_id}:{result.head_hash}" if result.head_id
                 else "the log is empty")
         typer.echo(f"OK: {result.checked} entries, {head}")
         return

@@ -5,7 +5,7 @@ previous entry's hash, and ids are the chain positions 1, 2, 3, … assigned und
 editing an entry breaks its own hash, deleting one leaves a gap in the ids, and rewriting one
 with a fresh hash breaks the link of the next: ``verify`` names the first such entry. Cutting
 entries off the end leaves a valid shorter chain; only a head recorded elsewhere (printed by
-``techcredit audit verify``) shows that.
+``techcredit audit verify``, checked with ``--expect-head ID:HASH``) shows that.
 
 Appends are serialised so that two writers never take the same previous hash (a fork): on
 PostgreSQL by a transaction-scoped advisory lock taken before the last entry is read (a
@@ -33,7 +33,7 @@ GENESIS = "0" * 64
 # pg_advisory_xact_lock key: any fixed 64-bit number, the same for every writer of the log
 _PG_LOCK_KEY = 0x7465636863726564  # "techcred"
 
-Problem = Literal["edited", "deleted", "relinked"]
+Problem = Literal["edited", "deleted", "relinked", "truncated"]
 
 
 @dataclass(frozen=True)
@@ -118,9 +118,12 @@ def append(session: Session, record: AuditRecord, at: datetime | None = None) ->
     return entry
 
 
-def verify(session: Session, batch: int = 1000) -> VerifyResult:
-    """Walk the chain from id 1 and stop at the first entry that does not hold."""
+def verify(session: Session, batch: int = 1000,
+           expect: tuple[int, str] | None = None) -> VerifyResult:
+    """Walk the chain from id 1 and stop at the first entry that does not hold. ``expect``:
+    a head recorded earlier (id, hash), which the sound chain must still contain."""
     prev_id, prev_hash, checked = 0, GENESIS, 0
+    seen_expected = expect is None
     rows = session.execute(
         select(AuditEntry).order_by(AuditEntry.id).execution_options(yield_per=batch)
     ).scalars()
@@ -129,8 +132,19 @@ def verify(session: Session, batch: int = 1000) -> VerifyResult:
         if bad is not None:
             break
         prev_id, prev_hash, checked = entry.id, entry.hash, checked + 1
+        if expect is not None and entry.id == expect[0]:
+            if entry.hash != expect[1]:
+                bad = (entry.id, "relinked", f"entry {entry.id} is not the recorded head: its "
+                       "hash differs, so the chain was rewritten from there")
+                break
+            seen_expected = True
     else:
         bad = None
+    if bad is None and not seen_expected:
+        assert expect is not None
+        bad = (prev_id + 1, "truncated", f"the recorded head {expect[0]} is gone: the chain "
+               f"ends at {prev_id or 'nothing'}, so entries {prev_id + 1}-{expect[0]} or more "
+               "were cut off the end")
     head_id, head_hash = (prev_id, prev_hash) if prev_id else (None, None)
     if bad is None:
         return VerifyResult(True, checked, head_id, head_hash)

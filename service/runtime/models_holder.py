@@ -69,7 +69,9 @@ class ModelHolder:
             loaded = self.source.load(wanted)
         except Exception as e:  # any failure keeps the last good set, and says so
             first = str(e).splitlines()[0] if str(e) else type(e).__name__
-            self.problem = f"registry unreachable, serving the last good models: {first}"
+            kept = ("serving the last good models" if self.current is not None
+                    else "no models loaded yet")
+            self.problem = f"registry unreachable, {kept}: {first}"
             log.warning("model refresh failed: %s", first)
             return False
         self.current = loaded  # the swap: one assignment

@@ -77,7 +77,11 @@ def test_upgrade_users_and_audit_from_an_empty_database(db_url: str) -> None:
     assert listed[1].endswith("active")
 
     verified = run("audit", "verify")
-    assert verified.exit_code == 0 and verified.output.startswith("OK: 3 entries, head 3 ")
+    assert verified.exit_code == 0 and verified.output.startswith("OK: 3 entries, head 3:")
+    head = verified.output.strip().rpartition(" ")[2]
+    assert run("audit", "verify", "--expect-head", head).exit_code == 0
+    assert run("audit", "verify", "--expect-head", "4:" + "0" * 64).exit_code == 1
+    assert run("audit", "verify", "--expect-head", "three").exit_code == 2
     engine = create_engine(db_url)
     with engine.begin() as connection:
         connection.execute(text("UPDATE audit_log SET entity_id = 'someone' WHERE id = 2"))

@@ -113,3 +113,28 @@ def test_a_first_entry_not_starting_from_genesis_is_named(sessions: sessionmaker
     with sessions() as s:
         result = verify(s)
     assert (result.bad_id, result.problem, result.head_id) == (1, "relinked", None)
+
+
+def test_entries_cut_off_the_end_are_found_against_a_recorded_head(
+    engine: Engine, sessions: sessionmaker[Session],
+) -> None:
+    _fill(sessions, 5)
+    with sessions() as s:
+        sound = verify(s)
+        assert sound.head_id == 5 and sound.head_hash is not None
+        head = (5, sound.head_hash)
+        assert verify(s, expect=head).ok
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM audit_log WHERE id >= 4"))
+    with sessions() as s:
+        assert verify(s).ok  # the shorter chain is sound on its own
+        cut = verify(s, expect=head)
+    assert not cut.ok and (cut.bad_id, cut.problem, cut.head_id) == (4, "truncated", 3)
+    assert "the recorded head 5 is gone: the chain ends at 3" in cut.reason
+
+
+def test_a_recorded_head_with_another_hash_is_a_rewrite(sessions: sessionmaker[Session]) -> None:
+    _fill(sessions, 3)
+    with sessions() as s:
+        result = verify(s, expect=(2, "f" * 64))
+    assert not result.ok and (result.bad_id, result.problem) == (2, "relinked")

@@ -1,0 +1,67 @@
+"""A tiny market with both models trained and promoted, built once per test run.
+
+Training takes about 45 s, so the test modules that need registered champions (scoring, the
+batch run, the API) share one build: the first xdist worker to ask builds it under the run's
+shared temporary folder while holding a file lock; the others wait and reuse it. Tests copy
+what they change (the database) and never write to the shared models.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from features.point_in_time.build import month_ends
+from features.point_in_time.history import prepare
+from features.settings import Settings
+from features.synthetic.market import generate_market, write_market
+from features.synthetic.spec import MarketSpec
+from models.registry import ANOMALY_MODEL, CREDIT_MODEL, gate_thresholds, promote, store_for
+from pipelines.build_features import build_task
+from pipelines.train_panel import train_panel
+
+SPEC = MarketSpec(first_year=2014, last_year=2020, scale=0.01, seed=3)
+DONE = "trained.ok"
+
+
+@dataclass(frozen=True)
+class Trained:
+    settings: Settings
+    source: Path  # the market's standard tables (Parquet)
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {p.stem: pd.read_parquet(p) for p in sorted(self.source.glob("*.parquet"))}
+
+
+def shared_folder(factory: pytest.TempPathFactory) -> Path:
+    """One folder for the whole run: the xdist workers' common parent, keyed by the run."""
+    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    base = factory.getbasetemp()
+    return base.parent / f"trained-{run}" if run else base / "trained"
+
+
+def build(folder: Path) -> Trained:
+    """Both models trained on a 0.01 market (2014–2020, features to 2019), version 1 of each
+    promoted with a recorded override as the demo does."""
+    folder.mkdir(parents=True, exist_ok=True)
+    trained = Trained(Settings(home=folder / "home"), folder / "market")
+    with open(folder / "lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (folder / DONE).exists():
+            return trained
+        market = generate_market(SPEC)
+        write_market(market, trained.source)
+        build_task.fn(prepare(market.tables), month_ends("2015-01", "2019-12"),
+                      trained.settings, market.truth["contracts"])
+        train_panel(trained.settings, trained.source)
+        for name in (ANOMALY_MODEL, CREDIT_MODEL):
+            promote(store_for(trained.settings), name, "1", reviewer="demo",
+                    note="test: demo promotion", thresholds=gate_thresholds(trained.settings),
+                    override=True)
+        (folder / DONE).write_text("ok")
+    return trained
