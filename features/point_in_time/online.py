@@ -269,8 +269,11 @@ class OnlineState:
         f = self.features(contract)
         return np.array([f[n] for n in NAMES], dtype=np.float64)
 
-    def register(self, contract: Mapping[str, Any]) -> None:
-        """Add a registered contract to the state (after checking it)."""
+    def register(self, contract: Mapping[str, Any],
+                 checked: Mapping[str, float] | None = None) -> None:
+        """Add a registered contract to the state (after checking it). ``checked``: the
+        :meth:`features` just computed for this contract on this state, which spares the
+        network search a second time (the real-time check's cost is mostly that search)."""
         d = _day(contract["registered_date"])
         self._catch_up(d)
         k = self._codes(contract)
@@ -284,7 +287,11 @@ class OnlineState:
             acc[0] += 1
             acc[1] += x
             acc[2] += x * x
-        self._network(k, d, amount, True)
+        if checked is None:
+            self._network(k, d, amount, True)
+        else:
+            self.flows.add(k.seller, k.buyer, d, amount, k.institution, k.broker, k.office,
+                           checked["ctr_cycle_len"] > 0)
         self.own_sum[s] += x
         self.seller_n[s] += 1
         self.buyer_n[b] += 1

@@ -80,7 +80,7 @@ class ContractChecker:
         for record in records(recent):
             features = warm.features(record)
             self.rules.register(record, features)
-            warm.register(record)
+            warm.register(record, features)
 
     def check(self, model: RiskModel, ref: ModelRef, record: Mapping[str, Any],
               register: bool = True) -> CheckResult:
@@ -93,7 +93,7 @@ class ContractChecker:
         contract_id = str(record["contract_id"])
         joins = register and contract_id not in self.known
         if joins:
-            self.state.register(record)
+            self.state.register(record, features)
             if self.rules is not None:
                 self.rules.register(record, features)
             self.known.add(contract_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from features.point_in_time.contract import contract_features
 from features.point_in_time.history import day_of, prepare
@@ -11,7 +12,10 @@ from features.point_in_time.online import NAMES, OnlineState
 from features.synthetic.market import Market
 
 
-def test_online_state_equals_batch_over_two_months(small_market: Market) -> None:
+@pytest.mark.parametrize("reuse", [False, True], ids=["register", "register-checked"])
+def test_online_state_equals_batch_over_two_months(small_market: Market, reuse: bool) -> None:
+    """``reuse``: registration takes the features just checked (the service's path) instead
+    of searching the network again; both must leave the same state."""
     tables = small_market.tables
     as_of, end = pd.Timestamp("2019-06-30"), pd.Timestamp("2019-08-31")
     h = prepare(tables)
@@ -35,8 +39,9 @@ def test_online_state_equals_batch_over_two_months(small_market: Market) -> None
     incoming = c.set_index("contract_id").loc[batch["contract_id"]].reset_index()
     online = []
     for contract in incoming.to_dict("records"):
-        online.append(state.vector(contract))
-        state.register(contract)
+        features = state.features(contract)
+        online.append(np.array([features[n] for n in NAMES]))
+        state.register(contract, features if reuse else None)
     online_arr, batch_arr = np.vstack(online), batch[NAMES].to_numpy()
     assert len(rows) > 1000
     np.testing.assert_allclose(online_arr, batch_arr, rtol=1e-9, atol=1e-12, equal_nan=True)
