@@ -61,6 +61,10 @@ class Settings(BaseSettings):
     api_max_body_bytes: int = Field(
         default=1_048_576, description="larger request bodies are refused with 413"
     )
+    auth_cache_seconds: float = Field(
+        default=5.0, description="a token's check is reused this long (a revocation takes "
+                                 "effect within it); 0: check every request"
+    )
     api_batch_max: int = Field(default=1000, description="contracts in one batch check")
     api_page_max: int = Field(default=500, description="rows in one page of a list")
     model_poll_seconds: float = Field(

@@ -39,6 +39,7 @@ from service.runtime.directory import directory
 from service.runtime.mlflow_source import mlflow_source
 from service.runtime.models_holder import ModelHolder, ModelSource
 from service.scores.router import router as scores_router
+from service.token_cache import TokenCache
 from service.warnings.router import router as warnings_router
 
 log = logging.getLogger("techcredit.service")
@@ -105,7 +106,7 @@ def create_app(settings: Settings, tables: TablesLoader, models: ModelSource | N
         sessions = session_factory(engine)
         ctx = ServiceContext(settings, engine, sessions, session_factory(reader),
                              Journal(sessions), ModelHolder(models or mlflow_source(settings)),
-                             metrics)
+                             metrics, TokenCache(settings.auth_cache_seconds))
         app.state.ctx = ctx
         tasks = [asyncio.create_task(_keep_models_fresh(ctx)),
                  asyncio.create_task(asyncio.to_thread(build_state, ctx, tables))]

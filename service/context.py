@@ -20,6 +20,7 @@ from service.metrics import Metrics
 from service.runtime.checker import ContractChecker
 from service.runtime.directory import EntityInfo
 from service.runtime.models_holder import ModelHolder
+from service.token_cache import TokenCache
 
 TablesLoader = Callable[[], Mapping[str, pd.DataFrame]]
 
@@ -33,6 +34,7 @@ class ServiceContext:
     journal: Journal
     holder: ModelHolder
     metrics: Metrics
+    tokens: TokenCache
     checker: ContractChecker | None = None  # None until the registry state is built
     directory: dict[tuple[str, str], EntityInfo] = field(default_factory=dict)
     state_problem: str | None = "registry state not built yet"

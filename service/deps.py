@@ -20,7 +20,7 @@ from service.db.tokens import Principal, authenticate
 bearer = HTTPBearer(auto_error=False, description="API token: `Authorization: Bearer tc_…`")
 
 
-def get_ctx(request: Request) -> ServiceContext:
+async def get_ctx(request: Request) -> ServiceContext:  # async: no thread hop per request
     return request.app.state.ctx
 
 
@@ -67,8 +67,13 @@ async def current_principal(
     if credentials is None:
         raise await deny(ctx, request, None, action, status.HTTP_401_UNAUTHORIZED,
                          "a bearer token is required / 需要访问令牌")
-    with ctx.readers() as session:
-        principal = authenticate(session, credentials.credentials)
+    token = credentials.credentials
+    principal = ctx.tokens.get(token)
+    if principal is None:
+        with ctx.readers() as session:
+            principal = authenticate(session, token)
+        if principal is not None:
+            ctx.tokens.put(token, principal)
     if principal is None:
         raise await deny(ctx, request, None, action, status.HTTP_401_UNAUTHORIZED,
                          "the token is unknown, expired or revoked / 令牌无效、过期或已吊销")

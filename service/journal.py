@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.db.audit import AuditRecord, append
+from service.db.audit import AuditRecord, append_many
 from service.db.models import Base
 
 log = logging.getLogger("techcredit.service")
@@ -91,5 +91,4 @@ class Journal:
         with self.sessions() as session, session.begin():
             for item in batch:
                 session.add_all(item.rows)
-                for record in item.audits:
-                    append(session, record)
+            append_many(session, [record for item in batch for record in item.audits])

@@ -32,6 +32,7 @@ class Principal:
     regions: tuple[str, ...]  # a regulator's province codes; empty: every region
     institution_id: str | None  # an institution user's own institution
     token_prefix: str
+    expires_at: datetime | None = None  # the token's own expiry
 
 
 def hash_token(token: str) -> str:
@@ -66,4 +67,5 @@ def authenticate(session: Session, token: str, now: datetime | None = None) -> P
         return None
     if stored.expires_at is not None and stored.expires_at <= now:
         return None
-    return Principal(user.name, Role(user.role), tuple(user.regions), user.institution_id, prefix)
+    return Principal(user.name, Role(user.role), tuple(user.regions), user.institution_id, prefix,
+                     stored.expires_at)
