@@ -194,7 +194,7 @@ def score_entities(scorer: EntityScorer, entities: Mapping[str, pd.DataFrame],
     """Every institution and broker with a feature row at ``as_of`` (the rows exclude those
     not yet founded or certified and institutions that exited), scored in one pass: the
     batch run's path. Each result equals :func:`score_entity` for that entity; only the
-    work is shared (one anomaly prediction, one booster call per kind)."""
+    work is shared (one anomaly prediction, one scoring call, one SHAP call per kind)."""
     ts = pd.Timestamp(as_of).normalize()
     rows = credit_rows(entities, known_scores(scorer, later, ts), ts)
     rows = rows.reindex(columns=list(dict.fromkeys([*rows.columns, *scorer.credit.features])))

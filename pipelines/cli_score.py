@@ -49,9 +49,7 @@ def score(
             raise _fail(f"--source {source} is not a folder")
         _batch(as_of, source, alias)
         return
-    if entity is not None and contract is not None:
-        raise _fail("give --entity ID --as-of DATE, --contract FILE, or --as-of DATE alone")
-    if entity is None and contract is None:
+    if (entity is None) == (contract is None):
         raise _fail("give --entity ID --as-of DATE, --contract FILE, or --as-of DATE alone "
                     "(batch scoring of every institution and broker)")
     if entity is not None and as_of is None:
@@ -87,7 +85,7 @@ def _batch(as_of: str, source: Path | None, alias: str) -> None:
     that a refusal is one line, not a failed flow run's traceback."""
     from datetime import date
 
-    from pipelines.runtime import configure
+    from pipelines.runtime import configure, quiet_flow_failures
 
     settings = configure()
     from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -110,7 +108,8 @@ def _batch(as_of: str, source: Path | None, alias: str) -> None:
             require_migrated(engine)
         finally:
             engine.dispose()
-        summary = score_batch_flow(as_of, source, settings, alias)
+        with quiet_flow_failures():
+            summary = score_batch_flow(as_of, source, settings, alias)
     except (ScoringError, WarningRuleError, NotMigrated) as e:
         raise _fail(str(e)) from None
     except ArgumentError as e:

@@ -69,12 +69,19 @@ def run_demo(settings: Settings, spec: MarketSpec, echo: Callable[[str], None]) 
     echo("\n5/5 评分 score one institution with the champion models")
     for line in promote_first_versions(settings, summaries):
         echo(line)
+    from sqlalchemy.exc import SQLAlchemyError
+
     from models.scoring import ScoringError
+    from models.warning_rules import WarningRuleError
+    from pipelines.runtime import quiet_flow_failures
 
     try:
-        echo(demo_score(settings, pd.Timestamp(f"{spec.last_year}-12-31")))
-    except ScoringError as e:
-        echo(f"Error: {e}")
+        as_of = data_end(settings, pd.Timestamp(f"{spec.last_year}-12-31"))
+        echo(demo_score(settings, as_of))
+        with quiet_flow_failures():
+            echo("\n" + demo_batch(settings, as_of))
+    except (ScoringError, WarningRuleError, SQLAlchemyError) as e:
+        echo(f"Error: {str(e).splitlines()[0]}")
         return False
     return all(r.ok for r in rows) and result.ok
 
@@ -102,16 +109,40 @@ def promote_first_versions(settings: Settings, summaries: list[TrainSummary]) ->
     return lines
 
 
+def data_end(settings: Settings, as_of: pd.Timestamp) -> pd.Timestamp:
+    """``as_of``, or the last registration day of the store when that comes earlier."""
+    from pipelines.store import read_curated
+
+    registered = pd.to_datetime(read_curated("contracts", settings)["registered_date"])
+    return min(as_of, registered.max().normalize())
+
+
 def demo_score(settings: Settings, as_of: pd.Timestamp) -> str:
-    """The institution with most contracts in the last year of data, scored at the data's end
-    (``as_of`` at the latest) exactly as ``techcredit score`` scores it."""
+    """The institution with most contracts in the year up to ``as_of``, scored at ``as_of``
+    exactly as ``techcredit score`` scores it."""
     from pipelines.score import format_entity, score_entity_at
     from pipelines.store import read_curated
 
     contracts = read_curated("contracts", settings)
     registered = pd.to_datetime(contracts["registered_date"])
-    as_of = min(as_of, registered.max().normalize())
     recent = contracts.loc[registered > as_of - pd.DateOffset(years=1), "institution_id"]
     entity = str(recent.value_counts().index[0])
     command = f"$ techcredit score --entity {entity} --as-of {as_of:%Y-%m-%d}"
     return command + "\n" + format_entity(score_entity_at(settings, entity, as_of))
+
+
+def demo_batch(settings: Settings, as_of: pd.Timestamp) -> str:
+    """Every institution and broker scored at ``as_of`` into the operational database, with
+    warnings and contract checks, so that the service has something to answer with."""
+    from pipelines.score_batch import format_summary, score_batch_flow
+    from service.db.engine import make_engine
+    from service.db.migrate import upgrade
+
+    engine = make_engine(settings.db_url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    summary = score_batch_flow(f"{as_of:%Y-%m-%d}", None, settings)
+    return (f"$ techcredit db upgrade && techcredit score --as-of {as_of:%Y-%m-%d}\n"
+            + format_summary(summary))

@@ -7,7 +7,10 @@ whose database lives inside the project's data dir, never in the user's home.
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from features.settings import Settings, get_settings
 
@@ -28,3 +31,20 @@ def configure(settings: Settings | None = None) -> Settings:
     # level when it is imported, so it must be set here, before any import of mlflow.
     os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")
     return s
+
+
+@contextmanager
+def quiet_flow_failures() -> Iterator[None]:
+    """Keep Prefect from logging a failed run's exception with its traceback: the command
+    that called the flow answers an expected refusal (a date outside the data, no champion)
+    in one line, and an unexpected error still reaches it, traceback and all. The run's state
+    on the Prefect server keeps the exception either way."""
+    loggers = [logging.getLogger(name) for name in ("prefect.flow_runs", "prefect.task_runs")]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)

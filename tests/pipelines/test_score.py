@@ -16,14 +16,18 @@ from models.loading import load_scorer
 from pipelines.cli import app
 from pipelines.score import score_entity_at
 from pipelines.train_panel import credit_frame, read_tables
-from tests.pipelines.trained_market import Trained, train_tiny_market
+from tests.trained import Trained, build, shared_folder
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
-    return train_tiny_market(tmp_path_factory.mktemp("score"))
+    return build(shared_folder(tmp_path_factory))
+
+
+def _contracts(trained: Trained) -> pd.DataFrame:
+    return pd.read_parquet(trained.source / "contracts.parquet")
 
 
 @pytest.fixture(autouse=True)
@@ -70,7 +74,7 @@ def test_an_unlabelled_latest_month_scores_with_new_contracts(trained: Trained) 
     assert scorer.credit_ref.alias is None
     # the stored scores end with the labelled contracts; 2020 has no labels yet
     assert scorer.stored["registered_date"].max() < pd.Timestamp("2020-01-01")
-    c = trained.contracts
+    c = _contracts(trained)
     busiest = c.loc[pd.to_datetime(c["registered_date"]).dt.year == 2020, "institution_id"
                     ].value_counts().index[0]
     late = score_entity_at(trained.settings, busiest, "2020-12-31", trained.source, version="1")
@@ -107,7 +111,7 @@ def test_cli_prints_score_and_refuses_bad_input_in_one_line(trained: Trained) ->
 def test_cli_checks_a_contract_file_and_refuses_a_malformed_one(
     trained: Trained, tmp_path: Path
 ) -> None:
-    c = trained.contracts
+    c = _contracts(trained)
     new = c[pd.to_datetime(c["registered_date"]) >= pd.Timestamp("2020-11-01")].head(3)
     columns = [col.name for col in CHECK_COLUMNS]
     new[columns].to_csv(tmp_path / "contracts.csv", index=False)
