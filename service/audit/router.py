@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from service.db.models import AuditEntry
 from service.deps import Auditor, Ctx, SessionDep, record
+from service.scores.schemas import NO_NUL
 
 router = APIRouter(tags=["audit 审计"])
 
@@ -40,10 +41,10 @@ async def read_audit(
     principal: Auditor, ctx: Ctx, session: SessionDep, request: Request,
     after_id: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    actor: Annotated[str | None, Query(max_length=64)] = None,
-    action: Annotated[str | None, Query(max_length=64)] = None,
-    entity_id: Annotated[str | None, Query(max_length=64)] = None,
-    outcome: Annotated[str | None, Query(max_length=16)] = None,
+    actor: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None,
+    action: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None,
+    entity_id: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None,
+    outcome: Annotated[str | None, Query(max_length=16, pattern=NO_NUL)] = None,
 ) -> AuditPage:
     """Entries after ``after_id`` with their hashes (so a client can re-check the chain),
     filtered by actor, action, entity or outcome."""

@@ -12,10 +12,11 @@ from datetime import date
 from typing import Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, create_model, field_validator
+from pydantic_core import PydanticCustomError
 
-from features.standard.schema import Column
-from features.standard.tables import CONTRACTS
+from features.standard.schema import Column, Rule
+from features.standard.tables import CONTRACTS, table
 from models.contract_input import CHECK_COLUMNS
 
 OPS = {"<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt}
@@ -23,13 +24,22 @@ CHECKED = {c.name for c in CHECK_COLUMNS}
 RULES = tuple(r for r in CONTRACTS.rules if r.left in CHECKED and r.right in CHECKED)
 
 
+def _pattern(c: Column) -> str | None:
+    """The column's pattern; for a reference, the referenced key's (a value that cannot be a
+    key references nothing, and ingest quarantines it)."""
+    if c.pattern is None and c.references is not None:
+        name, _, key = c.references.partition(".")
+        return table(name).column(key).pattern
+    return c.pattern
+
+
 def _field(c: Column) -> tuple[Any, Any]:
     kind: Any = {"str": str, "float": float, "int": int, "date": date, "bool": bool}[c.dtype]
     if c.enum is not None:
         kind = Literal[tuple(c.enum.codes)]
     constraints: dict[str, Any] = {"description": f"{c.zh} / {c.en}"}
-    if c.pattern is not None:
-        constraints["pattern"] = c.pattern
+    if _pattern(c) is not None:
+        constraints["pattern"] = _pattern(c)
     elif c.dtype == "str" and c.enum is None:
         constraints["max_length"] = 200
     if c.min is not None:
@@ -46,20 +56,6 @@ def _field(c: Column) -> tuple[Any, Any]:
 class _ContractBase(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    @model_validator(mode="after")
-    def _standard_rules(self) -> _ContractBase:
-        today = date.today()
-        for c in CHECK_COLUMNS:
-            value = getattr(self, c.name)
-            if c.not_in_future and value is not None and value > today:
-                raise ValueError(f"{c.name} {value} is in the future / 日期不能晚于今天")
-        for r in RULES:
-            left, right = getattr(self, r.left), getattr(self, r.right)
-            if left is not None and right is not None and not OPS[r.op](left, right):
-                raise ValueError(f"{r.name}: {r.left} {r.op} {r.right} fails ({left} vs {right})"
-                                 f" / {r.zh}")
-        return self
-
     def record(self) -> dict[str, Any]:
         """The contract as the online state and the model read it: dates as Timestamps."""
         out = self.model_dump()
@@ -69,8 +65,53 @@ class _ContractBase(BaseModel):
         return out
 
 
+# The standard's "not in the future" and cross-field rules are field validators, so a refusal
+# names its field (a cross-field rule names the later of its two fields, validated once the
+# earlier one is) and its rule as the error type, like every other 422.
+ORDER = [c.name for c in CHECK_COLUMNS]
+
+
+def _not_in_future(cls: type, value: Any, info: ValidationInfo) -> Any:
+    if value is not None and value > date.today():
+        raise PydanticCustomError("not_in_future",
+                                  "{field} {value} is in the future / 日期不能晚于今天",
+                                  {"field": info.field_name, "value": str(value)})
+    return value
+
+
+def _rule_validator(rule: Rule) -> tuple[str, Any]:
+    """The field a cross-field rule is checked on, and its validator."""
+    later = max(rule.left, rule.right, key=ORDER.index)
+
+    def check(cls: type, value: Any, info: ValidationInfo) -> Any:
+        left = value if later == rule.left else info.data.get(rule.left)
+        right = value if later == rule.right else info.data.get(rule.right)
+        if left is not None and right is not None and not OPS[rule.op](left, right):
+            raise PydanticCustomError(
+                rule.name, "{rule}: {left} {op} {right} fails ({left_value} vs {right_value}) "
+                "/ {zh}", {"rule": rule.name, "left": rule.left, "op": rule.op,
+                           "right": rule.right, "left_value": str(left),
+                           "right_value": str(right), "zh": rule.zh})
+        return value
+
+    check.__name__ = f"_rule_{rule.name}"
+    return later, check
+
+
+def _validators() -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    future = [c.name for c in CHECK_COLUMNS if c.not_in_future]
+    if future:
+        out["_not_in_future"] = field_validator(*future)(_not_in_future)
+    for rule in RULES:
+        name, check = _rule_validator(rule)
+        out[check.__name__] = field_validator(name)(check)
+    return out
+
+
 ContractIn = create_model(  # type: ignore[call-overload]
     "ContractIn", __base__=_ContractBase, __doc__="A contract as registered (standard columns).",
+    __validators__=_validators(),
     **{c.name: _field(c) for c in CHECK_COLUMNS})
 
 

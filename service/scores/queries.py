@@ -82,7 +82,7 @@ def decode_cursor(cursor: str, sort: Sort) -> tuple[float | str, int]:
         raise BadCursor("cursor is not one this service issued") from None
     numeric = sort != "entity_id"
     if not isinstance(row_id, int) or (numeric and not isinstance(value, int | float)) or (
-            not numeric and not isinstance(value, str)):
+            not numeric and (not isinstance(value, str) or "\x00" in value)):
         raise BadCursor("cursor does not match the sort order")
     return value, row_id
 

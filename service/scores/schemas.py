@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 Kind = Literal["institution", "broker"]
 Grade = Literal["A", "B", "C", "D"]
 ENTITY_ID = r"^[A-Z]{1,3}[0-9A-Z]{4,20}$"  # the data standard's id pattern
+NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL: refused as input, not a failed write
 
 
 class HistoryPoint(BaseModel):
@@ -32,7 +33,8 @@ class OverrideOut(BaseModel):
 
 class OverrideIn(BaseModel):
     grade: Grade
-    reason: str = Field(min_length=5, max_length=2000, description="why, recorded in the audit")
+    reason: str = Field(min_length=5, max_length=2000, pattern=NO_NUL,
+                        description="why, recorded in the audit")
     days: int = Field(ge=1, le=730, description="the override expires after this many days")
 
 
