@@ -5,7 +5,7 @@ audits every refusal before it is answered."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request, status
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from service.auth import Permission, allowed
 from service.context import ServiceContext
 from service.db.audit import AuditRecord
+from service.db.models import Base
 from service.db.tokens import Principal, authenticate
 
 bearer = HTTPBearer(auto_error=False, description="API token: `Authorization: Bearer tc_…`")
@@ -27,8 +28,12 @@ async def get_ctx(request: Request) -> ServiceContext:  # async: no thread hop p
 Ctx = Annotated[ServiceContext, Depends(get_ctx)]
 
 
-async def get_session(ctx: Ctx) -> AsyncIterator[Session]:
+async def get_session(ctx: Ctx, request: Request) -> AsyncIterator[Session]:
+    """A read session for the request; :func:`journal` hands its connection back to the pool
+    before waiting on the audit writer, so waiting requests never hold (and exhaust) the
+    pool, whose checkout would block the event loop."""
     with ctx.readers() as session:
+        request.state.read_session = session
         yield session
 
 
@@ -47,23 +52,33 @@ def record(request: Request, principal: Principal | None, action: str, outcome: 
         detail={"path": request.url.path, **(detail or {})})
 
 
+async def journal(ctx: ServiceContext, request: Request, rows: Sequence[Base] = (),
+                  audits: Sequence[AuditRecord] = ()) -> None:
+    """Commit ``rows`` and ``audits`` (group commit), releasing the request's read
+    connection first."""
+    session: Session | None = getattr(request.state, "read_session", None)
+    if session is not None:
+        session.close()
+    await ctx.journal.write(rows, audits)
+
+
 async def deny(ctx: ServiceContext, request: Request, principal: Principal | None,
                action: str, code: int, reason: str, kind: str | None = None,
                entity_id: str | None = None) -> HTTPException:
     """Audit a refusal, count it, and return the exception to raise."""
     outcome = "unauthenticated" if code == status.HTTP_401_UNAUTHORIZED else "denied"
-    await ctx.journal.write(audits=[record(request, principal, action, outcome, kind, entity_id,
-                                           {"reason": reason})])
+    await journal(ctx, request, audits=[record(request, principal, action, outcome, kind,
+                                               entity_id, {"reason": reason})])
     ctx.metrics.denials.labels(outcome).inc()
     headers = {"WWW-Authenticate": "Bearer"} if code == status.HTTP_401_UNAUTHORIZED else None
     return HTTPException(code, reason, headers=headers)
 
 
-async def current_principal(
-    request: Request, ctx: Ctx,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> Principal:
-    action = request.scope.get("route").name if request.scope.get("route") else "request"
+async def authenticated(request: Request, ctx: ServiceContext,
+                        credentials: HTTPAuthorizationCredentials | None,
+                        action: str) -> Principal:
+    """The caller of a valid token; a refusal is audited under ``action`` (the permission
+    asked for, as for a 403 and a success, so one filter finds every attempt)."""
     if credentials is None:
         raise await deny(ctx, request, None, action, status.HTTP_401_UNAUTHORIZED,
                          "a bearer token is required / 需要访问令牌")
@@ -81,8 +96,11 @@ async def current_principal(
 
 
 def require(permission: Permission) -> Any:
-    async def check(request: Request, ctx: Ctx,
-                    principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+    async def check(
+        request: Request, ctx: Ctx,
+        credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    ) -> Principal:
+        principal = await authenticated(request, ctx, credentials, permission.value)
         if not allowed(principal, permission):
             raise await deny(ctx, request, principal, permission.value,
                              status.HTTP_403_FORBIDDEN,

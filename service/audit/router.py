@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from service.db.models import AuditEntry
-from service.deps import Auditor, Ctx, SessionDep, record
+from service.deps import Auditor, Ctx, SessionDep, journal, record
 from service.scores.schemas import NO_NUL
 
 router = APIRouter(tags=["audit 审计"])
@@ -56,7 +56,7 @@ async def read_audit(
     rows = list(session.scalars(q.order_by(AuditEntry.id).limit(limit + 1)))
     following = rows[limit - 1].id if len(rows) > limit else None
     rows = rows[:limit]
-    await ctx.journal.write(audits=[record(request, principal, "read_audit", "ok", detail={
+    await journal(ctx, request, audits=[record(request, principal, "read_audit", "ok", detail={
         "after_id": after_id, "rows": len(rows)})])
     return AuditPage(next_after_id=following,
                      items=[AuditOut.model_validate(e, from_attributes=True) for e in rows])

@@ -15,7 +15,7 @@ from service.contracts.schemas import BatchIn, BatchOut, CheckOut, ContractIn, H
 from service.db.models import ContractCheck
 from service.db.tokens import Principal
 from service.db.types import CheckSource
-from service.deps import ContractOfficer, Ctx, record
+from service.deps import ContractOfficer, Ctx, journal, record
 from service.runtime.checker import CheckResult
 
 router = APIRouter(tags=["contracts 合同核查"])
@@ -63,7 +63,7 @@ async def _check(ctx: Ctx, request: Request, principal: Principal,
                      {"probability": round(r.probability, 6), "tier": r.tier,
                       "model_version": r.model.version, "registered": r.registered})
               for r in results]
-    await ctx.journal.write(rows=[_row(r, principal, r.model.alias) for r in results],
+    await journal(ctx, request, rows=[_row(r, principal, r.model.alias) for r in results],
                             audits=audits)
     for r in results:
         ctx.metrics.checks.labels(r.tier or "none").inc()

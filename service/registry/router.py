@@ -7,7 +7,7 @@ from datetime import datetime
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
-from service.deps import Ctx, ModelReader, record
+from service.deps import Ctx, ModelReader, journal, record
 
 router = APIRouter(tags=["models 模型"])
 
@@ -53,7 +53,7 @@ async def served_models(principal: ModelReader, ctx: Ctx, request: Request) -> M
             models.append(ServedModel(name=ref.name, version=ref.version, alias=ref.alias,
                                       role=role, reviews=reviews))
     rules = ctx.checker.ruleset if ctx.checker is not None else None
-    await ctx.journal.write(audits=[record(request, principal, "read_models", "ok")])
+    await journal(ctx, request, audits=[record(request, principal, "read_models", "ok")])
     return ModelsOut(models=models, loaded_at=loaded.loaded_at if loaded else None,
                      rules_version=f"v{rules.version} ({rules.sha256[:12]})" if rules else None,
                      registry_problem=ctx.holder.problem)

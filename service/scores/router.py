@@ -16,7 +16,7 @@ from service.auth import entity_denial, region_filter
 from service.db.models import Override, Score
 from service.db.tokens import Principal
 from service.db.types import utcnow
-from service.deps import Ctx, Overrider, ScoreLister, ScoreReader, SessionDep, deny, record
+from service.deps import Ctx, Overrider, ScoreLister, ScoreReader, SessionDep, deny, journal, record
 from service.scores import queries
 from service.scores.schemas import (
     ENTITY_ID,
@@ -47,7 +47,8 @@ async def _visible(ctx: Ctx, request: Request, principal: Principal, action: str
 async def _entity_score(ctx: Ctx, session: SessionDep, request: Request, principal: Principal,
                         kind: str, entity_id: str) -> EntityScoreOut:
     info = ctx.directory.get((kind, entity_id))
-    latest = queries.latest(session, kind, entity_id)
+    past = queries.history(session, kind, entity_id)  # newest first: one query for both
+    latest = past[0] if past else None
     if latest is None and info is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {kind} {entity_id} / 无此主体")
     region = latest.region if latest is not None else info.region if info else None
@@ -71,8 +72,8 @@ async def _entity_score(ctx: Ctx, session: SessionDep, request: Request, princip
         if warning else None,
         history=[HistoryPoint(as_of=s.as_of, points=s.points, grade=s.grade,
                               probability=s.probability, model_version=s.model_version)
-                 for s in queries.history(session, kind, entity_id)])
-    await ctx.journal.write(audits=[record(request, principal, "read_score", "ok", kind,
+                 for s in past])
+    await journal(ctx, request, audits=[record(request, principal, "read_score", "ok", kind,
                                            entity_id, {"score_id": latest.id})])
     ctx.metrics.scores_served.labels(kind).inc()
     return out
@@ -123,7 +124,7 @@ async def list_scores(
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
                             [{"field": "query.cursor", "rule": "cursor", "message": str(e)}]
                             ) from None
-    await ctx.journal.write(audits=[record(request, principal, "list_scores", "ok", detail={
+    await journal(ctx, request, audits=[record(request, principal, "list_scores", "ok", detail={
         "rows": len(rows), "query": str(request.url.query)[:500]})])
     return ScorePage(as_of=day, next_cursor=following, items=[
         ScoreRow(id=s.id, entity_kind=s.entity_kind, entity_id=s.entity_id, region=s.region,
@@ -147,7 +148,7 @@ async def set_override(kind: Kind, entity_id: EntityId, body: OverrideIn, princi
     row = Override(entity_kind=kind, entity_id=entity_id, grade=body.grade, reason=body.reason,
                    set_by=principal.user, expires_at=now + timedelta(days=body.days),
                    created_at=now)
-    await ctx.journal.write(rows=[row], audits=[record(
+    await journal(ctx, request, rows=[row], audits=[record(
         request, principal, "override", "ok", kind, entity_id,
         {"grade": body.grade, "reason": body.reason, "days": body.days,
          "model_grade": latest.grade if latest else None})])

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from service.auth import region_filter
 from service.db.models import RiskWarning
-from service.deps import Ctx, SessionDep, WarningReader, deny, record
+from service.deps import Ctx, SessionDep, WarningReader, deny, journal, record
 
 router = APIRouter(tags=["warnings 预警"])
 TierName = Literal["red", "orange", "yellow", "blue"]
@@ -72,7 +72,7 @@ async def list_warnings(
     rows = list(session.scalars(q.order_by(RiskWarning.id.desc()).limit(limit + 1)))
     following = rows[limit - 1].id if len(rows) > limit else None
     rows = rows[:limit]
-    await ctx.journal.write(audits=[record(request, principal, "read_warnings", "ok",
+    await journal(ctx, request, audits=[record(request, principal, "read_warnings", "ok",
                                            detail={"rows": len(rows)})])
     return WarningPage(next_cursor=following, items=[WarningOut.model_validate(
         w, from_attributes=True) for w in rows])
