@@ -11,8 +11,9 @@ scores the same way as a labelled one. Pure: no MLflow, no Prefect, no files.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -286,7 +287,7 @@ def check_contracts(anomaly: RiskModel, ref: ModelRef, h: History,
     days = frame["registered_date"].map(day_of)
     for day, group in frame.groupby(days, sort=True):
         state = OnlineState(h, int(day) - 1)
-        for i, record in zip(group.index, _records(group), strict=True):
+        for i, record in zip(group.index, records(group), strict=True):
             features = state.features(record)
             s = anomaly.score_record({**record, **features}, top=TOP_REASONS)
             out[i] = ContractScore(str(record["contract_id"]), record["registered_date"],
@@ -295,7 +296,7 @@ def check_contracts(anomaly: RiskModel, ref: ModelRef, h: History,
     return [out[i] for i in range(len(frame))]
 
 
-def _records(frame: pd.DataFrame) -> Sequence[dict[str, object]]:
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as dicts with missing values as None (what the online state and encoder expect)."""
     clean = frame.astype(object).where(frame.notna(), None)
     return clean.to_dict("records")

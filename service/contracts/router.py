@@ -30,13 +30,14 @@ def _ready(ctx: Ctx) -> None:
                             headers={"Retry-After": "5"})
 
 
-def _row(r: CheckResult, principal: Principal, alias: str | None) -> ContractCheck:
+def _row(r: CheckResult, principal: Principal) -> ContractCheck:
     return ContractCheck(
         contract_id=r.contract_id, source=CheckSource.check.value, probability=r.probability,
         tier=r.tier, reasons_zh=[x.text_zh for x in r.reasons],
         reasons_en=[x.text_en for x in r.reasons], rule_hits=[h.rule_id for h in r.hits],
         model_name=r.model.name, model_version=r.model.version, registered_date=r.registered_date,
-        institution_id=r.institution_id, broker_id=r.broker_id, region=r.region, alias=alias,
+        institution_id=r.institution_id, broker_id=r.broker_id, region=r.region,
+        alias=r.model.alias,
         checked_by=principal.user)
 
 
@@ -63,7 +64,7 @@ async def _check(ctx: Ctx, request: Request, principal: Principal,
                      {"probability": round(r.probability, 6), "tier": r.tier,
                       "model_version": r.model.version, "registered": r.registered})
               for r in results]
-    await journal(ctx, request, rows=[_row(r, principal, r.model.alias) for r in results],
+    await journal(ctx, request, rows=[_row(r, principal) for r in results],
                             audits=audits)
     for r in results:
         ctx.metrics.checks.labels(r.tier or "none").inc()

@@ -29,7 +29,7 @@ from models.risk_model import RiskModel
 from models.rules.evaluate import Hit
 from models.rules.online import RuleState
 from models.rules.spec import RuleSet
-from models.scoring import TOP_REASONS, ModelRef
+from models.scoring import TOP_REASONS, ModelRef, records
 
 
 @dataclass(frozen=True)
@@ -45,12 +45,6 @@ class CheckResult:
     institution_id: str | None
     broker_id: str | None
     region: str | None  # the seller's province
-
-
-def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Rows as dicts with missing values as None (what the online state and encoder expect)."""
-    clean = frame.astype(object).where(frame.notna(), None)
-    return clean.to_dict("records")
 
 
 class ContractChecker:
