@@ -21,6 +21,8 @@ from features.synthetic.market import Market, generate_market, write_market
 from features.synthetic.spec import MarketSpec
 from pipelines.gx_worker import GXWorker
 
+pytest_plugins = ("tests.service.databases",)  # db_url, engine, sessions on both backends
+
 SMALL = MarketSpec(first_year=2016, last_year=2020, scale=0.02, seed=3)
 
 

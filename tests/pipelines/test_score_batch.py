@@ -4,7 +4,6 @@ warnings and contract checks are the ones the rules and the last run call for.""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -29,10 +28,8 @@ from pipelines.cli import app
 from pipelines.score import read_store, score_entity_at
 from pipelines.score_batch import score_batch_flow
 from service.db.audit import verify
-from service.db.engine import make_engine, session_factory
-from service.db.migrate import upgrade
+from service.db.engine import session_factory
 from service.db.models import AuditEntry, ContractCheck, RiskWarning, Score
-from tests.service.backends import BACKENDS, empty_database, fresh_postgres_database
 from tests.trained import Trained, build, shared_folder
 
 pytestmark = pytest.mark.e2e
@@ -56,27 +53,6 @@ def expected(trained: Trained) -> EntityScore:
     recent = c[pd.to_datetime(c["registered_date"]).between("2020-01-01", FIRST)]
     entity = str(recent["institution_id"].value_counts().index[0])
     return score_entity_at(trained.settings, entity, FIRST, trained.source)
-
-
-@pytest.fixture(scope="module")
-def postgres_module_db(request: pytest.FixtureRequest) -> Iterator[str]:
-    with fresh_postgres_database("score_batch") as url:
-        yield url
-
-
-@pytest.fixture(params=BACKENDS)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    module_db = (request.getfixturevalue("postgres_module_db")
-                 if request.param == "postgresql" else None)
-    return empty_database(request.param, tmp_path, module_db)
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    engine = make_engine(db_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
 
 
 def _count(session: Session, model: type, *where: object) -> int:

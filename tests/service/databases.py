@@ -1,4 +1,5 @@
-"""Fixtures of the service tests: every database test runs on SQLite and on PostgreSQL."""
+"""Database fixtures, loaded for every test package by ``tests/conftest.py``: a test that asks
+for ``db_url``, ``engine`` or ``sessions`` runs on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
