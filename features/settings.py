@@ -70,10 +70,36 @@ class Settings(BaseSettings):
     model_poll_seconds: float = Field(
         default=30.0, description="how often the service looks for a new champion"
     )
+    scores_poll_seconds: float = Field(
+        default=1.0, gt=0, description="how often the service looks for new scores, warnings "
+                                       "and overrides written by other processes"
+    )
     contract_tier_red: float = Field(default=0.5, description="anomaly probability: red")
     contract_tier_orange: float = Field(default=0.2, description="anomaly probability: orange")
     contract_tier_yellow: float = Field(default=0.08, description="anomaly probability: yellow")
     contract_tier_blue: float = Field(default=0.03, description="anomaly probability: blue")
+
+    # reports (issue 12): PDFs are printed by headless Chromium (Debian's chromium package)
+    chromium_path: Path = Field(
+        default=Path("/usr/bin/chromium"), description="Chromium; if absent, chromium on PATH"
+    )
+
+    # dishonesty cases (issue 12): legal windows in working days, publication periods in months
+    case_objection_workdays: int = Field(
+        default=15, ge=1, description="after notice, working days the subject has to object")
+    case_answer_workdays: int = Field(
+        default=10, ge=1, description="working days to answer an objection")
+    case_repair_answer_workdays: int = Field(
+        default=10, ge=1, description="working days to decide a repair application")
+    case_publication_months: dict[str, tuple[int, int]] = Field(
+        default={"minor": (0, 3), "general": (3, 12), "serious": (12, 36)},
+        description="severity: (minimum, maximum) months of publication from the decision "
+                    "date; repair may be applied for after the minimum, publication ends at "
+                    "the maximum (national credit-repair measures in force from 2026-04-01)")
+    case_publish_minor: bool = Field(
+        default=False, description="minor dishonesty is in principle not published")
+    case_open_tiers: tuple[str, ...] = Field(
+        default=("red",), description="warning tiers that open a flagged case by themselves")
 
     @property
     def mlflow_artifact_root(self) -> str:

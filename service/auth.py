@@ -21,6 +21,12 @@ class Permission(StrEnum):
     read_models = "read_models"
     override = "override"
     read_audit = "read_audit"
+    read_cases = "read_cases"  # dishonesty cases; an institution sees only its own
+    work_cases = "work_cases"  # open, assign, decide and move cases
+    answer_case = "answer_case"  # the subject's side: objection, repair application
+    read_assessments = "read_assessments"  # an institution sees only its own, published
+    assess = "assess"  # run, adjust and publish an assessment; decide appeals
+    appeal_assessment = "appeal_assessment"
 
 
 R = Role
@@ -32,6 +38,13 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.read_models: frozenset({R.regulator, R.reviewer, R.auditor, R.admin}),
     Permission.override: frozenset({R.regulator, R.admin}),
     Permission.read_audit: frozenset({R.auditor, R.admin}),
+    Permission.read_cases: frozenset({R.regulator, R.institution, R.auditor, R.admin}),
+    Permission.work_cases: frozenset({R.regulator, R.admin}),
+    Permission.answer_case: frozenset({R.institution, R.regulator, R.admin}),
+    Permission.read_assessments: frozenset({R.regulator, R.assessor, R.institution, R.auditor,
+                                            R.admin}),
+    Permission.assess: frozenset({R.assessor, R.admin}),
+    Permission.appeal_assessment: frozenset({R.institution, R.regulator, R.admin}),
 }
 
 

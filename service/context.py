@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from features.settings import Settings
+from service.cases.calendar import WorkCalendar
+from service.cases.policy import CasePolicy
+from service.db.types import utcnow
 from service.journal import Journal
 from service.metrics import Metrics
 from service.runtime.checker import ContractChecker
@@ -22,6 +27,7 @@ from service.runtime.directory import EntityInfo
 from service.runtime.models_holder import ModelHolder
 from service.token_cache import TokenCache
 
+CHINA = ZoneInfo("Asia/Shanghai")
 TablesLoader = Callable[[], Mapping[str, pd.DataFrame]]
 
 
@@ -38,3 +44,13 @@ class ServiceContext:
     checker: ContractChecker | None = None  # None until the registry state is built
     directory: dict[tuple[str, str], EntityInfo] = field(default_factory=dict)
     state_problem: str | None = "registry state not built yet"
+    clock: Callable[[], datetime] = utcnow  # injectable: tests move time across deadlines
+    calendar: WorkCalendar = field(default_factory=WorkCalendar)
+
+    @property
+    def case_policy(self) -> CasePolicy:
+        return CasePolicy.from_settings(self.settings)
+
+    def today(self) -> date:
+        """Today in China, where legal deadlines are counted."""
+        return self.clock().astimezone(CHINA).date()

@@ -117,3 +117,28 @@ WarningReader = Annotated[Principal, require(Permission.read_warnings)]
 ModelReader = Annotated[Principal, require(Permission.read_models)]
 Overrider = Annotated[Principal, require(Permission.override)]
 Auditor = Annotated[Principal, require(Permission.read_audit)]
+CaseReader = Annotated[Principal, require(Permission.read_cases)]
+CaseWorker = Annotated[Principal, require(Permission.work_cases)]
+CaseSubject = Annotated[Principal, require(Permission.answer_case)]
+AssessmentReader = Annotated[Principal, require(Permission.read_assessments)]
+Assessor = Annotated[Principal, require(Permission.assess)]
+AssessmentAppellant = Annotated[Principal, require(Permission.appeal_assessment)]
+
+
+async def _caller(
+    request: Request, ctx: Ctx,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    return await authenticated(request, ctx, credentials, "authenticate")
+
+
+# A valid token whose permission the route decides from the request (a case action's party).
+Caller = Annotated[Principal, Depends(_caller)]
+
+
+async def ensure(ctx: ServiceContext, request: Request, principal: Principal,
+                 permission: Permission) -> None:
+    """The grant check of :func:`require`, for a permission known only inside the route."""
+    if not allowed(principal, permission):
+        raise await deny(ctx, request, principal, permission.value, status.HTTP_403_FORBIDDEN,
+                         f"role {principal.role.value} may not {permission.value} / 无此权限")

@@ -73,6 +73,7 @@ class Role(StrEnum):
     institution = "institution"
     reviewer = "reviewer"
     auditor = "auditor"
+    assessor = "assessor"  # 考核评价组: runs the annual assessment
     admin = "admin"
 
 

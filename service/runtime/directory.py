@@ -17,6 +17,7 @@ class EntityInfo:
     region: str | None
     status: str | None  # institutions: active / warned / exited; brokers: None
     institution_id: str | None  # a broker's institution
+    name: str | None = None  # institutions have names in the registry; brokers do not
 
 
 def directory(tables: Mapping[str, pd.DataFrame]) -> dict[tuple[str, str], EntityInfo]:
@@ -33,7 +34,8 @@ def directory(tables: Mapping[str, pd.DataFrame]) -> dict[tuple[str, str], Entit
             out[(kind, entity_id)] = EntityInfo(
                 kind, entity_id, _text(getattr(row, "region", None)),
                 _text(getattr(row, "status", None)),
-                _text(getattr(row, "institution_id", None)) if kind == "broker" else entity_id)
+                _text(getattr(row, "institution_id", None)) if kind == "broker" else entity_id,
+                _text(getattr(row, "name", None)))
     return out
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from service.db.models import Base
+from service.db.schema import metadata
 
 config = context.config
 engine = config.attributes["engine"]
@@ -16,7 +16,7 @@ engine = config.attributes["engine"]
 with engine.connect() as connection:
     context.configure(
         connection=connection,
-        target_metadata=Base.metadata,
+        target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER much
         compare_type=True,
     )

@@ -17,7 +17,7 @@ from service.db.migrate import (
     require_migrated,
     upgrade,
 )
-from service.db.models import Base
+from service.db.schema import metadata
 
 
 def test_an_empty_database_is_refused_in_one_line_then_upgraded(db_url: str) -> None:
@@ -33,7 +33,7 @@ def test_an_empty_database_is_refused_in_one_line_then_upgraded(db_url: str) -> 
         upgrade(engine)
         assert current_revision(engine) == head_revision()
         require_migrated(engine)
-        assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
+        assert set(metadata.tables) <= set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
 
@@ -42,12 +42,12 @@ def test_the_migrated_schema_has_no_difference_from_the_models(engine: Engine) -
     """What ``alembic check`` does: autogenerate against the migrated database finds nothing."""
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        assert compare_metadata(context, Base.metadata) == []
+        assert compare_metadata(context, metadata) == []
 
 
 def test_downgrade_to_base_and_back(engine: Engine) -> None:
     command.downgrade(alembic_config(engine), "base")
     assert current_revision(engine) is None
-    assert not set(Base.metadata.tables) & set(inspect(engine).get_table_names())
+    assert not set(metadata.tables) & set(inspect(engine).get_table_names())
     upgrade(engine)
     assert current_revision(engine) == head_revision()
