@@ -4,7 +4,7 @@ UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 VENV := .venv
 STAMP := $(VENV)/.synced
 
-.PHONY: setup demo test test-all clean postgres
+.PHONY: setup system demo test test-all clean postgres
 
 $(UV):
 	python3 -m venv .tools && .tools/bin/pip install -q uv
@@ -13,7 +13,26 @@ $(STAMP): pyproject.toml uv.lock | $(UV)
 	$(UV) sync --frozen --all-groups
 	@touch $(STAMP)
 
-setup: $(STAMP)
+# The reports (service/reports) print HTML to PDF with headless Chromium and need a real CJK
+# font; the tests read the PDFs back with poppler. Installed only where dpkg lacks them; where
+# apt-get cannot run, say why and carry on: the report tests then skip and name the package.
+SYSTEM_PACKAGES := chromium fonts-noto-cjk poppler-utils
+
+system:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || printf "%s " $$p; done); \
+	missing=$${missing% }; \
+	if [ -z "$$missing" ]; then :; \
+	elif ! command -v apt-get >/dev/null; then \
+	  echo "no apt-get here: install $$missing yourself; the report tests will be skipped"; \
+	elif [ "$$(id -u)" != 0 ]; then \
+	  echo "not root: run 'sudo apt-get install $$missing'; the report tests will be skipped"; \
+	else echo "installing $$missing"; \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	      --no-install-recommends $$missing; } \
+	    || echo "apt-get could not install $$missing (see above): the report tests will be skipped"; \
+	fi
+
+setup: $(STAMP) system
 
 demo: $(STAMP)
 	$(VENV)/bin/techcredit demo

@@ -3,8 +3,10 @@ lieu, from the maintained ``chinese-calendar`` package (the State Council publis
 year's arrangement in the autumn before; the package follows).
 
 Legal deadlines (an objection window of 15 working days, an answer within 10) are counted in
-working days. A date beyond the package's last published year is counted as Monday–Friday and
-reported as provisional, so a deadline that may move once the holidays are published says so.
+working days. A date beyond the package's last published year is counted as Monday–Friday
+less the holidays fixed by solar date in 《全国年节及纪念日放假办法》 (1 January, 1–2 May,
+1–3 October), and reported as provisional: the lunar holidays and the weekend days worked in
+lieu are only known once the State Council publishes the year.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import chinese_calendar
+
+
+FIXED_HOLIDAYS = frozenset({(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)})
 
 
 def _published_years() -> range:
@@ -36,7 +41,7 @@ class WorkCalendar:
     def is_workday(self, day: date) -> bool:
         if self.covered(day):
             return bool(chinese_calendar.is_workday(day))
-        return day.weekday() < 5
+        return day.weekday() < 5 and (day.month, day.day) not in FIXED_HOLIDAYS
 
     def add_workdays(self, start: date, n: int) -> Deadline:
         """The ``n``-th working day after ``start`` (``start`` itself is not counted)."""

@@ -190,6 +190,8 @@ def act(session: Session, case: Case, action: Action, actor: Actor, today: date,
         case.severity = Severity(payload["severity"]).value
         case.basis, case.decision_number = payload["basis"], payload["decision_number"]
         case.active_key = key
+    if action == Action.investigate and case.assignee is None:
+        case.assignee = actor.user  # who takes it up works it, until reassigned
     severity = Severity(case.severity) if case.severity else None
     changes = consequences(t, facts(case), severity, today, policy, calendar)
     for name in ("decided_on", "notice_on", "objection_due", "objection_on", "answer_due",

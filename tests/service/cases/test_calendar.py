@@ -33,6 +33,8 @@ def test_a_year_without_published_holidays_counts_weekdays_and_says_provisional(
     assert deadline.provisional
     assert deadline.day.year == last + 1 and deadline.day.weekday() < 5
     assert not CAL.add_workdays(date(2026, 3, 2), 5).provisional
+    new_year = date(last + 1, 1, 1)
+    assert not CAL.is_workday(new_year) and not CAL.is_workday(date(last + 1, 10, 2))
 
 
 def test_zero_days_is_the_start_and_negative_is_refused() -> None:
