@@ -34,7 +34,7 @@ system:
 
 setup: $(STAMP) system
 
-demo: $(STAMP)
+demo: $(STAMP) system
 	$(VENV)/bin/techcredit demo
 
 # The database tests run on SQLite and on the local PostgreSQL (127.0.0.1:5432), started here
@@ -48,7 +48,7 @@ postgres:
 
 # Three workers on two cores: many end-to-end tests wait on subprocesses and servers
 # (measured on a clean clone: 8m45s with -n 3, 9m23s with -n 2).
-test: $(STAMP) postgres
+test: $(STAMP) system postgres
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/python -m pytest -n 3 -m "not slow" -p no:cacheprovider
 

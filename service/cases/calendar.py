@@ -16,7 +16,6 @@ from datetime import date, timedelta
 
 import chinese_calendar
 
-
 FIXED_HOLIDAYS = frozenset({(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)})
 
 

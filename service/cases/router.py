@@ -39,7 +39,17 @@ from service.cases.schemas import (
 from service.context import ServiceContext
 from service.db.tokens import Principal
 from service.db.types import Role
-from service.deps import Caller, CaseReader, CaseWorker, Ctx, SessionDep, deny, ensure, journal
+from service.deps import (
+    Caller,
+    CaseReader,
+    CaseSubject,
+    CaseWorker,
+    Ctx,
+    SessionDep,
+    deny,
+    ensure,
+    journal,
+)
 from service.deps import record as audit_record
 
 router = APIRouter(tags=["cases 失信案件"])
@@ -258,13 +268,11 @@ async def assign(case_id: int, body: AssignIn, principal: CaseWorker, ctx: Ctx,
 
 @router.post("/cases/{case_id}/files", response_model=FileOut,
              status_code=status.HTTP_201_CREATED)
-async def upload(case_id: int, body: FileIn, principal: Caller, ctx: Ctx, session: SessionDep,
-                 request: Request) -> FileOut:
+async def upload(case_id: int, body: FileIn, principal: CaseSubject, ctx: Ctx,
+                 session: SessionDep, request: Request) -> FileOut:
     """Attach evidence; it is kept with its SHA-256. The subject may attach its own (e.g.
     remediation evidence for a repair application)."""
-    await ensure(ctx, request, principal, Permission.answer_case
-                 if principal.role == Role.institution else Permission.work_cases)
-    c = await _case(ctx, session, request, principal, case_id, "attach_file")
+    c = await _case(ctx, session, request, principal, case_id, "answer_case")
     session.close()
     try:
         content = base64.b64decode(body.content_base64, validate=True)
@@ -279,7 +287,7 @@ async def upload(case_id: int, body: FileIn, principal: Caller, ctx: Ctx, sessio
         return store.add_file(s, case, body.name, body.media_type, content, actor, ctx.clock())
 
     row = await asyncio.to_thread(service.transact, ctx.sessions, work, lambda f: [
-        audit_record(request, principal, "case.attach_file", "ok", c.subject_kind,
+        audit_record(request, principal, "answer_case", "ok", c.subject_kind,
                      c.subject_id, {"case_id": c.id, "file_id": f.id, "sha256": f.sha256})])
     return FileOut.model_validate(row, from_attributes=True)
 
@@ -317,6 +325,9 @@ async def add_measure(case_id: int, body: MeasureIn, principal: CaseWorker, ctx:
             audit_record(request, principal, "case.add_measure", "ok", c.subject_kind,
                          c.subject_id, {"case_id": c.id, "measure": m.measure})])
     except store.Conflict as e:
+        await journal(ctx, request, audits=[audit_record(
+            request, principal, "case.add_measure", "refused", c.subject_kind, c.subject_id,
+            {"case_id": c.id, "rule": e.rule})])
         raise _conflict(e) from None
     except store.Missing as e:
         raise _missing(e) from None
@@ -328,6 +339,8 @@ async def sweep(principal: CaseWorker, ctx: Ctx, request: Request) -> list[CaseO
     """End publication of every case at its maximum period now (the daily flow does it too)."""
     outcomes = await asyncio.to_thread(service.sweep, ctx.sessions, ctx.today(), ctx.clock(),
                                        ctx.case_policy, ctx.calendar)
+    await journal(ctx, request, audits=[audit_record(
+        request, principal, "case.sweep", "ok", detail={"removed": [o.case.id for o in outcomes]})])
     return [case_out(ctx, o.case) for o in outcomes]
 
 

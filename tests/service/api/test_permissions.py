@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from service.auth import GRANTS, Permission
 from service.db.models import AuditEntry, RiskWarning, Score
 from service.db.types import Role
+from tests.service.api.case_matrix import CASE_ENDPOINTS
 from tests.service.api.conftest import AS_OF, REGION, USERS, Api, contract_body
 
 pytestmark = pytest.mark.e2e
@@ -73,11 +74,13 @@ ROLE_OF = {u.name: Role(u.role) for u in USERS}
 
 
 def test_the_matrix_covers_every_permission_and_every_api_route(api: Api) -> None:
-    assert {e.permission for e in ENDPOINTS.values()} == set(P)
+    """This module's endpoints and the workflow modules' matrices together."""
+    matrices = [*ENDPOINTS.values(), *CASE_ENDPOINTS.values()]
+    assert {e.permission for e in matrices} == set(P)
     paths = api.app.openapi()["paths"]
     routes = {(method.upper(), path) for path, methods in paths.items()
               if path.startswith("/api/") for method in methods}
-    assert routes == {(e.method, e.template) for e in ENDPOINTS.values()}
+    assert routes == {(e.method, e.template) for e in matrices}
 
 
 def _check_allowed(api: Api, name: str, user: str, answer: dict[str, Any]) -> None:
