@@ -11,6 +11,8 @@ from typing import Annotated
 
 import typer
 
+from pipelines.cli_assess import mount as mount_assess
+from pipelines.cli_cases import cases_app
 from pipelines.cli_db import mount as mount_db
 from pipelines.cli_rules import rules_app
 from pipelines.cli_score import score
@@ -366,7 +368,9 @@ def demo(
 app.add_typer(store_app, name="store")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(rules_app, name="rules")
+app.add_typer(cases_app, name="cases")
 mount_db(app)
+mount_assess(app)
 app.command()(score)
 app.command()(serve)
 

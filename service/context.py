@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import pandas as pd
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from features.settings import Settings
-from service.cases.calendar import WorkCalendar
+from service.cases.calendar import WorkCalendar, china_day
 from service.cases.policy import CasePolicy
 from service.db.types import utcnow
 from service.journal import Journal
@@ -27,7 +26,6 @@ from service.runtime.directory import EntityInfo
 from service.runtime.models_holder import ModelHolder
 from service.token_cache import TokenCache
 
-CHINA = ZoneInfo("Asia/Shanghai")
 TablesLoader = Callable[[], Mapping[str, pd.DataFrame]]
 
 
@@ -53,4 +51,4 @@ class ServiceContext:
 
     def today(self) -> date:
         """Today in China, where legal deadlines are counted."""
-        return self.clock().astimezone(CHINA).date()
+        return china_day(self.clock())

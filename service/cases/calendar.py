@@ -12,10 +12,12 @@ lieu are only known once the State Council publishes the year.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import chinese_calendar
 
+CHINA = ZoneInfo("Asia/Shanghai")  # legal deadlines are counted in China's days
 FIXED_HOLIDAYS = frozenset({(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)})
 
 
@@ -53,3 +55,7 @@ class WorkCalendar:
             if self.is_workday(day):
                 left -= 1
         return Deadline(day, provisional)
+
+
+def china_day(moment: datetime) -> date:
+    return moment.astimezone(CHINA).date()
