@@ -86,7 +86,7 @@ def generate(
 def docs(
     out: Annotated[Path, typer.Option(help="docs folder")] = Path("docs"),
 ) -> None:
-    """Regenerate the documents derived from code (数据标准文档, 特征目录)."""
+    """Regenerate the documents derived from code (数据标准文档, 特征目录, 失信案件流程)."""
     from features.docs import render_data_standard
     from features.point_in_time.catalogue import render_features_doc
 
@@ -95,6 +95,13 @@ def docs(
     typer.echo(f"wrote {out / 'data-standard.md'}")
     (out / "features.md").write_text(render_features_doc(), encoding="utf-8")
     typer.echo(f"wrote {out / 'features.md'}")
+    from features.settings import Settings
+    from service.cases.docs import render_cases_doc
+    from service.cases.policy import CasePolicy
+
+    (out / "cases.md").write_text(render_cases_doc(CasePolicy.from_settings(Settings())),
+                                  encoding="utf-8")
+    typer.echo(f"wrote {out / 'cases.md'}")
 
 
 @app.command()
