@@ -101,6 +101,15 @@ class Settings(BaseSettings):
     case_open_tiers: tuple[str, ...] = Field(
         default=("red",), description="warning tiers that open a flagged case by themselves")
 
+    # annual assessment (issue 12): the indicator system, appeals, the regulator's exit quota
+    assessment_indicators: Path | None = Field(
+        default=None, description="indicator system TOML; default: "
+                                  "models/assessment/indicators.toml")
+    assessment_appeal_days: int = Field(
+        default=30, ge=1, description="days after publication an outcome may be appealed")
+    assessment_quota: int = Field(
+        default=0, ge=0, description="lowest totals that exit each year (末位淘汰); 0: none")
+
     @property
     def mlflow_artifact_root(self) -> str:
         return self.mlflow_artifacts or (self.home_dir / "mlartifacts").as_uri()

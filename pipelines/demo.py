@@ -80,6 +80,10 @@ def run_demo(settings: Settings, spec: MarketSpec, echo: Callable[[str], None]) 
         echo(demo_score(settings, as_of))
         with quiet_flow_failures():
             echo("\n" + demo_batch(settings, as_of))
+        from pipelines.demo_cases import demo_cases
+
+        echo("\n6/7 失信案件 dishonesty cases: opened by warnings, one walked to repair")
+        demo_cases(settings, as_of.date(), echo)
     except (ScoringError, WarningRuleError, SQLAlchemyError) as e:
         echo(f"Error: {str(e).splitlines()[0]}")
         return False

@@ -12,7 +12,7 @@ model version writes no score (and says "already scored"), a new version or date
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -50,9 +50,12 @@ from models.warning_rules import (
 )
 from pipelines import score_batch_db as db
 from pipelines.score import check_as_of, read_store
+from service.cases.policy import CasePolicy
+from service.cases.service import Names, open_from_warnings
 from service.db.audit import AuditRecord, append
 from service.db.engine import make_engine, session_factory
 from service.db.migrate import require_migrated
+from service.db.types import utcnow
 
 ACTOR = "batch"
 ACTION = "score.batch"
@@ -90,6 +93,7 @@ class BatchSummary:
     contracts: int  # batch contract checks written
     first_day: date
     audit_id: int
+    cases_opened: int = 0  # flagged dishonesty cases opened (or merged into) from warnings
 
     @property
     def already_scored(self) -> bool:
@@ -150,7 +154,9 @@ def write(engine: Engine, models: Models, scored: Scored, rules: WarningRules) -
     credit = models.scorer.credit_ref
     with session_factory(engine).begin() as session:
         done = db.scored_keys(session, day, credit)
-        new = [s for s in scored.scores if (s.kind, s.entity_id) not in done]
+        exited = db.exited_institutions(session)  # by a published assessment: not scored
+        active = [s for s in scored.scores if (s.kind, s.entity_id) not in exited]
+        new = [s for s in active if (s.kind, s.entity_id) not in done]
         previous = db.previous_grades(session, day)
         alerts = evaluate(rules, [WarningInputs(
             s.points, s.probability, s.grade, previous.get((s.kind, s.entity_id)),
@@ -164,7 +170,7 @@ def write(engine: Engine, models: Models, scored: Scored, rules: WarningRules) -
         db.insert_warnings(session, warned, scored.regions)
         db.insert_contract_checks(session, contracts)
         grades, tiers = Counter(s.grade for s in new), Counter(a.tier for _, a in warned)
-        counts = {"scored": len(new), "skipped": len(scored.scores) - len(new),
+        counts = {"scored": len(new), "skipped": len(active) - len(new),
                   "grades": {g: grades[g] for g in GRADES},
                   "warnings": {t: tiers[t] for t in TIERS}, "contracts": len(contracts)}
         entry = append(session, AuditRecord(
@@ -213,6 +219,29 @@ def write_task(engine: Engine, models: Models, scored: Scored, rules: WarningRul
     return write(engine, models, scored, rules)
 
 
+def subject_names(tables: dict[str, pd.DataFrame]) -> Names:
+    """Names and regions of the registry's subjects, for the cases warnings open."""
+    inst = tables["institutions"].drop_duplicates("institution_id", keep="last")
+    brokers = tables["brokers"].drop_duplicates("broker_id", keep="last")
+    return Names(
+        {("institution", i): n for i, n in zip(inst["institution_id"], inst["name"],
+                                                strict=True)},
+        {**{("institution", i): r for i, r in zip(inst["institution_id"], inst["region"],
+                                                   strict=True)},
+         **{("broker", b): r for b, r in zip(brokers["broker_id"], brokers["region"],
+                                              strict=True)}})
+
+
+@task(name="open-cases", cache_policy=NO_CACHE)
+def cases_task(engine: Engine, settings: Settings, tables: dict[str, pd.DataFrame],
+               as_of: date) -> int:
+    """Warnings in the case-opening tiers flag dishonesty cases for a person to work."""
+    opened = open_from_warnings(session_factory(engine), as_of,
+                                CasePolicy.from_settings(settings), subject_names(tables),
+                                utcnow())
+    return len(opened)
+
+
 @flow(name="score-batch")
 def score_batch_flow(as_of: str, source: Path | None = None, settings: Settings | None = None,
                      alias: str = CHAMPION) -> BatchSummary:
@@ -228,7 +257,9 @@ def score_batch_flow(as_of: str, source: Path | None = None, settings: Settings 
         models = load_task(s, alias)
         scored = score_task(models, tables, h, day, last_batch_task(engine), rules,
                             tier_bands(s))
-        return write_task(engine, models, scored, rules)
+        summary = write_task(engine, models, scored, rules)
+        opened = cases_task(engine, s, tables, summary.as_of)
+        return replace(summary, cases_opened=opened)
     finally:
         engine.dispose()
 
@@ -253,6 +284,7 @@ def format_summary(s: BatchSummary) -> str:
         f"预警 warnings: {tiers}",
         f"合同核查 contracts checked: {s.contracts} registered {s.first_day:%Y-%m-%d} … "
         f"{s.as_of:%Y-%m-%d} and not checked before",
+        f"失信案件 cases flagged from warnings: {s.cases_opened} (opened or merged)",
         f"审计 audit entry {s.audit_id} ({ACTION})",
     ]
     return "\n".join(lines)

@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session
 from models.reasons import Reason
 from models.scoring import EntityScore, ModelRef
 from models.warning_rules import RiskAlert
+from service.assessments import store as assessments
+from service.assessments.models import InstitutionStatus
 from service.db.models import ContractCheck, RiskWarning, Score
 from service.db.types import CheckSource
 
@@ -52,6 +54,13 @@ def batch_checked_since(session: Session, day: date) -> set[str]:
     rows = session.execute(select(ContractCheck.contract_id).where(
         ContractCheck.source == CheckSource.batch.value, ContractCheck.registered_date >= day))
     return set(rows.scalars())
+
+
+def exited_institutions(session: Session) -> set[Key]:
+    """Institutions whose status of record is exited (a published assessment or an appeal on
+    it decided so): they are no longer scored as active."""
+    return {("institution", i) for i, r in assessments.statuses(session).items()
+            if r.status == InstitutionStatus.exited.value}
 
 
 def scored_keys(session: Session, as_of: date, model: ModelRef) -> set[Key]:

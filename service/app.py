@@ -25,7 +25,9 @@ from features.settings import Settings
 from models.contract_tier import TierBands
 from models.rules.store import active_rules
 from service import errors
+from service.assessments.router import router as assessments_router
 from service.audit.router import router as audit_router
+from service.cases.router import router as cases_router
 from service.context import ServiceContext, TablesLoader
 from service.contracts.router import router as contracts_router
 from service.db.engine import make_engine, session_factory
@@ -36,8 +38,10 @@ from service.metrics import Metrics
 from service.registry.router import router as models_router
 from service.runtime.checker import ContractChecker
 from service.runtime.directory import directory
+from service.runtime.fast_lane import FastLane
 from service.runtime.mlflow_source import mlflow_source
 from service.runtime.models_holder import ModelHolder, ModelSource
+from service.scores.read_model import ReadModel
 from service.scores.router import router as scores_router
 from service.token_cache import TokenCache
 from service.warnings.router import router as warnings_router
@@ -49,7 +53,7 @@ API_PREFIX = "/api/v1"
 def api_router() -> APIRouter:
     api = APIRouter(prefix=API_PREFIX)
     for router in (scores_router, contracts_router, warnings_router, models_router,
-                   audit_router):
+                   audit_router, cases_router, assessments_router):
         api.include_router(router)
     return api
 
@@ -86,6 +90,12 @@ def refresh_models(ctx: ServiceContext) -> None:
                             (loaded.anomaly_ref, loaded.credit_ref) if r is not None])
 
 
+async def _build(ctx: ServiceContext, tables: TablesLoader, scores: ReadModel) -> None:
+    """The registry state, then the score answers again: they show registry statuses."""
+    await asyncio.to_thread(build_state, ctx, tables)
+    await scores.rerender()
+
+
 async def _keep_models_fresh(ctx: ServiceContext) -> None:
     await asyncio.to_thread(refresh_models, ctx)
     while True:
@@ -108,8 +118,10 @@ def create_app(settings: Settings, tables: TablesLoader, models: ModelSource | N
                              Journal(sessions), ModelHolder(models or mlflow_source(settings)),
                              metrics, TokenCache(settings.auth_cache_seconds))
         app.state.ctx = ctx
+        app.state.scores = scores = ReadModel(reader, lambda: ctx.directory)
         tasks = [asyncio.create_task(_keep_models_fresh(ctx)),
-                 asyncio.create_task(asyncio.to_thread(build_state, ctx, tables))]
+                 asyncio.create_task(_build(ctx, tables, scores)),
+                 asyncio.create_task(scores.poll(settings.scores_poll_seconds))]
         try:
             yield
         finally:
@@ -130,6 +142,7 @@ def create_app(settings: Settings, tables: TablesLoader, models: ModelSource | N
     errors.install(app)
     app.include_router(health_router)
     app.include_router(api_router())
+    app.add_middleware(FastLane)  # inside Timing and BodyLimit: measured and limited alike
     app.add_middleware(Timing, metrics=metrics)
     app.add_middleware(errors.BodyLimit, limit=settings.api_max_body_bytes)
     return app

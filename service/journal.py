@@ -6,6 +6,12 @@ at the disk's commit rate; instead requests hand their rows to one writer thread
 commits whatever has queued up in a single transaction (as databases group their own commits)
 and then releases every waiting request. A request still waits for its own rows to be durable;
 if a batch fails, its items are retried one by one so a bad item fails only its own request.
+
+The writer shares the event loop's core and GIL, so its cost per entry is the service's cost:
+hot rows come as :class:`Insert` (one Core ``executemany`` per table, no ORM unit of work),
+audit entries are linked by :func:`service.db.audit.append_rows` (one head read, one
+``executemany``), and a committed batch wakes its requests with one call into each event loop
+rather than one thread-safe callback per request.
 """
 
 from __future__ import annotations
@@ -14,40 +20,60 @@ import asyncio
 import logging
 import queue
 import threading
-from collections.abc import Sequence
-from concurrent.futures import Future
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
+from sqlalchemy import Connection, Engine, Table, insert
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.db.audit import AuditRecord, append_many
+from service.db.audit import AuditRecord, append_rows
 from service.db.models import Base
 
 log = logging.getLogger("techcredit.service")
 MAX_BATCH = 512
+FAILED = "the audit log could not be written"
+
+
+@dataclass(frozen=True)
+class Insert:
+    """A row as column values for a Core insert: what the per-request routes write, without
+    an ORM object's construction and flush."""
+
+    table: Table
+    values: Mapping[str, Any]
+
+
+Row = Base | Insert
 
 
 @dataclass
 class _Item:
-    rows: Sequence[Base]
+    rows: Sequence[Row]
     audits: Sequence[AuditRecord]
-    done: Future[None] = field(default_factory=Future)
+    loop: asyncio.AbstractEventLoop
+    done: asyncio.Future[None] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.done = self.loop.create_future()
 
 
 class Journal:
-    """One writer thread; :meth:`write` from the event loop, :meth:`close` at shutdown."""
+    """One writer thread; :meth:`write` from an event loop, :meth:`close` at shutdown."""
 
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
+        self.engine: Engine = sessions.kw["bind"]
         self.queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
         self.thread = threading.Thread(target=self._run, name="journal", daemon=True)
         self.thread.start()
 
-    async def write(self, rows: Sequence[Base] = (), audits: Sequence[AuditRecord] = ()) -> None:
+    async def write(self, rows: Sequence[Row] = (), audits: Sequence[AuditRecord] = ()) -> None:
         """Return once ``rows`` and ``audits`` are committed (raises what the commit raised)."""
-        item = _Item(rows, audits)
+        item = _Item(rows, audits, asyncio.get_running_loop())
         self.queue.put(item)
-        await asyncio.wrap_future(item.done)
+        await item.done
 
     def close(self) -> None:
         self.queue.put(None)
@@ -69,26 +95,69 @@ class Journal:
                     stop = True
                     break
                 batch.append(more)
-            self._commit(batch)
+            outcomes: list[tuple[_Item, bool]] = []
+            self._commit(batch, outcomes)
+            _release(outcomes)
             if stop:
                 return
 
-    def _commit(self, batch: list[_Item]) -> None:
+    def _commit(self, batch: list[_Item], outcomes: list[tuple[_Item, bool]]) -> None:
         try:
             self._write(batch)
         except Exception:
             if len(batch) == 1:
                 log.exception("journal write failed")
-                batch[0].done.set_exception(RuntimeError("the audit log could not be written"))
+                outcomes.append((batch[0], False))
                 return
             for item in batch:  # find the bad one; the others still commit
-                self._commit([item])
+                self._commit([item], outcomes)
             return
-        for item in batch:
-            item.done.set_result(None)
+        outcomes.extend((item, True) for item in batch)
 
     def _write(self, batch: list[_Item]) -> None:
-        with self.sessions() as session, session.begin():
-            for item in batch:
-                session.add_all(item.rows)
-            append_many(session, [record for item in batch for record in item.audits])
+        inserts: dict[Table, list[Mapping[str, Any]]] = defaultdict(list)
+        objects: list[Base] = []
+        for item in batch:
+            for row in item.rows:
+                if isinstance(row, Insert):
+                    inserts[row.table].append(row.values)
+                else:
+                    objects.append(row)
+        audits = [record for item in batch for record in item.audits]
+        if objects:  # ORM rows (overrides): a session flushes them first
+            with self.sessions() as session, session.begin():
+                session.add_all(objects)
+                session.flush()
+                _insert(session.connection(), inserts, audits)
+            return
+        with self.engine.begin() as conn:  # the hot path: no ORM session at all
+            _insert(conn, inserts, audits)
+
+
+def _insert(conn: Connection, inserts: Mapping[Table, list[Mapping[str, Any]]],
+            audits: Sequence[AuditRecord]) -> None:
+    for table, values in inserts.items():
+        conn.execute(insert(table), values)
+    append_rows(conn, audits)
+
+
+def _release(outcomes: list[tuple[_Item, bool]]) -> None:
+    """Wake the waiting requests: one thread-safe call per event loop for the whole batch."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[_Item, bool]]] = defaultdict(list)
+    for item, ok in outcomes:
+        by_loop[item.loop].append((item, ok))
+    for loop, items in by_loop.items():
+        try:
+            loop.call_soon_threadsafe(_settle, items)
+        except RuntimeError:  # that loop is closed: nobody waits any more
+            log.warning("journal: %d committed items had no loop to answer", len(items))
+
+
+def _settle(items: list[tuple[_Item, bool]]) -> None:
+    for item, ok in items:
+        if item.done.done():  # the request was cancelled (client gone); its rows stand
+            continue
+        if ok:
+            item.done.set_result(None)
+        else:
+            item.done.set_exception(RuntimeError(FAILED))

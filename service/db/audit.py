@@ -21,9 +21,10 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any, Literal
 
-from sqlalchemy import select, text
+from sqlalchemy import Connection, insert, select, text
 from sqlalchemy.orm import Session
 
 from service.db.models import AuditEntry
@@ -88,8 +89,9 @@ def entry_hash(entry: AuditEntry) -> str:
     return hashlib.sha256(canonical(entry)).hexdigest()
 
 
-def _lock_chain(session: Session) -> None:
-    if session.connection().dialect.name == "postgresql":
+def _lock_chain(session: Session | Connection) -> None:
+    bind = session.connection() if isinstance(session, Session) else session
+    if bind.dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_LOCK_KEY})
 
 
@@ -122,6 +124,54 @@ def append_many(session: Session, records: Sequence[AuditRecord],
     session.add_all(entries)
     session.flush()
     return entries
+
+
+def append_rows(session: Session | Connection, records: Sequence[AuditRecord],
+                at: datetime | None = None) -> int:
+    """What :func:`append_many` does, for the service's group commit: the same entries and
+    hashes, written by one Core ``executemany`` with no ORM objects (the journal thread runs
+    on the event loop's core, so this is per-request cost). Returns the last id written."""
+    _lock_chain(session)
+    last = session.execute(
+        select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
+    ).first()
+    next_id, prev = (last.id + 1, last.hash) if last else (1, GENESIS)
+    if not records:
+        return next_id - 1
+    when = (at or utcnow()).astimezone(UTC)
+    stamp = when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    rows = []
+    for record in records:
+        detail = canonical_detail(record.detail)
+        digest = hashlib.sha256(_canonical_text(next_id, stamp, record, detail, prev)
+                                .encode("utf-8")).hexdigest()
+        rows.append({"id": next_id, "at": when, "actor": record.actor, "role": record.role,
+                     "action": record.action, "entity_kind": record.entity_kind,
+                     "entity_id": record.entity_id, "source": record.source,
+                     "outcome": record.outcome, "detail": json.loads(detail),
+                     "prev_hash": prev, "hash": digest})
+        prev = digest
+        next_id += 1
+    session.execute(insert(AuditEntry.__table__), rows)
+    return next_id - 1
+
+
+def _canonical_text(entry_id: int, stamp: str, record: AuditRecord, detail: str,
+                    prev_hash: str) -> str:
+    """:func:`canonical` of the entry ``record`` becomes, built by concatenation: the same
+    sorted keys and separators, ``detail`` already canonical (a test holds the two equal)."""
+    dumps = _dumps
+    return (f'{{"action":{dumps(record.action)},"actor":{dumps(record.actor)},"at":"{stamp}",'
+            f'"detail":{detail},"entity_id":{dumps(record.entity_id)},'
+            f'"entity_kind":{dumps(record.entity_kind)},"id":{entry_id},'
+            f'"outcome":{dumps(record.outcome)},"prev_hash":"{prev_hash}",'
+            f'"role":{dumps(record.role)},"source":{dumps(record.source)}}}')
+
+
+def _dumps(value: str | None) -> str:
+    """``json.dumps(value, ensure_ascii=False)`` of a string or None, by the C encoder json
+    uses for it (a quarter of the cost)."""
+    return "null" if value is None else encode_basestring(value)
 
 
 def verify(session: Session, batch: int = 1000,

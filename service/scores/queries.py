@@ -1,4 +1,5 @@
-"""Score queries: latest, history, active override, and the keyset-paginated list.
+"""Score queries: an entity's latest score and the keyset-paginated list (one entity's
+answer comes from :mod:`service.scores.read_model`).
 
 A list is paged by keyset — the last row's (sort value, id) — not by offset, so rows inserted
 while a client pages (a new batch run) never shift a page or repeat a row.
@@ -9,16 +10,15 @@ from __future__ import annotations
 import base64
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Literal
 
 from sqlalchemy import Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
-from service.db.models import Override, RiskWarning, Score
+from service.db.models import RiskWarning, Score
 
 Sort = Literal["points", "-points", "entity_id"]
-HISTORY_LIMIT = 36
 
 
 class BadCursor(ValueError):
@@ -29,29 +29,6 @@ def latest(session: Session, kind: str, entity_id: str) -> Score | None:
     return session.scalars(
         select(Score).where(Score.entity_kind == kind, Score.entity_id == entity_id)
         .order_by(Score.as_of.desc(), Score.id.desc()).limit(1)).first()
-
-
-def history(session: Session, kind: str, entity_id: str) -> list[Score]:
-    return list(session.scalars(
-        select(Score).where(Score.entity_kind == kind, Score.entity_id == entity_id)
-        .order_by(Score.as_of.desc(), Score.id.desc()).limit(HISTORY_LIMIT)))
-
-
-def active_override(session: Session, kind: str, entity_id: str,
-                    now: datetime) -> Override | None:
-    return session.scalars(
-        select(Override).where(Override.entity_kind == kind, Override.entity_id == entity_id,
-                               Override.revoked_at.is_(None), Override.expires_at > now)
-        .order_by(Override.id.desc()).limit(1)).first()
-
-
-def latest_warning(session: Session, kind: str, entity_id: str, as_of: date
-                   ) -> RiskWarning | None:
-    return session.scalars(
-        select(RiskWarning).where(RiskWarning.entity_kind == kind,
-                                  RiskWarning.entity_id == entity_id,
-                                  RiskWarning.as_of == as_of)
-        .order_by(RiskWarning.id.desc()).limit(1)).first()
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """``/institutions/{id}/score``, ``/brokers/{id}/score``, ``/scores``, and overrides.
 
 Scores are read from the batch runs' rows (``techcredit score --as-of``), never computed on
-the request, so every answer names the model version and as-of date that produced it. Each
+the request, so every answer names the model version and as-of date that produced it; one
+entity's answer comes from the in-memory read model (:mod:`service.scores.read_model`). Each
 read, refusal and override is in the audit log.
 """
 
@@ -10,25 +11,25 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
 
 from service.auth import entity_denial, region_filter
+from service.context import ServiceContext
 from service.db.models import Override, Score
 from service.db.tokens import Principal
 from service.db.types import utcnow
 from service.deps import Ctx, Overrider, ScoreLister, ScoreReader, SessionDep, deny, journal, record
 from service.scores import queries
+from service.scores.read_model import NotLoaded, ReadModel
 from service.scores.schemas import (
     ENTITY_ID,
     EntityScoreOut,
     Grade,
-    HistoryPoint,
     Kind,
     OverrideIn,
     OverrideOut,
     ScorePage,
     ScoreRow,
-    WarningBrief,
 )
 
 router = APIRouter(tags=["scores 评分"])
@@ -44,53 +45,45 @@ async def _visible(ctx: Ctx, request: Request, principal: Principal, action: str
                          kind, entity_id)
 
 
-async def _entity_score(ctx: Ctx, session: SessionDep, request: Request, principal: Principal,
-                        kind: str, entity_id: str) -> EntityScoreOut:
+def read_model(request: Request) -> ReadModel:
+    return request.app.state.scores
+
+
+async def _entity_score(ctx: ServiceContext, request: Request, principal: Principal,
+                        kind: str, entity_id: str) -> Response:
+    """The read model's answer, sent as the bytes it keeps (no per-request serialisation);
+    the read is audited before it leaves."""
+    try:
+        entry = await read_model(request).get((kind, entity_id))
+    except NotLoaded as e:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"{e} / 评分尚未加载",
+                            headers={"Retry-After": "5"}) from None
     info = ctx.directory.get((kind, entity_id))
-    past = queries.history(session, kind, entity_id)  # newest first: one query for both
-    latest = past[0] if past else None
-    if latest is None and info is None:
+    if entry is None and info is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {kind} {entity_id} / 无此主体")
-    region = latest.region if latest is not None else info.region if info else None
+    region = entry.region if entry is not None else info.region if info else None
     await _visible(ctx, request, principal, "read_score", kind, entity_id, region)
-    if latest is None:
+    if entry is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND,
                             f"{kind} {entity_id} has no score yet / 尚未评分")
-    override = queries.active_override(session, kind, entity_id, utcnow())
-    warning = queries.latest_warning(session, kind, entity_id, latest.as_of)
-    out = EntityScoreOut(
-        entity_kind=kind, entity_id=entity_id, region=latest.region, as_of=latest.as_of,
-        feature_as_of=latest.feature_as_of, points=latest.points, grade=latest.grade,
-        probability=latest.probability, reasons_zh=latest.reasons_zh,
-        reasons_en=latest.reasons_en, model_name=latest.model_name,
-        model_version=latest.model_version, alias=latest.alias,
-        registry_status=info.status if info else None,
-        override=_override_out(override) if override else None,
-        effective_grade=override.grade if override else latest.grade,
-        warning=WarningBrief(tier=warning.tier, reasons_zh=warning.reasons_zh,
-                             reasons_en=warning.reasons_en, as_of=warning.as_of)
-        if warning else None,
-        history=[HistoryPoint(as_of=s.as_of, points=s.points, grade=s.grade,
-                              probability=s.probability, model_version=s.model_version)
-                 for s in past])
     await journal(ctx, request, audits=[record(request, principal, "read_score", "ok", kind,
-                                           entity_id, {"score_id": latest.id})])
+                                               entity_id, {"score_id": entry.score_id})])
     ctx.metrics.scores_served.labels(kind).inc()
-    return out
+    return Response(entry.body, media_type="application/json")
 
 
 @router.get("/institutions/{entity_id}/score", response_model=EntityScoreOut)
 async def institution_score(entity_id: EntityId, principal: ScoreReader, ctx: Ctx,
-                            session: SessionDep, request: Request) -> EntityScoreOut:
+                            request: Request) -> Response:
     """An institution's latest score, grade, probability and reasons (zh/en), with history."""
-    return await _entity_score(ctx, session, request, principal, "institution", entity_id)
+    return await _entity_score(ctx, request, principal, "institution", entity_id)
 
 
 @router.get("/brokers/{entity_id}/score", response_model=EntityScoreOut)
 async def broker_score(entity_id: EntityId, principal: ScoreReader, ctx: Ctx,
-                       session: SessionDep, request: Request) -> EntityScoreOut:
+                       request: Request) -> Response:
     """A broker's latest score, grade, probability and reasons (zh/en), with history."""
-    return await _entity_score(ctx, session, request, principal, "broker", entity_id)
+    return await _entity_score(ctx, request, principal, "broker", entity_id)
 
 
 @router.get("/scores", response_model=ScorePage)
@@ -152,6 +145,7 @@ async def set_override(kind: Kind, entity_id: EntityId, body: OverrideIn, princi
         request, principal, "override", "ok", kind, entity_id,
         {"grade": body.grade, "reason": body.reason, "days": body.days,
          "model_grade": latest.grade if latest else None})])
+    await read_model(request).refresh()  # its author reads it back at once
     return _override_out(row)
 
 

@@ -1,0 +1,37 @@
+"""How values, groups and indicator notes read in Chinese and English (reasons and reports).
+
+Kept apart so that the reasons an assessor reads and the reports an institution receives word
+the same number the same way.
+"""
+
+from __future__ import annotations
+
+import math
+
+from features.standard.enums import INSTITUTION_TYPE
+from models.assessment.config import AssessmentConfig, Indicator
+
+ALL = "all"  # the group of the whole assessed market
+
+
+def value_text(value: float | None, ind: Indicator, lang: str) -> str:
+    """``72.5%``, ``204件`` / ``204 contracts``; ``—`` when the value is unknown."""
+    if value is None or math.isnan(value):
+        return "—"
+    unit = ind.unit_zh if lang == "zh" else ind.unit_en
+    number = f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    if unit == "%" or lang == "zh":
+        return f"{number}{unit}"
+    return f"{number} {unit}"
+
+
+def group_name(config: AssessmentConfig, key: str, lang: str) -> str:
+    """``enterprise/eastern`` → 企业型技术转移机构·东部 / enterprise-type … (eastern)."""
+    if key == ALL:
+        return "全部机构" if lang == "zh" else "all institutions"
+    kind, _, tier = key.partition("/")
+    label = INSTITUTION_TYPE.label(kind, lang) if kind in INSTITUTION_TYPE.codes else kind
+    if not tier:
+        return label
+    t = config.tier(tier)
+    return f"{label}·{t.name_zh}" if lang == "zh" else f"{label} ({t.name_en})"
