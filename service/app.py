@@ -28,6 +28,7 @@ from service import errors
 from service.assessments.router import router as assessments_router
 from service.audit.router import router as audit_router
 from service.cases.router import router as cases_router
+from service.console.app import mount_console
 from service.context import ServiceContext, TablesLoader
 from service.contracts.router import router as contracts_router
 from service.db.engine import make_engine, session_factory
@@ -141,6 +142,7 @@ def create_app(settings: Settings, tables: TablesLoader, models: ModelSource | N
                               "评分、合同实时核查、预警、人工调整与审计。")
     errors.install(app)
     app.include_router(health_router)
+    mount_console(app)
     app.include_router(api_router())
     app.add_middleware(FastLane)  # inside Timing and BodyLimit: measured and limited alike
     app.add_middleware(Timing, metrics=metrics)

@@ -1,0 +1,20 @@
+"""The console mounted on the service: its pages, its local static files (no CDN), and the
+redirect to sign-in for a browser without a valid token."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from service.console import views, views_cases
+from service.console.session import PATH, LoginRequired, to_login
+
+
+def mount_console(app: FastAPI) -> None:
+    app.include_router(views.router)
+    app.include_router(views_cases.router)
+    app.mount(f"{PATH}/static", StaticFiles(directory=Path(__file__).parent / "static"),
+              name="console-static")
+    app.add_exception_handler(LoginRequired, to_login)

@@ -1,0 +1,88 @@
+"""A real server for a real browser: the app under uvicorn on a loopback port, on a SQLite
+database scored as the batch run scores it, with cases opened from its warnings."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+import uvicorn
+
+from features.settings import Settings
+from service.app import create_app
+from service.cases.policy import CasePolicy
+from service.cases.service import Names, open_from_warnings
+from service.db.engine import make_engine, session_factory
+from service.db.migrate import upgrade
+from service.db.types import utcnow
+from tests.service.api.conftest import AS_OF, Entities, batch_score, issue_tokens, pick_entities
+from tests.trained import Trained, build, shared_folder
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
+
+
+@dataclass(frozen=True)
+class Live:
+    url: str
+    tokens: dict[str, str]
+    entities: Entities
+    case_ids: list[int]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
+    return build(shared_folder(tmp_path_factory))
+
+
+@pytest.fixture(scope="module")
+def live(trained: Trained, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
+    if not CHROMIUM.exists():
+        pytest.skip("Debian's chromium is not installed (make setup installs it)")
+    db_url = f"sqlite:///{tmp_path_factory.mktemp('console') / 'techcredit.db'}"
+    engine = make_engine(db_url)
+    upgrade(engine)
+    batch_score(trained, engine, AS_OF)
+    entities = pick_entities(engine)
+    tokens = issue_tokens(engine, entities.institution_in)
+    settings = Settings(home=trained.settings.home, database_url=db_url,
+                        model_poll_seconds=3600.0)
+    opened = open_from_warnings(session_factory(engine), date.fromisoformat(AS_OF),
+                                replace(CasePolicy.from_settings(settings),
+                                        open_tiers=frozenset({"red", "orange", "yellow", "blue"})),
+                                Names({}, {}), utcnow())
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, trained.tables), host="127.0.0.1",
+                                           port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/readyz", timeout=2) as r:
+                if r.status == 200:
+                    break
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, "the console's server did not become ready"
+        time.sleep(0.2)
+    try:
+        yield Live(url, tokens, entities, [o.case.id for o in opened])
+    finally:
+        server.should_exit = True
+        thread.join(timeout=30)
+        engine.dispose()

@@ -1,0 +1,100 @@
+"""The console in headless Chromium (Debian's, driven by Playwright): sign in, search an
+entity, open a case and move it, see the audit log record it, switch language. Screenshots of
+the main pages go to docs/screenshots/ (linked from the README)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.service.console.conftest import CHROMIUM, SCREENSHOTS, Live
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def browser(live: Live) -> Iterator[Browser]:
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield b
+        b.close()
+
+
+def sign_in(browser: Browser, live: Live, user: str, lang: str = "zh") -> Page:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{live.url}/console?lang={lang}")
+    expect(page).to_have_url(f"{live.url}/console/login?next=/console")
+    page.fill("#token", live.tokens[user])
+    page.click("#login")
+    expect(page).to_have_url(f"{live.url}/console")
+    return page
+
+
+def shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def test_a_wrong_token_stays_on_the_sign_in_page(browser: Browser, live: Live) -> None:
+    page = browser.new_page()
+    page.goto(f"{live.url}/console/login")
+    page.fill("#token", "tc_not_a_real_token")
+    page.click("#login")
+    expect(page.locator("#flash")).to_contain_text("令牌无效")
+    page.close()
+
+
+def test_search_an_entity_then_open_move_and_audit_a_case(browser: Browser, live: Live) -> None:
+    page = sign_in(browser, live, "regulator_all")
+    expect(page.locator("#scored")).not_to_have_text("0")
+    shot(page, "console-overview")
+
+    entity = live.entities.institution_in
+    page.click("#nav-search")
+    page.fill("#q", entity)
+    page.click("#search")
+    page.click(f"#results a:has-text('{entity}')")
+    expect(page.locator("#entity-title")).to_contain_text(entity)
+    expect(page.locator("#grade")).to_have_text(re.compile(r"^[ABCD]$"))
+    expect(page.locator("#points")).to_have_text(re.compile(r"^\d+$"))
+    shot(page, "console-entity")
+
+    page.goto(f"{live.url}/console/warnings")
+    expect(page.locator("#by-region tr")).not_to_have_count(1)
+    shot(page, "console-warnings")
+
+    page.click("#nav-cases")
+    case_id = live.case_ids[0]
+    page.click(f"#queue a.case-link:text-is('{case_id}')")
+    expect(page.locator("#case-state")).to_have_text("待核查")
+    page.fill("#form-investigate input[name=reason]", "浏览器测试：立案核查")
+    page.click("#do-investigate")
+    expect(page.locator("#case-state")).to_have_text("核查中")
+    expect(page.locator("#flash")).to_contain_text("200")
+    expect(page.locator("#events")).to_contain_text("investigate")
+    shot(page, "console-case")
+    page.close()
+
+    auditor = sign_in(browser, live, "auditor")
+    auditor.click("#nav-audit")
+    row = auditor.locator("#audit tr", has_text="case.investigate")
+    expect(row.first).to_contain_text("regulator_all")
+    auditor.click("#lang-switch")
+    expect(auditor.locator("h1")).to_have_text("Audit log")
+    expect(auditor.locator("#nav-cases")).to_have_text("Cases")
+    shot(auditor, "console-audit-en")
+    auditor.close()
+
+
+def test_roles_and_regions_hold_in_the_console(browser: Browser, live: Live) -> None:
+    office = sign_in(browser, live, "office")
+    office.goto(f"{live.url}/console/audit")
+    expect(office.locator("#message")).to_contain_text("may not read_audit")
+    office.close()
+    regional = sign_in(browser, live, "regulator_region")
+    regional.goto(f"{live.url}/console/entities/institution/{live.entities.institution_out}")
+    expect(regional.locator("#message")).to_contain_text("outside this token's regions")
+    regional.close()
