@@ -102,6 +102,10 @@ def docs(
     (out / "cases.md").write_text(render_cases_doc(CasePolicy.from_settings(Settings())),
                                   encoding="utf-8")
     typer.echo(f"wrote {out / 'cases.md'}")
+    from service.console.market import render_index_doc
+
+    (out / "market-index.md").write_text(render_index_doc(), encoding="utf-8")
+    typer.echo(f"wrote {out / 'market-index.md'}")
 
 
 @app.command()

@@ -29,14 +29,17 @@ from service.assessments.router import router as assessments_router
 from service.audit.router import router as audit_router
 from service.cases.router import router as cases_router
 from service.console.app import mount_console
+from service.console.market import market_overview
 from service.context import ServiceContext, TablesLoader
 from service.contracts.router import router as contracts_router
+from service.contracts.router import score_checks
 from service.db.engine import make_engine, session_factory
 from service.db.migrate import require_migrated
 from service.health.router import router as health_router
 from service.journal import Journal
 from service.metrics import Metrics
 from service.registry.router import router as models_router
+from service.runtime.batcher import MicroBatcher
 from service.runtime.checker import ContractChecker
 from service.runtime.directory import directory
 from service.runtime.fast_lane import FastLane
@@ -70,6 +73,7 @@ def build_state(ctx: ServiceContext, tables: TablesLoader) -> None:
         data = tables()
         ruleset = active_rules(ctx.settings)
         ctx.directory = directory(data)
+        ctx.market = market_overview(data["contracts"])
         ctx.checker = ContractChecker(prepare(dict(data)), data["contracts"], ruleset,
                                       bands(ctx.settings))
         # The state is millions of long-lived objects: moving them out of the collector's
@@ -120,6 +124,7 @@ def create_app(settings: Settings, tables: TablesLoader, models: ModelSource | N
                              metrics, TokenCache(settings.auth_cache_seconds))
         app.state.ctx = ctx
         app.state.scores = scores = ReadModel(reader, lambda: ctx.directory)
+        app.state.checks = MicroBatcher(score_checks, wait_s=settings.check_batch_wait_seconds)
         tasks = [asyncio.create_task(_keep_models_fresh(ctx)),
                  asyncio.create_task(_build(ctx, tables, scores)),
                  asyncio.create_task(scores.poll(settings.scores_poll_seconds))]

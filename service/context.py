@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from features.settings import Settings
 from service.cases.calendar import WorkCalendar, china_day
 from service.cases.policy import CasePolicy
+from service.console.market import MarketOverview
 from service.db.types import utcnow
 from service.journal import Journal
 from service.metrics import Metrics
@@ -42,6 +43,7 @@ class ServiceContext:
     checker: ContractChecker | None = None  # None until the registry state is built
     directory: dict[tuple[str, str], EntityInfo] = field(default_factory=dict)
     state_problem: str | None = "registry state not built yet"
+    market: MarketOverview | None = None  # the console's market page, from the registry
     clock: Callable[[], datetime] = utcnow  # injectable: tests move time across deadlines
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
 

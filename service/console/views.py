@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
-from features.standard.enums import REGION
+from features.standard.enums import CONTRACT_TYPE, REGION, TECH_FIELD
 from service.auth import Permission, allowed, entity_denial
 from service.cases.lists import queue, standing
 from service.cases.models import Case
@@ -24,7 +24,7 @@ from service.console.session import COOKIE, PATH, ConsoleLang, ConsoleUser, prin
 from service.db.models import AuditEntry, ContractCheck, RiskWarning, Score
 from service.db.tokens import Principal
 from service.deps import Ctx, SessionDep, journal, record
-from service.reports.charts import Column, Series, column_chart, line_chart
+from service.reports.charts import Column, HBar, Series, column_chart, hbar_chart, line_chart
 from service.scores.router import read_model
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
@@ -175,3 +175,41 @@ async def audit(request: Request, ctx: Ctx, session: SessionDep, user: ConsoleUs
     await journal(ctx, request, audits=[record(request, user, "read_audit", "ok",
                                                detail={"console": True})])
     return page(request, "audit.html", lang, user, words(lang)["audit"], entries=entries)
+
+
+def _nice(top: float) -> float:
+    """A round axis maximum (ticks at quarters read 25, 50, …, not 28.43)."""
+    step = 10 ** max(0, len(str(int(top))) - 1)
+    return float(-(-top // step) * step) or 1.0
+
+
+@router.get("/market", response_class=HTMLResponse)
+async def market(request: Request, ctx: Ctx, user: ConsoleUser, lang: ConsoleLang
+                 ) -> HTMLResponse:
+    """Contracts and amounts by year, type, field and region, flows between regions and the
+    market development index (docs/market-index.md)."""
+    m = ctx.market
+    charts, regions_rows, flows = {}, [], []
+    if m is not None:
+        years = [str(y.year) for y in m.years]
+        charts = {
+            "contracts": column_chart([Column(str(y.year), y.contracts) for y in m.years], ""),
+            "amount": column_chart([Column(str(y.year), round(y.tech_amount_yi, 1))
+                                    for y in m.years], ""),
+            "index": line_chart(years, [Series("index", [y.index for y in m.years], 0,
+                                               max(y.index for y in m.years) * 1.1, "#3b6ea8",
+                                               fmt="{:.0f}")], ""),
+            "types": hbar_chart([HBar(CONTRACT_TYPE.label(s.code, lang), s.tech_amount_yi)
+                                 for s in m.by_type], "",
+                                scale_max=_nice(max(s.tech_amount_yi for s in m.by_type))),
+            "fields": hbar_chart([HBar(TECH_FIELD.label(s.code, lang), s.tech_amount_yi)
+                                  for s in m.by_field], "",
+                                 scale_max=_nice(max(s.tech_amount_yi for s in m.by_field))),
+        }
+        regions_rows = [{"label": REGION.label(s.code, lang), "contracts": s.contracts,
+                         "amount": s.tech_amount_yi} for s in m.by_region]
+        flows = [{"src": REGION.label(f.seller_region, lang),
+                  "dst": REGION.label(f.buyer_region, lang), "contracts": f.contracts,
+                  "amount": f.tech_amount_yi} for f in m.flows]
+    return page(request, "market.html", lang, user, words(lang)["market"], m=m, charts=charts,
+                regions_rows=regions_rows, flows=flows)

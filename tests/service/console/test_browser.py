@@ -66,6 +66,11 @@ def test_search_an_entity_then_open_move_and_audit_a_case(browser: Browser, live
     expect(page.locator("#by-region tr")).not_to_have_count(1)
     shot(page, "console-warnings")
 
+    page.click("#nav-market")
+    expect(page.locator("#market-flows tr")).not_to_have_count(1)
+    expect(page.locator("svg")).not_to_have_count(0)
+    shot(page, "console-market")
+
     page.click("#nav-cases")
     case_id = live.case_ids[0]
     page.click(f"#queue a.case-link:text-is('{case_id}')")
