@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     model_poll_seconds: float = Field(
         default=30.0, description="how often the service looks for a new champion"
     )
+    check_batch_wait_seconds: float = Field(
+        default=0.001, ge=0, description="a contract check waits this long for others to be "
+                                         "scored with it (0: those of the same loop turn)"
+    )
     scores_poll_seconds: float = Field(
         default=1.0, gt=0, description="how often the service looks for new scores, warnings "
                                        "and overrides written by other processes"
@@ -109,6 +113,21 @@ class Settings(BaseSettings):
         default=30, ge=1, description="days after publication an outcome may be appealed")
     assessment_quota: int = Field(
         default=0, ge=0, description="lowest totals that exit each year (末位淘汰); 0: none")
+
+    # model monitoring (issue 13): monthly drift of the champion's score and top features
+    monitor_psi_watch: float = Field(
+        default=0.1, gt=0, description="PSI from which a variable is watched (inclusive)")
+    monitor_psi_act: float = Field(
+        default=0.25, gt=0, description="PSI from which a variable calls for action (inclusive)")
+    monitor_alpha: float = Field(
+        default=0.01, gt=0, le=1, description="a shift counts only if the Jensen–Shannon "
+                                               "(G-) test's p-value is below this")
+    monitor_top_features: int = Field(
+        default=10, ge=1, description="features watched besides the score, by model importance")
+    monitor_bins: int = Field(
+        default=10, ge=2, description="quantile bins fixed on the training window")
+    monitor_retrain: bool = Field(
+        default=True, description="an act alert retrains and registers a challenger")
 
     @property
     def mlflow_artifact_root(self) -> str:

@@ -14,6 +14,7 @@ import typer
 from pipelines.cli_assess import mount as mount_assess
 from pipelines.cli_cases import cases_app
 from pipelines.cli_db import mount as mount_db
+from pipelines.cli_monitor import mount as mount_monitor
 from pipelines.cli_rules import rules_app
 from pipelines.cli_score import score
 from pipelines.cli_serve import serve
@@ -382,6 +383,7 @@ app.add_typer(rules_app, name="rules")
 app.add_typer(cases_app, name="cases")
 mount_db(app)
 mount_assess(app)
+mount_monitor(app)
 app.command()(score)
 app.command()(serve)
 

@@ -49,7 +49,13 @@ def record(request: Request, principal: Principal | None, action: str, outcome: 
         role=principal.role.value if principal else None,
         action=action, outcome=outcome, entity_kind=kind, entity_id=entity_id,
         source=request.client.host if request.client else None,
-        detail={"path": request.url.path, **(detail or {})})
+        detail={"path": _path(request), **(detail or {})})
+
+
+def _path(request: Request) -> str:
+    """``request.url.path`` without building the URL (a fifth of a score lookup's CPU):
+    Starlette escapes these three characters of the scope's path and nothing else."""
+    return request.scope["path"].replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
 
 
 async def journal(ctx: ServiceContext, request: Request, rows: Sequence[Base] = (),

@@ -8,10 +8,10 @@ and then releases every waiting request. A request still waits for its own rows 
 if a batch fails, its items are retried one by one so a bad item fails only its own request.
 
 The writer shares the event loop's core and GIL, so its cost per entry is the service's cost:
-hot rows come as :class:`Insert` (one Core ``executemany`` per table, no ORM unit of work),
-audit entries are linked by :func:`service.db.audit.append_rows` (one head read, one
-``executemany``), and a committed batch wakes its requests with one call into each event loop
-rather than one thread-safe callback per request.
+hot rows come as :class:`Insert` (column values, no ORM unit of work), each table's rows and
+the audit entries (linked in memory after one head read, :func:`service.db.audit.link`) go to
+the driver in one ``executemany`` (:mod:`service.runtime.raw_insert`), and a committed batch
+wakes its requests with one call into each event loop rather than one callback per request.
 """
 
 from __future__ import annotations
@@ -25,14 +25,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, insert
+from sqlalchemy import Engine, Table
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.db.audit import AuditRecord, append_rows
-from service.db.models import Base
+from service.db.audit import AuditRecord, link, lock_head_raw
+from service.db.models import AuditEntry, Base
+from service.runtime.raw_insert import RawInsert, RawWriter
 
 log = logging.getLogger("techcredit.service")
 MAX_BATCH = 512
+AUDIT: Table = AuditEntry.__table__  # type: ignore[assignment]
 FAILED = "the audit log could not be written"
 
 
@@ -65,6 +67,8 @@ class Journal:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self.sessions = sessions
         self.engine: Engine = sessions.kw["bind"]
+        self.raw: dict[tuple[Table, tuple[str, ...]], RawInsert] = {}  # by table and columns
+        self.writer = RawWriter(self.engine)  # used by the writer thread only
         self.queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
         self.thread = threading.Thread(target=self._run, name="journal", daemon=True)
         self.thread.start()
@@ -78,6 +82,7 @@ class Journal:
     def close(self) -> None:
         self.queue.put(None)
         self.thread.join(timeout=30)
+        self.writer.close()
 
     def _run(self) -> None:
         while True:
@@ -128,17 +133,33 @@ class Journal:
             with self.sessions() as session, session.begin():
                 session.add_all(objects)
                 session.flush()
-                _insert(session.connection(), inserts, audits)
+                dbapi: Any = session.connection().connection.dbapi_connection
+                cursor = dbapi.cursor()
+                try:
+                    self._insert(cursor, inserts, audits)
+                finally:
+                    cursor.close()
             return
-        with self.engine.begin() as conn:  # the hot path: no ORM session at all
-            _insert(conn, inserts, audits)
+        with self.writer.begin() as cursor:  # the hot path: the DBAPI alone
+            self._insert(cursor, inserts, audits)
 
+    def _insert(self, cursor: Any, inserts: Mapping[Table, list[Mapping[str, Any]]],
+                audits: Sequence[AuditRecord]) -> None:
+        for table, values in inserts.items():
+            by_columns: dict[tuple[str, ...], list[Mapping[str, Any]]] = defaultdict(list)
+            for row in values:
+                by_columns[tuple(row)].append(row)
+            for columns, rows in by_columns.items():
+                self._raw(table, columns).run(cursor, rows)
+        if audits:
+            rows = link(lock_head_raw(cursor, self.engine.dialect.name), audits)
+            self._raw(AUDIT, tuple(rows[0])).run(cursor, rows)
 
-def _insert(conn: Connection, inserts: Mapping[Table, list[Mapping[str, Any]]],
-            audits: Sequence[AuditRecord]) -> None:
-    for table, values in inserts.items():
-        conn.execute(insert(table), values)
-    append_rows(conn, audits)
+    def _raw(self, table: Table, columns: tuple[str, ...]) -> RawInsert:
+        raw = self.raw.get((table, columns))
+        if raw is None:
+            raw = self.raw[(table, columns)] = RawInsert(table, self.engine.dialect, columns)
+        return raw
 
 
 def _release(outcomes: list[tuple[_Item, bool]]) -> None:

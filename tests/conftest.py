@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
+
+from tests import prefect_server  # the standard library only: imports no Prefect
 
 # Before anything imports Prefect: a private home per test process, and no INFO chatter from
 # the temporary server, whose shutdown message would otherwise hit pytest's closed streams.
@@ -13,17 +18,29 @@ os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
-from collections.abc import Iterator
+# One Prefect server for the run instead of a temporary one per process (tests/prefect_server.py).
+prefect_server.start()
 
-import pytest
-
-from features.synthetic.market import Market, generate_market, write_market
-from features.synthetic.spec import MarketSpec
-from pipelines.gx_worker import GXWorker
+from features.synthetic.market import Market, generate_market, write_market  # noqa: E402
+from features.synthetic.spec import MarketSpec  # noqa: E402
+from pipelines.gx_worker import GXWorker  # noqa: E402
 
 pytest_plugins = ("tests.service.databases",)  # db_url, engine, sessions on both backends
 
 SMALL = MarketSpec(first_year=2016, last_year=2020, scale=0.02, seed=3)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The run is over: stop the shared Prefect server if this process started it."""
+    prefect_server.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shared_prefect_server() -> Iterator[None]:
+    """Every test process waits for the shared Prefect server before its first test (or
+    falls back to a temporary server of its own if it never answers)."""
+    with prefect_server.connected():
+        yield
 
 
 @pytest.fixture(scope="session")

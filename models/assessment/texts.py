@@ -35,3 +35,16 @@ def group_name(config: AssessmentConfig, key: str, lang: str) -> str:
         return label
     t = config.tier(tier)
     return f"{label}·{t.name_zh}" if lang == "zh" else f"{label} ({t.name_en})"
+
+
+def indicator_table(config: AssessmentConfig) -> str:
+    """The indicator system as a Markdown table (docs/assessment.md quotes it verbatim)."""
+    lines = ["| code | 指标 | indicator | category | weight | better | unit | limit | missing |"
+             " source |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for i in config.indicators:
+        limit = "" if i.limit is None else value_text(i.limit, i, "en")
+        lines.append(f"| `{i.code}` | {i.name_zh} | {i.name_en} | {i.category} | {i.weight:g} | "
+                     f"{i.direction} | {i.unit_en} | {limit} | {i.missing} | {i.source} |")
+    lines.append("")
+    lines += [f"- `{i.code}`: {i.definition_en} {i.definition_zh}" for i in config.indicators]
+    return "\n".join(lines)

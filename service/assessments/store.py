@@ -137,7 +137,7 @@ def trend(session: Session, institution_id: str, published_only: bool
          .where(AssessmentResult.institution_id == institution_id).order_by(Assessment.year))
     if published_only:
         q = q.where(Assessment.state == AssessmentState.published.value)
-    return [(a, r) for a, r in session.execute(q).tuples()]
+    return [(a, r) for a, r in session.execute(q)]
 
 
 def indicator_scores(r: AssessmentResult) -> list[IndicatorScore]:

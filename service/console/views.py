@@ -179,7 +179,7 @@ async def audit(request: Request, ctx: Ctx, session: SessionDep, user: ConsoleUs
 
 def _nice(top: float) -> float:
     """A round axis maximum (ticks at quarters read 25, 50, …, not 28.43)."""
-    step = 10 ** max(0, len(str(int(top))) - 1)
+    step = 10 ** max(0, len(str(int(top))) - 2)
     return float(-(-top // step) * step) or 1.0
 
 

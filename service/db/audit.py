@@ -31,6 +31,7 @@ from service.db.models import AuditEntry
 from service.db.types import utcnow
 
 GENESIS = "0" * 64
+HEAD_SQL = "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1"
 # pg_advisory_xact_lock key: any fixed 64-bit number, the same for every writer of the log
 _PG_LOCK_KEY = 0x7465636863726564  # "techcred"
 
@@ -128,16 +129,38 @@ def append_many(session: Session, records: Sequence[AuditRecord],
 
 def append_rows(session: Session | Connection, records: Sequence[AuditRecord],
                 at: datetime | None = None) -> int:
-    """What :func:`append_many` does, for the service's group commit: the same entries and
-    hashes, written by one Core ``executemany`` with no ORM objects (the journal thread runs
-    on the event loop's core, so this is per-request cost). Returns the last id written."""
+    """What :func:`append_many` does, without ORM objects: the same entries and hashes in one
+    Core ``executemany``. Returns the last id written."""
+    head = lock_head(session)
+    rows = link(head, records, at)
+    if rows:
+        session.execute(insert(AuditEntry.__table__), rows)
+    return rows[-1]["id"] if rows else head[0]
+
+
+def lock_head(session: Session | Connection) -> tuple[int, str]:
+    """Take the chain's lock and read its head: (last id, its hash), (0, genesis) if empty.
+    The lock holds until the transaction ends, so the caller appends after this head."""
     _lock_chain(session)
-    last = session.execute(
-        select(AuditEntry.id, AuditEntry.hash).order_by(AuditEntry.id.desc()).limit(1)
-    ).first()
-    next_id, prev = (last.id + 1, last.hash) if last else (1, GENESIS)
-    if not records:
-        return next_id - 1
+    last = session.execute(text(HEAD_SQL)).first()
+    return (last[0], last[1]) if last else (0, GENESIS)
+
+
+def lock_head_raw(cursor: Any, dialect: str) -> tuple[int, str]:
+    """:func:`lock_head` by a DBAPI cursor (the journal's writer, which bypasses SQLAlchemy)."""
+    if dialect == "postgresql":
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", (_PG_LOCK_KEY,))
+    cursor.execute(HEAD_SQL)
+    last = cursor.fetchone()
+    return (last[0], last[1]) if last else (0, GENESIS)
+
+
+def link(head: tuple[int, str], records: Sequence[AuditRecord],
+         at: datetime | None = None) -> list[dict[str, Any]]:
+    """The entries of ``records`` after ``head`` as column values, ids and hashes assigned:
+    :func:`canonical` built by concatenation (a test holds the two equal), ``detail`` stored
+    as it is hashed."""
+    next_id, prev = head[0] + 1, head[1]
     when = (at or utcnow()).astimezone(UTC)
     stamp = when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     rows = []
@@ -152,8 +175,7 @@ def append_rows(session: Session | Connection, records: Sequence[AuditRecord],
                      "prev_hash": prev, "hash": digest})
         prev = digest
         next_id += 1
-    session.execute(insert(AuditEntry.__table__), rows)
-    return next_id - 1
+    return rows
 
 
 def _canonical_text(entry_id: int, stamp: str, record: AuditRecord, detail: str,

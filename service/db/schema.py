@@ -5,7 +5,8 @@ them all. A new domain adds its models module to this list."""
 from __future__ import annotations
 
 import service.assessments.models  # registers the assessment tables
-import service.cases.models  # noqa: F401  (registers the case tables)
+import service.cases.models  # registers the case tables
+import service.monitoring.models  # noqa: F401  (registers the monitoring tables)
 from service.db.models import Base
 
 metadata = Base.metadata

@@ -13,7 +13,7 @@ from its event loop only, which also orders registrations.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -80,9 +80,12 @@ class ContractChecker:
               register: bool = True) -> CheckResult:
         """``record`` has the standard's contract columns, dates as Timestamps; a contract
         already in the state is answered but not registered twice."""
+        return self.score(model, ref, [self.prepare(record, register)])[0]
+
+    def prepare(self, record: Mapping[str, Any], register: bool = True) -> Pending:
+        """The state's part of a check, in arrival order: features, rule hits, and the
+        registration; the model's part (:meth:`score`) may follow for several at once."""
         features = self.state.features(record)
-        s = model.score_record({**record, **features}, top=TOP_REASONS)
-        probability = float(s.pd[0])
         hits = tuple(self.rules.check(record, features)) if self.rules is not None else ()
         contract_id = str(record["contract_id"])
         joins = register and contract_id not in self.known
@@ -91,11 +94,34 @@ class ContractChecker:
             if self.rules is not None:
                 self.rules.register(record, features)
             self.known.add(contract_id)
-        return CheckResult(
-            contract_id, pd.Timestamp(record["registered_date"]).date(), probability,
-            contract_tier(self.bands, probability, hits), tuple(s.reasons[0]), hits, ref, joins,
-            _opt(record.get("institution_id")), _opt(record.get("broker_id")),
-            _opt(record.get("seller_region")))
+        return Pending(record, features, hits, joins)
+
+    def score(self, model: RiskModel, ref: ModelRef, pending: Sequence[Pending]
+              ) -> list[CheckResult]:
+        """One prediction with reasons for all of ``pending`` (rows are scored independently:
+        the same answers as one at a time)."""
+        x = np.vstack([model.encoder.row({**p.record, **p.features}) for p in pending])
+        s = model.score_matrix(x, top=TOP_REASONS)
+        out = []
+        for i, p in enumerate(pending):
+            probability = float(s.pd[i])
+            r = p.record
+            out.append(CheckResult(
+                str(r["contract_id"]), pd.Timestamp(r["registered_date"]).date(), probability,
+                contract_tier(self.bands, probability, p.hits), tuple(s.reasons[i]), p.hits,
+                ref, p.registered, _opt(r.get("institution_id")), _opt(r.get("broker_id")),
+                _opt(r.get("seller_region"))))
+        return out
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A contract through the state (features, rule hits, registered or not), not scored."""
+
+    record: Mapping[str, Any]
+    features: dict[str, float]
+    hits: tuple[Hit, ...]
+    registered: bool
 
 
 def _opt(value: Any) -> str | None:
