@@ -12,7 +12,7 @@ import base64
 import binascii
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -53,6 +53,7 @@ from service.deps import (
 from service.deps import record as audit_record
 
 router = APIRouter(tags=["cases 失信案件"])
+RowId = Annotated[int, Path(ge=1, le=2**62, description="a row id")]
 
 
 def case_out(ctx: ServiceContext, c: Case) -> CaseOut:
@@ -175,6 +176,9 @@ async def open_case(body: CaseOpenIn, principal: CaseWorker, ctx: Ctx, request: 
     """Open a case by hand; an open case of the same subject and conduct takes it in as
     evidence instead (200, ``merged``)."""
     info = ctx.directory.get((body.subject_kind, body.subject_id))
+    if info is None and body.subject_kind != "party":  # parties are in no directory
+        raise HTTPException(status.HTTP_404_NOT_FOUND,
+                            f"no {body.subject_kind} {body.subject_id} / 无此主体")
     subject = store.Subject(body.subject_kind, body.subject_id,
                             body.subject_name or (info.name if info else None),
                             info.region if info else None)
@@ -198,7 +202,7 @@ async def open_case(body: CaseOpenIn, principal: CaseWorker, ctx: Ctx, request: 
 
 
 @router.get("/cases/{case_id}", response_model=CaseDetail)
-async def get_case(case_id: int, principal: CaseReader, ctx: Ctx, session: SessionDep,
+async def get_case(case_id: RowId, principal: CaseReader, ctx: Ctx, session: SessionDep,
                    request: Request) -> CaseDetail:
     """A case with every event (who, when, why, evidence, model version), its files and its
     joint-punishment measures, and what may be done next."""
@@ -218,7 +222,7 @@ async def get_case(case_id: int, principal: CaseReader, ctx: Ctx, session: Sessi
 
 
 @router.post("/cases/{case_id}/actions/{action}", response_model=ActionOut)
-async def take_action(case_id: int, action: Action, body: ActionIn, principal: Caller,
+async def take_action(case_id: RowId, action: Action, body: ActionIn, principal: Caller,
                       ctx: Ctx, session: SessionDep, request: Request,
                       response: Response) -> ActionOut:
     """Move a case. The transition table decides whether the move is allowed now and who
@@ -252,7 +256,7 @@ async def take_action(case_id: int, action: Action, body: ActionIn, principal: C
 
 
 @router.post("/cases/{case_id}/assign", response_model=CaseOut)
-async def assign(case_id: int, body: AssignIn, principal: CaseWorker, ctx: Ctx,
+async def assign(case_id: RowId, body: AssignIn, principal: CaseWorker, ctx: Ctx,
                  session: SessionDep, request: Request) -> CaseOut:
     c = await _case(ctx, session, request, principal, case_id, "work_cases")
     session.close()
@@ -268,7 +272,7 @@ async def assign(case_id: int, body: AssignIn, principal: CaseWorker, ctx: Ctx,
 
 @router.post("/cases/{case_id}/files", response_model=FileOut,
              status_code=status.HTTP_201_CREATED)
-async def upload(case_id: int, body: FileIn, principal: CaseSubject, ctx: Ctx,
+async def upload(case_id: RowId, body: FileIn, principal: CaseSubject, ctx: Ctx,
                  session: SessionDep, request: Request) -> FileOut:
     """Attach evidence; it is kept with its SHA-256. The subject may attach its own (e.g.
     remediation evidence for a repair application)."""
@@ -293,7 +297,7 @@ async def upload(case_id: int, body: FileIn, principal: CaseSubject, ctx: Ctx,
 
 
 @router.get("/cases/{case_id}/files/{file_id}")
-async def download(case_id: int, file_id: int, principal: CaseReader, ctx: Ctx,
+async def download(case_id: RowId, file_id: RowId, principal: CaseReader, ctx: Ctx,
                    session: SessionDep, request: Request) -> Response:
     c = await _case(ctx, session, request, principal, case_id, "read_cases")
     f = next((f for f in store.files(session, c.id) if f.id == file_id), None)
@@ -308,7 +312,7 @@ async def download(case_id: int, file_id: int, principal: CaseReader, ctx: Ctx,
 
 @router.post("/cases/{case_id}/measures", response_model=MeasureOut,
              status_code=status.HTTP_201_CREATED)
-async def add_measure(case_id: int, body: MeasureIn, principal: CaseWorker, ctx: Ctx,
+async def add_measure(case_id: RowId, body: MeasureIn, principal: CaseWorker, ctx: Ctx,
                       session: SessionDep, request: Request) -> MeasureOut:
     """A joint-punishment measure another agency applies while the subject is listed."""
     c = await _case(ctx, session, request, principal, case_id, "work_cases")

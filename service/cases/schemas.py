@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -36,8 +36,9 @@ class ActionIn(BaseModel):
                                         pattern=NO_NUL)
     remediation: str | None = Text
     commitment: bool | None = Field(default=None, description="the subject's credit commitment")
-    evidence_files: list[int] = Field(default_factory=list, max_length=50)
-    expected_version: int | None = Field(default=None, ge=1,
+    evidence_files: list[Annotated[int, Field(ge=1, le=2**62)]] = Field(
+        default_factory=list, max_length=50)
+    expected_version: int | None = Field(default=None, ge=1, le=2**31,
                                          description="refuse (409) if the case has moved on")
 
 

@@ -15,7 +15,7 @@ from service.auth import Permission, allowed
 from service.cases import lists, service, store
 from service.cases.enums import Severity
 from service.cases.machine import BY_ACTION, Action, Party, available
-from service.cases.router import scope_denial
+from service.cases.router import RowId, scope_denial
 from service.console.messages import words
 from service.console.render import conducts, message, page
 from service.console.session import PATH, ConsoleLang, ConsoleUser
@@ -38,7 +38,7 @@ async def case_queue(request: Request, ctx: Ctx, session: SessionDep, user: Cons
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
-async def case_page(case_id: int, request: Request, ctx: Ctx, session: SessionDep,
+async def case_page(case_id: RowId, request: Request, ctx: Ctx, session: SessionDep,
                     user: ConsoleUser, lang: ConsoleLang, msg: str = "") -> HTMLResponse:
     w = words(lang)
     c = store.get(session, case_id)
@@ -66,10 +66,10 @@ async def case_page(case_id: int, request: Request, ctx: Ctx, session: SessionDe
 
 
 @router.post("/cases/{case_id}/act")
-async def case_act(case_id: int, request: Request, ctx: Ctx, session: SessionDep,
+async def case_act(case_id: RowId, request: Request, ctx: Ctx, session: SessionDep,
                    user: ConsoleUser, lang: ConsoleLang,
                    action: Annotated[Action, Form()], reason: Annotated[str, Form(max_length=4000)],
-                   expected_version: Annotated[int | None, Form()] = None,
+                   expected_version: Annotated[int | None, Form(ge=1, le=2**31)] = None,
                    conduct: Annotated[str | None, Form(max_length=32)] = None,
                    severity: Annotated[Severity | None, Form()] = None,
                    basis: Annotated[str | None, Form(max_length=1000)] = None,

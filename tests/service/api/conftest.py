@@ -56,6 +56,18 @@ REGION = "110000"  # the limited regulator's region (Beijing): holds scored enti
 READY_TIMEOUT_S = 120.0  # generous: start-up loads two models on a possibly busy machine
 
 
+# Authorization headers every route refuses with 401 ("expired" and "revoked" stand for the
+# tokens of those users, issued by ``issue_tokens``)
+BAD_TOKENS = {
+    "none": None,
+    "not bearer": "Basic dXNlcjpwYXNz",
+    "malformed": "Bearer not-a-token",
+    "unknown": "Bearer tc_0123456789ab_" + "x" * 43,
+    "expired": "expired",
+    "revoked": "revoked",
+}
+
+
 @dataclass(frozen=True)
 class UserSpec:
     name: str

@@ -8,8 +8,7 @@ import pytest
 from service.auth import GRANTS
 from service.db.types import Role
 from tests.service.api.case_matrix import CASE_ENDPOINTS, CaseIds, matrix_case, with_subject
-from tests.service.api.conftest import USERS, Api
-from tests.service.api.test_permissions import BAD_TOKENS
+from tests.service.api.conftest import BAD_TOKENS, USERS, Api
 
 pytestmark = pytest.mark.e2e
 ROLE_OF = {u.name: Role(u.role) for u in USERS}

@@ -16,7 +16,8 @@ from service.auth import GRANTS, Permission
 from service.db.models import AuditEntry, RiskWarning, Score
 from service.db.types import Role
 from tests.service.api.case_matrix import CASE_ENDPOINTS
-from tests.service.api.conftest import AS_OF, REGION, USERS, Api, contract_body
+from tests.service.api.conftest import AS_OF, BAD_TOKENS, REGION, USERS, Api, contract_body
+from tests.service.api.test_assessments_permissions import ASSESSMENT_ENDPOINTS
 
 pytestmark = pytest.mark.e2e
 
@@ -75,7 +76,7 @@ ROLE_OF = {u.name: Role(u.role) for u in USERS}
 
 def test_the_matrix_covers_every_permission_and_every_api_route(api: Api) -> None:
     """This module's endpoints and the workflow modules' matrices together."""
-    matrices = [*ENDPOINTS.values(), *CASE_ENDPOINTS.values()]
+    matrices = [*ENDPOINTS.values(), *CASE_ENDPOINTS.values(), *ASSESSMENT_ENDPOINTS.values()]
     assert {e.permission for e in matrices} == set(P)
     paths = api.app.openapi()["paths"]
     routes = {(method.upper(), path) for path, methods in paths.items()
@@ -153,16 +154,6 @@ def test_role_against_endpoint(api: Api, name: str, user: str) -> None:
     assert [(a.actor, a.role, a.action, a.outcome, a.detail) for a in audited] == [
         (user, ROLE_OF[user].value, endpoint.permission.value, "denied",
          {"path": endpoint.path(api), "reason": reason})]
-
-
-BAD_TOKENS = {
-    "none": None,
-    "not bearer": "Basic dXNlcjpwYXNz",
-    "malformed": "Bearer not-a-token",
-    "unknown": "Bearer tc_0123456789ab_" + "x" * 43,
-    "expired": "expired",
-    "revoked": "revoked",
-}
 
 
 @pytest.mark.parametrize("bad", list(BAD_TOKENS))

@@ -1,0 +1,47 @@
+"""The rows monitoring compares: the credit model's inputs with its score, for the training
+window (the reference) and for one month.
+
+Both are assembled exactly as training and scoring assemble them: entity features from the
+point-in-time layer and anomaly aggregates from the contract scores the credit version was
+trained with (:mod:`models.scoring`), so a difference between the two is the market moving,
+not two pipelines disagreeing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from models import panels
+from models.anomaly import aggregate_names, entity_anomaly
+from models.monitoring.reference import SCORE
+from models.risk_model import RiskModel
+
+
+def window_rows(entities: Mapping[str, pd.DataFrame], scores: pd.DataFrame,
+                as_ofs: Sequence[pd.Timestamp]) -> pd.DataFrame:
+    """Institution and broker rows at each of ``as_ofs`` with their anomaly aggregates:
+    :func:`models.panels.credit_panel` for several dates, without labels or regions."""
+    dates = [pd.Timestamp(d).normalize() for d in as_ofs]
+    parts = []
+    for kind, prefix, _, key in panels.ENTITY_KINDS:
+        p = entities[kind].astype({"entity_id": "str"})
+        p["as_of"] = pd.to_datetime(p["as_of"]).astype("datetime64[ns]")
+        p = p[p["as_of"].isin(dates)]
+        aggregates = entity_anomaly(scores, key, dates, prefix)
+        p = p.merge(aggregates, on=["entity_id", "as_of"], how="left", validate="one_to_one")
+        _, _, exp, _, exp_all = aggregate_names(prefix)
+        p[[exp, exp_all]] = p[[exp, exp_all]].fillna(0.0)  # no contracts: none expected
+        parts.append(p.assign(entity_kind=kind))
+    return pd.concat(parts, ignore_index=True)
+
+
+def with_scores(model: RiskModel, rows: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` with the model's ``probability``, points (as :data:`SCORE`) and ``grade``:
+    the numbers batch scoring writes, without the reasons monitoring does not need."""
+    full = rows.reindex(columns=list(dict.fromkeys([*rows.columns, *model.features])))
+    raw = model.raw(model.encoder.matrix(full))
+    points = model.scale.points_from_logit(model.platt.logit(raw))
+    return full.assign(probability=model.platt.proba(raw), **{SCORE: points},
+                       grade=model.cuts.grade(points))

@@ -1,0 +1,1 @@
+"""The annual assessment of technology transfer institutions: tables, decisions and API."""
