@@ -8,13 +8,14 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from service.console import views, views_cases
+from service.console import views, views_cases, views_more
 from service.console.session import PATH, LoginRequired, to_login
 
 
 def mount_console(app: FastAPI) -> None:
     app.include_router(views.router)
     app.include_router(views_cases.router)
+    app.include_router(views_more.router)
     app.mount(f"{PATH}/static", StaticFiles(directory=Path(__file__).parent / "static"),
               name="console-static")
     app.add_exception_handler(LoginRequired, to_login)

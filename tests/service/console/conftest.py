@@ -16,12 +16,15 @@ import pytest
 import uvicorn
 
 from features.settings import Settings
+from models.assessment.config import load_config
+from pipelines.assess import compute, read_inputs, write
 from service.app import create_app
 from service.cases.policy import CasePolicy
 from service.cases.service import Names, open_from_warnings
 from service.db.engine import make_engine, session_factory
 from service.db.migrate import upgrade
 from service.db.types import utcnow
+from service.db.users import add_user
 from tests.service.api.conftest import AS_OF, Entities, batch_score, issue_tokens, pick_entities
 from tests.trained import Trained, build, shared_folder
 
@@ -64,6 +67,11 @@ def live(trained: Trained, tmp_path_factory: pytest.TempPathFactory) -> Iterator
                                 replace(CasePolicy.from_settings(settings),
                                         open_tiers=frozenset({"red", "orange", "yellow", "blue"})),
                                 Names({}, {}), utcnow())
+    with session_factory(engine).begin() as session:
+        add_user(session, "console_runner", "assessor")
+    config, tables = load_config(), dict(trained.tables())
+    inputs = read_inputs(engine, tables, 2020, date.today())
+    write(engine, config, compute(config, tables, inputs, 2020, 0), inputs, "console_runner")
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings, trained.tables), host="127.0.0.1",
                                            port=port, log_level="warning"))

@@ -71,6 +71,13 @@ def test_search_an_entity_then_open_move_and_audit_a_case(browser: Browser, live
     expect(page.locator("svg")).not_to_have_count(0)
     shot(page, "console-market")
 
+    page.click("#nav-assessments")
+    expect(page.locator("#assessment-results tr")).not_to_have_count(1)
+    shot(page, "console-assessment")
+    page.click("#nav-models")
+    expect(page.locator("#served")).to_contain_text("techcredit-credit")
+    shot(page, "console-models")
+
     page.click("#nav-cases")
     case_id = live.case_ids[0]
     page.click(f"#queue a.case-link:text-is('{case_id}')")
