@@ -7,7 +7,9 @@ Each server is its own process, pinned to core 0; the load generator
 core 1 (:mod:`benchmarks.service_home` builds what is served, :mod:`benchmarks.service_servers`
 runs and measures, :mod:`benchmarks.service_report` writes the section). Measured:
 
-- closed-loop maximum throughput (req/s, p50/p99) of hello-world, a score lookup
+- closed-loop maximum throughput (req/s, p50/p99) at 8 and 32 connections (every lookup and
+  check waits for its audit entry's group commit, an ``fsync``, so at 8 in flight a lookup is
+  bound by the disk's commit latency rather than by CPU) of hello-world, a score lookup
   (``GET /api/v1/institutions/{id}/score``), a contract check (``POST /api/v1/contracts/check``,
   audited and registered) and ``mlflow models serve`` ``/invocations`` with one contract row;
 - open loop at 1,000 req/s for 30 s, contract checks and lookups: achieved rate, p50/p99,
@@ -42,7 +44,7 @@ from benchmarks.service_home import (
     server_env,
     tokens,
 )
-from benchmarks.service_report import TARGET_RATE, report, soak_section
+from benchmarks.service_report import TARGET_RATE, best, report, run_notes, soak_section
 from benchmarks.service_servers import Load, Server, line, median_run, run_load, start
 
 HELLO = """\
@@ -73,7 +75,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=2, help="closed-loop rounds (median)")
     ap.add_argument("--seconds", type=float, default=10.0, help="closed-loop seconds per run")
     ap.add_argument("--open-seconds", type=float, default=30.0)
-    ap.add_argument("--connections", type=int, default=8, help="closed-loop connections")
+    ap.add_argument("--connections", type=lambda v: [int(c) for c in v.split(",")],
+                    default=[8, 32], help="closed-loop connections, comma-separated")
     ap.add_argument("--no-write", action="store_true", help="print, do not touch the docs")
     args = ap.parse_args()
 
@@ -120,13 +123,16 @@ def main() -> None:
             if smoke["errors"] or not smoke["completed"]:
                 raise RuntimeError(f"{name}: {smoke['errors_by_kind']}; see {tmp}")
 
-        runs: dict[str, list[dict]] = {k: [] for k in loads}
+        runs: dict[str, list[dict]] = {}
         for _ in range(args.rounds):
-            for name, load in loads.items():
-                r = run_load(load, tmp, args.seconds, args.connections, warmup=2.0)
-                runs[name].append(r)
-                print(line(f"closed {name}", r), flush=True)
-        closed = {k: median_run(v) for k, v in runs.items()}
+            for conns in args.connections:
+                for name, load in loads.items():
+                    r = run_load(load, tmp, args.seconds, conns, warmup=2.0)
+                    r["connections"] = conns
+                    runs.setdefault(f"{name}@{conns}", []).append(r)
+                    print(line(f"closed {name} @{conns}", r), flush=True)
+        closed = {name: {c: median_run(runs[f"{name}@{c}"]) for c in args.connections}
+                  for name in loads}
 
         opened = {name: run_load(loads[name], tmp, args.open_seconds, 64, rate=TARGET_RATE)
                   for name in ("check", "lookup")}
@@ -145,16 +151,7 @@ def main() -> None:
         for s in servers:
             s.stop()
 
-    hello_gen = closed["hello"]
-    notes = [
-        f"Generator headroom: against hello-world the generator used "
-        f"{hello_gen['generator_cpu_pct']:.0f}% of its core while the server used "
-        f"{hello_gen['server_cpu_pct']:.0f}% of its own, so the server, not the generator, "
-        "sets the ceiling (figures per run in the CPU column; 100% = one core).",
-        f"Load average at the end of the run: {os.getloadavg()[0]:.1f} (2 cores; the machine "
-        "is shared with other work, which competes for both cores).",
-        f"Whole run {time.perf_counter() - t_all:.0f} s (home built once per `--workdir`).",
-    ]
+    notes = run_notes(best(closed["hello"]), os.getloadavg()[0], time.perf_counter() - t_all)
     body = report(args, closed, opened, soak, notes)
     print(body)
     (work / "last.json").write_text(json.dumps({"closed": runs, "open": opened,

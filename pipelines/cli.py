@@ -18,6 +18,7 @@ from pipelines.cli_monitor import mount as mount_monitor
 from pipelines.cli_rules import rules_app
 from pipelines.cli_score import score
 from pipelines.cli_serve import serve
+from pipelines.cli_stack import mount as mount_stack
 from pipelines.cli_store import quarantine_app, store_app
 
 app = typer.Typer(
@@ -384,6 +385,7 @@ app.add_typer(cases_app, name="cases")
 mount_db(app)
 mount_assess(app)
 mount_monitor(app)
+mount_stack(app)
 app.command()(score)
 app.command()(serve)
 

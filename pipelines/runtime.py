@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from features.settings import Settings, get_settings
+from pipelines import stack
 
 
 def configure(settings: Settings | None = None) -> Settings:
@@ -20,6 +21,8 @@ def configure(settings: Settings | None = None) -> Settings:
     s.home_dir.mkdir(parents=True, exist_ok=True)
     s.prefect_dir.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("PREFECT_HOME", str(s.prefect_dir))
+    if "PREFECT_API_URL" not in os.environ and (url := stack.prefect_api_url(s)):
+        os.environ["PREFECT_API_URL"] = url  # `techcredit up` runs: its server, not a new one
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")

@@ -45,6 +45,7 @@ from service.deps import (
     journal,
     record,
 )
+from service.scores.router import read_model
 from service.scores.schemas import ENTITY_ID
 
 router = APIRouter(tags=["assessments 年度考核"])
@@ -181,6 +182,7 @@ async def publish(year: Year, body: PublishIn, principal: Assessor, ctx: Ctx,
     d = await _decide(ctx, request, principal, "assessment.publish", None, year,
                       lambda s: service.publish(s, year, _actor(principal), body.version,
                                                 ctx.clock()))
+    await read_model(request).refresh()  # statuses of record show beside scores at once
     with ctx.readers() as fresh:
         counts = store.outcome_counts(fresh).get(d.assessment.id, {})
     return assessment_out(d.assessment, counts, ctx.settings.assessment_appeal_days)
@@ -234,6 +236,7 @@ async def decide_appeal(year: Year, appeal_id: Annotated[int, Path(ge=1, le=2**6
                       lambda s: service.decide_appeal(
                           s, year, appeal_id, body.decision == "upheld", body.outcome,
                           body.reason, _actor(principal), ctx.clock()))
+    await read_model(request).refresh()
     with ctx.readers() as fresh:
         appeal = store.appeals(fresh, d.assessment.id)
     return appeal_out(next(p for p in appeal if p.id == appeal_id), year)

@@ -51,6 +51,7 @@ from service.deps import (
     journal,
 )
 from service.deps import record as audit_record
+from service.scores.router import read_model
 
 router = APIRouter(tags=["cases 失信案件"])
 RowId = Annotated[int, Path(ge=1, le=2**62, description="a row id")]
@@ -252,6 +253,7 @@ async def take_action(case_id: RowId, action: Action, body: ActionIn, principal:
         raise _missing(e) from None
     if outcome.proposed:
         response.status_code = status.HTTP_202_ACCEPTED
+    await read_model(request).refresh()  # a listing or a repair shows beside the score at once
     return ActionOut(case=case_out(ctx, outcome.case), proposed=outcome.proposed)
 
 
@@ -345,6 +347,7 @@ async def sweep(principal: CaseWorker, ctx: Ctx, request: Request) -> list[CaseO
                                        ctx.case_policy, ctx.calendar)
     await journal(ctx, request, audits=[audit_record(
         request, principal, "case.sweep", "ok", detail={"removed": [o.case.id for o in outcomes]})])
+    await read_model(request).refresh()
     return [case_out(ctx, o.case) for o in outcomes]
 
 

@@ -21,6 +21,7 @@ from service.console.render import conducts, message, page
 from service.console.session import PATH, ConsoleLang, ConsoleUser
 from service.console.views import refuse
 from service.deps import Ctx, SessionDep, journal, record
+from service.scores.router import read_model
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
 
@@ -61,6 +62,7 @@ async def case_page(case_id: RowId, request: Request, ctx: Ctx, session: Session
                                                c.subject_kind, c.subject_id,
                                                {"case_id": c.id, "console": True})])
     return page(request, "case.html", lang, user, f"#{c.id}", c=c, actions=buttons,
+                can_assign=allowed(user, Permission.work_cases) and c.active_key is not None,
                 events=events, conducts=conducts(lang), flash=msg or None,
                 flash_error=msg.startswith("409") or msg.startswith("422"))
 
@@ -93,6 +95,7 @@ async def case_act(case_id: RowId, request: Request, ctx: Ctx, session: SessionD
             service.act, ctx.sessions, case_id, action, store.Actor(user.user, user.role.value),
             ctx.today(), ctx.clock(), given, ctx.case_policy, ctx.calendar, expected_version,
             request.client.host if request.client else None)
+        await read_model(request).refresh()
         note = (f"202 {words(lang)['pending']}" if outcome.proposed
                 else f"200 {words(lang)['done']}: {t.zh if lang == 'zh' else t.en}")
     except store.Conflict as e:
@@ -102,4 +105,26 @@ async def case_act(case_id: RowId, request: Request, ctx: Ctx, session: SessionD
         note = f"409 {e.rule}: {e}"
     except store.Missing as e:
         note = f"422 {words(lang)['refused']}: {', '.join(e.fields)}"
+    return RedirectResponse(f"{PATH}/cases/{case_id}?msg={quote(note)}", status_code=303)
+
+
+@router.post("/cases/{case_id}/assign")
+async def case_assign(case_id: RowId, request: Request, ctx: Ctx, session: SessionDep,
+                      user: ConsoleUser, lang: ConsoleLang,
+                      assignee: Annotated[str, Form(min_length=1, max_length=64)]) -> Response:
+    c = store.get(session, case_id)
+    if c is None:
+        return message(request, lang, user, words(lang)["not_found"], f"case {case_id}", 404)
+    denial = scope_denial(user, c) if allowed(user, Permission.work_cases) else \
+        f"role {user.role.value} may not work_cases"
+    if denial is not None:
+        return await refuse(ctx, request, user, lang, "work_cases", denial, c.subject_kind,
+                            c.subject_id)
+    session.close()
+    actor = store.Actor(user.user, user.role.value)
+    await asyncio.to_thread(
+        service.transact, ctx.sessions,
+        lambda s: store.assign(s, case_id, assignee.replace("\x00", ""), actor, ctx.clock()),
+        lambda o: service.event_audit(o, actor, request.client.host if request.client else None))
+    note = f"200 {words(lang)['assignee']}: {assignee}"
     return RedirectResponse(f"{PATH}/cases/{case_id}?msg={quote(note)}", status_code=303)

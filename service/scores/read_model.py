@@ -14,12 +14,11 @@ read before the load, and rows are assumed to become visible in id order (one ba
 writing at a time). An override's expiry is checked on each lookup, so an expired override is
 never served. A lookup that comes before the first load waits for it.
 
-**Adding a field** (e.g. an entity's dishonesty-list status from ``cases``, its latest
-assessment outcome from ``assessment_results``): write a marker and a loader returning each
-changed entity's value (see :mod:`service.scores.sources`), append the
-``Source("cases", marker, loader)`` to :data:`~service.scores.sources.SOURCES`, add the field
-to :class:`~service.scores.schemas.EntityScoreOut` and fill it in :func:`render` from
-``values["cases"]``. The poll, the incremental reload and the re-serialisation of the entities
+**Adding a field**: write a marker and a loader returning each changed entity's value (as
+:mod:`service.scores.standing` does for the dishonesty listing from ``cases`` and the
+assessment's status of record), add the ``Source`` to ``ALL_SOURCES``, add the field to
+:class:`~service.scores.schemas.EntityScoreOut` and fill it in :func:`render` from
+``values[name]``. The poll, the incremental reload and the re-serialisation of the entities
 that changed come with it.
 """
 
@@ -35,10 +34,19 @@ from typing import Any
 
 from sqlalchemy import Engine
 
+from service.cases.calendar import CHINA, china_day
 from service.db.types import utcnow
 from service.runtime.directory import EntityInfo
-from service.scores.schemas import EntityScoreOut, HistoryPoint, OverrideOut, WarningBrief
-from service.scores.sources import SOURCES, Key, OverridePoint, ScorePoint, Source, WarningPoint
+from service.scores.schemas import (
+    EntityScoreOut,
+    HistoryPoint,
+    ListingOut,
+    OverrideOut,
+    StatusOut,
+    WarningBrief,
+)
+from service.scores.sources import Key, OverridePoint, ScorePoint, Source, WarningPoint
+from service.scores.standing import ALL_SOURCES, StatusPoint
 
 log = logging.getLogger("techcredit.service")
 Directory = Callable[[], Mapping[Key, EntityInfo]]
@@ -70,6 +78,10 @@ def render(key: Key, values: Mapping[str, Any], info: EntityInfo | None,
     warning = warnings.get(latest.as_of)
     overrides: Sequence[OverridePoint] = values.get("overrides") or ()
     override = next((o for o in overrides if o.expires_at > now), None)
+    today = china_day(now)
+    listing = next((x for x in values.get("listings") or () if x.publication_ends > today),
+                   None)
+    status: StatusPoint | None = values.get("status")
     out = EntityScoreOut(
         entity_kind=key[0], entity_id=key[1], region=latest.region, as_of=latest.as_of,
         feature_as_of=latest.feature_as_of, points=latest.points, grade=latest.grade,
@@ -84,18 +96,29 @@ def render(key: Key, values: Mapping[str, Any], info: EntityInfo | None,
         warning=WarningBrief(tier=warning.tier, reasons_zh=warning.reasons_zh,
                              reasons_en=warning.reasons_en, as_of=warning.as_of)
         if warning else None,
+        listing=ListingOut(case_id=listing.case_id, state=listing.state,
+                           conduct=listing.conduct, severity=listing.severity,
+                           published=listing.published, listed_on=listing.listed_on,
+                           publication_ends=listing.publication_ends) if listing else None,
+        status_of_record=StatusOut(status=status.status, year=status.year, since=status.since,
+                                   basis=status.basis) if status else None,
         history=[HistoryPoint(as_of=s.as_of, points=s.points, grade=s.grade,
                               probability=s.probability, model_version=s.model_version)
                  for s in past])
+    # re-render when an override expires or a listing's publication ends (midnight in China)
+    ends = [override.expires_at.timestamp()] if override else []
+    if listing is not None:
+        midnight = datetime.combine(listing.publication_ends, datetime.min.time(), CHINA)
+        ends.append(midnight.timestamp())
     return Entry(out.model_dump_json().encode("utf-8"), latest.region, latest.id,
-                 override.expires_at.timestamp() if override else float("inf"))
+                 min(ends, default=float("inf")))
 
 
 class ReadModel:
     """See the module docstring. :meth:`get` from the event loop; loads run in a thread."""
 
     def __init__(self, engine: Engine, directory: Directory,
-                 sources: Sequence[Source] = SOURCES) -> None:
+                 sources: Sequence[Source] = ALL_SOURCES) -> None:
         self.engine = engine
         self.directory = directory
         self.sources = tuple(sources)
@@ -103,7 +126,6 @@ class ReadModel:
         self.markers: dict[str, Hashable] = {}
         self.entries: dict[Key, Entry] = {}
         self.loaded = asyncio.Event()
-        self.refreshed_at: float | None = None  # monotonic time of the last marker check
         self._lock = asyncio.Lock()
 
     async def get(self, key: Key) -> Entry | None:
@@ -132,7 +154,6 @@ class ReadModel:
         async with self._lock:
             changed = await asyncio.to_thread(self._changes)
             self._store(changed)
-            self.refreshed_at = time.monotonic()
             self.loaded.set()
             return len(changed)
 

@@ -45,6 +45,27 @@ class WarningBrief(BaseModel):
     as_of: date
 
 
+class ListingOut(BaseModel):
+    """On the dishonesty list (失信名单) by a case, until its publication period ends."""
+
+    case_id: int
+    state: str
+    conduct: str | None
+    severity: str | None
+    published: bool = Field(description="minor cases may be listed without being published")
+    listed_on: date | None
+    publication_ends: date
+
+
+class StatusOut(BaseModel):
+    """The institution's status of record from the annual assessment (动态管理)."""
+
+    status: str
+    year: int
+    since: datetime
+    basis: str
+
+
 class EntityScoreOut(BaseModel):
     entity_kind: Kind
     entity_id: str
@@ -65,6 +86,10 @@ class EntityScoreOut(BaseModel):
     effective_grade: str = Field(description="the override's grade while it holds, else the "
                                              "model's")
     warning: WarningBrief | None
+    listing: ListingOut | None = Field(default=None, description="a dishonesty listing in force")
+    status_of_record: StatusOut | None = Field(
+        default=None, description="the assessment's decision (exited institutions are not "
+                                  "scored again)")
     history: list[HistoryPoint]
 
 

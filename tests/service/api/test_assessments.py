@@ -131,6 +131,9 @@ def test_assess_adjust_publish_appeal_and_exit(api: Api) -> None:
         assert exited_institutions(session) == {("institution", i) for i in exits}
     assert statuses[gone] == "exited" and statuses[warned] == "active"
     assert set(statuses) == set(results)
+    beside = api.get(f"/api/v1/institutions/{gone}/score", "regulator_all").json()
+    assert (beside["status_of_record"]["status"], beside["status_of_record"]["year"]) == (
+        "exited", 2019)  # shown beside the model's score as soon as it is published
 
     # the institution sees its own published result only, and appeals it
     users(api, gone_inst=("institution", gone))
@@ -166,6 +169,8 @@ def test_assess_adjust_publish_appeal_and_exit(api: Api) -> None:
             InstitutionStatusRecord.institution_id == gone).order_by(
             InstitutionStatusRecord.id.desc())).first()
         assert latest is not None and (latest.status, latest.decided_by) == ("warned", "bob")
+    beside = api.get(f"/api/v1/institutions/{gone}/score", "regulator_all").json()
+    assert beside["status_of_record"]["status"] == "warned"
 
     # the window closes
     days, clock = api.ctx.settings.assessment_appeal_days, api.ctx.clock

@@ -95,6 +95,11 @@ def test_flagged_to_listed_to_repaired_to_removed(api: Api, clock: Clock) -> Non
     case = act(api, cid, "list", "admin", reason="approved")["case"]
     assert (case["state"], case["listed_on"], case["repair_from"], case["publication_ends"],
             case["published"]) == ("listed", "2026-10-26", "2026-12-28", "2027-09-28", True)
+    score = api.get(f"/api/v1/institutions/{subject}/score", "regulator_all").json()
+    assert score["listing"] == {
+        "case_id": cid, "state": "listed", "conduct": "false_registration",
+        "severity": "general", "published": True, "listed_on": "2026-10-26",
+        "publication_ends": "2027-09-28"}
 
     measure = api.post(f"{CASES}/{cid}/measures", "regulator_all", json={
         "measure": "restrict_funding", "agency": "科技部资源配置与管理司",
@@ -131,6 +136,8 @@ def test_flagged_to_listed_to_repaired_to_removed(api: Api, clock: Clock) -> Non
         "repair_requested", "2027-01-12", True)
     case = act(api, cid, "repair", "admin", reason="remediation verified")["case"]
     assert (case["state"], case["published"]) == ("repaired", False)
+    score = api.get(f"/api/v1/institutions/{subject}/score", "regulator_all").json()
+    assert score["listing"] is None  # repair shows beside the score at once
     with api.session() as session:
         lifted = session.scalars(select(Measure).where(Measure.case_id == cid)).all()
     assert [m.lifted_reason for m in lifted] == ["case repaired"]

@@ -82,6 +82,9 @@ def test_search_an_entity_then_open_move_and_audit_a_case(browser: Browser, live
     case_id = live.case_ids[0]
     page.click(f"#queue a.case-link:text-is('{case_id}')")
     expect(page.locator("#case-state")).to_have_text("待核查")
+    page.fill("#assignee", "regulator_region")
+    page.click("#do-assign")
+    expect(page.locator("#flash")).to_contain_text("regulator_region")
     page.fill("#form-investigate input[name=reason]", "浏览器测试：立案核查")
     page.click("#do-investigate")
     expect(page.locator("#case-state")).to_have_text("核查中")
