@@ -18,9 +18,17 @@ def test_every_permission_is_granted_to_admin_and_the_matrix_is_as_documented() 
     assert all(Role.admin in roles for roles in GRANTS.values())
     assert {p for p in Permission if allowed(_p(Role.office), p)} == {Permission.check_contract}
     assert {p for p in Permission if allowed(_p(Role.auditor), p)} == {
-        Permission.read_audit, Permission.read_models}
-    assert {p for p in Permission if allowed(_p(Role.institution), p)} == {Permission.read_score}
+        Permission.read_audit, Permission.read_models, Permission.read_cases,
+        Permission.read_assessments}
+    # an institution reads its own score, cases and published assessment, and answers for
+    # itself: objections, repair applications, appeals
+    assert {p for p in Permission if allowed(_p(Role.institution), p)} == {
+        Permission.read_score, Permission.read_cases, Permission.answer_case,
+        Permission.read_assessments, Permission.appeal_assessment}
+    assert {p for p in Permission if allowed(_p(Role.assessor), p)} == {
+        Permission.read_assessments, Permission.assess}
     assert not allowed(_p(Role.regulator), Permission.read_audit)
+    assert not allowed(_p(Role.regulator), Permission.assess)  # people of another body
 
 
 def test_an_institution_sees_only_itself() -> None:

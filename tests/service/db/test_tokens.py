@@ -52,7 +52,7 @@ def test_wrong_expired_and_revoked_tokens_are_refused(sessions: sessionmaker[Ses
 
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"role": "wizard"}, "unknown role 'wizard': one of regulator, office, institution, "
-                         "reviewer, auditor, admin"),
+                         "reviewer, auditor, assessor, admin"),
     ({"role": "office", "regions": ["110000"]}, "regions limit regulators only, not role 'office'"),
     ({"role": "regulator", "regions": ["999999"]}, "unknown region code(s) 999999: province "
                                                    "codes (GB/T 2260) such as 110000"),
