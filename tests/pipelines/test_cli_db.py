@@ -94,7 +94,8 @@ def test_upgrade_users_and_audit_from_an_empty_database(db_url: str) -> None:
 
 @pytest.mark.parametrize(("args", "message"), [
     (["users", "add", "x", "--role", "wizard"], "unknown role 'wizard': one of regulator, "
-                                               "office, institution, reviewer, auditor, admin"),
+                                               "office, institution, reviewer, auditor, "
+                                               "assessor, admin"),
     (["users", "add", "x", "--role", "office", "--regions", "110000"],
      "regions limit regulators only, not role 'office'"),
     (["users", "revoke", "nobody"], "no user 'nobody'"),
