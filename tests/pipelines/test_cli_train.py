@@ -22,7 +22,8 @@ def _run(args: list[str], home: Path) -> subprocess.CompletedProcess:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("TECHCREDIT_", "MLFLOW_", "PREFECT_"))
+        # a clean settings environment, but the test run's shared Prefect server
+        if not k.startswith(("TECHCREDIT_", "MLFLOW_", "PREFECT_")) or k == "PREFECT_API_URL"
     }
     env["TECHCREDIT_HOME"] = str(home)
     return subprocess.run(
