@@ -14,6 +14,7 @@ import typer
 from pipelines.cli_assess import mount as mount_assess
 from pipelines.cli_cases import cases_app
 from pipelines.cli_db import mount as mount_db
+from pipelines.cli_docs import docs
 from pipelines.cli_monitor import mount as mount_monitor
 from pipelines.cli_rules import rules_app
 from pipelines.cli_score import score
@@ -82,32 +83,6 @@ def generate(
         typer.echo(
             format_table(calibration_table(market.tables, scale), shape_figures(market.tables))
         )
-
-
-@app.command()
-def docs(
-    out: Annotated[Path, typer.Option(help="docs folder")] = Path("docs"),
-) -> None:
-    """Regenerate the documents derived from code (数据标准文档, 特征目录, 失信案件流程)."""
-    from features.docs import render_data_standard
-    from features.point_in_time.catalogue import render_features_doc
-
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "data-standard.md").write_text(render_data_standard(), encoding="utf-8")
-    typer.echo(f"wrote {out / 'data-standard.md'}")
-    (out / "features.md").write_text(render_features_doc(), encoding="utf-8")
-    typer.echo(f"wrote {out / 'features.md'}")
-    from features.settings import Settings
-    from service.cases.docs import render_cases_doc
-    from service.cases.policy import CasePolicy
-
-    (out / "cases.md").write_text(render_cases_doc(CasePolicy.from_settings(Settings())),
-                                  encoding="utf-8")
-    typer.echo(f"wrote {out / 'cases.md'}")
-    from service.console.market import render_index_doc
-
-    (out / "market-index.md").write_text(render_index_doc(), encoding="utf-8")
-    typer.echo(f"wrote {out / 'market-index.md'}")
 
 
 @app.command()
@@ -362,8 +337,11 @@ def demo(
     scale: Annotated[float, typer.Option(help="market size, 1 = national")] = 0.05,
     years: Annotated[str, typer.Option(help="first-last registration year")] = "2011-2020",
     seed: Annotated[int, typer.Option(help="random seed")] = 7,
+    serve: Annotated[bool, typer.Option(help="leave the stack running (console, API, Prefect "
+                                             "server and worker); --no-serve exits")] = True,
 ) -> None:
-    """Run the whole job on embedded defaults (一键演示): market, ingest, features, models."""
+    """Run the whole story on embedded defaults (一键演示): market, ingest, features, models,
+    scores, warnings, cases, assessment, monitoring; then start the stack (techcredit up)."""
     first, last = _years(years)
     if last - first < 4:
         raise typer.BadParameter("--years must span at least five years (train, validate, test)")
@@ -376,6 +354,11 @@ def demo(
     ok = run_demo(settings, MarketSpec(first, last, scale, seed), typer.echo)
     if not ok:
         raise typer.Exit(code=1)
+    if serve:
+        from pipelines.cli_stack import up
+
+        typer.echo("\n常驻服务 starting the stack (techcredit up; stop with techcredit down)")
+        up()
 
 
 app.add_typer(store_app, name="store")
@@ -387,6 +370,7 @@ mount_assess(app)
 mount_monitor(app)
 mount_stack(app)
 app.command()(score)
+app.command()(docs)
 app.command()(serve)
 
 

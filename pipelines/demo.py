@@ -30,7 +30,7 @@ def run_demo(settings: Settings, spec: MarketSpec, echo: Callable[[str], None]) 
     from pipelines.gx_worker import close_shared_worker, shared_worker
 
     shared_worker()  # GX imports in its own process while the market is generated
-    echo(f"1/7 生成合成市场 synthetic market {spec.first_year}-{spec.last_year}, "
+    echo(f"1/8 生成合成市场 synthetic market {spec.first_year}-{spec.last_year}, "
          f"scale {spec.scale:g}, seed {spec.seed} → {settings.market_dir}")
     market = generate_market(spec)
     write_market(market, settings.market_dir)
@@ -40,7 +40,7 @@ def run_demo(settings: Settings, spec: MarketSpec, echo: Callable[[str], None]) 
     from pipelines.ingest import ingest_paths
     from pipelines.ingest_report import fault_lines, summary
 
-    echo("\n2/7 导入与校验 ingest and validate (Great Expectations) → curated store")
+    echo("\n2/8 导入与校验 ingest and validate (Great Expectations) → curated store")
     try:
         result = ingest_paths(sorted(settings.market_dir.glob("*.parquet")), settings=settings)
     finally:
@@ -53,7 +53,7 @@ def run_demo(settings: Settings, spec: MarketSpec, echo: Callable[[str], None]) 
 
     dates = month_ends(pd.Timestamp(f"{spec.first_year + 1}-01-31"),
                        pd.Timestamp(f"{spec.last_year}-12-31"))
-    echo(f"\n3/7 时点特征 point-in-time features: {len(dates)} month ends "
+    echo(f"\n3/8 时点特征 point-in-time features: {len(dates)} month ends "
          f"{dates[0]:%Y-%m} … {dates[-1]:%Y-%m} → {settings.features_dir}")
     written = build_features_flow(dates, None, settings)
     echo(f"    {len(written)} feature and label files written")
@@ -61,12 +61,12 @@ def run_demo(settings: Settings, spec: MarketSpec, echo: Callable[[str], None]) 
     from pipelines.train import train_panel_flow
     from pipelines.training import format_summary
 
-    echo("\n4/7 训练与评审 train, review and register (MLflow) — new versions are 'challenger'")
+    echo("\n4/8 训练与评审 train, review and register (MLflow) — new versions are 'challenger'")
     summaries = train_panel_flow(None)
     for s in summaries:
         echo(format_summary(s) + "\n")
     echo(f"MLflow store: {settings.tracking_uri}")
-    echo("\n5/7 评分 score one institution with the champion models")
+    echo("\n5/8 评分 score one institution with the champion models")
     for line in promote_first_versions(settings, summaries):
         echo(line)
     from sqlalchemy.exc import SQLAlchemyError
@@ -79,6 +79,8 @@ def run_demo(settings: Settings, spec: MarketSpec, echo: Callable[[str], None]) 
     from pipelines.demo_assessment import demo_assessment
     from pipelines.demo_cases import demo_cases
     from pipelines.demo_people import ensure_people
+    from pipelines.monitor import MonitorError, monitor_flow
+    from pipelines.monitor import format_summary as format_monitor
     from pipelines.runtime import quiet_flow_failures
     from service.assessments.store import Conflict as AssessmentConflict
     from service.cases.store import Conflict as CaseConflict
@@ -89,14 +91,17 @@ def run_demo(settings: Settings, spec: MarketSpec, echo: Callable[[str], None]) 
         with quiet_flow_failures():
             echo("\n" + demo_batch(settings, as_of))
         logins = ensure_people(settings)
-        echo("\n6/7 失信案件 dishonesty cases: opened by warnings, one walked to repair")
+        echo("\n6/8 失信案件 dishonesty cases: opened by warnings, one walked to repair")
         demo_cases(settings, as_of.date(), echo)
-        echo(f"\n7/7 年度考核 annual assessment of {as_of.year}: drafted, published (four eyes), "
+        echo(f"\n7/8 年度考核 annual assessment of {as_of.year}: drafted, published (four eyes), "
              "reported")
         demo_assessment(settings, as_of.year, echo)
+        echo(f"\n8/8 模型监控 monitoring the credit model on {as_of:%Y-%m} against its training "
+             "window (an act alert would retrain a challenger: techcredit monitor --retrain)")
+        echo(format_monitor(monitor_flow(f"{as_of:%Y-%m}", False, None, settings)))
         echo(f"\n演示账号 demo logins (one per role): {logins.path}")
     except (ScoringError, WarningRuleError, SQLAlchemyError, AssessError, AssessmentConfigError,
-            AssessmentDataError, AssessmentConflict, CaseConflict) as e:
+            AssessmentDataError, AssessmentConflict, CaseConflict, MonitorError) as e:
         echo(f"Error: {str(e).splitlines()[0]}")
         return False
     return all(r.ok for r in rows) and result.ok
