@@ -79,14 +79,15 @@ def main() -> None:
     args = ap.parse_args()
     work = args.workdir or Path(tempfile.mkdtemp(prefix="bench-console-"))
     work.mkdir(parents=True, exist_ok=True)
-    home, _ = build_home(work)
+    home, market = build_home(work)
     _, admin = tokens(home)
     kind, entity = next(e for e in scored_entities(home) if e[0] == "institution")
     pages = ["/console", f"/console/entities/{kind}/{entity}", "/console/warnings",
              "/console/cases", "/console/market", "/console/assessments"]
     tmp = Path(tempfile.mkdtemp(prefix="bench-console-run-"))
     server = start("techcredit", [sys.executable, "-m", "pipelines.cli",
-                                  "serve", "--port", "PORT"], server_env(home), "/readyz", tmp)
+                                  "serve", "--port", "PORT", "--source", str(market)],
+                   server_env(home), "/readyz", tmp)
     try:
         load(server.port, admin, pages, args.users, 5.0)  # warm-up
         base, base_errors = load(server.port, admin, ["/healthz"], args.users, args.seconds)

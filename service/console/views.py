@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
 from features.standard.enums import CONTRACT_TYPE, REGION, TECH_FIELD
+from service.assessments.store import trend
 from service.auth import Permission, allowed, entity_denial
 from service.cases.lists import queue, standing
 from service.cases.models import Case
@@ -23,6 +24,7 @@ from service.console.render import TIERS, message, page, regions, state_labels
 from service.console.session import COOKIE, PATH, ConsoleLang, ConsoleUser, principal_of
 from service.db.models import AuditEntry, ContractCheck, RiskWarning, Score
 from service.db.tokens import Principal
+from service.db.types import Role
 from service.deps import Ctx, SessionDep, journal, record
 from service.reports.charts import Column, HBar, Series, column_chart, hbar_chart, line_chart
 from service.scores.router import read_model
@@ -122,6 +124,11 @@ async def entity(kind: str, entity_id: str, request: Request, ctx: Ctx, session:
                                                Case.subject_id == entity_id)
                             .order_by(Case.id.desc())).all()
     labels = state_labels(lang)
+    outcomes = [{"year": a.year, "state": a.state, "rank": r.rank, "size": r.group_size,
+                 "total": r.total, "outcome": r.outcome,
+                 "reasons": r.reasons_zh if lang == "zh" else r.reasons_en}
+                for a, r in (trend(session, entity_id, user.role == Role.institution)
+                             if kind == "institution" else [])]
     history = list(reversed(score["history"])) if score else []
     chart = line_chart([h["as_of"] for h in history], [Series(
         w["score"], [h["points"] for h in history],
@@ -134,7 +141,7 @@ async def entity(kind: str, entity_id: str, request: Request, ctx: Ctx, session:
                 kind_label=kind, name=info.name if info else None, score=score,
                 registry_status=info.status if info else None,
                 standing=standing(session, kind, entity_id, ctx.today()),
-                history_chart=chart, checks=checks,
+                history_chart=chart, checks=checks, outcomes=outcomes,
                 cases=[{"id": c.id, "conduct": c.conduct, "state_label": labels[c.state],
                         "publication_ends": c.publication_ends} for c in cases])
 
