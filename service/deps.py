@@ -80,6 +80,20 @@ async def deny(ctx: ServiceContext, request: Request, principal: Principal | Non
     return HTTPException(code, reason, headers=headers)
 
 
+def principal_of(ctx: ServiceContext, token: str | None) -> Principal | None:
+    """The caller of ``token`` (None: unknown, expired or revoked), through the token cache,
+    for the API and the console alike."""
+    if not token:
+        return None
+    principal = ctx.tokens.get(token)
+    if principal is None:
+        with ctx.readers() as session:
+            principal = authenticate(session, token)
+        if principal is not None:
+            ctx.tokens.put(token, principal)
+    return principal
+
+
 async def authenticated(request: Request, ctx: ServiceContext,
                         credentials: HTTPAuthorizationCredentials | None,
                         action: str) -> Principal:
@@ -88,13 +102,7 @@ async def authenticated(request: Request, ctx: ServiceContext,
     if credentials is None:
         raise await deny(ctx, request, None, action, status.HTTP_401_UNAUTHORIZED,
                          "a bearer token is required / 需要访问令牌")
-    token = credentials.credentials
-    principal = ctx.tokens.get(token)
-    if principal is None:
-        with ctx.readers() as session:
-            principal = authenticate(session, token)
-        if principal is not None:
-            ctx.tokens.put(token, principal)
+    principal = principal_of(ctx, credentials.credentials)
     if principal is None:
         raise await deny(ctx, request, None, action, status.HTTP_401_UNAUTHORIZED,
                          "the token is unknown, expired or revoked / 令牌无效、过期或已吊销")

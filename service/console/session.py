@@ -14,9 +14,8 @@ from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse
 
 from service.console.messages import Lang
-from service.context import ServiceContext
-from service.db.tokens import Principal, authenticate
-from service.deps import Ctx
+from service.db.tokens import Principal
+from service.deps import Ctx, principal_of
 
 COOKIE = "tc_console"
 LANG_COOKIE = "tc_lang"
@@ -29,18 +28,6 @@ class LoginRequired(Exception):
     def __init__(self, next_path: str) -> None:
         super().__init__(next_path)
         self.next_path = next_path
-
-
-def principal_of(ctx: ServiceContext, token: str | None) -> Principal | None:
-    if not token:
-        return None
-    principal = ctx.tokens.get(token)
-    if principal is None:
-        with ctx.readers() as session:
-            principal = authenticate(session, token)
-        if principal is not None:
-            ctx.tokens.put(token, principal)
-    return principal
 
 
 async def console_user(request: Request, ctx: Ctx) -> Principal:

@@ -21,11 +21,11 @@ from service.cases.lists import queue, standing
 from service.cases.models import Case
 from service.console.messages import words
 from service.console.render import TIERS, message, page, regions, state_labels
-from service.console.session import COOKIE, PATH, ConsoleLang, ConsoleUser, principal_of
+from service.console.session import COOKIE, PATH, ConsoleLang, ConsoleUser
 from service.db.models import AuditEntry, ContractCheck, RiskWarning, Score
 from service.db.tokens import Principal
 from service.db.types import Role
-from service.deps import Ctx, SessionDep, journal, record
+from service.deps import Ctx, SessionDep, journal, principal_of, record
 from service.reports.charts import Column, HBar, Series, column_chart, hbar_chart, line_chart
 from service.scores.router import read_model
 
