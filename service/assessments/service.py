@@ -36,7 +36,7 @@ from service.assessments.models import (
     EventKind,
 )
 from service.assessments.store import Actor, Conflict, NotFound
-from service.db.audit import AuditRecord, append_many
+from service.db.audit import AuditRecord, audited
 
 T = TypeVar("T")
 
@@ -56,10 +56,7 @@ def transact(sessions: sessionmaker[Session], work: Callable[[Session], T],
              audits: Callable[[T], Sequence[AuditRecord]]) -> T:
     """Run ``work`` and append its audit entries in one transaction."""
     try:
-        with sessions() as session, session.begin():
-            out = work(session)
-            append_many(session, list(audits(out)))
-            return out
+        return audited(sessions, work, audits)
     except StaleDataError:
         raise Conflict("stale_version", "another assessor changed the assessment at the same "
                        "time: reload it / 考核已被他人同时修改，请刷新") from None

@@ -23,7 +23,7 @@ from service.cases.enums import CaseSource
 from service.cases.machine import Action
 from service.cases.policy import CasePolicy
 from service.cases.store import Actor, Conflict, Outcome, Subject
-from service.db.audit import AuditRecord, append_many
+from service.db.audit import AuditRecord, audited
 from service.db.models import ContractCheck, RiskWarning, Score
 
 T = TypeVar("T")
@@ -36,10 +36,7 @@ def transact(sessions: sessionmaker[Session], work: Callable[[Session], T],
     """Run ``work`` and append its audit entries in one transaction. A concurrent update of
     the same case (its version moved) is a :class:`Conflict`."""
     try:
-        with sessions() as session, session.begin():
-            result = work(session)
-            append_many(session, list(audits(result)))
-            return result
+        return audited(sessions, work, audits)
     except StaleDataError:
         raise Conflict("concurrent_update", "another person changed the case at the same time: "
                        "reload it / 案件已被他人同时更新，请刷新") from None

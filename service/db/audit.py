@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from sqlalchemy import Connection, insert, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from service.db.models import AuditEntry
 from service.db.types import utcnow
@@ -243,3 +243,16 @@ def _check(entry: AuditEntry, prev_id: int, prev_hash: str) -> tuple[int, Proble
             f"entry {entry.id} does not link to entry {prev_id}: entry {prev_id} was rewritten "
             f"with a new hash, or entry {entry.id} was inserted in its place")
     return None
+
+
+T = TypeVar("T")
+
+
+def audited(sessions: sessionmaker[Session], work: Callable[[Session], T],
+            audits: Callable[[T], Sequence[AuditRecord]]) -> T:
+    """Run ``work`` and append the audit entries of its result in one transaction, so the log
+    never records a decision the database lacks, nor the reverse (the workflows' writes)."""
+    with sessions() as session, session.begin():
+        result = work(session)
+        append_many(session, list(audits(result)))
+        return result
