@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 
 import pandas as pd
 from sqlalchemy import Engine
@@ -47,8 +48,8 @@ class ServiceContext:
     clock: Callable[[], datetime] = utcnow  # injectable: tests move time across deadlines
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
 
-    @property
-    def case_policy(self) -> CasePolicy:
+    @cached_property
+    def case_policy(self) -> CasePolicy:  # settings do not change while the service runs
         return CasePolicy.from_settings(self.settings)
 
     def today(self) -> date:
