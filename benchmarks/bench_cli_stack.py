@@ -92,8 +92,9 @@ def main() -> None:
         f"- `techcredit up` itself took {up_seconds:.0f} s (migrate, Prefect server, deploy "
         "of every prefect.yaml deployment, worker, API); it pays for itself after about "
         f"{up_seconds / max(med['temporary'] - med['stack'], 0.1):.0f} commands",
-        f"- the machine was shared with other work: load average (1, 5, 15 min) {load_before} "
-        f"before, {load_after} after — absolute times vary with it, the ratio less so",
+        f"- load average (1, 5, 15 min) {load_before} before, {load_after} after; on 2 cores "
+        "a load above 2 means other work shared the machine — absolute times vary with it, "
+        "the ratio less so",
     ])
     print(body)
     if not args.no_write:
