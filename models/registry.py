@@ -286,17 +286,8 @@ def record_decision(
     )
     client.log_dict(run.info.run_id, decision.as_dict(), "gate.json")
     client.set_terminated(run.info.run_id)
-    return ReviewRecord(
-        model_name,
-        str(version),
-        reviewer,
-        now,
-        note,
-        outcome,
-        decision.passed,
-        decision,
-        run.info.run_id,
-    )
+    return ReviewRecord(model_name, str(version), reviewer, now, note, outcome, decision.passed,
+                        decision, run.info.run_id)
 
 
 def review_history(store: Store, model_name: str, version: str | None = None) -> list[ReviewRecord]:
@@ -341,6 +332,19 @@ def review_history(store: Store, model_name: str, version: str | None = None) ->
     return sorted(records, key=lambda r: r.decided_at)
 
 
+def gate_now(store: Store, model_name: str, version: str, thresholds: GateThresholds
+             ) -> GateDecision:
+    """The gate on this version as it would decide now, against the champion in force: what a
+    reviewer sees before deciding is what :func:`promote` will decide on."""
+    client = store.client()
+    mv = client.get_model_version(model_name, str(version))
+    metrics = dict(client.get_run(mv.run_id).data.metrics)
+    current = alias_version(store, model_name, CHAMPION)
+    if current is not None and current != str(version):
+        metrics[CURRENT_CHAMPION_KEY] = float(current)
+    return review_gate(metrics, thresholds)
+
+
 def promote(
     store: Store,
     model_name: str,
@@ -363,12 +367,7 @@ def promote(
     if len(note) > MAX_NOTE:
         raise ValueError(f"the note has {len(note)} characters; at most {MAX_NOTE}")
     client = store.client()
-    mv = client.get_model_version(model_name, str(version))
-    metrics = dict(client.get_run(mv.run_id).data.metrics)
-    current = alias_version(store, model_name, CHAMPION)
-    if current is not None and current != str(version):
-        metrics[CURRENT_CHAMPION_KEY] = float(current)
-    decision = review_gate(metrics, thresholds)
+    decision = gate_now(store, model_name, version, thresholds)
     outcome = Outcome.PROMOTED if decision.passed else Outcome.REFUSED
     if override and not decision.passed:
         outcome = Outcome.OVERRIDDEN

@@ -19,6 +19,7 @@ class Permission(StrEnum):
     check_contract = "check_contract"
     read_warnings = "read_warnings"
     read_models = "read_models"
+    review_models = "review_models"  # promote a version after review; acknowledge drift alerts
     override = "override"
     read_audit = "read_audit"
     read_cases = "read_cases"  # dishonesty cases; an institution sees only its own
@@ -36,6 +37,7 @@ GRANTS: dict[Permission, frozenset[Role]] = {
     Permission.check_contract: frozenset({R.office, R.admin}),
     Permission.read_warnings: frozenset({R.regulator, R.admin}),
     Permission.read_models: frozenset({R.regulator, R.reviewer, R.auditor, R.admin}),
+    Permission.review_models: frozenset({R.reviewer, R.admin}),
     Permission.override: frozenset({R.regulator, R.admin}),
     Permission.read_audit: frozenset({R.auditor, R.admin}),
     Permission.read_cases: frozenset({R.regulator, R.institution, R.auditor, R.admin}),

@@ -3,13 +3,16 @@
 Training takes about 45 s, so the test modules that need registered champions (scoring, the
 batch run, the API) share one build: the first xdist worker to ask builds it under the run's
 shared temporary folder while holding a file lock; the others wait and reuse it. Tests copy
-what they change (the database) and never write to the shared models.
+what they change (the database) and never write to the shared models: a test that registers
+or promotes works on its own copy (:func:`copy_home`).
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import shutil
+import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,7 +24,15 @@ from features.point_in_time.history import prepare
 from features.settings import Settings
 from features.synthetic.market import generate_market, write_market
 from features.synthetic.spec import MarketSpec
-from models.registry import ANOMALY_MODEL, CREDIT_MODEL, gate_thresholds, promote, store_for
+from models.registry import (
+    ANOMALY_MODEL,
+    CHALLENGER,
+    CREDIT_MODEL,
+    Store,
+    gate_thresholds,
+    promote,
+    store_for,
+)
 from pipelines.build_features import build_task
 from pipelines.train_panel import train_panel
 
@@ -65,3 +76,27 @@ def build(folder: Path) -> Trained:
                     override=True)
         (folder / DONE).write_text("ok")
     return trained
+
+
+def copy_home(source: Path, target: Path) -> Path:
+    """The trained home (``settings.home_dir``) copied, with the MLflow store's absolute
+    artifact paths moved along."""
+    shutil.copytree(source, target)
+    old, new = str(source.resolve()), str(target.resolve())
+    with sqlite3.connect(target / "mlflow.db") as db:
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        for table in tables:
+            for column in [r[1] for r in db.execute(f"PRAGMA table_info('{table}')")
+                           if "CHAR" in r[2].upper() or "TEXT" in r[2].upper()]:
+                db.execute(f'UPDATE "{table}" SET "{column}" = replace("{column}", ?, ?) '
+                           f'WHERE instr("{column}", ?) > 0', (old, new, old))
+    return target
+
+
+def register_challenger(store: Store, name: str) -> str:
+    """A second version of the champion's run, under the challenger alias, as training does."""
+    client = store.client()
+    v1 = client.get_model_version(name, "1")
+    mv = client.create_model_version(name, v1.source, v1.run_id)
+    client.set_registered_model_alias(name, CHALLENGER, mv.version)
+    return str(mv.version)

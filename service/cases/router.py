@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 
 from service.auth import Permission
 from service.cases import lists, service, store
-from service.cases.enums import STATE_LABELS, CaseSource, CaseState
+from service.cases.enums import STATE_LABELS, CaseState
 from service.cases.machine import BY_ACTION, TRANSITIONS, Action, Party, available
-from service.cases.models import Case, CaseFile, Measure
+from service.cases.models import Case
 from service.cases.schemas import (
     ActionIn,
     ActionOut,
@@ -85,6 +85,31 @@ def scope_denial(principal: Principal, c: Case) -> str | None:
     return None
 
 
+def case_subject(ctx: ServiceContext, kind: str, subject_id: str, name: str | None
+                 ) -> store.Subject | None:
+    """The subject as the registry knows it (name, region); None: an institution or broker it
+    does not know (parties are in no directory)."""
+    info = ctx.directory.get((kind, subject_id))
+    if info is None and kind != "party":
+        return None
+    return store.Subject(kind, subject_id, name or (info.name if info else None),
+                         info.region if info else None)
+
+
+def subject_denial(principal: Principal, subject: store.Subject) -> str | None:
+    """Why ``principal`` may not open a case on ``subject`` (None: it may)."""
+    if principal.role == Role.regulator and principal.regions and \
+            subject.region not in principal.regions:
+        return "the subject is outside this token's regions / 超出授权地区"
+    return None
+
+
+def max_file_bytes(body_limit: int) -> int:
+    """The largest file the API can carry: its base64 (4 characters per 3 bytes) must fit in
+    a request body, so a form sending the raw bytes is held to the same size."""
+    return body_limit // 4 * 3
+
+
 async def _case(ctx: Ctx, session: SessionDep, request: Request, principal: Principal,
                 case_id: int, action: str) -> Case:
     c = store.get(session, case_id)
@@ -95,12 +120,6 @@ async def _case(ctx: Ctx, session: SessionDep, request: Request, principal: Prin
         raise await deny(ctx, request, principal, action, status.HTTP_403_FORBIDDEN, reason,
                          c.subject_kind, c.subject_id)
     return c
-
-
-def _locked(session: Session, case_id: int) -> Case:
-    case = store.get(session, case_id)
-    assert case is not None  # cases are never deleted
-    return case
 
 
 def _conflict(e: store.Conflict) -> HTTPException:
@@ -176,27 +195,17 @@ async def open_case(body: CaseOpenIn, principal: CaseWorker, ctx: Ctx, request: 
                     response: Response) -> ActionOut:
     """Open a case by hand; an open case of the same subject and conduct takes it in as
     evidence instead (200, ``merged``)."""
-    info = ctx.directory.get((body.subject_kind, body.subject_id))
-    if info is None and body.subject_kind != "party":  # parties are in no directory
+    subject = case_subject(ctx, body.subject_kind, body.subject_id, body.subject_name)
+    if subject is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND,
                             f"no {body.subject_kind} {body.subject_id} / 无此主体")
-    subject = store.Subject(body.subject_kind, body.subject_id,
-                            body.subject_name or (info.name if info else None),
-                            info.region if info else None)
-    if principal.role == Role.regulator and principal.regions and \
-            subject.region not in principal.regions:
+    denial = subject_denial(principal, subject)
+    if denial is not None:
         raise await deny(ctx, request, principal, "work_cases", status.HTTP_403_FORBIDDEN,
-                         "the subject is outside this token's regions / 超出授权地区",
-                         body.subject_kind, body.subject_id)
-    actor = _actor(principal)
-
-    def work(s: Session) -> store.Outcome:
-        return store.open_case(s, subject, body.conduct, CaseSource.manual, actor,
-                               ctx.clock(), body.reason,
-                               [{"kind": "manual", "by": principal.user, "note": body.reason}])
-
-    outcome = await asyncio.to_thread(service.transact, ctx.sessions, work,
-                                      lambda o: service.event_audit(o, actor, _source(request)))
+                         denial, body.subject_kind, body.subject_id)
+    outcome = await asyncio.to_thread(service.open_by_hand, ctx.sessions, subject, body.conduct,
+                                      body.reason, _actor(principal), ctx.clock(),
+                                      _source(request))
     if outcome.merged:
         response.status_code = status.HTTP_200_OK
     return ActionOut(case=case_out(ctx, outcome.case), proposed=False, merged=outcome.merged)
@@ -286,15 +295,11 @@ async def upload(case_id: RowId, body: FileIn, principal: CaseSubject, ctx: Ctx,
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [{
             "field": "body.content_base64", "rule": "base64",
             "message": "not valid base64"}]) from None
-    actor = _actor(principal)
-
-    def work(s: Session) -> CaseFile:
-        case = _locked(s, c.id)
-        return store.add_file(s, case, body.name, body.media_type, content, actor, ctx.clock())
-
-    row = await asyncio.to_thread(service.transact, ctx.sessions, work, lambda f: [
-        audit_record(request, principal, "answer_case", "ok", c.subject_kind,
-                     c.subject_id, {"case_id": c.id, "file_id": f.id, "sha256": f.sha256})])
+    row = await asyncio.to_thread(
+        service.attach_file, ctx.sessions, c.id, body.name, body.media_type, content,
+        _actor(principal), ctx.clock(), lambda f: [audit_record(
+            request, principal, "answer_case", "ok", c.subject_kind, c.subject_id,
+            {"case_id": c.id, "file_id": f.id, "sha256": f.sha256})])
     return FileOut.model_validate(row, from_attributes=True)
 
 
@@ -302,7 +307,7 @@ async def upload(case_id: RowId, body: FileIn, principal: CaseSubject, ctx: Ctx,
 async def download(case_id: RowId, file_id: RowId, principal: CaseReader, ctx: Ctx,
                    session: SessionDep, request: Request) -> Response:
     c = await _case(ctx, session, request, principal, case_id, "read_cases")
-    f = next((f for f in store.files(session, c.id) if f.id == file_id), None)
+    f = store.case_file(session, c.id, file_id)
     if f is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no file {file_id} on case {case_id}")
     await journal(ctx, request, audits=[audit_record(
@@ -319,17 +324,12 @@ async def add_measure(case_id: RowId, body: MeasureIn, principal: CaseWorker, ct
     """A joint-punishment measure another agency applies while the subject is listed."""
     c = await _case(ctx, session, request, principal, case_id, "work_cases")
     session.close()
-    actor = _actor(principal)
-
-    def work(s: Session) -> Measure:
-        case = _locked(s, c.id)
-        return store.add_measure(s, case, body.measure, body.agency, body.starts, body.ends,
-                                 actor, ctx.clock())
-
     try:
-        row = await asyncio.to_thread(service.transact, ctx.sessions, work, lambda m: [
-            audit_record(request, principal, "case.add_measure", "ok", c.subject_kind,
-                         c.subject_id, {"case_id": c.id, "measure": m.measure})])
+        row = await asyncio.to_thread(
+            service.add_measure, ctx.sessions, c.id, body.measure, body.agency, body.starts,
+            body.ends, _actor(principal), ctx.clock(), lambda m: [audit_record(
+                request, principal, "case.add_measure", "ok", c.subject_kind, c.subject_id,
+                {"case_id": c.id, "measure": m.measure})])
     except store.Conflict as e:
         await journal(ctx, request, audits=[audit_record(
             request, principal, "case.add_measure", "refused", c.subject_kind, c.subject_id,

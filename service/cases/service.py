@@ -21,6 +21,7 @@ from service.cases import lists, store
 from service.cases.calendar import WorkCalendar
 from service.cases.enums import CaseSource
 from service.cases.machine import Action
+from service.cases.models import Case, CaseFile, Measure
 from service.cases.policy import CasePolicy
 from service.cases.store import Actor, Conflict, Outcome, Subject
 from service.db.audit import AuditRecord, audited
@@ -42,14 +43,56 @@ def transact(sessions: sessionmaker[Session], work: Callable[[Session], T],
                        "reload it / 案件已被他人同时更新，请刷新") from None
 
 
-def event_audit(outcome: Outcome, actor: Actor, source: str | None) -> list[AuditRecord]:
+def event_audit(outcome: Outcome, actor: Actor, source: str | None,
+                extra: Mapping[str, object] | None = None) -> list[AuditRecord]:
+    """One audit entry per event; ``extra`` adds to each (the console marks its own)."""
     case = outcome.case
     return [AuditRecord(actor=actor.user, role=actor.role, action=f"case.{e.action}",
                         outcome="ok", entity_kind=case.subject_kind, entity_id=case.subject_id,
                         source=source, detail={"case_id": case.id, "event_id": e.id,
                                                "from": e.from_state, "to": e.to_state,
-                                               "version": case.version})
+                                               "version": case.version, **(extra or {})})
             for e in outcome.events]
+
+
+def open_by_hand(sessions: sessionmaker[Session], subject: Subject, conduct: str | None,
+                 reason: str, actor: Actor, now: datetime, source: str | None,
+                 extra: Mapping[str, object] | None = None) -> Outcome:
+    """A person's opening; an open case of the same subject and conduct takes the note in as
+    evidence instead (``merged``)."""
+    def work(session: Session) -> Outcome:
+        return store.open_case(session, subject, conduct, CaseSource.manual, actor, now, reason,
+                               [{"kind": "manual", "by": actor.user, "note": reason}])
+
+    return transact(sessions, work, lambda o: event_audit(o, actor, source, extra))
+
+
+def attach_file(sessions: sessionmaker[Session], case_id: int, name: str, media_type: str,
+                content: bytes, actor: Actor, now: datetime,
+                audits: Callable[[CaseFile], Sequence[AuditRecord]]) -> CaseFile:
+    """Evidence kept with its SHA-256, its event and its audit entries in one commit."""
+    def work(session: Session) -> CaseFile:
+        return store.add_file(session, _case(session, case_id), name, media_type, content,
+                              actor, now)
+
+    return transact(sessions, work, audits)
+
+
+def add_measure(sessions: sessionmaker[Session], case_id: int, measure: str, agency: str,
+                starts: date, ends: date | None, actor: Actor, now: datetime,
+                audits: Callable[[Measure], Sequence[AuditRecord]]) -> Measure:
+    """A joint-punishment measure on a listed subject; :class:`Conflict` if it is not."""
+    def work(session: Session) -> Measure:
+        return store.add_measure(session, _case(session, case_id), measure, agency, starts,
+                                 ends, actor, now)
+
+    return transact(sessions, work, audits)
+
+
+def _case(session: Session, case_id: int) -> Case:
+    case = store.get(session, case_id)
+    assert case is not None  # cases are never deleted
+    return case
 
 
 def act(sessions: sessionmaker[Session], case_id: int, action: Action, actor: Actor,

@@ -273,7 +273,7 @@ def add_file(session: Session, case: Case, name: str, media_type: str, content: 
 
 def add_measure(session: Session, case: Case, measure: str, agency: str, starts: date,
                 ends: date | None, actor: Actor, now: datetime) -> Measure:
-    if CaseState(case.state) not in ON_LIST:
+    if not punishable(case):
         raise Conflict("not_listed", "joint punishment applies only to a listed subject / "
                        "仅对列入失信名单的主体实施联合惩戒")
     if ends is not None and ends < starts:
@@ -286,6 +286,11 @@ def add_measure(session: Session, case: Case, measure: str, agency: str, starts:
                        {"measure_id": row.id, "measure": measure, "agency": agency,
                         "starts": starts.isoformat(), "ends": ends and ends.isoformat()}))
     return row
+
+
+def punishable(case: Case) -> bool:
+    """Joint punishment applies only while the subject is on the list."""
+    return CaseState(case.state) in ON_LIST
 
 
 def lift_measures(session: Session, case: Case, now: datetime, reason: str) -> int:
@@ -309,3 +314,9 @@ def events(session: Session, case_id: int) -> list[CaseEvent]:
 def files(session: Session, case_id: int) -> list[CaseFile]:
     return list(session.scalars(select(CaseFile).where(CaseFile.case_id == case_id)
                                 .order_by(CaseFile.id)))
+
+
+def case_file(session: Session, case_id: int, file_id: int) -> CaseFile | None:
+    """One file of one case (None: no such file on it)."""
+    return session.scalar(select(CaseFile).where(CaseFile.case_id == case_id,
+                                                 CaseFile.id == file_id))

@@ -8,14 +8,16 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from service.console import views, views_cases, views_more
+from service.console import views, views_actions, views_assessments, views_cases, views_models
 from service.console.session import PATH, LoginRequired, to_login
 
 
 def mount_console(app: FastAPI) -> None:
     app.include_router(views.router)
     app.include_router(views_cases.router)
-    app.include_router(views_more.router)
+    app.include_router(views_actions.router)
+    app.include_router(views_assessments.router)
+    app.include_router(views_models.router)
     app.mount(f"{PATH}/static", StaticFiles(directory=Path(__file__).parent / "static"),
               name="console-static")
     app.add_exception_handler(LoginRequired, to_login)

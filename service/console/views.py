@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Annotated
+from typing import Annotated, get_args
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -20,7 +20,7 @@ from service.auth import Permission, allowed, entity_denial
 from service.cases.lists import queue, standing
 from service.cases.models import Case
 from service.console.messages import words
-from service.console.render import TIERS, message, page, regions, state_labels
+from service.console.render import TIERS, conducts, message, page, regions, state_labels
 from service.console.session import COOKIE, PATH, ConsoleLang, ConsoleUser
 from service.db.models import AuditEntry, ContractCheck, RiskWarning, Score
 from service.db.tokens import Principal
@@ -28,6 +28,7 @@ from service.db.types import Role
 from service.deps import Ctx, SessionDep, journal, principal_of, record
 from service.reports.charts import Column, HBar, Series, column_chart, hbar_chart, line_chart
 from service.scores.router import read_model
+from service.scores.schemas import Grade, Kind
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
 
@@ -102,7 +103,10 @@ async def search(request: Request, ctx: Ctx, user: ConsoleUser, lang: ConsoleLan
 
 @router.get("/entities/{kind}/{entity_id}", response_class=HTMLResponse)
 async def entity(kind: str, entity_id: str, request: Request, ctx: Ctx, session: SessionDep,
-                 user: ConsoleUser, lang: ConsoleLang) -> HTMLResponse:
+                 user: ConsoleUser, lang: ConsoleLang, msg: str = "",
+                 case: str = "") -> HTMLResponse:
+    """An entity's score, cases and checks; with the override and opening forms for those
+    granted them (``msg`` and ``case``: what the last form did)."""
     w = words(lang)
     info = ctx.directory.get((kind, entity_id))
     entry = await read_model(request).get((kind, entity_id)) if kind in (
@@ -143,7 +147,11 @@ async def entity(kind: str, entity_id: str, request: Request, ctx: Ctx, session:
                 standing=standing(session, kind, entity_id, ctx.today()),
                 history_chart=chart, checks=checks, outcomes=outcomes,
                 cases=[{"id": c.id, "conduct": c.conduct, "state_label": labels[c.state],
-                        "publication_ends": c.publication_ends} for c in cases])
+                        "publication_ends": c.publication_ends} for c in cases],
+                can_override=allowed(user, Permission.override) and kind in get_args(Kind),
+                can_open=allowed(user, Permission.work_cases), grades=get_args(Grade),
+                conducts=conducts(lang), flash=msg or None, flash_error=msg[:1] == "4",
+                flash_case=next((c.id for c in cases if str(c.id) == case), None))
 
 
 @router.get("/warnings", response_class=HTMLResponse)

@@ -20,6 +20,7 @@ from service.console.messages import words
 from service.console.render import conducts, message, page
 from service.console.session import PATH, ConsoleLang, ConsoleUser
 from service.console.views import refuse
+from service.console.views_actions import MEASURES
 from service.deps import Ctx, SessionDep, journal, record
 from service.scores.router import read_model
 
@@ -57,14 +58,18 @@ async def case_page(case_id: RowId, request: Request, ctx: Ctx, session: Session
         if allowed(user, need):
             buttons.append({"action": action.value, "requires": t.requires,
                             "label": t.zh if lang == "zh" else t.en})
-    events = store.events(session, c.id)
+    events, files, measures = (store.events(session, c.id), store.files(session, c.id),
+                               store.measures(session, c.id))
     await journal(ctx, request, audits=[record(request, user, "read_cases", "ok",
                                                c.subject_kind, c.subject_id,
                                                {"case_id": c.id, "console": True})])
     return page(request, "case.html", lang, user, f"#{c.id}", c=c, actions=buttons,
                 can_assign=allowed(user, Permission.work_cases) and c.active_key is not None,
                 events=events, conducts=conducts(lang), flash=msg or None,
-                flash_error=msg.startswith("409") or msg.startswith("422"))
+                flash_error=msg[:1] == "4", files=files, measures=measures,
+                can_upload=allowed(user, Permission.answer_case),
+                can_measure=allowed(user, Permission.work_cases) and store.punishable(c),
+                measure_kinds=MEASURES, today=ctx.today())
 
 
 @router.post("/cases/{case_id}/act")

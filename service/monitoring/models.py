@@ -87,6 +87,9 @@ class MonitorAlert(Base):
     challenger_version: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     retrained_at: Mapped[datetime | None] = mapped_column()
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64))
+    acknowledged_at: Mapped[datetime | None] = mapped_column()
+    acknowledgement: Mapped[str | None] = mapped_column(Text)  # what the person will do
 
 
 class GradeCalibrationRow(Base):

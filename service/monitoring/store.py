@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from models.monitoring.alerts import AlertDraft
 from models.monitoring.calibration import GradeCalibration
 from models.monitoring.drift import DriftResult
-from service.monitoring.models import DriftCheck, GradeCalibrationRow, MonitorAlert
+from service.monitoring.models import AlertState, DriftCheck, GradeCalibrationRow, MonitorAlert
 
 Model = tuple[str, str]  # (registered name, version)
 
@@ -73,3 +73,39 @@ def insert_calibration(session: Session, month: str, model: Model,
             "grade": r.grade, "n": r.n, "bads": r.bads, "predicted": r.predicted,
             "observed": r.observed, "lower": r.lower, "upper": r.upper,
             "in_line": r.in_line} for r in rows])
+
+
+class AlertMissing(LookupError):
+    pass
+
+
+class AlertAlreadyAcknowledged(RuntimeError):
+    pass
+
+
+def acknowledge(session: Session, alert_id: int, who: str, note: str, at: datetime
+                ) -> MonitorAlert:
+    """Close an open alert with the name of who read it and what they will do. Once only: the
+    first acknowledgement is the record, a second is refused rather than overwriting it."""
+    alert = session.get(MonitorAlert, alert_id, with_for_update=True)
+    if alert is None:
+        raise AlertMissing(f"no drift alert {alert_id} / 无此漂移预警")
+    if alert.state == AlertState.acknowledged.value:
+        raise AlertAlreadyAcknowledged(
+            f"alert {alert_id} was acknowledged by {alert.acknowledged_by} / 该预警已确认")
+    alert.state, alert.acknowledged_by = AlertState.acknowledged.value, who
+    alert.acknowledged_at, alert.acknowledgement = at, note
+    return alert
+
+
+def recent_alerts(session: Session, limit: int = 24) -> list[MonitorAlert]:
+    """The newest alerts, open ones first: what still needs a person."""
+    return list(session.scalars(select(MonitorAlert).order_by(
+        (MonitorAlert.state == AlertState.open.value).desc(), MonitorAlert.id.desc())
+        .limit(limit)))
+
+
+def month_checks(session: Session, alert: MonitorAlert) -> list[DriftCheck]:
+    """The drift checks behind an alert, worst first."""
+    return list(session.scalars(select(DriftCheck).where(*_key(DriftCheck, alert.month, (
+        alert.model_name, alert.model_version))).order_by(DriftCheck.psi.desc())))

@@ -8,10 +8,13 @@ read, refusal and override is in the audit log.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
+from sqlalchemy.orm import Session
 
 from service.auth import entity_denial, region_filter
 from service.context import ServiceContext
@@ -131,12 +134,38 @@ async def set_override(kind: Kind, entity_id: EntityId, body: OverrideIn, princi
                        ctx: Ctx, session: SessionDep, request: Request) -> OverrideOut:
     """Set a grade for an entity with a recorded reason and expiry; the model score stays
     visible beside it."""
-    info = ctx.directory.get((kind, entity_id))
-    latest: Score | None = queries.latest(session, kind, entity_id)
-    if info is None and latest is None:
+    found = find_entity(ctx, session, kind, entity_id)
+    if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {kind} {entity_id} / 无此主体")
-    region = latest.region if latest is not None else info.region if info else None
-    await _visible(ctx, request, principal, "override", kind, entity_id, region)
+    await _visible(ctx, request, principal, "override", kind, entity_id, found.region)
+    return _override_out(await record_override(ctx, request, principal, kind, entity_id, body,
+                                               found.latest))
+
+
+@dataclass(frozen=True)
+class Found:
+    """An entity the registry or the scores know: its latest score (if any) and its region,
+    which decides a regional token's scope."""
+
+    latest: Score | None
+    region: str | None
+
+
+def find_entity(ctx: ServiceContext, session: Session, kind: str, entity_id: str
+                ) -> Found | None:
+    """None: neither registered nor scored."""
+    info = ctx.directory.get((kind, entity_id))
+    latest = queries.latest(session, kind, entity_id)
+    if info is None and latest is None:
+        return None
+    return Found(latest, latest.region if latest is not None else info.region if info else None)
+
+
+async def record_override(ctx: ServiceContext, request: Request, principal: Principal,
+                          kind: str, entity_id: str, body: OverrideIn, latest: Score | None,
+                          detail: Mapping[str, Any] | None = None) -> Override:
+    """Keep the override and its audit entry in one write, for the API and the console
+    alike; ``detail`` adds to the audit entry (the console marks its own)."""
     now = utcnow()
     row = Override(entity_kind=kind, entity_id=entity_id, grade=body.grade, reason=body.reason,
                    set_by=principal.user, expires_at=now + timedelta(days=body.days),
@@ -144,9 +173,9 @@ async def set_override(kind: Kind, entity_id: EntityId, body: OverrideIn, princi
     await journal(ctx, request, rows=[row], audits=[record(
         request, principal, "override", "ok", kind, entity_id,
         {"grade": body.grade, "reason": body.reason, "days": body.days,
-         "model_grade": latest.grade if latest else None})])
+         "model_grade": latest.grade if latest else None, **(detail or {})})])
     await read_model(request).refresh()  # its author reads it back at once
-    return _override_out(row)
+    return row
 
 
 def _override_out(o: Override) -> OverrideOut:

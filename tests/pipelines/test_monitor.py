@@ -10,7 +10,6 @@ model's run, retraining registers versions): the shared models are never written
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pandas as pd
@@ -50,7 +49,7 @@ from pipelines.training import TrainSummary
 from service.db.engine import make_engine, session_factory
 from service.db.migrate import upgrade
 from service.monitoring.models import DriftCheck, GradeCalibrationRow, MonitorAlert
-from tests.trained import Trained, build, shared_folder
+from tests.trained import Trained, build, copy_home, shared_folder
 
 pytestmark = pytest.mark.e2e
 
@@ -61,20 +60,6 @@ AMOUNTS = {"inst_amount_90d", "inst_amount_365d", "inst_amount_all", "inst_amoun
 @pytest.fixture(scope="session")
 def trained(tmp_path_factory: pytest.TempPathFactory) -> Trained:
     return build(shared_folder(tmp_path_factory))
-
-
-def copy_home(source: Path, target: Path) -> Path:
-    """The trained home copied, with the MLflow store's absolute artifact paths moved along."""
-    shutil.copytree(source, target)
-    old, new = str(source.resolve()), str(target.resolve())
-    with sqlite3.connect(target / "mlflow.db") as db:
-        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        for table in tables:
-            for column in [r[1] for r in db.execute(f"PRAGMA table_info('{table}')")
-                           if "CHAR" in r[2].upper() or "TEXT" in r[2].upper()]:
-                db.execute(f'UPDATE "{table}" SET "{column}" = replace("{column}", ?, ?) '
-                           f'WHERE instr("{column}", ?) > 0', (old, new, old))
-    return target
 
 
 @pytest.fixture(scope="module")

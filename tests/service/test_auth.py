@@ -29,6 +29,11 @@ def test_every_permission_is_granted_to_admin_and_the_matrix_is_as_documented() 
         Permission.read_assessments, Permission.assess}
     assert not allowed(_p(Role.regulator), Permission.read_audit)
     assert not allowed(_p(Role.regulator), Permission.assess)  # people of another body
+    # the reviewer reads scores to judge them and alone decides on models and drift alerts
+    assert {p for p in Permission if allowed(_p(Role.reviewer), p)} == {
+        Permission.read_score, Permission.list_scores, Permission.read_models,
+        Permission.review_models}
+    assert not allowed(_p(Role.regulator), Permission.review_models)
 
 
 def test_an_institution_sees_only_itself() -> None:

@@ -49,7 +49,7 @@ from service.db.models import ApiToken, AuditEntry, Score
 from service.db.types import utcnow
 from service.db.users import add_user, revoke_user
 from tests.service.backends import BACKENDS, fresh_postgres_database
-from tests.trained import Trained, build, shared_folder
+from tests.trained import Trained, build, copy_home, shared_folder
 
 AS_OF = "2020-06-30"  # the batch date the scores are written at
 REGION = "110000"  # the limited regulator's region (Beijing): holds scored entities of both kinds
@@ -248,8 +248,8 @@ def start_api(backend: str, db_url: str, trained: Trained, **settings: Any) -> I
     # The shared models are polled once: the registry client keeps its URI in MLflow's global
     # state, so a second app in this process polling another registry (the hot-swap tests)
     # must not race this one. ``settings`` may override.
-    s = Settings(home=trained.settings.home, database_url=db_url,
-                 **{"model_poll_seconds": 3600.0, **settings})
+    s = Settings(**{"home": trained.settings.home, "database_url": db_url,
+                    "model_poll_seconds": 3600.0, **settings})
     engine = make_engine(db_url)
     try:
         upgrade(engine)
@@ -264,6 +264,9 @@ def start_api(backend: str, db_url: str, trained: Trained, **settings: Any) -> I
 
 
 @pytest.fixture(scope="session")
-def api(api_db_url: str, trained: Trained) -> Iterator[Api]:
+def api(api_db_url: str, trained: Trained, tmp_path_factory: pytest.TempPathFactory
+        ) -> Iterator[Api]:
+    """The app on its own copy of the models' home: the matrix promotes and records reviews."""
     backend = "sqlite" if api_db_url.startswith("sqlite") else "postgresql"
-    yield from start_api(backend, api_db_url, trained)
+    home = copy_home(trained.settings.home_dir, tmp_path_factory.mktemp("api") / "home")
+    yield from start_api(backend, api_db_url, trained, home=home)

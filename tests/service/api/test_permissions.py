@@ -12,9 +12,11 @@ import pytest
 from httpx import Response
 from sqlalchemy import func, select
 
+from models.registry import CREDIT_MODEL
 from service.auth import GRANTS, Permission
 from service.db.models import AuditEntry, RiskWarning, Score
 from service.db.types import Role
+from service.monitoring.models import MonitorAlert
 from tests.service.api.case_matrix import CASE_ENDPOINTS
 from tests.service.api.conftest import AS_OF, BAD_TOKENS, REGION, USERS, Api, contract_body
 from tests.service.api.test_assessments_permissions import ASSESSMENT_ENDPOINTS
@@ -33,9 +35,11 @@ class Endpoint:
     query: str = ""
     ok: int = 200
 
-    def path(self, api: Api) -> str:
+    def path(self, api: Api, user: str | None = None) -> str:
         entity_id = getattr(api.entities, self.entity) if self.entity else ""
-        return self.template.format(entity_id=entity_id, kind="institution")
+        alert_id = alert_for(api, user or "anon") if "/alerts" in self.template else ""
+        return self.template.format(entity_id=entity_id, kind="institution", name=CREDIT_MODEL,
+                                    version="1", alert_id=alert_id)
 
     def body(self, api: Api, user: str) -> Any:
         if self.permission is P.check_contract:
@@ -45,10 +49,12 @@ class Endpoint:
             return one
         if self.permission is P.override:
             return {"grade": "B", "reason": f"matrix test by {user}", "days": 1}
+        if self.permission is P.review_models:  # promote the champion again, recorded
+            return {"note": f"matrix test by {user}", "override": True}
         return None
 
     def call(self, api: Api, user: str | None) -> Response:
-        url = self.path(api) + self.query
+        url = self.path(api, user) + self.query
         body = self.body(api, user or "anon")
         if self.method == "GET":
             return api.get(url, user)
@@ -70,7 +76,30 @@ ENDPOINTS = {
     "override": Endpoint(P.override, "POST", "/api/v1/scores/{kind}/{entity_id}/override",
                          "institution_in", ok=201),
     "audit": Endpoint(P.read_audit, "GET", "/api/v1/audit", query="?limit=5"),
+    "model_versions": Endpoint(P.read_models, "GET", "/api/v1/models/{name}/versions"),
+    "review_report": Endpoint(P.read_models, "GET",
+                              "/api/v1/models/{name}/versions/{version}/review"),
+    "promote": Endpoint(P.review_models, "POST",
+                        "/api/v1/models/{name}/versions/{version}/promote"),
+    "alerts": Endpoint(P.read_models, "GET", "/api/v1/monitoring/alerts"),
+    "acknowledge": Endpoint(P.review_models, "POST",
+                            "/api/v1/monitoring/alerts/{alert_id}/acknowledge"),
 }
+_ALERTS: dict[tuple[str, str], int] = {}
+
+
+def alert_for(api: Api, user: str) -> int:
+    """A drift alert of the user's own, so each granted role acknowledges an open one."""
+    key = (api.settings.database_url or "", user)
+    if key not in _ALERTS:
+        with api.session() as session, session.begin():
+            alert = MonitorAlert(month=f"2000-{len(_ALERTS) + 1:02d}", model_name=CREDIT_MODEL,
+                                 model_version="1", level="watch", variables=["score"],
+                                 message_zh="测试预警", message_en="test alert")
+            session.add(alert)
+            session.flush()
+            _ALERTS[key] = alert.id
+    return _ALERTS[key]
 ROLE_OF = {u.name: Role(u.role) for u in USERS}
 
 
@@ -84,7 +113,7 @@ def test_the_matrix_covers_every_permission_and_every_api_route(api: Api) -> Non
     assert routes == {(e.method, e.template) for e in matrices}
 
 
-def _check_allowed(api: Api, name: str, user: str, answer: dict[str, Any]) -> None:
+def _check_allowed(api: Api, name: str, user: str, answer: Any) -> None:
     """The value each endpoint answers, for a user it serves."""
     e = api.entities
     if name in ("institution_score", "broker_score"):
@@ -124,6 +153,22 @@ def _check_allowed(api: Api, name: str, user: str, answer: dict[str, Any]) -> No
         assert answer["registry_problem"] is None
     elif name == "override":
         assert (answer["grade"], answer["set_by"]) == ("B", user)
+    elif name == "model_versions":
+        assert (answer["name"], answer["champion"]) == (CREDIT_MODEL, "1")
+        [v1] = answer["versions"]
+        assert v1["report"] == f"/api/v1/models/{CREDIT_MODEL}/versions/1/review"
+        assert 0.0 <= v1["figures"]["test_auc"] <= 1.0 and v1["reviews"]
+    elif name == "review_report":
+        assert "<html" in answer.lower() and "data:image/png;base64," in answer
+    elif name == "promote":
+        assert (answer["name"], answer["version"], answer["serving"]) == (CREDIT_MODEL, "1",
+                                                                          True)
+        assert answer["outcome"] in ("promoted", "overridden")
+    elif name == "alerts":
+        assert {a["model_name"] for a in answer} == {CREDIT_MODEL}
+        assert alert_for(api, user) in {a["id"] for a in answer}
+    elif name == "acknowledge":
+        assert (answer["state"], answer["acknowledged_by"]) == ("acknowledged", user)
     elif name == "audit":
         ids = [entry["id"] for entry in answer["items"]]
         assert ids == list(range(1, len(ids) + 1)) and len(ids) == 5
@@ -141,7 +186,8 @@ def test_role_against_endpoint(api: Api, name: str, user: str) -> None:
     audited = api.audit_since(mark)
     if granted and not out_of_scope:
         assert answer.status_code == endpoint.ok, answer.text
-        _check_allowed(api, name, user, answer.json())
+        json = answer.headers["content-type"].startswith("application/json")
+        _check_allowed(api, name, user, answer.json() if json else answer.text)
         assert audited and {(a.actor, a.role, a.action, a.outcome) for a in audited} == {
             (user, ROLE_OF[user].value, endpoint.permission.value, "ok")}
         return
@@ -153,7 +199,7 @@ def test_role_against_endpoint(api: Api, name: str, user: str) -> None:
         assert reason.startswith(f"role {ROLE_OF[user].value} may not {endpoint.permission}")
     assert [(a.actor, a.role, a.action, a.outcome, a.detail) for a in audited] == [
         (user, ROLE_OF[user].value, endpoint.permission.value, "denied",
-         {"path": endpoint.path(api), "reason": reason})]
+         {"path": endpoint.path(api, user), "reason": reason})]
 
 
 @pytest.mark.parametrize("bad", list(BAD_TOKENS))

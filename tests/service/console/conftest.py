@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from sqlalchemy import Engine
 
 from features.settings import Settings
 from models.assessment.config import load_config
+from models.registry import CREDIT_MODEL, store_for
 from pipelines.assess import compute, read_inputs, write
 from service.app import create_app
 from service.cases.policy import CasePolicy
@@ -25,8 +27,9 @@ from service.db.engine import make_engine, session_factory
 from service.db.migrate import upgrade
 from service.db.types import utcnow
 from service.db.users import add_user
+from service.monitoring.models import DriftCheck, MonitorAlert
 from tests.service.api.conftest import AS_OF, Entities, batch_score, issue_tokens, pick_entities
-from tests.trained import Trained, build, shared_folder
+from tests.trained import Trained, build, copy_home, register_challenger, shared_folder
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = Path(__file__).resolve().parents[3] / "docs" / "screenshots"
@@ -38,6 +41,22 @@ class Live:
     tokens: dict[str, str]
     entities: Entities
     case_ids: list[int]
+
+
+def add_drift_alert(engine: Engine, challenger: str) -> None:
+    """An ``act`` alert as the monthly monitoring writes it, with the checks behind it."""
+    with session_factory(engine).begin() as session:
+        session.add(MonitorAlert(
+            month="2020-12", model_name=CREDIT_MODEL, model_version="1", level="act",
+            variables=["inst_amount_365d", "score"], challenger_version=challenger,
+            message_zh="inst_amount_365d PSI 0.41 ≥ 0.25：已重训挑战者模型",
+            message_en="inst_amount_365d PSI 0.41 >= 0.25: a challenger was retrained"))
+        session.add_all([DriftCheck(month="2020-12", model_name=CREDIT_MODEL, model_version="1",
+                                    variable=v, kind=kind, n=57, psi=psi, ks=ks, js=js,
+                                    p_value=p, level=level)
+                         for v, kind, psi, ks, js, p, level in (
+                             ("inst_amount_365d", "numeric", 0.41, 0.31, 0.22, 1e-6, "act"),
+                             ("score", "score", 0.12, 0.15, 0.09, 0.004, "watch"))])
 
 
 def _free_port() -> int:
@@ -61,8 +80,11 @@ def live(trained: Trained, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     batch_score(trained, engine, AS_OF)
     entities = pick_entities(engine)
     tokens = issue_tokens(engine, entities.institution_in)
-    settings = Settings(home=trained.settings.home, database_url=db_url,
-                        model_poll_seconds=3600.0)
+    # its own copy of the models: the reviewer's test promotes the challenger registered here
+    home = copy_home(trained.settings.home_dir, tmp_path_factory.mktemp("console") / "home")
+    settings = Settings(home=home, database_url=db_url, model_poll_seconds=3600.0)
+    challenger = register_challenger(store_for(settings), CREDIT_MODEL)
+    add_drift_alert(engine, challenger)
     opened = open_from_warnings(session_factory(engine), date.fromisoformat(AS_OF),
                                 replace(CasePolicy.from_settings(settings),
                                         open_tiers=frozenset({"red", "orange", "yellow", "blue"})),

@@ -1,10 +1,13 @@
 """The console in headless Chromium (Debian's, driven by Playwright): sign in, search an
-entity, open a case and move it, see the audit log record it, switch language. Screenshots of
+entity, open a case and move it, see the audit log record it, switch language; a reviewer
+reads a challenger's report, promotes it and acknowledges a drift alert. Screenshots of
 the main pages go to docs/screenshots/ (linked from the README)."""
 
 from __future__ import annotations
 
+import json
 import re
+import urllib.request
 from collections.abc import Iterator
 
 import pytest
@@ -74,9 +77,6 @@ def test_search_an_entity_then_open_move_and_audit_a_case(browser: Browser, live
     page.click("#nav-assessments")
     expect(page.locator("#assessment-results tr")).not_to_have_count(1)
     shot(page, "console-assessment")
-    page.click("#nav-models")
-    expect(page.locator("#served")).to_contain_text("techcredit-credit")
-    shot(page, "console-models")
 
     page.click("#nav-cases")
     case_id = live.case_ids[0]
@@ -113,3 +113,57 @@ def test_roles_and_regions_hold_in_the_console(browser: Browser, live: Live) -> 
     regional.goto(f"{live.url}/console/entities/institution/{live.entities.institution_out}")
     expect(regional.locator("#message")).to_contain_text("outside this token's regions")
     regional.close()
+
+
+def test_a_reviewer_reads_the_report_promotes_the_challenger_and_acknowledges_drift(
+        browser: Browser, live: Live) -> None:
+    page = sign_in(browser, live, "reviewer")
+    page.click("#nav-models")
+    champion, challenger = "#champion-techcredit-credit", "#challenger-techcredit-credit"
+    expect(page.locator(champion)).to_contain_text("v1")
+    expect(page.locator(challenger)).to_contain_text("v2")
+    # its run was compared with no champion; v1 is champion now, so the gate fails
+    expect(page.locator(challenger)).to_contain_text("champion_compared")
+    expect(page.locator("#alerts")).to_contain_text("2020-12")
+    expect(page.locator("#drift")).to_contain_text("inst_amount_365d")
+    shot(page, "console-models")
+
+    with page.expect_popup() as opened:  # the report link opens a tab of its own
+        page.click(f"{challenger} a.report-link")
+    report = opened.value
+    expect(report.locator("img")).not_to_have_count(0)
+    shot(report, "console-review-report")
+    report.close()
+
+    form = "#form-promote-techcredit-credit"
+    page.fill(f"{form} input[name=note]", "浏览器测试：门槛未通过")
+    page.click("#do-promote-techcredit-credit")
+    expect(page.locator("#flash")).to_contain_text("409 gate_refused")
+    expect(page.locator(champion)).to_contain_text("v1")
+    page.fill(f"{form} input[name=note]", "浏览器测试：记录在案的例外晋升")
+    page.check(f"{form} input[name=override]")
+    page.click("#do-promote-techcredit-credit")
+    expect(page.locator("#flash")).to_contain_text("overridden → champion (serving)")
+    expect(page.locator(champion)).to_contain_text("v2")
+    expect(page.locator(champion)).to_contain_text("浏览器测试：记录在案的例外晋升")
+    request = urllib.request.Request(f"{live.url}/api/v1/models", headers={
+        "Authorization": f"Bearer {live.tokens['reviewer']}"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        served = {m["name"]: m["version"] for m in json.load(answer)["models"]}
+    assert served == {"techcredit-anomaly": "1", "techcredit-credit": "2"}
+
+    page.fill("#alerts form input[name=note]", "已核查：金额口径变化，重训后再评审")
+    page.click("#alerts form button")
+    expect(page.locator("#flash")).to_contain_text("200")
+    expect(page.locator("#alerts")).to_contain_text("reviewer")
+    expect(page.locator("#alerts form")).to_have_count(0)
+    page.close()
+
+    regulator = sign_in(browser, live, "regulator_all")
+    regulator.goto(f"{live.url}/console/models")
+    expect(regulator.locator("#champion-techcredit-credit")).to_contain_text("v2")
+    expect(regulator.locator("form")).to_have_count(0)  # reads, does not decide
+    refused = regulator.request.post(f"{live.url}/console/models/techcredit-credit/2/promote",
+                                     form={"note": "not mine to take"})
+    assert refused.status == 403 and "may not review_models" in refused.text()
+    regulator.close()

@@ -1,0 +1,110 @@
+"""The reviewers' pages: per model the champion and the challenger side by side with their
+figures, the gate as it would decide now and the decisions taken; the review report itself;
+the promotion form; the drift alerts with their acknowledgement.
+
+Decisions go through :mod:`service.registry.service`, as the API's do, and are audited under
+the same action (``review_models``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from mlflow.exceptions import MlflowException
+
+from models.catalog import HEADLINE, UnknownVersion
+from service.auth import Permission, allowed
+from service.console.messages import words
+from service.console.render import message, page
+from service.console.session import PATH, ConsoleLang, ConsoleUser
+from service.console.views import refuse
+from service.deps import Ctx, SessionDep, journal, record
+from service.monitoring import store as monitoring
+from service.registry import service
+from service.registry.router import REPORT_POLICY, AlertId, ModelName, Version
+
+router = APIRouter(prefix=f"{PATH}/models", include_in_schema=False)
+Note = Annotated[str, Form(min_length=2, max_length=5000)]
+
+
+@router.get("", response_class=HTMLResponse)
+async def models_page(request: Request, ctx: Ctx, session: SessionDep, user: ConsoleUser,
+                      lang: ConsoleLang, msg: str = "") -> HTMLResponse:
+    if not allowed(user, Permission.read_models):
+        return await refuse(ctx, request, user, lang, "read_models",
+                            f"role {user.role.value} may not read_models")
+    alerts = monitoring.recent_alerts(session)
+    latest = max(alerts, key=lambda a: a.id, default=None)
+    checks = monitoring.month_checks(session, latest) if latest else []
+    problem = ctx.holder.problem
+    try:
+        catalogs = await service.catalogs(ctx)
+    except (MlflowException, OSError) as e:  # the registry unreachable: say so, keep the page
+        catalogs, problem = [], f"registry: {e}"
+    await journal(ctx, request, audits=[record(request, user, "read_models", "ok",
+                                               detail={"console": True})])
+    return page(request, "models.html", lang, user, words(lang)["models"], catalogs=catalogs,
+                headline=HEADLINE, alerts=alerts, checks=checks, problem=problem,
+                loaded=ctx.holder.current, may_review=allowed(user, Permission.review_models),
+                flash=msg or None, flash_error=msg[:3] in ("404", "409", "422"))
+
+
+@router.get("/{name}/{version}/review", response_class=HTMLResponse)
+async def review_report(name: ModelName, version: Version, request: Request, ctx: Ctx,
+                        user: ConsoleUser, lang: ConsoleLang) -> HTMLResponse:
+    if not allowed(user, Permission.read_models):
+        return await refuse(ctx, request, user, lang, "read_models",
+                            f"role {user.role.value} may not read_models")
+    try:
+        html = await service.report(ctx, name, version)
+    except UnknownVersion as e:
+        return message(request, lang, user, words(lang)["not_found"], str(e), 404)
+    await journal(ctx, request, audits=[record(request, user, "read_models", "ok", detail={
+        "model": name, "version": version, "report": True, "console": True})])
+    return HTMLResponse(html, headers={"Content-Security-Policy": REPORT_POLICY})
+
+
+@router.post("/{name}/{version}/promote")
+async def promote(name: ModelName, version: Version, request: Request, ctx: Ctx,
+                  user: ConsoleUser, lang: ConsoleLang, note: Note,
+                  override: Annotated[bool, Form()] = False) -> Response:
+    if not allowed(user, Permission.review_models):
+        return await refuse(ctx, request, user, lang, "review_models",
+                            f"role {user.role.value} may not review_models")
+    try:
+        done = await service.decide(ctx, user, name, version, note.replace("\x00", ""),
+                                    override)
+    except (LookupError, UnknownVersion) as e:
+        return _back(f"404 {name} v{version}: {e}")
+    await journal(ctx, request, audits=[record(
+        request, user, "review_models", "refused" if done.outcome == "refused" else "ok",
+        detail={"model": name, "version": version, "outcome": done.outcome,
+                "gate_failures": done.gate.failures, "note": note, "console": True})])
+    if done.outcome == "refused":
+        return _back(f"409 gate_refused {name} v{version}: " + "; ".join(done.gate.failures))
+    return _back(f"200 {name} v{version} {done.outcome} → champion"
+                 + (" (serving)" if done.serving else ""))
+
+
+@router.post("/alerts/{alert_id}/acknowledge")
+async def acknowledge(alert_id: AlertId, request: Request, ctx: Ctx, user: ConsoleUser,
+                      lang: ConsoleLang, note: Note) -> Response:
+    if not allowed(user, Permission.review_models):
+        return await refuse(ctx, request, user, lang, "review_models",
+                            f"role {user.role.value} may not review_models")
+    stamp = record(request, user, "review_models", "ok", detail={"console": True})
+    try:
+        alert = await service.acknowledge(ctx, user, alert_id, note.replace("\x00", ""), stamp)
+    except monitoring.AlertMissing as e:
+        return _back(f"404 {e}")
+    except monitoring.AlertAlreadyAcknowledged as e:
+        return _back(f"409 {e}")
+    return _back(f"200 {words(lang)['acknowledged']}: #{alert.id} {alert.month} "
+                 f"{alert.model_name} v{alert.model_version}")
+
+
+def _back(note: str) -> Response:
+    return RedirectResponse(f"{PATH}/models?msg={quote(note)}", status_code=303)

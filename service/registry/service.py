@@ -1,0 +1,78 @@
+"""The reviewer's decisions, shared by the API and the console: read the model catalog and a
+review report, promote a version through the review gate, acknowledge a drift alert.
+
+MLflow calls block, so they run in a worker thread; a promotion then reloads the serving
+models at once rather than at the next poll, so the reviewer's next request is answered by
+the model they approved.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, replace
+
+from models.catalog import ModelCatalog, catalog, review_report
+from models.gate import GateDecision
+from models.registry import PRODUCTION_MODELS, GateRefused, gate_thresholds, promote, store_for
+from service.context import ServiceContext
+from service.db.audit import AuditRecord, audited
+from service.db.tokens import Principal
+from service.monitoring import store as monitoring
+from service.monitoring.models import MonitorAlert
+
+
+@dataclass(frozen=True)
+class Promotion:
+    model_name: str
+    version: str
+    outcome: str  # promoted, overridden (gate failed, reviewer overrode) or refused
+    gate: GateDecision
+    serving: bool  # whether the service answers with this version now
+
+
+async def catalogs(ctx: ServiceContext) -> list[ModelCatalog]:
+    store, thresholds = store_for(ctx.settings), gate_thresholds(ctx.settings)
+    return await asyncio.to_thread(
+        lambda: [catalog(store, name, thresholds) for name in PRODUCTION_MODELS])
+
+
+async def report(ctx: ServiceContext, model_name: str, version: str) -> str:
+    return await asyncio.to_thread(review_report, store_for(ctx.settings), model_name, version)
+
+
+async def decide(ctx: ServiceContext, principal: Principal, model_name: str, version: str,
+                 note: str, override: bool) -> Promotion:
+    """Promote with the principal as the recorded reviewer; a refusal is recorded in the
+    review history too and answered as a :class:`Promotion` with outcome ``refused``."""
+    if model_name not in PRODUCTION_MODELS:
+        raise LookupError(f"{model_name} is not a production model / 非生产模型")
+
+    def run() -> Promotion:
+        try:
+            gate = promote(store_for(ctx.settings), model_name, version,
+                           reviewer=principal.user, note=note,
+                           thresholds=gate_thresholds(ctx.settings), override=override)
+        except GateRefused as e:
+            return Promotion(model_name, version, "refused", e.decision, False)
+        ctx.holder.refresh()
+        loaded = ctx.holder.current
+        serving = loaded is not None and any(
+            ref is not None and (ref.name, ref.version) == (model_name, version)
+            for ref in (loaded.anomaly_ref, loaded.credit_ref))
+        return Promotion(model_name, version, "promoted" if gate.passed else "overridden", gate,
+                         serving)
+
+    return await asyncio.to_thread(run)
+
+
+async def acknowledge(ctx: ServiceContext, principal: Principal, alert_id: int, note: str,
+                      stamp: AuditRecord) -> MonitorAlert:
+    """Acknowledge in the same transaction as its audit entry (``stamp``: the request's
+    record, completed here with the alert)."""
+    def audit(alert: MonitorAlert) -> list[AuditRecord]:
+        return [replace(stamp, detail={**stamp.detail, "alert_id": alert.id, "note": note,
+                                       "model": f"{alert.model_name} v{alert.model_version}",
+                                       "month": alert.month, "acknowledged": True})]
+
+    return await asyncio.to_thread(audited, ctx.sessions, lambda s: monitoring.acknowledge(
+        s, alert_id, principal.user, note, ctx.clock()), audit)
