@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from models.contract_tier import TIER_NAMES
 from service.cases import lists, store
 from service.cases.calendar import WorkCalendar
 from service.cases.enums import CaseSource
@@ -146,7 +147,8 @@ def open_from_warnings(sessions: sessionmaker[Session], as_of: date, policy: Cas
             evidence, points = _evidence(session, w)
             subject = Subject(w.entity_kind, w.entity_id, names.names.get(key),
                               w.region or names.regions.get(key))
-            reason = f"{w.tier} warning of {as_of}: " + "; ".join(w.reasons_en)
+            reason = (f"{as_of} {TIER_NAMES[w.tier]}预警：{'；'.join(w.reasons_zh)} / "
+                      f"{w.tier} warning of {as_of}: {'; '.join(w.reasons_en)}")
             outcome = store.open_case(session, subject, None, CaseSource.warning, SYSTEM, now,
                                       reason, [evidence], w.id,
                                       (w.model_name, w.model_version), points)

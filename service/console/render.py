@@ -11,14 +11,15 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from features.standard.enums import CONDUCT_KIND, REGION
-from service.cases.enums import STATE_LABELS
+from models.contract_tier import TIER_NAMES
+from service.cases.enums import SEVERITY_LABELS, STATE_LABELS
+from service.cases.machine import BY_ACTION, Action
 from service.console.messages import Lang, words
 from service.console.session import LANG_COOKIE, PATH
 from service.db.tokens import Principal
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
-TIERS = {"red": ("红色", "red"), "orange": ("橙色", "orange"), "yellow": ("黄色", "yellow"),
-         "blue": ("蓝色", "blue")}
+TIERS = {tier: (zh, tier) for tier, zh in TIER_NAMES.items()}
 
 
 def tier_names(lang: Lang) -> dict[str, str]:
@@ -35,6 +36,23 @@ def regions(lang: Lang) -> list[tuple[str, str]]:
 
 def conducts(lang: Lang) -> list[tuple[str, str]]:
     return [(c, CONDUCT_KIND.label(c, lang)) for c in CONDUCT_KIND.codes]
+
+
+def severities(lang: Lang) -> list[tuple[str, str]]:
+    return [(s.value, v[0 if lang == "zh" else 1]) for s, v in SEVERITY_LABELS.items()]
+
+
+def event_label(action: str, lang: Lang) -> str:
+    """A case event's action in the reader's language: a transition by its own label, a
+    proposal awaiting four eyes by what it proposes, the rest (opening, assignment, files,
+    measures) from the words table."""
+    w = words(lang)
+    if action.startswith("propose:"):
+        return f"{w['event_propose']}: {event_label(action.split(':', 1)[1], lang)}"
+    if action in Action.__members__:
+        t = BY_ACTION[Action(action)]
+        return t.zh if lang == "zh" else t.en
+    return w.get(f"event_{action}", action)
 
 
 def page(request: Request, template: str, lang: Lang, user: Principal | None, title: str,

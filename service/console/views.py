@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
-from features.standard.enums import CONTRACT_TYPE, REGION, TECH_FIELD
+from features.standard.enums import CONDUCT_KIND, CONTRACT_TYPE, REGION, TECH_FIELD
 from service.assessments.store import trend
 from service.auth import Permission, allowed, entity_denial
 from service.cases.lists import queue, standing
@@ -142,11 +142,13 @@ async def entity(kind: str, entity_id: str, request: Request, ctx: Ctx, session:
     await journal(ctx, request, audits=[record(request, user, "read_score", "ok", kind,
                                                entity_id, {"console": True})])
     return page(request, "entity.html", lang, user, entity_id, kind=kind, entity_id=entity_id,
-                kind_label=kind, name=info.name if info else None, score=score,
+                kind_label=w.get(kind, kind), name=info.name if info else None, score=score,
                 registry_status=info.status if info else None,
                 standing=standing(session, kind, entity_id, ctx.today()),
                 history_chart=chart, checks=checks, outcomes=outcomes,
-                cases=[{"id": c.id, "conduct": c.conduct, "state_label": labels[c.state],
+                cases=[{"id": c.id, "state_label": labels[c.state],
+                        "conduct_label": CONDUCT_KIND.label(c.conduct, lang) if c.conduct
+                        else w["to_be_established"],
                         "publication_ends": c.publication_ends} for c in cases],
                 can_override=allowed(user, Permission.override) and kind in get_args(Kind),
                 can_open=allowed(user, Permission.work_cases), grades=get_args(Grade),

@@ -18,7 +18,7 @@ from service.db.types import Role
 from service.deps import Ctx, SessionDep, journal, record
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
-OUTCOMES = {"pass": ("通过", "pass"), "warning": ("警告", "warning"), "exit": ("退出", "exit")}
+OUTCOMES = ("pass", "warning", "exit")
 
 
 @router.get("/assessments", response_class=HTMLResponse)
@@ -34,11 +34,11 @@ async def assessment_page(request: Request, ctx: Ctx, session: SessionDep, user:
     rows = assessments.results(session, chosen.id) if chosen else []
     if user.role == Role.institution:
         rows = [r for r in rows if r.institution_id == user.institution_id]
-    i = 0 if lang == "zh" else 1
+    w = words(lang)
     counts = Counter(r.outcome for r in rows)
     table = [{"id": r.institution_id, "name": r.name, "group": r.group_key, "rank": r.rank,
               "size": r.group_size, "total": r.total, "outcome": r.outcome,
-              "outcome_label": OUTCOMES[r.outcome][i],
+              "outcome_label": w[f"outcome_{r.outcome}"],
               "adjusted": r.outcome != r.model_outcome,
               "type": INSTITUTION_TYPE.label(r.institution_type, lang),
               "region": REGION.label(r.region, lang),
@@ -46,7 +46,7 @@ async def assessment_page(request: Request, ctx: Ctx, session: SessionDep, user:
              for r in sorted(rows, key=lambda r: (r.group_key, r.rank))]
     await journal(ctx, request, audits=[record(request, user, "read_assessments", "ok",
                                                detail={"year": year, "console": True})])
-    return page(request, "assessments.html", lang, user, words(lang)["assessments"],
+    return page(request, "assessments.html", lang, user, w["assessments"],
                 years=[a.year for a in years], a=chosen, rows=table,
                 counts={k: counts.get(k, 0) for k in OUTCOMES},
-                outcome_names={k: v[i] for k, v in OUTCOMES.items()})
+                outcome_names={k: w[f"outcome_{k}"] for k in OUTCOMES})

@@ -17,7 +17,7 @@ from service.cases.enums import Severity
 from service.cases.machine import BY_ACTION, Action, Party, available
 from service.cases.router import RowId, scope_denial
 from service.console.messages import words
-from service.console.render import conducts, message, page
+from service.console.render import conducts, event_label, message, page, severities
 from service.console.session import PATH, ConsoleLang, ConsoleUser
 from service.console.views import refuse
 from service.console.views_actions import MEASURES
@@ -65,7 +65,8 @@ async def case_page(case_id: RowId, request: Request, ctx: Ctx, session: Session
                                                {"case_id": c.id, "console": True})])
     return page(request, "case.html", lang, user, f"#{c.id}", c=c, actions=buttons,
                 can_assign=allowed(user, Permission.work_cases) and c.active_key is not None,
-                events=events, conducts=conducts(lang), flash=msg or None,
+                events=[(e, event_label(e.action, lang)) for e in events],
+                conducts=conducts(lang), severities=severities(lang), flash=msg or None,
                 flash_error=msg[:1] == "4", files=files, measures=measures,
                 can_upload=allowed(user, Permission.answer_case),
                 can_measure=allowed(user, Permission.work_cases) and store.punishable(c),

@@ -178,7 +178,7 @@ def test_opening_a_case_creates_it_and_a_second_opening_merges(browser: Browser,
     page.click("#do-open-case")
     expect(page.locator("#flash")).to_have_text(f"200 Merged into the open case #{case_id}")
     page.click("#flash-case")
-    expect(page.locator("#events")).to_contain_text("merge")
+    expect(page.locator("#events td[data-action=merge]")).to_have_text("merged in")
     page.close()
 
     case = api(live, "regulator_all", f"/cases/{case_id}")

@@ -89,7 +89,10 @@ def test_search_an_entity_then_open_move_and_audit_a_case(browser: Browser, live
     page.click("#do-investigate")
     expect(page.locator("#case-state")).to_have_text("核查中")
     expect(page.locator("#flash")).to_contain_text("200")
-    expect(page.locator("#events")).to_contain_text("investigate")
+    investigated = page.locator("#events td[data-action=investigate]")
+    expect(investigated).to_have_text("立案核查")
+    expect(page.locator("#events tr", has=page.locator("td[data-action=investigate]"))
+           ).to_contain_text("待核查 → 核查中")
     shot(page, "console-case")
     page.close()
 
