@@ -68,11 +68,17 @@ async def decide(ctx: ServiceContext, principal: Principal, model_name: str, ver
 async def acknowledge(ctx: ServiceContext, principal: Principal, alert_id: int, note: str,
                       stamp: AuditRecord) -> MonitorAlert:
     """Acknowledge in the same transaction as its audit entry (``stamp``: the request's
-    record, completed here with the alert)."""
+    record, completed here with the alert); a second acknowledgement is refused, and the
+    refusal audited."""
     def audit(alert: MonitorAlert) -> list[AuditRecord]:
         return [replace(stamp, detail={**stamp.detail, "alert_id": alert.id, "note": note,
                                        "model": f"{alert.model_name} v{alert.model_version}",
                                        "month": alert.month, "acknowledged": True})]
 
-    return await asyncio.to_thread(audited, ctx.sessions, lambda s: monitoring.acknowledge(
-        s, alert_id, principal.user, note, ctx.clock()), audit)
+    try:
+        return await asyncio.to_thread(audited, ctx.sessions, lambda s: monitoring.acknowledge(
+            s, alert_id, principal.user, note, ctx.clock()), audit)
+    except monitoring.AlertAlreadyAcknowledged:  # a refused decision is on the record too
+        await ctx.journal.write((), [replace(stamp, outcome="refused", detail={
+            **stamp.detail, "alert_id": alert_id, "note": note, "rule": "acknowledged"})])
+        raise
