@@ -3,7 +3,8 @@ on loopback (one uvicorn worker pinned to core 0), beside the service's ``/healt
 same load (the baseline of one request through the same server).
 
 Each user is a thread with its own keep-alive connection and signed-in cookie, cycling over
-the main pages (overview, an entity, warnings, the case queue, the market, the assessment) for
+the main pages (overview, an entity, warnings, the case queue, the market, the assessment,
+the reviewers' models page, which reads the MLflow registry on each load, and the audit log) for
 ``--seconds``; a page's load time is its HTML from request to last byte (assets are one small
 CSS file and inline SVG).
 
@@ -83,7 +84,8 @@ def main() -> None:
     _, admin = tokens(home)
     kind, entity = next(e for e in scored_entities(home) if e[0] == "institution")
     pages = ["/console", f"/console/entities/{kind}/{entity}", "/console/warnings",
-             "/console/cases", "/console/market", "/console/assessments"]
+             "/console/cases", "/console/market", "/console/assessments", "/console/models",
+             "/console/audit"]
     tmp = Path(tempfile.mkdtemp(prefix="bench-console-run-"))
     server = start("techcredit", [sys.executable, "-m", "pipelines.cli",
                                   "serve", "--port", "PORT", "--source", str(market)],

@@ -70,6 +70,12 @@ class Settings(BaseSettings):
     model_poll_seconds: float = Field(
         default=30.0, description="how often the service looks for a new champion"
     )
+    models_page_seconds: float = Field(
+        default=5.0, ge=0, description="how long the reviewers' model catalog (versions, "
+                                       "figures, gate, decisions) is reused before MLflow is "
+                                       "read again; a decision made through the service "
+                                       "shows at once (0: read it on every request)"
+    )
     check_batch_wait_seconds: float = Field(
         default=0.001, ge=0, description="a contract check waits this long for others to be "
                                          "scored with it (0: those of the same loop turn)"

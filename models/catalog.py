@@ -20,7 +20,7 @@ from models.registry import (
     PRODUCTION_MODELS,
     ReviewRecord,
     Store,
-    gate_now,
+    gate_against,
     review_history,
 )
 
@@ -60,14 +60,14 @@ class UnknownVersion(LookupError):
     """The model is not a production model or has no such version."""
 
 
-def _card(store: Store, mv, aliases: tuple[str, ...], thresholds: GateThresholds,
-          reviews: list[ReviewRecord]) -> VersionCard:
+def _card(store: Store, mv, aliases: tuple[str, ...], champion: str | None,
+          thresholds: GateThresholds, reviews: list[ReviewRecord]) -> VersionCard:
     metrics = store.client().get_run(mv.run_id).data.metrics
     return VersionCard(
         mv.name, str(mv.version), aliases, mv.run_id,
         datetime.fromtimestamp(mv.creation_timestamp / 1000, UTC),
         {k: float(metrics[k]) for k in HEADLINE if k in metrics},
-        gate_now(store, mv.name, str(mv.version), thresholds),
+        gate_against(metrics, str(mv.version), champion, thresholds),
         tuple(r for r in reviews if r.version == str(mv.version)))
 
 
@@ -87,11 +87,12 @@ def catalog(store: Store, model_name: str, thresholds: GateThresholds) -> ModelC
     found = sorted(found, key=lambda mv: int(mv.version), reverse=True)
     shown = [mv for i, mv in enumerate(found) if i < RECENT or str(mv.version) in named]
     reviews = review_history(store, model_name) if shown else []
-    cards = [_card(store, mv, tuple(sorted(named.get(str(mv.version), []))), thresholds,
-                   reviews) for mv in shown]
-    champion = next((c for c in cards if CHAMPION in c.aliases), None)
-    challenger = next((c for c in cards if CHALLENGER in c.aliases and c is not champion), None)
-    return ModelCatalog(model_name, champion, challenger, tuple(cards))
+    champion = str(aliases[CHAMPION]) if CHAMPION in aliases else None
+    cards = [_card(store, mv, tuple(sorted(named.get(str(mv.version), []))), champion,
+                   thresholds, reviews) for mv in shown]
+    current = next((c for c in cards if CHAMPION in c.aliases), None)
+    challenger = next((c for c in cards if CHALLENGER in c.aliases and c is not current), None)
+    return ModelCatalog(model_name, current, challenger, tuple(cards))
 
 
 def review_report(store: Store, model_name: str, version: str) -> str:

@@ -332,17 +332,24 @@ def review_history(store: Store, model_name: str, version: str | None = None) ->
     return sorted(records, key=lambda r: r.decided_at)
 
 
+def gate_against(metrics: Mapping[str, float], version: str, champion: str | None,
+                 thresholds: GateThresholds) -> GateDecision:
+    """The gate on a version's logged metrics against ``champion``, the version in force
+    (None: there is none; the version itself: it is compared with nothing)."""
+    judged = dict(metrics)
+    if champion is not None and champion != str(version):
+        judged[CURRENT_CHAMPION_KEY] = float(champion)
+    return review_gate(judged, thresholds)
+
+
 def gate_now(store: Store, model_name: str, version: str, thresholds: GateThresholds
              ) -> GateDecision:
     """The gate on this version as it would decide now, against the champion in force: what a
     reviewer sees before deciding is what :func:`promote` will decide on."""
     client = store.client()
     mv = client.get_model_version(model_name, str(version))
-    metrics = dict(client.get_run(mv.run_id).data.metrics)
-    current = alias_version(store, model_name, CHAMPION)
-    if current is not None and current != str(version):
-        metrics[CURRENT_CHAMPION_KEY] = float(current)
-    return review_gate(metrics, thresholds)
+    return gate_against(client.get_run(mv.run_id).data.metrics, str(version),
+                        alias_version(store, model_name, CHAMPION), thresholds)
 
 
 def promote(

@@ -23,6 +23,7 @@ from service.console.market import MarketOverview
 from service.db.types import utcnow
 from service.journal import Journal
 from service.metrics import Metrics
+from service.registry.catalog_cache import CatalogCache
 from service.runtime.checker import ContractChecker
 from service.runtime.directory import EntityInfo
 from service.runtime.models_holder import ModelHolder
@@ -47,6 +48,7 @@ class ServiceContext:
     market: MarketOverview | None = None  # the console's market page, from the registry
     clock: Callable[[], datetime] = utcnow  # injectable: tests move time across deadlines
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
+    catalogs: CatalogCache = field(default_factory=CatalogCache)  # the reviewers' pages
 
     @cached_property
     def case_policy(self) -> CasePolicy:  # settings do not change while the service runs

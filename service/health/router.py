@@ -1,11 +1,12 @@
 """``/healthz`` (the process answers), ``/readyz`` (it can serve: database reachable, models
-loaded, registry state built; and whether the model registry can be reached), ``/metrics``."""
+loaded, registry state built, score answers loaded; and whether the model registry can be
+reached), ``/metrics``."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Response, status
+from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel
 from sqlalchemy import text
 
@@ -25,6 +26,7 @@ class Ready(BaseModel):
     registry: str  # "reachable" or why the last good models are being served
     registry_checked_at: datetime | None
     state: str  # the real-time registry state
+    scores: str  # the score answers' read model: loaded (how many entities) or loading
 
 
 @router.get("/healthz", response_model=Health)
@@ -33,7 +35,7 @@ async def healthz() -> Health:
 
 
 @router.get("/readyz", response_model=Ready, responses={503: {"model": Ready}})
-async def readyz(ctx: Ctx, response: Response) -> Ready:
+async def readyz(ctx: Ctx, request: Request, response: Response) -> Ready:
     try:
         with ctx.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
@@ -45,11 +47,15 @@ async def readyz(ctx: Ctx, response: Response) -> Ready:
               if loaded else (ctx.holder.problem or "not loaded"))
     registry = ctx.holder.problem if loaded and ctx.holder.problem else "reachable"
     state = "ok" if ctx.checker is not None else (ctx.state_problem or "not built")
-    ready = database == "ok" and loaded is not None and ctx.checker is not None
+    read_model = request.app.state.scores  # a lookup before its first load waits, then 503
+    scores = (f"loaded ({len(read_model.entries)} entities)" if read_model.loaded.is_set()
+              else "loading")
+    ready = database == "ok" and loaded is not None and ctx.checker is not None \
+        and read_model.loaded.is_set()
     if not ready:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     return Ready(ready=ready, database=database, models=models, registry=registry,
-                 registry_checked_at=ctx.holder.checked_at, state=state)
+                 registry_checked_at=ctx.holder.checked_at, state=state, scores=scores)
 
 
 @router.get("/metrics", response_class=Response)

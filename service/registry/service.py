@@ -9,6 +9,7 @@ the model they approved.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, replace
 
 from models.catalog import ModelCatalog, catalog, review_report
@@ -31,9 +32,15 @@ class Promotion:
 
 
 async def catalogs(ctx: ServiceContext) -> list[ModelCatalog]:
+    cached = ctx.catalogs.fresh(ctx.settings.models_page_seconds)
+    if cached is not None:
+        return cached
     store, thresholds = store_for(ctx.settings), gate_thresholds(ctx.settings)
-    return await asyncio.to_thread(
+    started = time.monotonic()
+    value = await asyncio.to_thread(
         lambda: [catalog(store, name, thresholds) for name in PRODUCTION_MODELS])
+    ctx.catalogs.keep(value, started)
+    return value
 
 
 async def report(ctx: ServiceContext, model_name: str, version: str) -> str:
@@ -54,6 +61,8 @@ async def decide(ctx: ServiceContext, principal: Principal, model_name: str, ver
                            thresholds=gate_thresholds(ctx.settings), override=override)
         except GateRefused as e:
             return Promotion(model_name, version, "refused", e.decision, False)
+        finally:  # a refusal is a decision on the record too
+            ctx.catalogs.drop()
         ctx.holder.refresh()
         loaded = ctx.holder.current
         serving = loaded is not None and any(

@@ -9,10 +9,12 @@ import pytest
 
 from features.settings import Settings
 from models.catalog import UnknownVersion, catalog, review_report
+from models.gate import GateDecision
 from models.registry import (
     ANOMALY_MODEL,
     CREDIT_MODEL,
     Store,
+    gate_now,
     gate_thresholds,
     promote,
     store_for,
@@ -59,6 +61,14 @@ def test_a_challenger_is_judged_against_the_champion_in_force(store: Store,
     # its run was compared with no champion, and v1 is champion now: the gate says so
     failed = {c.name for c in found.challenger.gate.checks if not c.passed}
     assert "champion_compared" in failed and not found.challenger.gate.passed
+    # the page shows what a promotion would decide on (NaN figures: compare the verdicts)
+    def verdict(g: GateDecision) -> tuple[bool, list[str], list[tuple[str, bool]]]:
+        return g.passed, g.failures, [(c.name, c.passed) for c in g.checks]
+
+    assert found.champion is not None
+    for card in (found.challenger, found.champion):
+        assert verdict(card.gate) == verdict(gate_now(store, CREDIT_MODEL, card.version,
+                                                      thresholds))
 
     promote(store, CREDIT_MODEL, version, reviewer="王评审", note="test: override",
             thresholds=thresholds, override=True)
