@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy import Engine
 
 from features.settings import Settings
@@ -116,3 +117,12 @@ def live(trained: Trained, tmp_path_factory: pytest.TempPathFactory) -> Iterator
         server.should_exit = True
         thread.join(timeout=30)
         engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser(live: Live) -> Iterator[Browser]:
+    """Debian's Chromium, headless, for the module's pages."""
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield b
+        b.close()

@@ -9,32 +9,23 @@ import hashlib
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from features.settings import Settings
 from service import context
 from service.cases.calendar import china_day
 from service.cases.router import max_file_bytes
-from tests.service.console.conftest import CHROMIUM, Live
+from tests.service.console.conftest import Live
 from tests.service.console.test_browser import shot, sign_in
 
 pytestmark = pytest.mark.e2e
 FILE_LIMIT = max_file_bytes(Settings.model_fields["api_max_body_bytes"].default)
-
-
-@pytest.fixture(scope="module")
-def browser(live: Live) -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield b
-        b.close()
 
 
 def api(live: Live, user: str, path: str, body: dict[str, Any] | None = None) -> Any:

@@ -8,22 +8,13 @@ from __future__ import annotations
 import json
 import re
 import urllib.request
-from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from tests.service.console.conftest import CHROMIUM, SCREENSHOTS, Live
+from tests.service.console.conftest import SCREENSHOTS, Live
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(scope="module")
-def browser(live: Live) -> Iterator[Browser]:
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield b
-        b.close()
 
 
 def sign_in(browser: Browser, live: Live, user: str, lang: str = "zh") -> Page:
