@@ -10,6 +10,7 @@ through Prefect's client, because ``prefect deploy`` refuses a pool that does no
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -18,6 +19,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -35,6 +37,9 @@ from pipelines.stack import (
 
 REPO = Path(__file__).resolve().parents[1]
 START_TIMEOUT_S = 180.0  # the Prefect server on a loaded 2-core machine
+# the API builds its registry state and loads the score answers after it answers; `up` waits
+# this long for /readyz to say ready, then prints what is still missing and returns
+READY_WAIT_S = 120.0
 DEPLOY_TIMEOUT_S = 300.0
 # Variables a parent Prefect process (a test run, a temporary server) may have set that must
 # not reach the stack's processes: each gets the stack's own values or Prefect's defaults.
@@ -202,6 +207,8 @@ def start(settings: Settings, api_port: int, prefect_port: int,
                                                 POOL, "--type", "process"], env, settings))
         wait_http(f"{info.api}/readyz", started[1], "the API", START_TIMEOUT_S,
                   accept=(200, 503))
+        say("waiting for the API to load (models, registry state, score answers)")
+        wait_loaded(info.api, started[1], READY_WAIT_S)
         from pipelines.stack import alive
 
         dead = [p for p in started if not alive(p.pid)]
@@ -215,17 +222,52 @@ def start(settings: Settings, api_port: int, prefect_port: int,
     return info
 
 
-def readiness(info: StackInfo) -> str:
-    """``/readyz`` of the running API in a line: ready, or what it still misses."""
-    import json
+@dataclass(frozen=True)
+class Readiness:
+    """What the API's ``/readyz`` says; ``problem``: why it did not answer."""
 
+    ready: bool = False
+    starting: bool = False  # a part is still on its first load
+    models: str = ""
+    state: str = ""
+    scores: str = ""
+    problem: str | None = None
+
+    @property
+    def line(self) -> str:
+        if self.problem is not None:
+            return f"not answering ({self.problem})"
+        if self.ready:
+            return "ready"
+        return (f"{'loading' if self.starting else 'not ready'} — models: {self.models}; "
+                f"state: {self.state}; scores: {self.scores}")
+
+
+def read_readiness(api: str) -> Readiness:
     try:
-        with urllib.request.urlopen(f"{info.api}/readyz", timeout=5) as r:
+        with urllib.request.urlopen(f"{api}/readyz", timeout=5) as r:
             body = json.loads(r.read())
-    except urllib.error.HTTPError as e:
+    except urllib.error.HTTPError as e:  # 503: not ready, and says why
         body = json.loads(e.read() or b"{}")
     except (urllib.error.URLError, ConnectionError, TimeoutError, ValueError) as e:
-        return f"not answering ({e})"
-    if body.get("ready"):
-        return "ready"
-    return f"not ready — models: {body.get('models')}; state: {body.get('state')}"
+        return Readiness(problem=str(e))
+    return Readiness(**{k: body[k] for k in ("ready", "starting", "models", "state", "scores")
+                        if k in body})
+
+
+def wait_loaded(api: str, proc: Proc, timeout_s: float) -> Readiness:
+    """Poll ``/readyz`` while the API is still on its first loads (at most ``timeout_s``):
+    ready, or not ready for a reason waiting will not mend (no champion, no curated store)."""
+    from pipelines.stack import alive
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        now = read_readiness(api)
+        if not now.starting or time.monotonic() >= deadline or not alive(proc.pid):
+            return now
+        time.sleep(0.3)
+
+
+def readiness(info: StackInfo) -> str:
+    """``/readyz`` of the running API in a line: ready, or what it still misses."""
+    return read_readiness(info.api).line

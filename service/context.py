@@ -30,6 +30,7 @@ from service.runtime.models_holder import ModelHolder
 from service.token_cache import TokenCache
 
 TablesLoader = Callable[[], Mapping[str, pd.DataFrame]]
+STATE_NOT_BUILT = "registry state not built yet"  # until the first build ends, well or not
 
 
 @dataclass
@@ -44,7 +45,7 @@ class ServiceContext:
     tokens: TokenCache
     checker: ContractChecker | None = None  # None until the registry state is built
     directory: dict[tuple[str, str], EntityInfo] = field(default_factory=dict)
-    state_problem: str | None = "registry state not built yet"
+    state_problem: str | None = STATE_NOT_BUILT
     market: MarketOverview | None = None  # the console's market page, from the registry
     clock: Callable[[], datetime] = utcnow  # injectable: tests move time across deadlines
     calendar: WorkCalendar = field(default_factory=WorkCalendar)

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Request, Response, status
 from pydantic import BaseModel
 from sqlalchemy import text
 
+from service.context import STATE_NOT_BUILT
 from service.deps import Ctx
 
 router = APIRouter(tags=["health 运行状态"])
@@ -27,6 +28,7 @@ class Ready(BaseModel):
     registry_checked_at: datetime | None
     state: str  # the real-time registry state
     scores: str  # the score answers' read model: loaded (how many entities) or loading
+    starting: bool  # a part is still on its first load; False and not ready: waiting won't do
 
 
 @router.get("/healthz", response_model=Health)
@@ -52,10 +54,13 @@ async def readyz(ctx: Ctx, request: Request, response: Response) -> Ready:
               else "loading")
     ready = database == "ok" and loaded is not None and ctx.checker is not None \
         and read_model.loaded.is_set()
+    starting = ctx.holder.checked_at is None or ctx.state_problem == STATE_NOT_BUILT \
+        or not read_model.loaded.is_set()
     if not ready:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     return Ready(ready=ready, database=database, models=models, registry=registry,
-                 registry_checked_at=ctx.holder.checked_at, state=state, scores=scores)
+                 registry_checked_at=ctx.holder.checked_at, state=state, scores=scores,
+                 starting=starting)
 
 
 @router.get("/metrics", response_class=Response)

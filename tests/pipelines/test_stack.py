@@ -29,7 +29,7 @@ from pipelines.stack import (
     stop_processes,
     write_info,
 )
-from pipelines.stack_start import port_free, stack_env
+from pipelines.stack_start import Readiness, port_free, stack_env
 
 ROOT = Path(__file__).resolve().parents[2]
 TECHCREDIT = Path(sys.executable).parent / "techcredit"
@@ -162,6 +162,18 @@ def _cli(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.Co
                           timeout=timeout, cwd=ROOT)
 
 
+def test_readiness_says_ready_loading_stuck_or_silent_in_a_line() -> None:
+    assert Readiness(ready=True, models="m v1", state="ok", scores="loaded (3 entities)"
+                     ).line == "ready"
+    assert Readiness(starting=True, models="m v1", state="registry state not built yet",
+                     scores="loading").line == (
+        "loading — models: m v1; state: registry state not built yet; scores: loading")
+    assert Readiness(models="no champion anomaly model: a reviewer promotes one",
+                     state="ok", scores="loaded (0 entities)").line.startswith(
+        "not ready — models: no champion anomaly model")
+    assert Readiness(problem="connection refused").line == "not answering (connection refused)"
+
+
 def test_up_on_a_busy_port_is_one_line_and_exit_2(tmp_path: Path) -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -221,6 +233,8 @@ def test_up_starts_everything_and_says_where(stack: Running) -> None:
     assert [p.name for p in stack.info.processes] == ["prefect-server", "api", "prefect-worker"]
     assert f"{stack.info.api}/console" in stack.up_output
     assert stack.info.prefect_ui in stack.up_output and "techcredit users add" in stack.up_output
+    # an empty home has no champion: `up` says so at once rather than waiting for it
+    assert "/readyz: not ready — models: no champion" in stack.up_output
     status = _cli(stack.env, "status", timeout=60)
     assert status.returncode == 0 and "prefect-worker" in status.stdout
     again = _cli(stack.env, "up", timeout=60)

@@ -21,6 +21,7 @@ def test_ready_names_the_entities_whose_answers_are_loaded(api: Api) -> None:
             Score.entity_kind + ":" + Score.entity_id))))
     assert scored
     assert answer.json()["scores"] == f"loaded ({scored} entities)"
+    assert answer.json()["starting"] is False
 
 
 def test_not_ready_while_the_score_answers_are_loading(api: Api) -> None:
@@ -31,5 +32,6 @@ def test_not_ready_while_the_score_answers_are_loading(api: Api) -> None:
     finally:
         loaded.set()
     assert answer.status_code == 503
-    assert (answer.json()["ready"], answer.json()["scores"]) == (False, "loading")
+    assert (answer.json()["ready"], answer.json()["scores"], answer.json()["starting"]) == (
+        False, "loading", True)
     assert api.get("/readyz").status_code == 200
