@@ -70,6 +70,11 @@ class Settings(BaseSettings):
     model_poll_seconds: float = Field(
         default=30.0, description="how often the service looks for a new champion"
     )
+    state_poll_seconds: float = Field(
+        default=60.0, ge=0, description="how often the service looks for a new curated-store "
+                                        "version or rule approval, and rebuilds its real-time "
+                                        "registry state when one came (0: never)"
+    )
     models_page_seconds: float = Field(
         default=5.0, ge=0, description="how long the reviewers' model catalog (versions, "
                                        "figures, gate, decisions) is reused before MLflow is "

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from features.settings import Settings
 from models.rules.evaluate import Hit
 
 TIERS = ("red", "orange", "yellow", "blue")  # most to least severe
@@ -31,6 +32,12 @@ class TierBands:
         if not 0 < self.blue <= self.yellow <= self.orange <= self.red <= 1:
             raise ValueError(f"tier bands must rise blue ≤ yellow ≤ orange ≤ red in (0, 1]: "
                              f"{self}")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TierBands:
+        """The bands in force (``TECHCREDIT_CONTRACT_TIER_*``): batch and real time alike."""
+        return cls(settings.contract_tier_red, settings.contract_tier_orange,
+                   settings.contract_tier_yellow, settings.contract_tier_blue)
 
     def of(self, probability: float) -> str | None:
         for tier in TIERS:

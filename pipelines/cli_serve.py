@@ -11,6 +11,20 @@ from typing import Annotated
 
 import typer
 
+from features.settings import Settings
+
+
+def data_version(settings: Settings, source: Path | None) -> str:
+    """What the service's registry state is built from, as a name that changes with it: the
+    curated store's published sequence, or the market folder's contracts file."""
+    if source is None:
+        from pipelines.store import current_manifest
+
+        manifest = current_manifest(settings)
+        return f"store {manifest.sequence} ({manifest.run_id or 'empty'})"
+    stat = (source / "contracts.parquet").stat()
+    return f"folder {source} ({stat.st_mtime_ns}, {stat.st_size} bytes)"
+
 
 def serve(
     host: Annotated[str | None, typer.Option(help="address to bind; default from settings")] = None,
@@ -50,7 +64,8 @@ def serve(
     from pipelines.score import read_store
     from service.app import create_app
 
-    app = create_app(settings, lambda: read_store(settings, source))
+    app = create_app(settings, lambda: read_store(settings, source),
+                     fingerprint=lambda: data_version(settings, source))
     bind_host, bind_port = host or settings.serve_host, port or settings.serve_port
     typer.echo(f"serving on http://{bind_host}:{bind_port} (OpenAPI: /docs); "
                "/readyz says when models and the registry state are loaded")

@@ -100,12 +100,6 @@ class BatchSummary:
         return self.scored == 0 and self.skipped > 0
 
 
-def tier_bands(settings: Settings) -> TierBands:
-    """The contract tiers the real-time check uses too (``TECHCREDIT_CONTRACT_TIER_*``)."""
-    return TierBands(settings.contract_tier_red, settings.contract_tier_orange,
-                     settings.contract_tier_yellow, settings.contract_tier_blue)
-
-
 def score_all(models: Models, tables: dict[str, pd.DataFrame], h: History, as_of: pd.Timestamp,
               since: date | None, rules: WarningRules, bands: TierBands) -> Scored:
     """Score every entity present at ``as_of`` and every contract registered from ``since``
@@ -256,7 +250,7 @@ def score_batch_flow(as_of: str, source: Path | None = None, settings: Settings 
         day = check_as_of(h, as_of)
         models = load_task(s, alias)
         scored = score_task(models, tables, h, day, last_batch_task(engine), rules,
-                            tier_bands(s))
+                            TierBands.from_settings(s))
         summary = write_task(engine, models, scored, rules)
         opened = cases_task(engine, s, tables, summary.as_of)
         return replace(summary, cases_opened=opened)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -20,16 +19,12 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from features.point_in_time.history import prepare
 from features.settings import Settings
-from models.contract_tier import TierBands
-from models.rules.store import active_rules
 from service import errors
 from service.assessments.router import router as assessments_router
 from service.audit.router import router as audit_router
 from service.cases.router import router as cases_router
 from service.console.app import mount_console
-from service.console.market import market_overview
 from service.context import ServiceContext, TablesLoader
 from service.contracts.router import router as contracts_router
 from service.contracts.router import score_checks
@@ -40,11 +35,10 @@ from service.journal import Journal
 from service.metrics import Metrics
 from service.registry.router import router as models_router
 from service.runtime.batcher import MicroBatcher
-from service.runtime.checker import ContractChecker
-from service.runtime.directory import directory
 from service.runtime.fast_lane import FastLane
 from service.runtime.mlflow_source import mlflow_source
 from service.runtime.models_holder import ModelHolder, ModelSource
+from service.runtime.registry_state import Fingerprint, keep_state_fresh
 from service.scores.read_model import ReadModel
 from service.scores.router import router as scores_router
 from service.token_cache import TokenCache
@@ -62,30 +56,6 @@ def api_router() -> APIRouter:
     return api
 
 
-def bands(settings: Settings) -> TierBands:
-    return TierBands(settings.contract_tier_red, settings.contract_tier_orange,
-                     settings.contract_tier_yellow, settings.contract_tier_blue)
-
-
-def build_state(ctx: ServiceContext, tables: TablesLoader) -> None:
-    """The registry state and entity directory (blocking: run in a worker thread)."""
-    try:
-        data = tables()
-        ruleset = active_rules(ctx.settings)
-        ctx.directory = directory(data)
-        ctx.market = market_overview(data["contracts"])
-        ctx.checker = ContractChecker(prepare(dict(data)), data["contracts"], ruleset,
-                                      bands(ctx.settings))
-        # The state is millions of long-lived objects: moving them out of the collector's
-        # generations keeps full collections (tail latency) from walking them on every request.
-        gc.collect()
-        gc.freeze()
-        ctx.state_problem = None
-    except Exception as e:  # start-up goes on; /readyz says why checks are unavailable
-        ctx.state_problem = f"registry state failed: {str(e).splitlines()[0] if str(e) else e!r}"
-        log.exception("building the registry state failed")
-
-
 def refresh_models(ctx: ServiceContext) -> None:
     if ctx.holder.refresh():
         ctx.metrics.swaps.inc()
@@ -95,12 +65,6 @@ def refresh_models(ctx: ServiceContext) -> None:
                             (loaded.anomaly_ref, loaded.credit_ref) if r is not None])
 
 
-async def _build(ctx: ServiceContext, tables: TablesLoader, scores: ReadModel) -> None:
-    """The registry state, then the score answers again: they show registry statuses."""
-    await asyncio.to_thread(build_state, ctx, tables)
-    await scores.rerender()
-
-
 async def _keep_models_fresh(ctx: ServiceContext) -> None:
     await asyncio.to_thread(refresh_models, ctx)
     while True:
@@ -108,10 +72,12 @@ async def _keep_models_fresh(ctx: ServiceContext) -> None:
         await asyncio.to_thread(refresh_models, ctx)
 
 
-def create_app(settings: Settings, tables: TablesLoader, models: ModelSource | None = None
-               ) -> FastAPI:
+def create_app(settings: Settings, tables: TablesLoader, models: ModelSource | None = None,
+               fingerprint: Fingerprint | None = None) -> FastAPI:
     """The service. ``tables`` returns the standard tables (the curated store); ``models``
-    defaults to the MLflow registry's champions."""
+    defaults to the MLflow registry's champions; ``fingerprint`` names the tables' current
+    version, and the registry state is rebuilt when it (or the rule set in force) changes
+    (:mod:`service.runtime.registry_state`; None: built once)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -126,7 +92,7 @@ def create_app(settings: Settings, tables: TablesLoader, models: ModelSource | N
         app.state.scores = scores = ReadModel(reader, lambda: ctx.directory)
         app.state.checks = MicroBatcher(score_checks, wait_s=settings.check_batch_wait_seconds)
         tasks = [asyncio.create_task(_keep_models_fresh(ctx)),
-                 asyncio.create_task(_build(ctx, tables, scores)),
+                 asyncio.create_task(keep_state_fresh(ctx, tables, fingerprint, scores)),
                  asyncio.create_task(scores.poll(settings.scores_poll_seconds))]
         try:
             yield

@@ -45,7 +45,9 @@ class ServiceContext:
     tokens: TokenCache
     checker: ContractChecker | None = None  # None until the registry state is built
     directory: dict[tuple[str, str], EntityInfo] = field(default_factory=dict)
-    state_problem: str | None = STATE_NOT_BUILT
+    state_problem: str | None = STATE_NOT_BUILT  # None once a state serves
+    state_stale: str | None = None  # the last rebuild failed: the older state still serves
+    state_built_at: datetime | None = None
     market: MarketOverview | None = None  # the console's market page, from the registry
     clock: Callable[[], datetime] = utcnow  # injectable: tests move time across deadlines
     calendar: WorkCalendar = field(default_factory=WorkCalendar)

@@ -154,6 +154,15 @@ def active_rules(store_or_settings: Store | Settings) -> RuleSet | None:
     return ruleset
 
 
+def active_rules_sha(store_or_settings: Store | Settings) -> str | None:
+    """The sha256 of the rule set in force (None before any approval): a cheap fingerprint
+    for a service that rebuilds its rule state when an approval changes it."""
+    store = (store_for(store_or_settings) if isinstance(store_or_settings, Settings)
+             else store_or_settings)
+    active = _active(history(store))
+    return active.sha256 if active else None
+
+
 def _active(records: list[RuleRecord]) -> RuleRecord | None:
     approved = [r for r in records if r.kind == "review" and r.outcome == APPROVED]
     return approved[-1] if approved else None

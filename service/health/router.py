@@ -27,6 +27,7 @@ class Ready(BaseModel):
     registry: str  # "reachable" or why the last good models are being served
     registry_checked_at: datetime | None
     state: str  # the real-time registry state
+    state_built_at: datetime | None  # rebuilt when the curated store or the rules change
     scores: str  # the score answers' read model: loaded (how many entities) or loading
     starting: bool  # a part is still on its first load; False and not ready: waiting won't do
 
@@ -48,7 +49,8 @@ async def readyz(ctx: Ctx, request: Request, response: Response) -> Ready:
     models = ("; ".join(r.label() for r in (loaded.anomaly_ref, loaded.credit_ref) if r)
               if loaded else (ctx.holder.problem or "not loaded"))
     registry = ctx.holder.problem if loaded and ctx.holder.problem else "reachable"
-    state = "ok" if ctx.checker is not None else (ctx.state_problem or "not built")
+    state = (("ok" if ctx.state_stale is None else f"ok, but {ctx.state_stale}")
+             if ctx.checker is not None else (ctx.state_problem or "not built"))
     read_model = request.app.state.scores  # a lookup before its first load waits, then 503
     scores = (f"loaded ({len(read_model.entries)} entities)" if read_model.loaded.is_set()
               else "loading")
@@ -59,7 +61,8 @@ async def readyz(ctx: Ctx, request: Request, response: Response) -> Ready:
     if not ready:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     return Ready(ready=ready, database=database, models=models, registry=registry,
-                 registry_checked_at=ctx.holder.checked_at, state=state, scores=scores,
+                 registry_checked_at=ctx.holder.checked_at, state=state,
+                 state_built_at=ctx.state_built_at, scores=scores,
                  starting=starting)
 
 

@@ -101,3 +101,17 @@ def test_a_served_process_gets_ready_and_checks_a_contract(trained: Trained,
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_the_data_version_changes_with_what_the_state_is_built_from(tmp_path: Path) -> None:
+    from features.settings import Settings
+    from pipelines.cli_serve import data_version
+
+    settings = Settings(home=tmp_path / "home")
+    assert data_version(settings, None) == "store 0 (empty)"
+    folder = tmp_path / "market"
+    folder.mkdir()
+    pd.DataFrame({"contract_id": ["C1"]}).to_parquet(folder / "contracts.parquet")
+    first = data_version(settings, folder)
+    pd.DataFrame({"contract_id": ["C1", "C2"]}).to_parquet(folder / "contracts.parquet")
+    assert first.startswith(f"folder {folder}") and data_version(settings, folder) != first

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from features.point_in_time.history import prepare
 from features.settings import Settings
+from models.contract_tier import TierBands
 from models.registry import CHAMPION
 from models.warning_rules import WarningRules, load_warning_rules
 from pipelines.score import check_as_of, read_store
@@ -38,7 +39,6 @@ from pipelines.score_batch import (
     last_batch_task,
     load_task,
     score_task,
-    tier_bands,
     write_task,
 )
 from service.app import create_app
@@ -176,7 +176,7 @@ def _batch(home: Path, source: Path, as_of: str) -> tuple[Models, Scored, Warnin
     h = prepare(tables)
     models = load_task.fn(settings, CHAMPION)
     scored = score_task.fn(models, tables, h, check_as_of(h, as_of), None, rules,
-                           tier_bands(settings))
+                           TierBands.from_settings(settings))
     return models, scored, rules
 
 
