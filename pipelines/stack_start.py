@@ -263,7 +263,8 @@ def wait_loaded(api: str, proc: Proc, timeout_s: float) -> Readiness:
     deadline = time.monotonic() + timeout_s
     while True:
         now = read_readiness(api)
-        if not now.starting or time.monotonic() >= deadline or not alive(proc.pid):
+        settled = now.problem is None and not now.starting  # a missed answer: ask again
+        if settled or time.monotonic() >= deadline or not alive(proc.pid):
             return now
         time.sleep(0.3)
 

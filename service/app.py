@@ -34,6 +34,7 @@ from service.health.router import router as health_router
 from service.journal import Journal
 from service.metrics import Metrics
 from service.registry.router import router as models_router
+from service.registry.service import refresh_models
 from service.runtime.batcher import MicroBatcher
 from service.runtime.fast_lane import FastLane
 from service.runtime.mlflow_source import mlflow_source
@@ -54,15 +55,6 @@ def api_router() -> APIRouter:
                    audit_router, cases_router, assessments_router):
         api.include_router(router)
     return api
-
-
-def refresh_models(ctx: ServiceContext) -> None:
-    if ctx.holder.refresh():
-        ctx.metrics.swaps.inc()
-        loaded = ctx.holder.current
-        assert loaded is not None
-        ctx.metrics.loaded([(r.name, r.version, r.alias or "") for r in
-                            (loaded.anomaly_ref, loaded.credit_ref) if r is not None])
 
 
 async def _keep_models_fresh(ctx: ServiceContext) -> None:

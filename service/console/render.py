@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
 
 from features.standard.enums import CONDUCT_KIND, REGION
 from models.contract_tier import TIER_NAMES
@@ -72,3 +73,9 @@ def message(request: Request, lang: Lang, user: Principal | None, heading: str, 
             status_code: int) -> HTMLResponse:
     return page(request, "message.html", lang, user, heading, status_code,
                 heading=heading, message=text)
+
+
+def invalid(lang: Lang, e: ValidationError) -> str:
+    """The schema's refusal as the API words it (422), one field and rule each."""
+    problems = "; ".join(f"{'.'.join(str(p) for p in x['loc'])}: {x['msg']}" for x in e.errors())
+    return f"422 {words(lang)['refused']}: {problems}"

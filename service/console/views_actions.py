@@ -25,7 +25,7 @@ from service.cases.models import Case
 from service.cases.router import RowId, case_subject, max_file_bytes, scope_denial, subject_denial
 from service.cases.schemas import CaseOpenIn, FileIn, MeasureIn
 from service.console.messages import Lang, words
-from service.console.render import message
+from service.console.render import invalid, message
 from service.console.session import PATH, ConsoleLang, ConsoleUser
 from service.console.views import refuse
 from service.context import ServiceContext
@@ -43,12 +43,6 @@ FormText = Annotated[str, Form()]  # the API's schema checks it: a refusal is a 
 def _back(path: str, note: str, **more: object) -> RedirectResponse:
     query = "".join(f"&{k}={quote(str(v))}" for k, v in more.items())
     return RedirectResponse(f"{path}?msg={quote(note)}{query}", status_code=303)
-
-
-def _invalid(lang: Lang, e: ValidationError) -> str:
-    """The schema's refusal as the API words it (422), one field and rule each."""
-    problems = "; ".join(f"{'.'.join(str(p) for p in x['loc'])}: {x['msg']}" for x in e.errors())
-    return f"422 {words(lang)['refused']}: {problems}"
 
 
 def _source(request: Request) -> str | None:
@@ -77,7 +71,7 @@ async def override(kind: str, entity_id: str, request: Request, ctx: Ctx, sessio
     try:
         body = OverrideIn.model_validate({"grade": grade, "reason": reason, "days": days})
     except ValidationError as e:
-        return _back(back, _invalid(lang, e))
+        return _back(back, invalid(lang, e))
     await record_override(ctx, request, user, kind, entity_id, body, found.latest, CONSOLE)
     return _back(back, f"201 {words(lang)['override_set']}: {body.grade}")
 
@@ -96,16 +90,19 @@ async def open_case(kind: str, entity_id: str, request: Request, ctx: Ctx, user:
         body = CaseOpenIn.model_validate({"subject_kind": kind, "subject_id": entity_id,
                                           "conduct": conduct or None, "reason": reason})
     except ValidationError as e:
-        return _back(back, _invalid(lang, e))
+        return _back(back, invalid(lang, e))
     subject = case_subject(ctx, body.subject_kind, body.subject_id, body.subject_name)
     if subject is None:
         return message(request, lang, user, w["not_found"], f"{kind} {entity_id}", 404)
     denial = subject_denial(user, subject)
     if denial is not None:
         return await refuse(ctx, request, user, lang, "work_cases", denial, kind, entity_id)
-    outcome = await asyncio.to_thread(service.open_by_hand, ctx.sessions, subject, body.conduct,
-                                      body.reason, _actor(user), ctx.clock(), _source(request),
-                                      CONSOLE)
+    try:
+        outcome = await asyncio.to_thread(service.open_by_hand, ctx.sessions, subject,
+                                          body.conduct, body.reason, _actor(user), ctx.clock(),
+                                          _source(request), CONSOLE)
+    except store.Conflict as e:  # the open case changed meanwhile: the person tries again
+        return _back(back, f"409 {e.rule}: {e}")
     note = (f"200 {w['case_merged']} #{outcome.case.id}" if outcome.merged
             else f"201 {w['case_opened']} #{outcome.case.id}")
     return _back(back, note, case=outcome.case.id)
@@ -147,7 +144,7 @@ async def upload(case_id: RowId, request: Request, ctx: Ctx, session: SessionDep
             or "application/octet-stream",
             "content_base64": base64.b64encode(content).decode("ascii")})
     except ValidationError as e:
-        return _back(back, _invalid(lang, e))
+        return _back(back, invalid(lang, e))
     row = await asyncio.to_thread(
         service.attach_file, ctx.sessions, case_id, body.name, body.media_type, content,
         _actor(user), ctx.clock(), lambda f: [record(
@@ -190,7 +187,7 @@ async def add_measure(case_id: RowId, request: Request, ctx: Ctx, session: Sessi
         body = MeasureIn.model_validate({"measure": measure, "agency": agency,
                                          "starts": starts, "ends": ends or None})
     except ValidationError as e:
-        return _back(back, _invalid(lang, e))
+        return _back(back, invalid(lang, e))
     try:
         await asyncio.to_thread(
             service.add_measure, ctx.sessions, case_id, body.measure, body.agency, body.starts,

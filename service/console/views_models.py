@@ -14,20 +14,22 @@ from urllib.parse import quote
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from mlflow.exceptions import MlflowException
+from pydantic import ValidationError
 
 from models.catalog import HEADLINE, UnknownVersion
 from service.auth import Permission, allowed
 from service.console.messages import words
-from service.console.render import message, page
+from service.console.render import invalid, message, page
 from service.console.session import PATH, ConsoleLang, ConsoleUser
 from service.console.views import refuse
 from service.deps import Ctx, SessionDep, journal, record
 from service.monitoring import store as monitoring
 from service.registry import service
 from service.registry.router import REPORT_POLICY, AlertId, ModelName, Version
+from service.registry.schemas import AcknowledgeIn, PromoteIn
 
 router = APIRouter(prefix=f"{PATH}/models", include_in_schema=False)
-Note = Annotated[str, Form(min_length=2, max_length=5000)]
+FormText = Annotated[str, Form()]  # the API's schema checks it: a refusal is a message
 
 
 @router.get("", response_class=HTMLResponse)
@@ -69,35 +71,44 @@ async def review_report(name: ModelName, version: Version, request: Request, ctx
 
 @router.post("/{name}/{version}/promote")
 async def promote(name: ModelName, version: Version, request: Request, ctx: Ctx,
-                  user: ConsoleUser, lang: ConsoleLang, note: Note,
+                  user: ConsoleUser, lang: ConsoleLang, note: FormText = "",
                   override: Annotated[bool, Form()] = False) -> Response:
+    w = words(lang)
     if not allowed(user, Permission.review_models):
         return await refuse(ctx, request, user, lang, "review_models",
                             f"role {user.role.value} may not review_models")
     try:
-        done = await service.decide(ctx, user, name, version, note.replace("\x00", ""),
-                                    override)
-    except (LookupError, UnknownVersion) as e:
-        return _back(f"404 {name} v{version}: {e}")
+        body = PromoteIn.model_validate({"note": note, "override": override})
+    except ValidationError as e:
+        return _back(invalid(lang, e))
+    try:
+        done = await service.decide(ctx, user, name, version, body.note, body.override)
+    except LookupError as e:  # not a production model, or no such version
+        return _back(f"404 {w['not_found']}: {e}")
     await journal(ctx, request, audits=[record(
         request, user, "review_models", "refused" if done.outcome == "refused" else "ok",
         detail={"model": name, "version": version, "outcome": done.outcome,
-                "gate_failures": done.gate.failures, "note": note, "console": True})])
+                "gate_failures": done.gate.failures, "note": body.note, "console": True})])
     if done.outcome == "refused":
-        return _back(f"409 gate_refused {name} v{version}: " + "; ".join(done.gate.failures))
-    return _back(f"200 {name} v{version} {done.outcome} → champion"
-                 + (" (serving)" if done.serving else ""))
+        return _back(f"409 {w['gate_refused']} {name} v{version}: "
+                     + "; ".join(done.gate.failures))
+    return _back(f"200 {name} v{version}: {w['outcome_' + done.outcome]} → {w['now_champion']}"
+                 + (f" ({w['serving']})" if done.serving else ""))
 
 
 @router.post("/alerts/{alert_id}/acknowledge")
 async def acknowledge(alert_id: AlertId, request: Request, ctx: Ctx, user: ConsoleUser,
-                      lang: ConsoleLang, note: Note) -> Response:
+                      lang: ConsoleLang, note: FormText = "") -> Response:
     if not allowed(user, Permission.review_models):
         return await refuse(ctx, request, user, lang, "review_models",
                             f"role {user.role.value} may not review_models")
+    try:
+        body = AcknowledgeIn.model_validate({"note": note})
+    except ValidationError as e:
+        return _back(invalid(lang, e))
     stamp = record(request, user, "review_models", "ok", detail={"console": True})
     try:
-        alert = await service.acknowledge(ctx, user, alert_id, note.replace("\x00", ""), stamp)
+        alert = await service.acknowledge(ctx, user, alert_id, body.note, stamp)
     except monitoring.AlertMissing as e:
         return _back(f"404 {e}")
     except monitoring.AlertAlreadyAcknowledged as e:

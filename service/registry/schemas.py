@@ -11,6 +11,9 @@ from models.catalog import ModelCatalog, VersionCard
 from models.registry import ReviewRecord
 from service.monitoring.models import MonitorAlert
 
+# a note says something (not only spaces) and holds no NUL, which PostgreSQL text cannot keep
+NOTE = r"^[^\x00]*[^\s\x00][^\x00]*$"
+
 
 class ReviewOut(BaseModel):
     version: str
@@ -74,7 +77,8 @@ class CatalogOut(BaseModel):
 
 
 class PromoteIn(BaseModel):
-    note: str = Field(min_length=2, max_length=5000, description="the review note, kept")
+    note: str = Field(min_length=2, max_length=5000, pattern=NOTE,
+                      description="the review note, kept")
     override: bool = Field(False, description="promote although the gate fails (recorded)")
 
 
@@ -113,4 +117,5 @@ class AlertOut(BaseModel):
 
 
 class AcknowledgeIn(BaseModel):
-    note: str = Field(min_length=2, max_length=2000, description="what will be done about it")
+    note: str = Field(min_length=2, max_length=2000, pattern=NOTE,
+                      description="what will be done about it")

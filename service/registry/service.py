@@ -12,7 +12,9 @@ import asyncio
 import time
 from dataclasses import dataclass, replace
 
-from models.catalog import ModelCatalog, catalog, review_report
+from mlflow.exceptions import MlflowException
+
+from models.catalog import ModelCatalog, UnknownVersion, catalog, review_report
 from models.gate import GateDecision
 from models.registry import PRODUCTION_MODELS, GateRefused, gate_thresholds, promote, store_for
 from service.context import ServiceContext
@@ -61,9 +63,11 @@ async def decide(ctx: ServiceContext, principal: Principal, model_name: str, ver
                            thresholds=gate_thresholds(ctx.settings), override=override)
         except GateRefused as e:
             return Promotion(model_name, version, "refused", e.decision, False)
-        finally:  # a refusal is a decision on the record too
-            ctx.catalogs.drop()
-        ctx.holder.refresh()
+        except MlflowException as e:
+            if e.error_code == "RESOURCE_DOES_NOT_EXIST":
+                raise UnknownVersion(f"{model_name} has no version {version} / 无此版本") from None
+            raise
+        refresh_models(ctx)
         loaded = ctx.holder.current
         serving = loaded is not None and any(
             ref is not None and (ref.name, ref.version) == (model_name, version)
@@ -71,7 +75,22 @@ async def decide(ctx: ServiceContext, principal: Principal, model_name: str, ver
         return Promotion(model_name, version, "promoted" if gate.passed else "overridden", gate,
                          serving)
 
-    return await asyncio.to_thread(run)
+    try:
+        return await asyncio.to_thread(run)
+    finally:  # a refusal is a decision on the record too; dropped here, on the event loop,
+        ctx.catalogs.drop()  # where reads keep theirs, so none can slip in between
+
+
+def refresh_models(ctx: ServiceContext) -> None:
+    """Ask the registry which versions the aliases name and swap in a moved set, counting the
+    swap and naming the versions served in the metrics (the poll and a promotion alike).
+    Blocking: run in a worker thread."""
+    if ctx.holder.refresh():
+        ctx.metrics.swaps.inc()
+        loaded = ctx.holder.current
+        assert loaded is not None
+        ctx.metrics.loaded([(r.name, r.version, r.alias or "") for r in
+                            (loaded.anomaly_ref, loaded.credit_ref) if r is not None])
 
 
 async def acknowledge(ctx: ServiceContext, principal: Principal, alert_id: int, note: str,

@@ -57,9 +57,9 @@ class ModelHolder:
     def refresh(self) -> bool:
         """Load the aliases' versions if they moved; True when a new set was swapped in.
         Blocking (MLflow IO): the service runs it in a worker thread."""
+        self.checked_at = utcnow()  # asked, whatever the answer: /readyz's `starting` ends
         try:
             wanted = self.source.versions()
-            self.checked_at = utcnow()
             if wanted[0] is None:
                 self.problem = "no champion anomaly model: a reviewer promotes one"
                 return False

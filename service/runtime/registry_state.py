@@ -5,9 +5,10 @@ recent hits), the entity directory and the market overview come from the curated
 the rule set in force. A long-lived service (``techcredit up``) outlives many store versions
 (the daily run ingests each morning) and rule approvals, so it polls a fingerprint of both
 every ``state_poll_seconds``; a change builds a new state in a worker thread while the old one
-keeps answering, then swaps the three in at once. A failed rebuild keeps the old state serving
-and ``/readyz`` says so. Contracts registered by checks since the last build and not yet in
-the store are not carried over: the registry's next export brings them.
+keeps answering, then swaps the three in on the event loop. A failed build keeps the old state
+serving (``/readyz`` says so) and is tried again at the next poll. Contracts registered by
+checks since the last build and not yet in the store are not carried over: the registry's
+next export brings them.
 """
 
 from __future__ import annotations
@@ -16,15 +17,16 @@ import asyncio
 import gc
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from features.point_in_time.history import prepare
 from models.contract_tier import TierBands
 from models.rules.store import active_rules, active_rules_sha
-from service.console.market import market_overview
+from service.console.market import MarketOverview, market_overview
 from service.context import ServiceContext, TablesLoader
 from service.db.types import utcnow
 from service.runtime.checker import ContractChecker
-from service.runtime.directory import directory
+from service.runtime.directory import EntityInfo, directory
 from service.scores.read_model import ReadModel
 
 log = logging.getLogger("techcredit.service")
@@ -35,16 +37,25 @@ def _first_line(e: Exception) -> str:
     return str(e).splitlines()[0] if str(e) else repr(e)
 
 
-def build_state(ctx: ServiceContext, tables: TablesLoader) -> None:
-    """Build the state and swap it in (blocking: run in a worker thread). On failure the
-    state in service, if any, keeps serving and the problem is kept for ``/readyz``."""
+@dataclass(frozen=True)
+class Built:
+    """What one build makes, swapped in together."""
+
+    directory: dict[tuple[str, str], EntityInfo]
+    market: MarketOverview
+    checker: ContractChecker
+
+
+def build(ctx: ServiceContext, tables: TablesLoader) -> Built | None:
+    """A new state from the tables and the rules in force (blocking: run in a worker
+    thread), or None when it failed: the state in service, if any, keeps serving, and the
+    problem is kept for ``/readyz``."""
     try:
         data = tables()
         ruleset = active_rules(ctx.settings)
-        found = directory(data)
-        market = market_overview(data["contracts"])
-        checker = ContractChecker(prepare(dict(data)), data["contracts"], ruleset,
-                                  TierBands.from_settings(ctx.settings))
+        return Built(directory(data), market_overview(data["contracts"]),
+                     ContractChecker(prepare(dict(data)), data["contracts"], ruleset,
+                                     TierBands.from_settings(ctx.settings)))
     except Exception as e:  # the service goes on; /readyz says why
         if ctx.checker is None:
             ctx.state_problem = f"registry state failed: {_first_line(e)}"
@@ -52,13 +63,22 @@ def build_state(ctx: ServiceContext, tables: TablesLoader) -> None:
             ctx.state_stale = (f"rebuild failed, serving the state built "
                                f"{ctx.state_built_at:%Y-%m-%d %H:%M:%S} UTC: {_first_line(e)}")
         log.exception("building the registry state failed")
-        return
-    gc.unfreeze()  # the state being replaced may hold cycles: let the collector have them
-    ctx.directory, ctx.market, ctx.checker = found, market, checker
+        return None
+
+
+def swap_in(ctx: ServiceContext, built: Built) -> None:
+    """Serve ``built``. Called on the event loop, where requests read the context, so none
+    sees the new directory beside the old checker."""
+    first = ctx.checker is None
+    ctx.directory, ctx.market, ctx.checker = built.directory, built.market, built.checker
     ctx.state_problem, ctx.state_stale, ctx.state_built_at = None, None, utcnow()
     # The state is millions of long-lived objects: moving them out of the collector's
     # generations keeps full collections (tail latency) from walking them on every request.
-    gc.collect()
+    # Only the first build collects first: on a rebuild a full collection would walk both
+    # states while requests wait. The replaced state is freed by reference counting; a
+    # reference cycle in it, if any, stays until the process restarts.
+    if first:
+        gc.collect()
     gc.freeze()
 
 
@@ -82,18 +102,24 @@ async def keep_state_fresh(ctx: ServiceContext, tables: TablesLoader,
             log.exception("reading the registry state's fingerprint failed")
             return None
 
-    last = await seen()  # before the build, so a change during it is not missed
-    await asyncio.to_thread(build_state, ctx, tables)
-    await scores.rerender()
+    async def build_and_swap() -> bool:
+        built = await asyncio.to_thread(build, ctx, tables)
+        if built is None:
+            return False
+        swap_in(ctx, built)
+        await scores.rerender()
+        return True
+
+    now = await seen()  # before the build, so a change during it is not missed
+    last = now if await build_and_swap() else None
     if fingerprint is None or every <= 0:
         return
-    while True:
+    while True:  # a failed build is tried again at the next poll
         await asyncio.sleep(every)
         now = await seen()
         if now is None or now == last:
             continue
-        log.info("registry data changed (%s → %s): rebuilding the registry state", last, now)
-        await asyncio.to_thread(build_state, ctx, tables)
-        if ctx.state_stale is None:
+        log.info("registry data now %s (built from %s): rebuilding the registry state",
+                 now, last)
+        if await build_and_swap():
             last = now
-        await scores.rerender()

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from service.db.models import Score
+from service.scores.read_model import ReadModel
 from tests.service.api.conftest import Api
 
 pytestmark = pytest.mark.e2e
@@ -25,12 +26,14 @@ def test_ready_names_the_entities_whose_answers_are_loaded(api: Api) -> None:
 
 
 def test_not_ready_while_the_score_answers_are_loading(api: Api) -> None:
-    loaded = api.client.app.state.scores.loaded  # type: ignore[attr-defined]
-    loaded.clear()
+    state = api.client.app.state  # type: ignore[attr-defined]
+    serving = state.scores
+    # a read model before its first load (the real one's poll would load it meanwhile)
+    state.scores = ReadModel(serving.engine, serving.directory)
     try:
         answer = api.get("/readyz")
     finally:
-        loaded.set()
+        state.scores = serving
     assert answer.status_code == 503
     assert (answer.json()["ready"], answer.json()["scores"], answer.json()["starting"]) == (
         False, "loading", True)

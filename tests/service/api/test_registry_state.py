@@ -49,16 +49,20 @@ class Registry:
         return f"store {self.version}"
 
 
-@pytest.fixture
-def served(trained: Trained, tmp_path: Path) -> Iterator[tuple[TestClient, Registry]]:
+def _app(trained: Trained, tmp_path: Path, registry: Registry) -> TestClient:
     db_url = f"sqlite:///{tmp_path / 'techcredit.db'}"
     engine = make_engine(db_url)
     upgrade(engine)
     engine.dispose()
-    registry = Registry(trained)
     s = Settings(home=trained.settings.home, database_url=db_url, model_poll_seconds=3600.0,
                  state_poll_seconds=0.2)
-    with TestClient(create_app(s, registry.tables, fingerprint=registry.fingerprint)) as client:
+    return TestClient(create_app(s, registry.tables, fingerprint=registry.fingerprint))
+
+
+@pytest.fixture
+def served(trained: Trained, tmp_path: Path) -> Iterator[tuple[TestClient, Registry]]:
+    registry = Registry(trained)
+    with _app(trained, tmp_path, registry) as client:
         wait_ready(client)
         yield client, registry
 
@@ -109,3 +113,19 @@ def test_a_failed_rebuild_keeps_the_old_state_serving_and_says_so(
     _until(lambda: ctx.state_stale is None)
     assert ctx.checker is not serving
     assert client.get("/readyz").json()["state"] == "ok"
+
+
+def test_a_failed_first_build_is_tried_again_without_a_new_version(
+        trained: Trained, tmp_path: Path) -> None:
+    registry = Registry(trained)
+    registry.broken = True  # e.g. the store's disk not mounted yet when the service starts
+    with _app(trained, tmp_path, registry) as client:
+        ctx = _ctx(client)
+        _until(lambda: (ctx.state_problem or "").startswith("registry state failed"))
+        _until(lambda: client.get("/readyz").json()["starting"] is False)  # models loaded too
+        ready = client.get("/readyz")
+        assert (ready.status_code, ready.json()["ready"]) == (503, False)
+        assert ready.json()["state"].endswith("store version 3: contracts.parquet is unreadable")
+        registry.broken = False  # the same version, readable now
+        _until(lambda: ctx.checker is not None)
+        assert wait_ready(client)["state"] == "ok"

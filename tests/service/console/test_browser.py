@@ -132,12 +132,12 @@ def test_a_reviewer_reads_the_report_promotes_the_challenger_and_acknowledges_dr
     form = "#form-promote-techcredit-credit"
     page.fill(f"{form} input[name=note]", "浏览器测试：门槛未通过")
     page.click("#do-promote-techcredit-credit")
-    expect(page.locator("#flash")).to_contain_text("409 gate_refused")
+    expect(page.locator("#flash")).to_contain_text("409 未通过评审门槛，冠军模型未变")
     expect(page.locator(champion)).to_contain_text("v1")
     page.fill(f"{form} input[name=note]", "浏览器测试：记录在案的例外晋升")
     page.check(f"{form} input[name=override]")
     page.click("#do-promote-techcredit-credit")
-    expect(page.locator("#flash")).to_contain_text("overridden → champion (serving)")
+    expect(page.locator("#flash")).to_contain_text("门槛未通过仍晋升 → 现为冠军模型 (已在服务)")
     expect(page.locator(champion)).to_contain_text("v2")
     expect(page.locator(champion)).to_contain_text("浏览器测试：记录在案的例外晋升")
     request = urllib.request.Request(f"{live.url}/api/v1/models", headers={
@@ -146,6 +146,11 @@ def test_a_reviewer_reads_the_report_promotes_the_challenger_and_acknowledges_dr
         served = {m["name"]: m["version"] for m in json.load(answer)["models"]}
     assert served == {"techcredit-anomaly": "1", "techcredit-credit": "2"}
 
+    expect(page.locator("#alerts td[data-level=act]")).to_have_text("处置")
+    page.fill("#alerts form input[name=note]", "   ")  # only spaces: the API's schema refuses
+    page.click("#alerts form button")
+    expect(page.locator("#flash")).to_contain_text("422")
+    expect(page.locator("#alerts form")).to_have_count(1)
     page.fill("#alerts form input[name=note]", "已核查：金额口径变化，重训后再评审")
     page.click("#alerts form button")
     expect(page.locator("#flash")).to_contain_text("200")

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from models.monitoring.drift import Level
+from models.registry import Outcome
 from service.assessments.models import AssessmentState
 from service.cases.machine import TRANSITIONS, Action
 from service.console.messages import WORDS, words
@@ -15,8 +17,10 @@ from service.console.views_assessments import OUTCOMES
 
 TEMPLATES = Path(__file__).parents[3] / "service" / "console" / "templates"
 # keys built in a template from a value: the prefix and every value it can take
-DYNAMIC = {"outcome_": OUTCOMES, "assessment_": tuple(s.value for s in AssessmentState),
-           "measure_": MEASURES, "evidence_": ("warning", "manual")}
+DYNAMIC = {"outcome_": (*OUTCOMES, *(o.value for o in Outcome)),
+           "assessment_": tuple(s.value for s in AssessmentState),
+           "measure_": MEASURES, "evidence_": ("warning", "manual"),
+           "level_": tuple(v.value for v in Level)}
 
 
 def _asked() -> dict[str, set[str]]:

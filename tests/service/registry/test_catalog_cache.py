@@ -30,14 +30,14 @@ def test_a_drop_forgets_and_an_older_read_is_not_kept_after_it() -> None:
     cache.keep(_catalog("before the promotion"), began)
     assert cache.fresh(5.0) is None
     after = _catalog("after")
-    cache.keep(after, time.monotonic())
+    cache.keep(after, cache.dropped_at + 1e-6)  # a read begun after the drop
     assert cache.fresh(5.0) is after
 
 
 def test_a_slower_older_read_does_not_replace_a_newer_one() -> None:
     cache = CatalogCache()
-    older_began = time.monotonic()
+    now = time.monotonic()
     newer = _catalog("newer")
-    cache.keep(newer, time.monotonic())
-    cache.keep(_catalog("older"), older_began)
+    cache.keep(newer, now)
+    cache.keep(_catalog("older"), now - 1.0)
     assert cache.fresh(5.0) is newer
