@@ -144,6 +144,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "outcome_promoted": ("已晋升", "promoted"),
     "outcome_overridden": ("门槛未通过仍晋升", "promoted despite the gate"),
     "outcome_refused": ("未通过门槛，未晋升", "refused by the gate"),
+    "violates": ("未满足", "violates"),
     "gate_refused": ("未通过评审门槛，冠军模型未变", "fails the review gate; champion unchanged"),
     "serving": ("已在服务", "serving"),
     "now_champion": ("现为冠军模型", "now the champion"),

@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from features.standard.enums import CONDUCT_KIND, REGION
 from models.contract_tier import TIER_NAMES
+from models.gate import GateDecision
 from service.cases.enums import SEVERITY_LABELS, STATE_LABELS
 from service.cases.machine import BY_ACTION, Action
 from service.console.messages import Lang, words
@@ -79,3 +80,10 @@ def invalid(lang: Lang, e: ValidationError) -> str:
     """The schema's refusal as the API words it (422), one field and rule each."""
     problems = "; ".join(f"{'.'.join(str(p) for p in x['loc'])}: {x['msg']}" for x in e.errors())
     return f"422 {words(lang)['refused']}: {problems}"
+
+
+def gate_failures(gate: GateDecision, lang: Lang) -> list[str]:
+    """The review gate's failed checks in the reader's language (the figures' names and rules
+    are the gate's own notation)."""
+    violates = words(lang)["violates"]
+    return [f"{c.name} = {c.value:.4f} {violates} {c.rule}" for c in gate.checks if not c.passed]

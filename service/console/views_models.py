@@ -19,7 +19,7 @@ from pydantic import ValidationError
 from models.catalog import HEADLINE, UnknownVersion
 from service.auth import Permission, allowed
 from service.console.messages import words
-from service.console.render import invalid, message, page
+from service.console.render import gate_failures, invalid, message, page
 from service.console.session import PATH, ConsoleLang, ConsoleUser
 from service.console.views import refuse
 from service.deps import Ctx, SessionDep, journal, record
@@ -49,6 +49,7 @@ async def models_page(request: Request, ctx: Ctx, session: SessionDep, user: Con
     await journal(ctx, request, audits=[record(request, user, "read_models", "ok",
                                                detail={"console": True})])
     return page(request, "models.html", lang, user, words(lang)["models"], catalogs=catalogs,
+                gate_failures=lambda gate: gate_failures(gate, lang),
                 headline=HEADLINE, alerts=alerts, checks=checks, problem=problem,
                 loaded=ctx.holder.current, may_review=allowed(user, Permission.review_models),
                 flash=msg or None, flash_error=msg[:3] in ("404", "409", "422"))
@@ -91,7 +92,7 @@ async def promote(name: ModelName, version: Version, request: Request, ctx: Ctx,
                 "gate_failures": done.gate.failures, "note": body.note, "console": True})])
     if done.outcome == "refused":
         return _back(f"409 {w['gate_refused']} {name} v{version}: "
-                     + "; ".join(done.gate.failures))
+                     + "; ".join(gate_failures(done.gate, lang)))
     return _back(f"200 {name} v{version}: {w['outcome_' + done.outcome]} → {w['now_champion']}"
                  + (f" ({w['serving']})" if done.serving else ""))
 

@@ -117,7 +117,8 @@ def test_a_reviewer_reads_the_report_promotes_the_challenger_and_acknowledges_dr
     expect(page.locator(champion)).to_contain_text("v1")
     expect(page.locator(challenger)).to_contain_text("v2")
     # its run was compared with no champion; v1 is champion now, so the gate fails
-    expect(page.locator(challenger)).to_contain_text("champion_compared")
+    expect(page.locator(f"{challenger} ul.failures")).to_contain_text("champion_compared")
+    expect(page.locator(f"{challenger} ul.failures")).to_contain_text("未满足")
     expect(page.locator("#alerts")).to_contain_text("2020-12")
     expect(page.locator("#drift")).to_contain_text("inst_amount_365d")
     shot(page, "console-models")
@@ -133,6 +134,7 @@ def test_a_reviewer_reads_the_report_promotes_the_challenger_and_acknowledges_dr
     page.fill(f"{form} input[name=note]", "浏览器测试：门槛未通过")
     page.click("#do-promote-techcredit-credit")
     expect(page.locator("#flash")).to_contain_text("409 未通过评审门槛，冠军模型未变")
+    expect(page.locator("#flash")).to_contain_text("champion_compared")
     expect(page.locator(champion)).to_contain_text("v1")
     page.fill(f"{form} input[name=note]", "浏览器测试：记录在案的例外晋升")
     page.check(f"{form} input[name=override]")
