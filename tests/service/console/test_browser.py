@@ -147,6 +147,11 @@ def test_a_reviewer_reads_the_report_promotes_the_challenger_and_acknowledges_dr
     with urllib.request.urlopen(request, timeout=10) as answer:
         served = {m["name"]: m["version"] for m in json.load(answer)["models"]}
     assert served == {"techcredit-anomaly": "1", "techcredit-credit": "2"}
+    with urllib.request.urlopen(f"{live.url}/metrics", timeout=10) as answer:
+        metrics = answer.read().decode()
+    assert 'techcredit_model_loaded{alias="champion",name="techcredit-credit",version="2"} 1.0' \
+        in metrics
+    assert 'name="techcredit-credit",version="1"' not in metrics
 
     expect(page.locator("#alerts td[data-level=act]")).to_have_text("处置")
     page.fill("#alerts form input[name=note]", "   ")  # only spaces: the API's schema refuses
