@@ -45,6 +45,9 @@ class Outcome(StrEnum):
     exit = "exit"  # 退出
 
 
+OUTCOME_ZH = {Outcome.passed: "通过", Outcome.warning: "警告", Outcome.exit: "退出"}
+
+
 class AppealState(StrEnum):
     filed = "filed"  # 已提出
     upheld = "upheld"  # 成立: the outcome changed

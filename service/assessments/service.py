@@ -27,6 +27,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from service.assessments import store
 from service.assessments.models import (
+    OUTCOME_ZH,
     AppealState,
     Assessment,
     AssessmentAppeal,
@@ -34,6 +35,7 @@ from service.assessments.models import (
     AssessmentResult,
     AssessmentState,
     EventKind,
+    Outcome,
 )
 from service.assessments.store import Actor, Conflict, NotFound
 from service.db.audit import AuditRecord, audited
@@ -117,7 +119,7 @@ def publish(session: Session, year: int, actor: Actor, expected_version: int,
     for r in rows:
         store.record_status(session, a, r.institution_id, r.outcome, actor, now,
                             f"assessment {a.year} published, outcome {r.outcome} / "
-                            f"{a.year}年度考核发布，结果{r.outcome}")
+                            f"{a.year}年度考核发布，结果{OUTCOME_ZH[Outcome(r.outcome)]}")
     counts = {o: sum(r.outcome == o for r in rows) for o in store.STATUS_OF}
     event = AssessmentEvent(assessment_id=a.id, kind=EventKind.publish.value, actor=actor.user,
                             role=actor.role, at=now, detail={"counts": counts})

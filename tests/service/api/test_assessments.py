@@ -134,6 +134,8 @@ def test_assess_adjust_publish_appeal_and_exit(api: Api) -> None:
     beside = api.get(f"/api/v1/institutions/{gone}/score", "regulator_all").json()
     assert (beside["status_of_record"]["status"], beside["status_of_record"]["year"]) == (
         "exited", 2019)  # shown beside the model's score as soon as it is published
+    assert beside["status_of_record"]["basis"] == (
+        "assessment 2019 published, outcome exit / 2019年度考核发布，结果退出")
 
     # the institution sees its own published result only, and appeals it
     users(api, gone_inst=("institution", gone))
