@@ -83,13 +83,11 @@ async def promote(name: ModelName, version: Version, request: Request, ctx: Ctx,
     except ValidationError as e:
         return _back(invalid(lang, e))
     try:
-        done = await service.decide(ctx, user, name, version, body.note, body.override)
+        done = await service.decide(ctx, user, name, version, body.note, body.override,
+                                    record(request, user, "review_models", "ok",
+                                           detail={"console": True}))
     except LookupError as e:  # not a production model, or no such version
         return _back(f"404 {w['not_found']}: {e}")
-    await journal(ctx, request, audits=[record(
-        request, user, "review_models", "refused" if done.outcome == "refused" else "ok",
-        detail={"model": name, "version": version, "outcome": done.outcome,
-                "gate_failures": done.gate.failures, "note": body.note, "console": True})])
     if done.outcome == "refused":
         return _back(f"409 {w['gate_refused']} {name} v{version}: "
                      + "; ".join(gate_failures(done.gate, lang)))

@@ -52,12 +52,11 @@ async def readyz(ctx: Ctx, request: Request, response: Response) -> Ready:
     state = (("ok" if ctx.state_stale is None else f"ok, but {ctx.state_stale}")
              if ctx.checker is not None else (ctx.state_problem or "not built"))
     read_model = request.app.state.scores  # a lookup before its first load waits, then 503
-    scores = (f"loaded ({len(read_model.entries)} entities)" if read_model.loaded.is_set()
-              else "loading")
-    ready = database == "ok" and loaded is not None and ctx.checker is not None \
-        and read_model.loaded.is_set()
+    scored = read_model.loaded.is_set()
+    scores = f"loaded ({len(read_model.entries)} entities)" if scored else "loading"
+    ready = database == "ok" and loaded is not None and ctx.checker is not None and scored
     starting = ctx.holder.checked_at is None or ctx.state_problem == STATE_NOT_BUILT \
-        or not read_model.loaded.is_set()
+        or not scored
     if not ready:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     return Ready(ready=ready, database=database, models=models, registry=registry,

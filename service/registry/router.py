@@ -91,13 +91,10 @@ async def promote_version(name: ModelName, version: Version, body: PromoteIn,
     """Make this version champion if the review gate passes, or despite it with ``override``
     (recorded). A refusal answers 409 with the gate's failures and is recorded too."""
     try:
-        done = await service.decide(ctx, principal, name, version, body.note, body.override)
-    except (LookupError, UnknownVersion) as e:
+        done = await service.decide(ctx, principal, name, version, body.note, body.override,
+                                    record(request, principal, "review_models", "ok"))
+    except LookupError as e:  # not a production model, or no such version (UnknownVersion)
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"{name} v{version}: {e}") from None
-    await journal(ctx, request, audits=[record(
-        request, principal, "review_models", "refused" if done.outcome == "refused" else "ok",
-        detail={"model": name, "version": version, "outcome": done.outcome,
-                "gate_failures": done.gate.failures, "note": body.note})])
     if done.outcome == "refused":
         raise HTTPException(status.HTTP_409_CONFLICT, {
             "rule": "gate_refused", "failures": done.gate.failures,

@@ -50,9 +50,11 @@ async def report(ctx: ServiceContext, model_name: str, version: str) -> str:
 
 
 async def decide(ctx: ServiceContext, principal: Principal, model_name: str, version: str,
-                 note: str, override: bool) -> Promotion:
+                 note: str, override: bool, stamp: AuditRecord) -> Promotion:
     """Promote with the principal as the recorded reviewer; a refusal is recorded in the
-    review history too and answered as a :class:`Promotion` with outcome ``refused``."""
+    review history too and answered as a :class:`Promotion` with outcome ``refused``. Either
+    way the decision is audited (``stamp``: the request's record, completed here) before it
+    is answered."""
     if model_name not in PRODUCTION_MODELS:
         raise LookupError(f"{model_name} is not a production model / 非生产模型")
 
@@ -76,9 +78,14 @@ async def decide(ctx: ServiceContext, principal: Principal, model_name: str, ver
                          serving)
 
     try:
-        return await asyncio.to_thread(run)
+        done = await asyncio.to_thread(run)
     finally:  # a refusal is a decision on the record too; dropped here, on the event loop,
         ctx.catalogs.drop()  # where reads keep theirs, so none can slip in between
+    await ctx.journal.write((), [replace(
+        stamp, outcome="refused" if done.outcome == "refused" else "ok",
+        detail={**stamp.detail, "model": model_name, "version": version,
+                "outcome": done.outcome, "gate_failures": done.gate.failures, "note": note})])
+    return done
 
 
 def refresh_models(ctx: ServiceContext) -> None:
