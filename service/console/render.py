@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
@@ -87,3 +88,9 @@ def gate_failures(gate: GateDecision, lang: Lang) -> list[str]:
     are the gate's own notation)."""
     violates = words(lang)["violates"]
     return [f"{c.name} = {c.value:.4f} {violates} {c.rule}" for c in gate.checks if not c.passed]
+
+
+def back(path: str, note: str, **more: object) -> RedirectResponse:
+    """After a form: back to ``path`` (see other), with what the form did in ``msg``."""
+    query = "".join(f"&{k}={quote(str(v))}" for k, v in more.items())
+    return RedirectResponse(f"{path}?msg={quote(note)}{query}", status_code=303)

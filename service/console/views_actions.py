@@ -15,7 +15,7 @@ from typing import Annotated, get_args
 from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
@@ -25,7 +25,7 @@ from service.cases.models import Case
 from service.cases.router import RowId, case_subject, max_file_bytes, scope_denial, subject_denial
 from service.cases.schemas import CaseOpenIn, FileIn, MeasureIn
 from service.console.messages import Lang, words
-from service.console.render import invalid, message
+from service.console.render import back, invalid, message
 from service.console.session import PATH, ConsoleLang, ConsoleUser
 from service.console.views import refuse
 from service.context import ServiceContext
@@ -38,11 +38,6 @@ router = APIRouter(prefix=PATH, include_in_schema=False)
 MEASURES: tuple[str, ...] = get_args(MeasureIn.model_fields["measure"].annotation)
 CONSOLE = {"console": True}
 FormText = Annotated[str, Form()]  # the API's schema checks it: a refusal is a message
-
-
-def _back(path: str, note: str, **more: object) -> RedirectResponse:
-    query = "".join(f"&{k}={quote(str(v))}" for k, v in more.items())
-    return RedirectResponse(f"{path}?msg={quote(note)}{query}", status_code=303)
 
 
 def _source(request: Request) -> str | None:
@@ -67,13 +62,13 @@ async def override(kind: str, entity_id: str, request: Request, ctx: Ctx, sessio
     denial = entity_denial(user, kind, entity_id, found.region)
     if denial is not None:
         return await refuse(ctx, request, user, lang, "override", denial, kind, entity_id)
-    back = f"{PATH}/entities/{kind}/{quote(entity_id)}"
+    here = f"{PATH}/entities/{kind}/{quote(entity_id)}"
     try:
         body = OverrideIn.model_validate({"grade": grade, "reason": reason, "days": days})
     except ValidationError as e:
-        return _back(back, invalid(lang, e))
+        return back(here, invalid(lang, e))
     await record_override(ctx, request, user, kind, entity_id, body, found.latest, CONSOLE)
-    return _back(back, f"201 {words(lang)['override_set']}: {body.grade}")
+    return back(here, f"201 {words(lang)['override_set']}: {body.grade}")
 
 
 @router.post("/entities/{kind}/{entity_id}/cases")
@@ -85,12 +80,12 @@ async def open_case(kind: str, entity_id: str, request: Request, ctx: Ctx, user:
     if not allowed(user, Permission.work_cases):
         return await refuse(ctx, request, user, lang, "work_cases",
                             f"role {user.role.value} may not work_cases", kind, entity_id)
-    back = f"{PATH}/entities/{kind}/{quote(entity_id)}"
+    here = f"{PATH}/entities/{kind}/{quote(entity_id)}"
     try:
         body = CaseOpenIn.model_validate({"subject_kind": kind, "subject_id": entity_id,
                                           "conduct": conduct or None, "reason": reason})
     except ValidationError as e:
-        return _back(back, invalid(lang, e))
+        return back(here, invalid(lang, e))
     subject = case_subject(ctx, body.subject_kind, body.subject_id, body.subject_name)
     if subject is None:
         return message(request, lang, user, w["not_found"], f"{kind} {entity_id}", 404)
@@ -102,10 +97,10 @@ async def open_case(kind: str, entity_id: str, request: Request, ctx: Ctx, user:
                                           body.conduct, body.reason, _actor(user), ctx.clock(),
                                           _source(request), CONSOLE)
     except store.Conflict as e:  # the open case changed meanwhile: the person tries again
-        return _back(back, f"409 {e.rule}: {e}")
+        return back(here, f"409 {e.rule}: {e}")
     note = (f"200 {w['case_merged']} #{outcome.case.id}" if outcome.merged
             else f"201 {w['case_opened']} #{outcome.case.id}")
-    return _back(back, note, case=outcome.case.id)
+    return back(here, note, case=outcome.case.id)
 
 
 async def _case_for(ctx: ServiceContext, request: Request, session: Session, user: Principal,
@@ -132,11 +127,11 @@ async def upload(case_id: RowId, request: Request, ctx: Ctx, session: SessionDep
     if isinstance(c, Response):
         return c
     session.close()
-    back = f"{PATH}/cases/{case_id}"
+    here = f"{PATH}/cases/{case_id}"
     limit = max_file_bytes(ctx.settings.api_max_body_bytes)
     content = await file.read(limit + 1) if file is not None else b""
     if len(content) > limit:
-        return _back(back, f"413 {words(lang)['too_large']}: > {limit} bytes")
+        return back(here, f"413 {words(lang)['too_large']}: > {limit} bytes")
     try:
         body = FileIn.model_validate({
             "name": file.filename if file is not None else "",
@@ -144,13 +139,13 @@ async def upload(case_id: RowId, request: Request, ctx: Ctx, session: SessionDep
             or "application/octet-stream",
             "content_base64": base64.b64encode(content).decode("ascii")})
     except ValidationError as e:
-        return _back(back, invalid(lang, e))
+        return back(here, invalid(lang, e))
     row = await asyncio.to_thread(
         service.attach_file, ctx.sessions, case_id, body.name, body.media_type, content,
         _actor(user), ctx.clock(), lambda f: [record(
             request, user, "answer_case", "ok", c.subject_kind, c.subject_id,
             {"case_id": case_id, "file_id": f.id, "sha256": f.sha256, **CONSOLE})])
-    return _back(back, f"201 {words(lang)['uploaded']}: {row.name} ({row.size} bytes)")
+    return back(here, f"201 {words(lang)['uploaded']}: {row.name} ({row.size} bytes)")
 
 
 @router.get("/cases/{case_id}/files/{file_id}")
@@ -182,12 +177,12 @@ async def add_measure(case_id: RowId, request: Request, ctx: Ctx, session: Sessi
     if isinstance(c, Response):
         return c
     session.close()
-    back = f"{PATH}/cases/{case_id}"
+    here = f"{PATH}/cases/{case_id}"
     try:
         body = MeasureIn.model_validate({"measure": measure, "agency": agency,
                                          "starts": starts, "ends": ends or None})
     except ValidationError as e:
-        return _back(back, invalid(lang, e))
+        return back(here, invalid(lang, e))
     try:
         await asyncio.to_thread(
             service.add_measure, ctx.sessions, case_id, body.measure, body.agency, body.starts,
@@ -198,8 +193,8 @@ async def add_measure(case_id: RowId, request: Request, ctx: Ctx, session: Sessi
         await journal(ctx, request, audits=[record(
             request, user, "case.add_measure", "refused", c.subject_kind, c.subject_id,
             {"case_id": case_id, "rule": e.rule, **CONSOLE})])
-        return _back(back, f"409 {e.rule}: {e}")
+        return back(here, f"409 {e.rule}: {e}")
     except store.Missing as e:
-        return _back(back, f"422 {words(lang)['refused']}: {', '.join(e.fields)}")
+        return back(here, f"422 {words(lang)['refused']}: {', '.join(e.fields)}")
     w = words(lang)
-    return _back(back, f"201 {w['measure_added']}: {w['measure_' + body.measure]}")
+    return back(here, f"201 {w['measure_added']}: {w['measure_' + body.measure]}")

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import asyncio
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 
 from service.auth import Permission, allowed
 from service.cases import lists, service, store
@@ -17,7 +16,7 @@ from service.cases.enums import Severity
 from service.cases.machine import BY_ACTION, Action, Party, available
 from service.cases.router import RowId, scope_denial
 from service.console.messages import words
-from service.console.render import conducts, event_label, message, page, severities
+from service.console.render import back, conducts, event_label, message, page, severities
 from service.console.session import PATH, ConsoleLang, ConsoleUser
 from service.console.views import refuse
 from service.console.views_actions import MEASURES
@@ -111,7 +110,7 @@ async def case_act(case_id: RowId, request: Request, ctx: Ctx, session: SessionD
         note = f"409 {e.rule}: {e}"
     except store.Missing as e:
         note = f"422 {words(lang)['refused']}: {', '.join(e.fields)}"
-    return RedirectResponse(f"{PATH}/cases/{case_id}?msg={quote(note)}", status_code=303)
+    return back(f"{PATH}/cases/{case_id}", note)
 
 
 @router.post("/cases/{case_id}/assign")
@@ -133,4 +132,4 @@ async def case_assign(case_id: RowId, request: Request, ctx: Ctx, session: Sessi
         lambda s: store.assign(s, case_id, assignee.replace("\x00", ""), actor, ctx.clock()),
         lambda o: service.event_audit(o, actor, request.client.host if request.client else None))
     note = f"200 {words(lang)['assignee']}: {assignee}"
-    return RedirectResponse(f"{PATH}/cases/{case_id}?msg={quote(note)}", status_code=303)
+    return back(f"{PATH}/cases/{case_id}", note)

@@ -9,17 +9,16 @@ the same action (``review_models``).
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from mlflow.exceptions import MlflowException
 from pydantic import ValidationError
 
 from models.catalog import HEADLINE, UnknownVersion
 from service.auth import Permission, allowed
 from service.console.messages import words
-from service.console.render import gate_failures, invalid, message, page
+from service.console.render import back, gate_failures, invalid, message, page
 from service.console.session import PATH, ConsoleLang, ConsoleUser
 from service.console.views import refuse
 from service.deps import Ctx, SessionDep, journal, record
@@ -117,4 +116,4 @@ async def acknowledge(alert_id: AlertId, request: Request, ctx: Ctx, user: Conso
 
 
 def _back(note: str) -> Response:
-    return RedirectResponse(f"{PATH}/models?msg={quote(note)}", status_code=303)
+    return back(f"{PATH}/models", note)
