@@ -87,7 +87,7 @@ def main() -> None:
              "/console/cases", "/console/market", "/console/assessments", "/console/models",
              "/console/audit"]
     tmp = Path(tempfile.mkdtemp(prefix="bench-console-run-"))
-    server = start("techcredit", [sys.executable, "-m", "pipelines.cli",
+    server = start("techcredit", [sys.executable, "-m", "pipelines.cli.main",
                                   "serve", "--port", "PORT", "--source", str(market)],
                    server_env(home), "/readyz", tmp)
     try:

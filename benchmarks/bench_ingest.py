@@ -35,8 +35,8 @@ from typing import TYPE_CHECKING
 from benchmarks.report import peak_rss_mib, write_section
 
 if TYPE_CHECKING:  # imported in the children only: the copy child must not load the ingest
-    from pipelines.gx_worker import GXWorker
-    from pipelines.ingest_run import IngestRun
+    from pipelines.ingest.gx_worker import GXWorker
+    from pipelines.ingest.run import IngestRun
 
 TABLE_FILES = ("institutions", "brokers", "contracts", "institution_reports", "conduct_records")
 
@@ -55,7 +55,7 @@ def child_copy(market: Path, out: Path) -> dict:
 
 def _ingest(market: Path, home: Path, worker: GXWorker | None) -> tuple[float, IngestRun]:
     from features.settings import Settings
-    from pipelines.ingest_run import IngestRun
+    from pipelines.ingest.run import IngestRun
 
     t0 = time.perf_counter()
     with IngestRun(Settings(home=home), worker=worker) as run:
@@ -66,7 +66,7 @@ def _ingest(market: Path, home: Path, worker: GXWorker | None) -> tuple[float, I
 
 
 def child_ingest(market: Path, out: Path) -> dict:
-    from pipelines.gx_worker import GXWorker
+    from pipelines.ingest.gx_worker import GXWorker
 
     t0 = time.perf_counter()
     with GXWorker() as worker:
@@ -210,7 +210,8 @@ each in its own process, copy and ingest interleaved.
 - loaded {last["loaded"]:,}, quarantined {last["quarantined"]:,}; Great Expectations re-validated
   {gx_rows:,} rows (every rejected row plus a 10,000-row sample per file, every row of
   files up to 50,000 rows) and agreed with the masks on all of them.
-- Great Expectations runs in a worker process (`pipelines/gx_worker.py`); starting it and importing
+- Great Expectations runs in a worker process (`pipelines/ingest/gx_worker.py`); starting it and
+importing
   GX took {_median(ingests, "gx_import_seconds"):.1f} s. The ingest process itself imported GX:
   {gx_in_ingest}. A Prefect flow run adds its own start-up (temporary server).
 - phases of the warm ingest, summed over files (GX runs in its worker while the main process

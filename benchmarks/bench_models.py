@@ -71,7 +71,7 @@ def _detection_tables(anomalies: list, k: int) -> str:
     from models.detection import large_party_exposure, recall_by_pattern, recall_intervals
     from models.evidence import seed_spread
     from models.metrics import top_k_by_group
-    from pipelines.train_panel import review_rankings
+    from pipelines.training.panel import review_rankings
 
     per_seed = []
     for step in anomalies:
@@ -131,7 +131,7 @@ def main() -> None:
     from features.synthetic.spec import MarketSpec
     from models.registry import ANOMALY_MODEL
     from pipelines.build_features import build_features_flow
-    from pipelines.train_panel import (
+    from pipelines.training.panel import (
         credit_training_frame,
         read_tables,
         train_anomaly,

@@ -104,7 +104,7 @@ def main() -> None:
     servers: list[Server] = []
     try:
         t = time.perf_counter()
-        servers.append(start("techcredit", [sys.executable, "-m", "pipelines.cli", "serve",
+        servers.append(start("techcredit", [sys.executable, "-m", "pipelines.cli.main", "serve",
                                             "--host", "127.0.0.1", "--port", "PORT",
                                             "--source", str(market)], env, "/readyz", tmp))
         servers.append(start("hello", [sys.executable, str(hello_py), "PORT"], env, "/hello",

@@ -37,7 +37,7 @@ def main() -> None:
                 "headers": {"Authorization": f"Bearer {admin}"}} for k, i in scored_entities(home)]
     checks = [{"method": "POST", "path": "/api/v1/contracts/check?register=false", "body": b,
                "headers": {"Authorization": f"Bearer {office}"}} for b in check_bodies(market)]
-    server = start("techcredit", [sys.executable, "-m", "pipelines.cli", "serve", "--host",
+    server = start("techcredit", [sys.executable, "-m", "pipelines.cli.main", "serve", "--host",
                                   "127.0.0.1", "--port", "PORT", "--source", str(market)],
                    server_env(home), "/readyz", tmp)
     try:

@@ -36,7 +36,7 @@ from features.synthetic.spec import MarketSpec
 from models.registry import ANOMALY_MODEL, CREDIT_MODEL, gate_thresholds, promote, store_for
 from pipelines.build_features import build_task
 from pipelines.runtime import configure
-from pipelines.train_panel import train_panel
+from pipelines.training.panel import train_panel
 
 settings = configure(Settings(home=Path({str(home)!r})))
 source = Path({str(market)!r})
@@ -53,7 +53,7 @@ for name in (ANOMALY_MODEL, CREDIT_MODEL):
     # cwd: the work folder, so that nothing MLflow or Prefect may write lands in the checkout
     subprocess.run([sys.executable, "-c", code], check=True, cwd=work, env=env)
     print(f"trained and promoted both models in {time.perf_counter() - t:.0f} s", flush=True)
-    cli = [sys.executable, "-m", "pipelines.cli"]
+    cli = [sys.executable, "-m", "pipelines.cli.main"]
     subprocess.run([*cli, "db", "upgrade"], check=True, cwd=work, env=env)
     for day in SCORE_DATES:  # the batch run, as production fills the scores table
         t = time.perf_counter()
@@ -78,8 +78,8 @@ def server_env(home: Path) -> dict[str, str]:
 def tokens(home: Path) -> tuple[str, str]:
     """A registration office's token (checks) and an admin's (lookups), fresh each run."""
     from features.settings import Settings
-    from service.db.engine import make_engine, session_factory
-    from service.db.users import add_user
+    from service.core.db.engine import make_engine, session_factory
+    from service.core.db.users import add_user
 
     engine = make_engine(Settings(home=home).db_url)
     stamp = f"{os.getpid()}-{int(time.time())}"
@@ -94,8 +94,8 @@ def scored_entities(home: Path) -> list[tuple[str, str]]:
     from sqlalchemy import select
 
     from features.settings import Settings
-    from service.db.engine import make_engine, session_factory
-    from service.db.models import Score
+    from service.core.db.engine import make_engine, session_factory
+    from service.core.db.tables import Score
 
     engine = make_engine(Settings(home=home).db_url)
     with session_factory(engine)() as session:

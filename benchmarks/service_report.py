@@ -37,7 +37,7 @@ FINDINGS = """
    refreshed by change markers (`max(id)` of scores and warnings; `max(id)` and revoked count
    of overrides) polled every second, loading only the entities that changed; an override set
    through the service refreshes it before answering. 2.9 → 0.47 ms.
-2. *A fast lane for the two hot requests* (`service/runtime/fast_lane.py`): by a cached token,
+2. *A fast lane for the two hot requests* (`service/web/fast_lane.py`): by a cached token,
    the lookup and the single check skip FastAPI's routing over every route and its five nested
    dependency solves, with the route's own permission and region checks, audit and answer;
    everything else falls through to the route. Lookups 0.47 → 0.18 ms, checks 1.42 → 1.10 ms.
@@ -52,7 +52,8 @@ FINDINGS = """
    the online state's day numbers by date ordinal.
 
 **What is left**: a check's state part is now half its CPU and most of that is the flow-network
-search of `features/point_in_time/flows.py` (cycles of 3–5 parties through the window's flows),
+search of `features/point_in_time/contract_graph.py` (cycles of 3–5 parties through the window's
+flows),
 which this change does not touch; the group commit's `fsync`; and the fixed costs of uvicorn,
 Starlette's middleware stack (FastAPI's telemetry check reads the environment on every request)
 and the three middlewares, which hello-world shares only in part.

@@ -2,8 +2,8 @@
 
 Thin wiring over pure functions: :func:`models.assessment.measures.compute_indicators` reads
 the curated tables and the stored scores point-in-time, :func:`models.assessment.outcomes.
-assess` groups, ranks and proposes outcomes, :mod:`service.assessments.store` writes the draft.
-The inputs that are decisions of people come from the database: the institutions an earlier
+assess` groups, ranks and proposes outcomes, :mod:`service.core.assessments.records` writes the
+draft. The inputs that are decisions of people come from the database: the institutions an earlier
 published assessment warned or made exit (before any, the registry's warned status as of the
 year's end), and those on the dishonesty list. Everything slow happens before the database is
 written; the draft and its audit entry are one transaction. A re-run replaces a draft; a
@@ -25,13 +25,13 @@ from features.settings import Settings, get_settings
 from models.assessment.config import AssessmentConfig, load_config
 from models.assessment.measures import compute_indicators, year_end
 from models.assessment.outcomes import Assessment, assess
-from pipelines.score import read_store
-from service.assessments import store
-from service.db.audit import AuditRecord, append
-from service.db.engine import make_engine, session_factory
-from service.db.migrate import require_migrated
-from service.db.models import User
-from service.db.types import Role, utcnow
+from pipelines.scoring.adhoc import read_store
+from service.core.assessments import records
+from service.core.db.audit import AuditRecord, append
+from service.core.db.engine import make_engine, session_factory
+from service.core.db.migrate import require_migrated
+from service.core.db.tables import User
+from service.core.db.types import Role, utcnow
 
 ACTION = "assessment.run"
 RUNNERS = (Role.assessor.value, Role.admin.value)
@@ -71,15 +71,15 @@ def read_inputs(engine: Engine, tables: dict[str, pd.DataFrame], year: int, toda
                 ) -> Inputs:
     end = year_end(year)
     with session_factory(engine)() as session:
-        decided = store.statuses(session, before_year=year)
+        decided = records.statuses(session, before_year=year)
         inst = tables["institutions"]
         registry_warned = inst.loc[(inst["status"] == "warned") & (
             pd.to_datetime(inst["status_date"]) <= end), "institution_id"].astype("str")
         warned = {i for i in registry_warned if i not in decided} | {
             i for i, r in decided.items() if r.status == "warned"}
         exited = {i for i, r in decided.items() if r.status == "exited"}
-        return Inputs(store.institution_scores(session, end.date()), frozenset(warned),
-                      frozenset(exited), frozenset(store.listed_institutions(session, today)))
+        return Inputs(records.institution_scores(session, end.date()), frozenset(warned),
+                      frozenset(exited), frozenset(records.listed_institutions(session, today)))
 
 
 def compute(config: AssessmentConfig, tables: dict[str, pd.DataFrame], inputs: Inputs,
@@ -102,14 +102,14 @@ def write(engine: Engine, config: AssessmentConfig, proposal: Assessment, inputs
             raise AssessError(f"--by {by!r} is not an active assessor: add one with "
                               "`techcredit users add NAME --role assessor` / "
                               "须由考核评价组成员运行")
-        actor = store.Actor(user.name, user.role)
+        actor = records.Actor(user.name, user.role)
         detail = {"year": proposal.year, "quota": proposal.quota,
                   "config": [config.version, config.sha256], "warned": sorted(inputs.warned),
                   "listed": sorted(inputs.listed), "exited_before": sorted(inputs.exited)}
         try:
-            a, replaced = store.write_draft(session, proposal, config.indicators, actor, now,
+            a, replaced = records.write_draft(session, proposal, config.indicators, actor, now,
                                             detail)
-        except store.Conflict as e:
+        except records.Conflict as e:
             raise AssessError(str(e)) from None
         entry = append(session, AuditRecord(
             actor=user.name, role=user.role, action=ACTION, outcome="ok", source="flow:assess",

@@ -38,7 +38,7 @@ def load_tables(settings: Settings, source: Path | None = None) -> dict[str, pd.
     folder of Parquet exports."""
     if source is not None:
         return {name: pd.read_parquet(source / f"{name}.parquet") for name in LOAD_ORDER}
-    from pipelines.store import snapshot
+    from pipelines.store.curated import snapshot
 
     snap = snapshot(settings)  # one manifest: every table from the same published state
     tables = {name: snap.read(name) for name in LOAD_ORDER}

@@ -102,7 +102,7 @@ def file_away_task(settings: Settings, loaded: list[Path], refused: list[Path],
 def last_day_task(settings: Settings) -> date:
     """The registry's last day: the latest registration, report, confirmation or change."""
     from features.point_in_time.history import prepare
-    from pipelines.score import read_store
+    from pipelines.scoring.adhoc import read_store
 
     return date.fromordinal(date(1970, 1, 1).toordinal()
                             + prepare(read_store(settings, None)).last_day)
@@ -125,12 +125,12 @@ def champions_task(settings: Settings) -> str | None:
 
 @task(name="sweep", cache_policy=NO_CACHE)
 def sweep_task(settings: Settings, day: date) -> int:
-    from service.cases.calendar import WorkCalendar
-    from service.cases.policy import CasePolicy
-    from service.cases.service import sweep
-    from service.db.engine import make_engine, session_factory
-    from service.db.migrate import require_migrated
-    from service.db.types import utcnow
+    from service.core.cases.calendar import WorkCalendar
+    from service.core.cases.policy import CasePolicy
+    from service.core.cases.service import sweep
+    from service.core.db.engine import make_engine, session_factory
+    from service.core.db.migrate import require_migrated
+    from service.core.db.types import utcnow
 
     engine = make_engine(settings.db_url)
     try:
@@ -143,7 +143,7 @@ def sweep_task(settings: Settings, day: date) -> int:
 
 def _ingest(settings: Settings, files: list[Path], day: date) -> tuple[list[Path], list[Path]]:
     """Load the files (the ``ingest`` flow, as a sub-flow); (loaded, refused) files."""
-    from pipelines.ingest import ingest_flow
+    from pipelines.ingest.flow import ingest_flow
 
     result = ingest_flow([str(f) for f in files], home=str(settings.home_dir),
                          today=day.isoformat())
@@ -155,7 +155,7 @@ def _features_and_scores(settings: Settings, summary: DailySummary) -> None:
     import pandas as pd
 
     from pipelines.build_features import build_features_flow, feature_path
-    from pipelines.score_batch import score_batch_flow
+    from pipelines.scoring.batch import score_batch_flow
 
     last = last_day_task(settings)
     month_end = latest_month_end(last)
@@ -176,8 +176,8 @@ def _features_and_scores(settings: Settings, summary: DailySummary) -> None:
 def daily_flow(day: str | None = None) -> DailySummary:
     """Inbox ingest, month-end features, batch scoring and the case sweep for one day
     (每日运行); ``day`` YYYY-MM-DD, default today in China."""
-    from service.cases.calendar import china_day
-    from service.db.types import utcnow
+    from service.core.cases.calendar import china_day
+    from service.core.db.types import utcnow
 
     settings = get_settings()
     today = date.fromisoformat(day) if day else china_day(utcnow())
@@ -199,7 +199,7 @@ def yearly_assessment_flow(by: str, year: int | None = None) -> str:
     """Draft the annual assessment of ``year`` (default: last calendar year in China) as the
     assessor ``by``; another assessor reviews and publishes it (年度考核草稿)."""
     from pipelines.assess import assess_flow, format_summary
-    from service.cases.calendar import china_day
-    from service.db.types import utcnow
+    from service.core.cases.calendar import china_day
+    from service.core.db.types import utcnow
 
     return format_summary(assess_flow(year or china_day(utcnow()).year - 1, by))

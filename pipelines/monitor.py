@@ -48,15 +48,15 @@ from models.scoring import (
     known_scores,
 )
 from pipelines.build_features import read_panel
-from pipelines.score import check_as_of
-from pipelines.score_batch import store_task
-from pipelines.train_panel import train_panel
-from pipelines.training import TrainSummary
-from service.db.engine import make_engine, session_factory
-from service.db.migrate import require_migrated
-from service.db.types import utcnow
-from service.monitoring import store
-from service.monitoring.models import AlertLevel, MonitorAlert
+from pipelines.scoring.adhoc import check_as_of
+from pipelines.scoring.batch import store_task
+from pipelines.training.panel import train_panel
+from pipelines.training.run import TrainSummary
+from service.core.db.engine import make_engine, session_factory
+from service.core.db.migrate import require_migrated
+from service.core.db.types import utcnow
+from service.core.monitoring import records as store
+from service.core.monitoring.tables import AlertLevel, MonitorAlert
 
 REFERENCE_ARTIFACT = "monitoring/reference.json"  # on the credit version's run
 Trainer = Callable[[Settings, Path | None], list[TrainSummary]]

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from features.settings import Settings, get_settings
-from pipelines import stack
+from pipelines.stack import processes as stack
 
 
 def configure(settings: Settings | None = None) -> Settings:

@@ -23,7 +23,7 @@ prefect_server.start()
 
 from features.synthetic.market import Market, generate_market, write_market  # noqa: E402
 from features.synthetic.spec import MarketSpec  # noqa: E402
-from pipelines.gx_worker import GXWorker  # noqa: E402
+from pipelines.ingest.gx_worker import GXWorker  # noqa: E402
 
 pytest_plugins = ("tests.service.databases",)  # db_url, engine, sessions on both backends
 

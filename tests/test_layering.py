@@ -146,14 +146,14 @@ def test_the_checker_catches_violations_and_cycles() -> None:
     """The rules are not vacuous: a forbidden edge and a circle are reported."""
     assert not allowed(Edge("features.point_in_time.build", "models.fit", "x:1"))
     assert not allowed(Edge("features.ingest.readers", "features.synthetic.market", "x:1"))
-    assert not allowed(Edge("models.fit", "pipelines.train", "x:1"))
-    assert not allowed(Edge("service.api", "pipelines.ingest", "x:1"))
-    assert not allowed(Edge("models.scoring", "service.db.models", "x:1"))
-    assert not allowed(Edge("features.settings", "service.db.engine", "x:1"))
-    assert allowed(Edge("service.db.users", "features.standard.enums", "x:1"))
-    assert allowed(Edge("pipelines.cli_db", "service.db.audit", "x:1"))
+    assert not allowed(Edge("models.fit", "pipelines.training.flows", "x:1"))
+    assert not allowed(Edge("service.api", "pipelines.ingest.flow", "x:1"))
+    assert not allowed(Edge("models.scoring", "service.core.db.tables", "x:1"))
+    assert not allowed(Edge("features.settings", "service.core.db.engine", "x:1"))
+    assert allowed(Edge("service.core.db.users", "features.standard.enums", "x:1"))
+    assert allowed(Edge("pipelines.cli.db", "service.core.db.audit", "x:1"))
     assert allowed(Edge("features.docs", "features.synthetic.fraud", "x:1"))
-    assert allowed(Edge("pipelines.train", "models.fit", "x:1"))
+    assert allowed(Edge("pipelines.training.flows", "models.fit", "x:1"))
     circle = [Edge("a", "b", "a.py:1"), Edge("b", "c", "b.py:1"), Edge("c", "a", "c.py:1")]
     assert cycles(circle) == [["a", "b", "c"]]
     assert cycles(circle[:2]) == []

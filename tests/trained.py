@@ -34,7 +34,7 @@ from models.registry import (
     store_for,
 )
 from pipelines.build_features import build_task
-from pipelines.train_panel import train_panel
+from pipelines.training.panel import train_panel
 
 SPEC = MarketSpec(first_year=2014, last_year=2020, scale=0.01, seed=3)
 DONE = "trained.ok"

@@ -15,7 +15,7 @@ not in the future, foreign keys, cross-field rules). Each :class:`Check` can be 
   verified implementation of its suite, and its results go in the report.
 
 A :class:`Sample` is small and picklable, so the ingest runs GX in a process of its own
-(:mod:`pipelines.gx_worker`). Great Expectations is imported only inside :class:`GXValidator`
+(:mod:`pipelines.ingest.gx_worker`). Great Expectations is imported only inside :class:`GXValidator`
 (6-10 s here), once a run.
 """
 

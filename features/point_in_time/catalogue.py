@@ -33,7 +33,7 @@ MIN_PEERS = 20
 # Parties with more distinct counterparties than this in the window are left out of the
 # entity-level 3-cycle share (a sparse path count); contract-level search samples them instead.
 CYCLE_MAX_DEGREE = 50
-# Contract-level network search (:mod:`features.point_in_time.flows`): trailing window, the
+# Contract-level network search (:mod:`features.point_in_time.contract_graph`): trailing window, the
 # longest cycle looked for, and how many counterparties a party's search follows at most (the
 # ones whose latest flow is closest in amount to the contract being checked).
 FLOW_WINDOW_DAYS = 365

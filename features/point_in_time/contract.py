@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from features.point_in_time.catalogue import MIN_PEERS, OWN_SHRINK, names_of
+from features.point_in_time.contract_graph import network_features
 from features.point_in_time.entity import just_above, round_amount
-from features.point_in_time.flows import network_features
 from features.point_in_time.history import NEVER, History
 
 LOG_CENTER = float(np.log(1e5))  # log amounts are centred before summing, for precision

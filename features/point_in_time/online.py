@@ -37,7 +37,13 @@ from features.point_in_time.contract import (
     peer_group,
     size_band,
 )
-from features.point_in_time.flows import NETWORK_COLUMNS, FlowGraph, as_row, replay, replay_start
+from features.point_in_time.contract_graph import (
+    NETWORK_COLUMNS,
+    FlowGraph,
+    as_row,
+    replay,
+    replay_start,
+)
 from features.point_in_time.history import (
     BAD_STATUSES,
     FIELD_CODES,

@@ -9,7 +9,7 @@ quota the regulator sets: the ``quota`` lowest totals of the whole assessment (t
 within-group scores, so comparable across groups; ties go to the worse place in its group, then
 the id). Each outcome names its basis and the indicators that pulled the total down most —
 weight × how far the score lies below the group's median score. These are proposals: the
-assessors adjust, publish and decide appeals (``service.assessments``).
+assessors adjust, publish and decide appeals (``service.core.assessments``).
 """
 
 from __future__ import annotations

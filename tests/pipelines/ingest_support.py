@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 
 from features.settings import Settings
-from pipelines.gx_worker import GXWorker
-from pipelines.ingest_run import IngestRun
+from pipelines.ingest.gx_worker import GXWorker
+from pipelines.ingest.run import IngestRun
 
 TODAY = date(2026, 11, 23)
 

@@ -17,18 +17,18 @@ from features.synthetic.market import generate_market
 from features.synthetic.spec import MarketSpec
 from models.assessment.config import load_config
 from pipelines.assess import AssessError, compute, read_inputs, write
-from pipelines.cli import app
-from pipelines.score_batch import write_task
-from service.assessments.models import (
+from pipelines.cli.main import app
+from pipelines.scoring.batch import write_task
+from service.core.assessments.tables import (
     Assessment,
     AssessmentEvent,
     AssessmentResult,
     InstitutionStatusRecord,
 )
-from service.db.engine import make_engine, session_factory
-from service.db.models import AuditEntry, Score
-from service.db.users import add_user
-from tests.service.api.conftest import AS_OF, _batch, batch_score
+from service.core.db.engine import make_engine, session_factory
+from service.core.db.tables import AuditEntry, Score
+from service.core.db.users import add_user
+from tests.service.web.api.conftest import AS_OF, _batch, batch_score
 from tests.trained import Trained, build, shared_folder
 
 CREDIT = "credit_points"

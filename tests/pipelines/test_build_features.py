@@ -33,7 +33,7 @@ def test_cli_builds_month_end_panel(
         [
             sys.executable,
             "-m",
-            "pipelines.cli",
+            "pipelines.cli.main",
             "features",
             "--month-ends",
             "2019-11:2019-12",

@@ -50,8 +50,8 @@ def test_an_empty_day_says_so() -> None:
 @pytest.fixture
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
     """A migrated database and nothing else: no store, no models."""
-    from service.db.engine import make_engine
-    from service.db.migrate import upgrade
+    from service.core.db.engine import make_engine
+    from service.core.db.migrate import upgrade
 
     monkeypatch.setenv("TECHCREDIT_HOME", str(tmp_path))
     monkeypatch.delenv("TECHCREDIT_DATABASE_URL", raising=False)

@@ -28,7 +28,7 @@ from models.registry import ANOMALY_MODEL, CHALLENGER, CHAMPION, CREDIT_MODEL, a
 from models.registry import store_for as registry
 from models.scoring import CreditInputs, contract_inputs, covered_through, score_entities
 from pipelines.build_features import read_panel
-from pipelines.cli import app
+from pipelines.cli.main import app
 from pipelines.monitor import (
     monitor_flow,
     month_rows,
@@ -37,18 +37,18 @@ from pipelines.monitor import (
     retrain_for_alert,
     thresholds_of,
 )
-from pipelines.score import read_store
-from pipelines.train_panel import (
+from pipelines.scoring.adhoc import read_store
+from pipelines.training.panel import (
     credit_frame,
     log_credit_inputs,
     read_entity_truth,
     read_tables,
     train_credit,
 )
-from pipelines.training import TrainSummary
-from service.db.engine import make_engine, session_factory
-from service.db.migrate import upgrade
-from service.monitoring.models import DriftCheck, GradeCalibrationRow, MonitorAlert
+from pipelines.training.run import TrainSummary
+from service.core.db.engine import make_engine, session_factory
+from service.core.db.migrate import upgrade
+from service.core.monitoring.tables import DriftCheck, GradeCalibrationRow, MonitorAlert
 from tests.trained import Trained, build, copy_home, shared_folder
 
 pytestmark = pytest.mark.e2e

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.db.engine import make_engine, session_factory
-from service.db.migrate import upgrade
+from service.core.db.engine import make_engine, session_factory
+from service.core.db.migrate import upgrade
 from tests.service.backends import BACKENDS, empty_database, fresh_postgres_database
 
 

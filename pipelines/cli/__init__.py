@@ -1,0 +1,1 @@
+"""The ``techcredit`` command line: one module per command group, assembled in ``main``."""

@@ -1,0 +1,33 @@
+"""``techcredit docs``: the documents rendered from the code's declarations."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def docs(
+    out: Annotated[Path, typer.Option(help="docs folder")] = Path("docs"),
+) -> None:
+    """Regenerate the documents derived from code (数据标准文档, 特征目录, 失信案件流程)."""
+    from features.docs import render_data_standard
+    from features.point_in_time.catalogue import render_features_doc
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "data-standard.md").write_text(render_data_standard(), encoding="utf-8")
+    typer.echo(f"wrote {out / 'data-standard.md'}")
+    (out / "features.md").write_text(render_features_doc(), encoding="utf-8")
+    typer.echo(f"wrote {out / 'features.md'}")
+    from features.settings import Settings
+    from service.core.cases.docs import render_cases_doc
+    from service.core.cases.policy import CasePolicy
+
+    (out / "cases.md").write_text(render_cases_doc(CasePolicy.from_settings(Settings())),
+                                  encoding="utf-8")
+    typer.echo(f"wrote {out / 'cases.md'}")
+    from service.core.market_index import render_index_doc
+
+    (out / "market-index.md").write_text(render_index_doc(), encoding="utf-8")
+    typer.echo(f"wrote {out / 'market-index.md'}")

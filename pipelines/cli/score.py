@@ -1,0 +1,120 @@
+"""``techcredit score``: one institution or broker at a date, or a file of contracts.
+
+Heavy imports (MLflow, LightGBM) happen inside the command; every input problem is one line
+on stderr and exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"Error: {message}", err=True)
+    return typer.Exit(2)
+
+
+def score(
+    entity: Annotated[
+        str | None, typer.Option(help="institution or broker id, e.g. I000001 (with --as-of)")
+    ] = None,
+    as_of: Annotated[str | None, typer.Option(help="as-of date YYYY-MM-DD")] = None,
+    contract: Annotated[
+        Path | None,
+        typer.Option(help="CSV or JSON file of contracts in the standard's columns"),
+    ] = None,
+    source: Annotated[
+        Path | None,
+        typer.Option(help="folder of standard Parquet tables; default: the curated store"),
+    ] = None,
+    alias: Annotated[str, typer.Option(help="registered alias to score with")] = "champion",
+    version: Annotated[
+        str | None, typer.Option(help="a model version instead of the alias")
+    ] = None,
+) -> None:
+    """Score an entity at a date, check contracts, or score everyone at a date into the
+    database (主体信用评分、合同异常核查、批量评分与预警).
+
+    Prints score, grade, probability and reasons in Chinese and English, with the model
+    versions and the alias used. With only --as-of, runs the batch flow: every active
+    institution and broker, risk warnings and the contracts registered since the last run.
+    """
+    if entity is None and contract is None and as_of is not None:
+        if version is not None:
+            raise _fail("batch scoring uses an alias (--alias, default champion), not --version")
+        if source is not None and not source.is_dir():
+            raise _fail(f"--source {source} is not a folder")
+        _batch(as_of, source, alias)
+        return
+    if (entity is None) == (contract is None):
+        raise _fail("give --entity ID --as-of DATE, --contract FILE, or --as-of DATE alone "
+                    "(batch scoring of every institution and broker)")
+    if entity is not None and as_of is None:
+        raise _fail("--entity needs --as-of YYYY-MM-DD")
+    if contract is not None and not contract.is_file():
+        raise _fail(f"--contract {contract} is not a file")
+    if source is not None and not source.is_dir():
+        raise _fail(f"--source {source} is not a folder")
+    from pipelines.runtime import configure
+
+    settings = configure()
+    from models.scoring import ScoringError
+    from pipelines.scoring.adhoc import (
+        check_contract_file,
+        format_contract,
+        format_entity,
+        score_entity_at,
+    )
+
+    try:
+        if entity is not None:
+            result = score_entity_at(settings, entity.strip(), str(as_of), source, alias, version)
+            typer.echo(format_entity(result))
+            return
+        for checked in check_contract_file(settings, contract, source, alias, version):
+            typer.echo(format_contract(checked))
+    except ScoringError as e:
+        raise _fail(str(e)) from None
+
+
+def _batch(as_of: str, source: Path | None, alias: str) -> None:
+    """The batch flow, after the checks that need no data (date, rules file, database), so
+    that a refusal is one line, not a failed flow run's traceback."""
+    from datetime import date
+
+    from pipelines.runtime import configure, quiet_flow_failures
+
+    settings = configure()
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    from models.scoring import ScoringError
+    from models.warning_rules import WarningRuleError, load_warning_rules
+    from pipelines.scoring.batch import format_summary, score_batch_flow
+    from service.core.db.engine import database_url, display_url, make_engine
+    from service.core.db.migrate import NotMigrated, require_migrated
+
+    try:
+        date.fromisoformat(as_of)
+    except ValueError:
+        raise _fail(f"--as-of must look like 2020-06-30, got {as_of!r}") from None
+    try:
+        load_warning_rules(settings.warning_rules)
+        url = display_url(database_url(settings.db_url))
+        engine = make_engine(settings.db_url)
+        try:
+            require_migrated(engine)
+        finally:
+            engine.dispose()
+        with quiet_flow_failures():
+            summary = score_batch_flow(as_of, source, settings, alias)
+    except (ScoringError, WarningRuleError, NotMigrated) as e:
+        raise _fail(str(e)) from None
+    except ArgumentError as e:
+        raise _fail(f"bad database URL {settings.db_url!r}: {e}") from None
+    except SQLAlchemyError as e:
+        cause = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
+        raise _fail(f"cannot use database {url}: {cause}") from None
+    typer.echo(format_summary(summary))

@@ -1,0 +1,1 @@
+"""The demo: the main job on embedded defaults, its people, its case and its assessment."""

@@ -1,0 +1,1 @@
+"""The long-lived stack on loopback: its processes, their start, and the Prefect server."""

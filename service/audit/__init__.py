@@ -1,1 +1,0 @@
-"""Reading the hash-chained audit log over the API (auditors)."""

@@ -1,1 +1,0 @@
-"""The real-time contract check at registration, one contract or a batch."""

@@ -1,0 +1,125 @@
+"""The real-time registry state: built at start-up, rebuilt when what it is built from changes.
+
+The state (every party's running totals, the contract flow network, the approved rules'
+recent hits), the entity directory and the market overview come from the curated store and
+the rule set in force. A long-lived service (``techcredit up``) outlives many store versions
+(the daily run ingests each morning) and rule approvals, so it polls a fingerprint of both
+every ``state_poll_seconds``; a change builds a new state in a worker thread while the old one
+keeps answering, then swaps the three in on the event loop. A failed build keeps the old state
+serving (``/readyz`` says so) and is tried again at the next poll. Contracts registered by
+checks since the last build and not yet in the store are not carried over: the registry's
+next export brings them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from features.point_in_time.history import prepare
+from models.contract_tier import TierBands
+from models.rules.reviews import active_rules, active_rules_sha
+from service.core.context import ServiceContext, TablesLoader
+from service.core.contracts.checker import ContractChecker
+from service.core.contracts.directory import EntityInfo, directory
+from service.core.db.types import utcnow
+from service.core.market_index import MarketOverview, market_overview
+from service.core.scores.read_model import ReadModel
+
+log = logging.getLogger("techcredit.service")
+Fingerprint = Callable[[], str]  # changes whenever the tables it stands for change
+
+
+def _first_line(e: Exception) -> str:
+    return str(e).splitlines()[0] if str(e) else repr(e)
+
+
+@dataclass(frozen=True)
+class Built:
+    """What one build makes, swapped in together."""
+
+    directory: dict[tuple[str, str], EntityInfo]
+    market: MarketOverview
+    checker: ContractChecker
+
+
+def build(ctx: ServiceContext, tables: TablesLoader) -> Built | None:
+    """A new state from the tables and the rules in force (blocking: run in a worker
+    thread), or None when it failed: the state in service, if any, keeps serving, and the
+    problem is kept for ``/readyz``."""
+    try:
+        data = tables()
+        ruleset = active_rules(ctx.settings)
+        return Built(directory(data), market_overview(data["contracts"]),
+                     ContractChecker(prepare(dict(data)), data["contracts"], ruleset,
+                                     TierBands.from_settings(ctx.settings)))
+    except Exception as e:  # the service goes on; /readyz says why
+        if ctx.checker is None:
+            ctx.state_problem = f"registry state failed: {_first_line(e)}"
+        else:
+            ctx.state_stale = (f"rebuild failed, serving the state built "
+                               f"{ctx.state_built_at:%Y-%m-%d %H:%M:%S} UTC: {_first_line(e)}")
+        log.exception("building the registry state failed")
+        return None
+
+
+def swap_in(ctx: ServiceContext, built: Built) -> None:
+    """Serve ``built``. Called on the event loop, where requests read the context, so none
+    sees the new directory beside the old checker."""
+    first = ctx.checker is None
+    ctx.directory, ctx.market, ctx.checker = built.directory, built.market, built.checker
+    ctx.state_problem, ctx.state_stale, ctx.state_built_at = None, None, utcnow()
+    # The state is millions of long-lived objects: moving them out of the collector's
+    # generations keeps full collections (tail latency) from walking them on every request.
+    # Only the first build collects first: on a rebuild a full collection would walk both
+    # states while requests wait. The replaced state is freed by reference counting; a
+    # reference cycle in it, if any, stays until the process restarts.
+    if first:
+        gc.collect()
+    gc.freeze()
+
+
+def fingerprint_of(ctx: ServiceContext, tables: Fingerprint) -> str:
+    return f"{tables()} rules:{active_rules_sha(ctx.settings)}"
+
+
+async def keep_state_fresh(ctx: ServiceContext, tables: TablesLoader,
+                           fingerprint: Fingerprint | None, scores: ReadModel) -> None:
+    """Build the state, then rebuild it whenever the fingerprint changes (never without
+    one, or with ``state_poll_seconds`` 0). The score answers are rendered again after
+    each build: they show registry statuses from the directory."""
+    every = ctx.settings.state_poll_seconds
+
+    async def seen() -> str | None:
+        if fingerprint is None or every <= 0:
+            return None
+        try:
+            return await asyncio.to_thread(fingerprint_of, ctx, fingerprint)
+        except Exception:  # unreadable now: try again at the next poll
+            log.exception("reading the registry state's fingerprint failed")
+            return None
+
+    async def build_and_swap() -> bool:
+        built = await asyncio.to_thread(build, ctx, tables)
+        if built is None:
+            return False
+        swap_in(ctx, built)
+        await scores.rerender()
+        return True
+
+    now = await seen()  # before the build, so a change during it is not missed
+    last = now if await build_and_swap() else None
+    if fingerprint is None or every <= 0:
+        return
+    while True:  # a failed build is tried again at the next poll
+        await asyncio.sleep(every)
+        now = await seen()
+        if now is None or now == last:
+            continue
+        log.info("registry data now %s (built from %s): rebuilding the registry state",
+                 now, last)
+        if await build_and_swap():
+            last = now

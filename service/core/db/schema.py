@@ -1,0 +1,12 @@
+"""Every table of the operational database in one metadata: the core tables and each workflow
+domain's (``service/<domain>/models.py``), imported here so Alembic and the schema test see
+them all. A new domain adds its models module to this list."""
+
+from __future__ import annotations
+
+import service.core.assessments.tables  # registers the assessment tables
+import service.core.cases.tables  # registers the case tables
+import service.core.monitoring.tables  # noqa: F401  (registers the monitoring tables)
+from service.core.db.tables import Base
+
+metadata = Base.metadata

@@ -1,0 +1,82 @@
+"""Users of the service and their roles: added with a first token, listed, revoked.
+
+Mistakes are ``UserError`` with a one-line message, so the command line can print it and
+exit 2, and the API can answer 422, without either repeating the rules.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from features.standard.enums import REGION
+from service.core.db.tables import User
+from service.core.db.tokens import issue_token
+from service.core.db.types import Role, utcnow
+
+
+class UserError(ValueError):
+    """A refused user change, in one line."""
+
+
+def _role(text: str) -> Role:
+    try:
+        return Role(text)
+    except ValueError:
+        raise UserError(
+            f"unknown role {text!r}: one of {', '.join(r.value for r in Role)}"
+        ) from None
+
+
+def _check_scope(role: Role, regions: Sequence[str], institution_id: str | None) -> None:
+    if regions and role is not Role.regulator:
+        raise UserError(f"regions limit regulators only, not role {role.value!r}")
+    unknown = sorted(set(regions) - set(REGION.codes))
+    if unknown:
+        raise UserError(f"unknown region code(s) {', '.join(unknown)}: province codes "
+                        f"(GB/T 2260) such as 110000")
+    if (role is Role.institution) != bool(institution_id):
+        raise UserError("an institution user needs --institution, and only an institution user")
+
+
+def add_user(session: Session, name: str, role: str, regions: Sequence[str] = (),
+             institution_id: str | None = None, expires_days: int | None = None,
+             ) -> tuple[User, str]:
+    """Add a user with a first token; returns the user and the token (shown once)."""
+    name = name.strip()
+    if not name or len(name) > 64:
+        raise UserError(f"user name must have 1-64 characters, got {name!r}")
+    checked = _role(role)
+    _check_scope(checked, regions, institution_id)
+    if expires_days is not None and expires_days <= 0:
+        raise UserError(f"--expires-days must be positive, got {expires_days}")
+    if session.scalar(select(User.id).where(User.name == name)) is not None:
+        raise UserError(f"user {name!r} exists")
+    user = User(name=name, role=checked.value, regions=sorted(set(regions)),
+                institution_id=institution_id)
+    session.add(user)
+    expires_at = utcnow() + timedelta(days=expires_days) if expires_days else None
+    return user, issue_token(session, user, expires_at)
+
+
+def list_users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.name)))
+
+
+def revoke_user(session: Session, name: str) -> User:
+    """Revoke the user and every token of theirs; the rows stay for the record."""
+    user = session.scalar(select(User).where(User.name == name))
+    if user is None:
+        raise UserError(f"no user {name!r}")
+    if user.revoked_at is not None:
+        raise UserError(f"user {name!r} was revoked at {user.revoked_at:%Y-%m-%d %H:%M} UTC")
+    now = utcnow()
+    user.revoked_at = now
+    for token in user.tokens:
+        if token.revoked_at is None:
+            token.revoked_at = now
+    session.flush()
+    return user

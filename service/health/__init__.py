@@ -1,1 +1,0 @@
-"""Liveness, readiness and Prometheus metrics (no token: for the orchestrator and scraper)."""

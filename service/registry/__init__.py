@@ -1,1 +1,0 @@
-"""The models being served, with their review decisions."""

@@ -1,1 +1,0 @@
-"""Entity scores: one entity's latest score with history, the filtered list, overrides."""

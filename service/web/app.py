@@ -1,0 +1,142 @@
+"""The FastAPI application: ``create_app`` wires settings, database, models and routers.
+
+Start-up never blocks on the slow parts: the database schema is checked at once (an
+unmigrated database refuses to start, in one line), then the champion models load and the
+real-time registry state is built in worker threads while ``/healthz`` already answers and
+``/readyz`` says what is still missing. The champion alias is polled; a moved alias is loaded
+in the background and swapped in whole (:mod:`service.core.champions.holder`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from features.settings import Settings
+from service.core.champions.holder import ModelHolder, ModelSource
+from service.core.champions.mlflow_source import mlflow_source
+from service.core.context import ServiceContext, TablesLoader
+from service.core.contracts.batcher import MicroBatcher
+from service.core.contracts.ledger import Fingerprint, keep_state_fresh
+from service.core.db.engine import make_engine, session_factory
+from service.core.db.migrate import require_migrated
+from service.core.journal import Journal
+from service.core.metrics import Metrics
+from service.core.model_registry.service import refresh_models
+from service.core.scores.read_model import ReadModel
+from service.core.token_cache import TokenCache
+from service.web import errors
+from service.web.api.assessments import router as assessments_router
+from service.web.api.audit import router as audit_router
+from service.web.api.cases import router as cases_router
+from service.web.api.contracts import router as contracts_router
+from service.web.api.contracts import score_checks
+from service.web.api.health import router as health_router
+from service.web.api.models import router as models_router
+from service.web.api.scores import router as scores_router
+from service.web.api.warnings import router as warnings_router
+from service.web.console.app import mount_console
+from service.web.fast_lane import FastLane
+
+log = logging.getLogger("techcredit.service")
+API_PREFIX = "/api/v1"
+
+
+def api_router() -> APIRouter:
+    api = APIRouter(prefix=API_PREFIX)
+    for router in (scores_router, contracts_router, warnings_router, models_router,
+                   audit_router, cases_router, assessments_router):
+        api.include_router(router)
+    return api
+
+
+async def _keep_models_fresh(ctx: ServiceContext) -> None:
+    await asyncio.to_thread(refresh_models, ctx)
+    while True:
+        await asyncio.sleep(ctx.settings.model_poll_seconds)
+        await asyncio.to_thread(refresh_models, ctx)
+
+
+def create_app(settings: Settings, tables: TablesLoader, models: ModelSource | None = None,
+               fingerprint: Fingerprint | None = None) -> FastAPI:
+    """The service. ``tables`` returns the standard tables (the curated store); ``models``
+    defaults to the MLflow registry's champions; ``fingerprint`` names the tables' current
+    version, and the registry state is rebuilt when it (or the rule set in force) changes
+    (:mod:`service.core.contracts.ledger`; None: built once)."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = make_engine(settings.db_url)
+        require_migrated(engine)
+        reader = make_engine(settings.db_url, readonly=True)
+        sessions = session_factory(engine)
+        ctx = ServiceContext(settings, engine, sessions, session_factory(reader),
+                             Journal(sessions), ModelHolder(models or mlflow_source(settings)),
+                             metrics, TokenCache(settings.auth_cache_seconds))
+        app.state.ctx = ctx
+        app.state.scores = scores = ReadModel(reader, lambda: ctx.directory)
+        app.state.checks = MicroBatcher(score_checks, wait_s=settings.check_batch_wait_seconds)
+        tasks = [asyncio.create_task(_keep_models_fresh(ctx)),
+                 asyncio.create_task(keep_state_fresh(ctx, tables, fingerprint, scores)),
+                 asyncio.create_task(scores.poll(settings.scores_poll_seconds))]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            ctx.journal.close()
+            engine.dispose()
+            reader.dispose()
+
+    metrics = Metrics()
+    app = FastAPI(title="techcredit 科技市场信用评价与风险预警", version="1", lifespan=lifespan,
+                  description="Scores with reasons, real-time contract checks, warnings, "
+                              "overrides and the audit log. "
+                              "评分、合同实时核查、预警、人工调整与审计。")
+    errors.install(app)
+    app.include_router(health_router)
+    mount_console(app)
+    app.include_router(api_router())
+    app.add_middleware(FastLane)  # inside Timing and BodyLimit: measured and limited alike
+    app.add_middleware(Timing, metrics=metrics)
+    app.add_middleware(errors.BodyLimit, limit=settings.api_max_body_bytes)
+    return app
+
+
+class Timing:
+    """ASGI middleware: latency per route template (not per raw path, which would let any
+    client mint label values)."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        start = time.perf_counter()
+        code = 500
+
+        async def sent(message: Message) -> None:
+            nonlocal code
+            if message["type"] == "http.response.start":
+                code = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sent)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            self.metrics.latency.labels(scope["method"], route, str(code)).observe(
+                time.perf_counter() - start)

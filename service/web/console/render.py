@@ -1,0 +1,96 @@
+"""Pages from templates, in the reader's language; the language asked for in the query is
+remembered in a cookie so every later page keeps it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
+
+from features.standard.enums import CONDUCT_KIND, REGION
+from models.contract_tier import TIER_NAMES
+from models.gate import GateDecision
+from service.core.cases.enums import SEVERITY_LABELS, STATE_LABELS
+from service.core.cases.machine import BY_ACTION, Action
+from service.core.db.tokens import Principal
+from service.web.console.messages import Lang, words
+from service.web.console.session import LANG_COOKIE, PATH
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+TIERS = {tier: (zh, tier) for tier, zh in TIER_NAMES.items()}
+
+
+def tier_names(lang: Lang) -> dict[str, str]:
+    return {k: v[0 if lang == "zh" else 1] for k, v in TIERS.items()}
+
+
+def state_labels(lang: Lang) -> dict[str, str]:
+    return {s.value: v[0 if lang == "zh" else 1] for s, v in STATE_LABELS.items()}
+
+
+def regions(lang: Lang) -> list[tuple[str, str]]:
+    return [(c, REGION.label(c, lang)) for c in REGION.codes]
+
+
+def conducts(lang: Lang) -> list[tuple[str, str]]:
+    return [(c, CONDUCT_KIND.label(c, lang)) for c in CONDUCT_KIND.codes]
+
+
+def severities(lang: Lang) -> list[tuple[str, str]]:
+    return [(s.value, v[0 if lang == "zh" else 1]) for s, v in SEVERITY_LABELS.items()]
+
+
+def event_label(action: str, lang: Lang) -> str:
+    """A case event's action in the reader's language: a transition by its own label, a
+    proposal awaiting four eyes by what it proposes, the rest (opening, assignment, files,
+    measures) from the words table."""
+    w = words(lang)
+    if action.startswith("propose:"):
+        return f"{w['event_propose']}: {event_label(action.split(':', 1)[1], lang)}"
+    if action in Action.__members__:
+        t = BY_ACTION[Action(action)]
+        return t.zh if lang == "zh" else t.en
+    return w.get(f"event_{action}", action)
+
+
+def page(request: Request, template: str, lang: Lang, user: Principal | None, title: str,
+         status_code: int = 200, **values: Any) -> HTMLResponse:
+    response = TEMPLATES.TemplateResponse(request, template, {
+        "lang": lang, "w": words(lang), "user": user, "title": title,
+        "tier_names": tier_names(lang), "state_labels": state_labels(lang), **values},
+        status_code=status_code)
+    asked = request.query_params.get("lang")
+    if asked in ("zh", "en"):
+        response.set_cookie(LANG_COOKIE, asked, path=PATH, samesite="strict",
+                            max_age=365 * 86400)
+    return response
+
+
+def message(request: Request, lang: Lang, user: Principal | None, heading: str, text: str,
+            status_code: int) -> HTMLResponse:
+    return page(request, "message.html", lang, user, heading, status_code,
+                heading=heading, message=text)
+
+
+def invalid(lang: Lang, e: ValidationError) -> str:
+    """The schema's refusal as the API words it (422), one field and rule each."""
+    problems = "; ".join(f"{'.'.join(str(p) for p in x['loc'])}: {x['msg']}" for x in e.errors())
+    return f"422 {words(lang)['refused']}: {problems}"
+
+
+def gate_failures(gate: GateDecision, lang: Lang) -> list[str]:
+    """The review gate's failed checks in the reader's language (the figures' names and rules
+    are the gate's own notation)."""
+    violates = words(lang)["violates"]
+    return [f"{c.name} = {c.value:.4f} {violates} {c.rule}" for c in gate.checks if not c.passed]
+
+
+def back(path: str, note: str, **more: object) -> RedirectResponse:
+    """After a form: back to ``path`` (see other), with what the form did in ``msg``."""
+    query = "".join(f"&{k}={quote(str(v))}" for k, v in more.items())
+    return RedirectResponse(f"{path}?msg={quote(note)}{query}", status_code=303)

@@ -1,0 +1,52 @@
+"""The console's assessment page: a year's rankings and outcomes with their reasons."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from features.standard.enums import INSTITUTION_TYPE, REGION
+from service.core.assessments import records as assessments
+from service.core.db.types import Role
+from service.core.permissions import Permission, allowed
+from service.web.console.messages import words
+from service.web.console.render import page
+from service.web.console.session import PATH, ConsoleLang, ConsoleUser
+from service.web.console.views import refuse
+from service.web.deps import Ctx, SessionDep, journal, record
+
+router = APIRouter(prefix=PATH, include_in_schema=False)
+OUTCOMES = ("pass", "warning", "exit")
+
+
+@router.get("/assessments", response_class=HTMLResponse)
+async def assessment_page(request: Request, ctx: Ctx, session: SessionDep, user: ConsoleUser,
+                          lang: ConsoleLang, year: int | None = None) -> HTMLResponse:
+    """Rankings within comparable groups and outcomes of a year, with reasons."""
+    if not allowed(user, Permission.read_assessments):
+        return await refuse(ctx, request, user, lang, "read_assessments",
+                            f"role {user.role.value} may not read_assessments")
+    published_only = user.role == Role.institution
+    years = assessments.assessments(session, published_only)
+    chosen = next((a for a in years if a.year == year), years[0] if years else None)
+    rows = assessments.results(session, chosen.id) if chosen else []
+    if user.role == Role.institution:
+        rows = [r for r in rows if r.institution_id == user.institution_id]
+    w = words(lang)
+    counts = Counter(r.outcome for r in rows)
+    table = [{"id": r.institution_id, "name": r.name, "group": r.group_key, "rank": r.rank,
+              "size": r.group_size, "total": r.total, "outcome": r.outcome,
+              "outcome_label": w[f"outcome_{r.outcome}"],
+              "adjusted": r.outcome != r.model_outcome,
+              "type": INSTITUTION_TYPE.label(r.institution_type, lang),
+              "region": REGION.label(r.region, lang),
+              "reasons": r.reasons_zh if lang == "zh" else r.reasons_en}
+             for r in sorted(rows, key=lambda r: (r.group_key, r.rank))]
+    await journal(ctx, request, audits=[record(request, user, "read_assessments", "ok",
+                                               detail={"year": year, "console": True})])
+    return page(request, "assessments.html", lang, user, w["assessments"],
+                years=[a.year for a in years], a=chosen, rows=table,
+                counts={k: counts.get(k, 0) for k in OUTCOMES},
+                outcome_names={k: w[f"outcome_{k}"] for k in OUTCOMES})

@@ -1,0 +1,134 @@
+"""The transition table and its rules, without a database: every allowed move, every refusal,
+four eyes, windows and publication periods."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from features.settings import Settings
+from service.core.cases.calendar import WorkCalendar
+from service.core.cases.enums import CaseState, Severity
+from service.core.cases.machine import (
+    BY_ACTION,
+    TRANSITIONS,
+    Action,
+    Apply,
+    CaseFacts,
+    Propose,
+    Refusal,
+    available,
+    consequences,
+    plan,
+)
+from service.core.cases.policy import CasePolicy
+
+S = CaseState
+DAY = date(2026, 9, 28)
+POLICY = CasePolicy.from_settings(Settings())
+
+
+def test_every_state_but_the_closed_ones_has_a_way_out_and_every_state_is_reachable() -> None:
+    reachable = {S.flagged} | {t.target for t in TRANSITIONS}
+    assert reachable == set(S)
+    leaving = {s for t in TRANSITIONS for s in t.sources}
+    assert set(S) - leaving == {S.dismissed, S.overturned, S.removed}
+
+
+@pytest.mark.parametrize("action", [a for a in Action if a != Action.expire])
+def test_an_action_from_a_state_outside_its_sources_is_refused_naming_the_rule(
+        action: Action) -> None:
+    t = BY_ACTION[action]
+    for state in set(S) - t.sources:
+        decision = plan(CaseFacts(state), action, "u1", DAY)
+        assert isinstance(decision, Refusal) and decision.rule == "transition_not_allowed"
+        assert state.value in decision.en and t.en in decision.en
+
+
+def test_four_eyes_proposal_then_refusal_for_the_same_person_then_approval() -> None:
+    f = CaseFacts(S.investigating)
+    assert isinstance(plan(f, Action.determine, "alice", DAY), Propose)
+    pending = replace(f, pending_action="determine", pending_by="alice")
+    refused = plan(pending, Action.determine, "alice", DAY)
+    assert isinstance(refused, Refusal) and refused.rule == "four_eyes"
+    approved = plan(pending, Action.determine, "bob", DAY)
+    assert isinstance(approved, Apply) and approved.proposed_by == "alice"
+    # a proposal of another action does not count
+    other = replace(f, pending_action="list", pending_by="alice")
+    assert isinstance(plan(other, Action.determine, "bob", DAY), Propose)
+
+
+def test_listing_waits_for_the_objection_window_to_close() -> None:
+    f = CaseFacts(S.notified, Severity.general, date(2026, 9, 1), objection_due=date(2026, 10, 23))
+    refused = plan(f, Action.list, "alice", date(2026, 10, 23))
+    assert isinstance(refused, Refusal) and refused.rule == "objection_window_open"
+    assert "2026-10-23" in refused.en
+    assert isinstance(plan(f, Action.list, "alice", date(2026, 10, 24)), Propose)
+
+
+def test_objection_only_inside_the_window() -> None:
+    f = CaseFacts(S.notified, objection_due=date(2026, 10, 23))
+    assert isinstance(plan(f, Action.object, "subject", date(2026, 10, 23)), Apply)
+    late = plan(f, Action.object, "subject", date(2026, 10, 24))
+    assert isinstance(late, Refusal) and late.rule == "objection_window_closed"
+
+
+def test_repair_only_after_the_minimum_period_and_expiry_only_at_the_maximum() -> None:
+    f = CaseFacts(S.listed, Severity.general, date(2026, 1, 10), repair_from=date(2026, 4, 10),
+                  publication_ends=date(2027, 1, 10))
+    early = plan(f, Action.request_repair, "subject", date(2026, 4, 9))
+    assert isinstance(early, Refusal) and early.rule == "repair_too_early"
+    assert isinstance(plan(f, Action.request_repair, "subject", date(2026, 4, 10)), Apply)
+    running = plan(f, Action.expire, "system", date(2027, 1, 9))
+    assert isinstance(running, Refusal) and running.rule == "publication_running"
+    assert isinstance(plan(f, Action.expire, "system", date(2027, 1, 10)), Apply)
+
+
+@pytest.mark.parametrize(("severity", "repair_from", "ends", "published"), [
+    (Severity.minor, date(2026, 1, 31), date(2026, 4, 30), False),
+    (Severity.general, date(2026, 4, 30), date(2027, 1, 31), True),
+    (Severity.serious, date(2027, 1, 31), date(2029, 1, 31), True),
+])
+def test_publication_periods_by_severity_count_from_the_decision_date(
+        severity: Severity, repair_from: date, ends: date, published: bool) -> None:
+    decided = date(2026, 1, 31)
+    f = CaseFacts(S.upheld, severity, decided)
+    changes = consequences(BY_ACTION[Action.list], f, severity, date(2026, 3, 2), POLICY,
+                           WorkCalendar())
+    assert (changes.repair_from, changes.publication_ends, changes.published) == (
+        repair_from, ends, published)
+    assert changes.listed_on == date(2026, 3, 2)
+
+
+def test_notice_opens_a_window_in_working_days_and_repair_lifts_measures() -> None:
+    cal = WorkCalendar()
+    notify = consequences(BY_ACTION[Action.notify], CaseFacts(S.determined), Severity.general,
+                          DAY, POLICY, cal)
+    assert (notify.notice_on, notify.objection_due) == (DAY, date(2026, 10, 23))
+    objected = consequences(BY_ACTION[Action.object], CaseFacts(S.notified), None,
+                            date(2026, 10, 9), POLICY, cal)
+    assert objected.answer_due == date(2026, 10, 22)  # 10 working days, Saturday 10th worked
+    for action in (Action.repair, Action.remove, Action.expire):
+        lifted = consequences(BY_ACTION[action], CaseFacts(S.listed), None, DAY, POLICY, cal)
+        assert lifted.lift_measures and lifted.published is False
+
+
+def test_available_actions_are_the_buttons_a_person_may_press() -> None:
+    assert available(CaseFacts(S.flagged), DAY) == [Action.investigate, Action.dismiss]
+    assert available(CaseFacts(S.objection), DAY) == [Action.uphold, Action.overturn]
+    assert available(CaseFacts(S.removed), DAY) == []
+    f = CaseFacts(S.notified, objection_due=date(2026, 10, 23))
+    assert available(f, date(2026, 10, 1)) == [Action.object]
+    assert available(f, date(2026, 10, 24)) == [Action.list]
+
+
+def test_the_policy_refuses_an_inverted_period() -> None:
+    settings = Settings(case_publication_months={"minor": (0, 3), "general": (12, 3),
+                                                 "serious": (12, 36)})
+    with pytest.raises(ValueError, match="general"):
+        CasePolicy.from_settings(settings)
+    with pytest.raises(ValueError, match="serious"):
+        CasePolicy.from_settings(Settings(case_publication_months={"minor": (0, 3),
+                                                                   "general": (3, 12)}))

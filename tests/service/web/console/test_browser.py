@@ -1,0 +1,175 @@
+"""The console in headless Chromium (Debian's, driven by Playwright): sign in, search an
+entity, open a case and move it, see the audit log record it, switch language; a reviewer
+reads a challenger's report, promotes it and acknowledges a drift alert. Screenshots of
+the main pages go to docs/screenshots/ (linked from the README)."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from tests.service.web.console.conftest import SCREENSHOTS, Live
+
+pytestmark = pytest.mark.e2e
+
+
+def sign_in(browser: Browser, live: Live, user: str, lang: str = "zh") -> Page:
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{live.url}/console?lang={lang}")
+    expect(page).to_have_url(f"{live.url}/console/login?next=/console")
+    page.fill("#token", live.tokens[user])
+    page.click("#login")
+    expect(page).to_have_url(f"{live.url}/console")
+    return page
+
+
+def shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def test_a_wrong_token_stays_on_the_sign_in_page(browser: Browser, live: Live) -> None:
+    page = browser.new_page()
+    page.goto(f"{live.url}/console/login")
+    page.fill("#token", "tc_not_a_real_token")
+    page.click("#login")
+    expect(page.locator("#flash")).to_contain_text("令牌无效")
+    page.close()
+
+
+def test_search_an_entity_then_open_move_and_audit_a_case(browser: Browser, live: Live) -> None:
+    page = sign_in(browser, live, "regulator_all")
+    expect(page.locator("#scored")).not_to_have_text("0")
+    shot(page, "console-overview")
+
+    entity = live.entities.institution_in
+    page.click("#nav-search")
+    page.fill("#q", entity)
+    page.click("#search")
+    page.click(f"#results a:has-text('{entity}')")
+    expect(page.locator("#entity-title")).to_contain_text(entity)
+    expect(page.locator("#grade")).to_have_text(re.compile(r"^[ABCD]$"))
+    expect(page.locator("#points")).to_have_text(re.compile(r"^\d+$"))
+    shot(page, "console-entity")
+
+    page.goto(f"{live.url}/console/warnings")
+    expect(page.locator("#by-region tr")).not_to_have_count(1)
+    shot(page, "console-warnings")
+
+    page.click("#nav-market")
+    expect(page.locator("#market-flows tr")).not_to_have_count(1)
+    expect(page.locator("svg")).not_to_have_count(0)
+    shot(page, "console-market")
+
+    page.click("#nav-assessments")
+    expect(page.locator("#assessment-results tr")).not_to_have_count(1)
+    shot(page, "console-assessment")
+
+    page.click("#nav-cases")
+    case_id = live.case_ids[0]
+    page.click(f"#queue a.case-link:text-is('{case_id}')")
+    expect(page.locator("#case-state")).to_have_text("待核查")
+    page.fill("#assignee", "regulator_region")
+    page.click("#do-assign")
+    expect(page.locator("#flash")).to_contain_text("regulator_region")
+    page.fill("#form-investigate input[name=reason]", "浏览器测试：立案核查")
+    page.click("#do-investigate")
+    expect(page.locator("#case-state")).to_have_text("核查中")
+    expect(page.locator("#flash")).to_contain_text("200")
+    investigated = page.locator("#events td[data-action=investigate]")
+    expect(investigated).to_have_text("立案核查")
+    expect(page.locator("#events tr", has=page.locator("td[data-action=investigate]"))
+           ).to_contain_text("待核查 → 核查中")
+    shot(page, "console-case")
+    page.close()
+
+    auditor = sign_in(browser, live, "auditor")
+    auditor.click("#nav-audit")
+    row = auditor.locator("#audit tr", has_text="case.investigate")
+    expect(row.first).to_contain_text("regulator_all")
+    auditor.click("#lang-switch")
+    expect(auditor.locator("h1")).to_have_text("Audit log")
+    expect(auditor.locator("#nav-cases")).to_have_text("Cases")
+    shot(auditor, "console-audit-en")
+    auditor.close()
+
+
+def test_roles_and_regions_hold_in_the_console(browser: Browser, live: Live) -> None:
+    office = sign_in(browser, live, "office")
+    office.goto(f"{live.url}/console/audit")
+    expect(office.locator("#message")).to_contain_text("may not read_audit")
+    office.close()
+    regional = sign_in(browser, live, "regulator_region")
+    regional.goto(f"{live.url}/console/entities/institution/{live.entities.institution_out}")
+    expect(regional.locator("#message")).to_contain_text("outside this token's regions")
+    regional.close()
+
+
+def test_a_reviewer_reads_the_report_promotes_the_challenger_and_acknowledges_drift(
+        browser: Browser, live: Live) -> None:
+    page = sign_in(browser, live, "reviewer")
+    page.click("#nav-models")
+    champion, challenger = "#champion-techcredit-credit", "#challenger-techcredit-credit"
+    expect(page.locator(champion)).to_contain_text("v1")
+    expect(page.locator(challenger)).to_contain_text("v2")
+    # its run was compared with no champion; v1 is champion now, so the gate fails
+    expect(page.locator(f"{challenger} ul.failures")).to_contain_text("champion_compared")
+    expect(page.locator(f"{challenger} ul.failures")).to_contain_text("未满足")
+    expect(page.locator("#alerts")).to_contain_text("2020-12")
+    expect(page.locator("#drift")).to_contain_text("inst_amount_365d")
+    shot(page, "console-models")
+
+    with page.expect_popup() as opened:  # the report link opens a tab of its own
+        page.click(f"{challenger} a.report-link")
+    report = opened.value
+    expect(report.locator("img")).not_to_have_count(0)
+    shot(report, "console-review-report")
+    report.close()
+
+    form = "#form-promote-techcredit-credit"
+    page.fill(f"{form} input[name=note]", "浏览器测试：门槛未通过")
+    page.click("#do-promote-techcredit-credit")
+    expect(page.locator("#flash")).to_contain_text("409 未通过评审门槛，冠军模型未变")
+    expect(page.locator("#flash")).to_contain_text("champion_compared")
+    expect(page.locator(champion)).to_contain_text("v1")
+    page.fill(f"{form} input[name=note]", "浏览器测试：记录在案的例外晋升")
+    page.check(f"{form} input[name=override]")
+    page.click("#do-promote-techcredit-credit")
+    expect(page.locator("#flash")).to_contain_text("门槛未通过仍晋升 → 现为冠军模型 (已在服务)")
+    expect(page.locator(champion)).to_contain_text("v2")
+    expect(page.locator(champion)).to_contain_text("浏览器测试：记录在案的例外晋升")
+    request = urllib.request.Request(f"{live.url}/api/v1/models", headers={
+        "Authorization": f"Bearer {live.tokens['reviewer']}"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        served = {m["name"]: m["version"] for m in json.load(answer)["models"]}
+    assert served == {"techcredit-anomaly": "1", "techcredit-credit": "2"}
+    with urllib.request.urlopen(f"{live.url}/metrics", timeout=10) as answer:
+        metrics = answer.read().decode()
+    assert 'techcredit_model_loaded{alias="champion",name="techcredit-credit",version="2"} 1.0' \
+        in metrics
+    assert 'name="techcredit-credit",version="1"' not in metrics
+
+    expect(page.locator("#alerts td[data-level=act]")).to_have_text("处置")
+    page.fill("#alerts form input[name=note]", "   ")  # only spaces: the API's schema refuses
+    page.click("#alerts form button")
+    expect(page.locator("#flash")).to_contain_text("422")
+    expect(page.locator("#alerts form")).to_have_count(1)
+    page.fill("#alerts form input[name=note]", "已核查：金额口径变化，重训后再评审")
+    page.click("#alerts form button")
+    expect(page.locator("#flash")).to_contain_text("200")
+    expect(page.locator("#alerts")).to_contain_text("reviewer")
+    expect(page.locator("#alerts form")).to_have_count(0)
+    page.close()
+
+    regulator = sign_in(browser, live, "regulator_all")
+    regulator.goto(f"{live.url}/console/models")
+    expect(regulator.locator("#champion-techcredit-credit")).to_contain_text("v2")
+    expect(regulator.locator("form")).to_have_count(0)  # reads, does not decide
+    refused = regulator.request.post(f"{live.url}/console/models/techcredit-credit/2/promote",
+                                     form={"note": "not mine to take"})
+    assert refused.status == 403 and "may not review_models" in refused.text()
+    regulator.close()
