@@ -19,8 +19,6 @@ import numpy as np
 import pandas as pd
 
 from features.point_in_time.catalogue import names_of
-from features.point_in_time.history import History, day_of
-from features.point_in_time.online import OnlineState
 from features.point_in_time.versions import as_of as versions_as_of
 from features.point_in_time.versions import attribute_versions
 from models import panels
@@ -83,15 +81,6 @@ class EntityScore:
     reasons: tuple[Reason, ...]
     model: ModelRef
     anomaly_model: ModelRef  # whose contract scores the anomaly aggregates come from
-
-
-@dataclass(frozen=True)
-class ContractScore:
-    contract_id: str
-    registered_date: pd.Timestamp
-    probability: float  # calibrated probability that the contract is found false
-    reasons: tuple[Reason, ...]
-    model: ModelRef
 
 
 @dataclass(frozen=True)
@@ -271,29 +260,6 @@ def kind_reasons(model: RiskModel, rows: pd.DataFrame, kind: str) -> list[tuple[
                                   factor * fold * slope))
         out.append(tuple(sorted(reasons, key=lambda r: -r.logit)[:TOP_REASONS]))
     return out
-
-
-def check_contracts(anomaly: RiskModel, ref: ModelRef, h: History,
-                    contracts: pd.DataFrame) -> list[ContractScore]:
-    """Contracts as the service checks them at registration (the online path).
-
-    Each registration day starts from :class:`~features.point_in_time.online.OnlineState` at
-    the end of the day before; a checked contract is then registered, so later contracts of
-    the same day in ``contracts`` see it. ``contracts`` has the standard's contract columns
-    with dates parsed; rows are answered in the order given.
-    """
-    out: dict[int, ContractScore] = {}
-    frame = contracts.reset_index(drop=True)
-    days = frame["registered_date"].map(day_of)
-    for day, group in frame.groupby(days, sort=True):
-        state = OnlineState(h, int(day) - 1)
-        for i, record in zip(group.index, records(group), strict=True):
-            features = state.features(record)
-            s = anomaly.score_record({**record, **features}, top=TOP_REASONS)
-            out[i] = ContractScore(str(record["contract_id"]), record["registered_date"],
-                                   float(s.pd[0]), tuple(s.reasons[0]), ref)
-            state.register(record)
-    return [out[i] for i in range(len(frame))]
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:

@@ -34,12 +34,16 @@ def score(
     version: Annotated[
         str | None, typer.Option(help="a model version instead of the alias")
     ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="print JSON at full precision (entity or contracts)")
+    ] = False,
 ) -> None:
     """Score an entity at a date, check contracts, or score everyone at a date into the
     database (主体信用评分、合同异常核查、批量评分与预警).
 
     Prints score, grade, probability and reasons in Chinese and English, with the model
-    versions and the alias used. With only --as-of, runs the batch flow: every active
+    versions and the alias used; a contract gets what the API's check answers (probability,
+    tier, reasons, rule hits). With only --as-of, runs the batch flow: every active
     institution and broker, risk warnings and the contracts registered since the last run.
     """
     if entity is None and contract is None and as_of is not None:
@@ -64,6 +68,8 @@ def score(
     from models.scoring import ScoringError
     from pipelines.scoring.adhoc import (
         check_contract_file,
+        contracts_json,
+        entity_json,
         format_contract,
         format_entity,
         score_entity_at,
@@ -72,10 +78,11 @@ def score(
     try:
         if entity is not None:
             result = score_entity_at(settings, entity.strip(), str(as_of), source, alias, version)
-            typer.echo(format_entity(result))
+            typer.echo(entity_json(result) if as_json else format_entity(result))
             return
-        for checked in check_contract_file(settings, contract, source, alias, version):
-            typer.echo(format_contract(checked))
+        checks = check_contract_file(settings, contract, source, alias, version)
+        typer.echo(contracts_json(checks) if as_json else
+                   "\n".join(format_contract(c) for c in checks))
     except ScoringError as e:
         raise _fail(str(e)) from None
 

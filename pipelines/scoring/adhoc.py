@@ -1,16 +1,19 @@
-"""Scoring one entity or a file of contracts with registered models (IO around models.scoring).
+"""Scoring one entity or a file of contracts with registered models.
 
 Loads a version by alias (default ``champion``) or number, the artifacts training stored with
 it (:data:`models.scoring.CREDIT_INPUTS`, the anomaly run's contract scores) and the curated
-store (or a ``--source`` market folder), then hands everything to the pure functions of
-:mod:`models.scoring`, which the service runs too. Every input problem surfaces as a
-:class:`~models.scoring.ScoringError` with a one-line message.
+store (or a ``--source`` market folder). An entity is scored by the pure functions of
+:mod:`models.scoring`; contracts by the service's own check
+(:mod:`service.core.contracts.check`), so the command line answers what the API answers.
+Every input problem surfaces as a :class:`~models.scoring.ScoringError` with a one-line
+message.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import asdict
 from datetime import date
 from pathlib import Path
 
@@ -21,18 +24,21 @@ from features.point_in_time.build import build_features
 from features.point_in_time.history import History, day_of, prepare
 from features.settings import Settings
 from models.contract_input import parse_contracts
+from models.contract_tier import TIER_NAMES
 from models.loading import load_anomaly, load_scorer
 from models.reasons import Reason
 from models.registry import CHAMPION
 from models.scoring import (
-    ContractScore,
     EntityScore,
     ScoringError,
-    check_contracts,
     contract_inputs,
     covered_through,
+    records,
     score_entity,
 )
+from service.core.contracts.check import answer, check_records
+from service.core.contracts.ledger import checker_of
+from service.core.contracts.schemas import CheckOut
 
 
 def read_store(settings: Settings, source: Path | None) -> dict[str, pd.DataFrame]:
@@ -103,11 +109,14 @@ def read_contract_file(path: Path) -> pd.DataFrame:
 
 def check_contract_file(settings: Settings, path: Path, source: Path | None = None,
                         alias: str | None = CHAMPION, version: str | None = None
-                        ) -> list[ContractScore]:
-    """Each contract of the file as the service checks it at registration."""
+                        ) -> list[CheckOut]:
+    """Each contract of the file as ``POST /api/v1/contracts/check`` answers it: the same
+    ledger (the store's tables under the rules in force), the same function, the same answer;
+    a later contract of the file sees the earlier ones, and nothing is kept."""
     contracts = read_contract_file(path)
     anomaly, ref = load_anomaly(settings, alias, version)
-    return check_contracts(anomaly, ref, prepare(read_store(settings, source)), contracts)
+    checker = checker_of(settings, read_store(settings, source))
+    return [answer(r) for r in check_records(checker, anomaly, ref, records(contracts), True)]
 
 
 def _reasons(reasons: tuple[Reason, ...], unit: Callable[[Reason], str]) -> list[str]:
@@ -132,11 +141,26 @@ def format_entity(s: EntityScore) -> str:
     return "\n".join(lines)
 
 
-def format_contract(s: ContractScore) -> str:
+def entity_json(s: EntityScore) -> str:
+    """The entity's score at full precision, for programs (``--json``)."""
+    return json.dumps(asdict(s), ensure_ascii=False, indent=2, default=str)
+
+
+def contracts_json(checks: list[CheckOut]) -> str:
+    """The checks exactly as the API answers them, for programs (``--json``)."""
+    return json.dumps([c.model_dump(mode="json") for c in checks], ensure_ascii=False, indent=2)
+
+
+def format_contract(c: CheckOut) -> str:
+    """Probability, tier, reasons and rule hits in Chinese and English, and the version."""
+    tier = f"{TIER_NAMES[c.tier]} {c.tier}" if c.tier else "无 none"
+    via = f"@{c.alias}" if c.alias else "(by version)"
     lines = [
-        f"{s.contract_id} 登记 registered {s.registered_date:%Y-%m-%d}: "
-        f"异常概率 anomaly probability {s.probability:.2%}",
-        *_reasons(s.reasons, lambda r: f"logit +{r.logit:.2f}"),
-        f"模型 model: {s.model.label()}",
+        f"{c.contract_id} 登记 registered {c.registered_date:%Y-%m-%d}: "
+        f"异常概率 anomaly probability {c.probability:.2%}  预警 tier {tier}",
+        *([f"  {i}. {r.zh} / {r.en}  (logit +{r.logit:.2f})" for i, r in enumerate(c.reasons, 1)]
+          or ["  无 none: no factor raised the risk above the model's base"]),
+        *[f"  规则 rule {h.rule_id} ({h.severity}): {h.zh} / {h.en}" for h in c.rule_hits],
+        f"模型 model: {c.model_name} v{c.model_version} {via}",
     ]
     return "\n".join(lines)

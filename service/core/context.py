@@ -20,13 +20,15 @@ from features.settings import Settings
 from service.core.cases.calendar import WorkCalendar, china_day
 from service.core.cases.policy import CasePolicy
 from service.core.champions.holder import ModelHolder
-from service.core.contracts.checker import ContractChecker
+from service.core.contracts.batcher import MicroBatcher
+from service.core.contracts.checker import CheckItem, CheckResult, ContractChecker
 from service.core.contracts.directory import EntityInfo
 from service.core.db.types import utcnow
 from service.core.journal import Journal
 from service.core.market_index import MarketOverview
 from service.core.metrics import Metrics
 from service.core.model_registry.catalog_cache import CatalogCache
+from service.core.scores.read_model import ReadModel
 from service.core.token_cache import TokenCache
 
 TablesLoader = Callable[[], Mapping[str, pd.DataFrame]]
@@ -43,6 +45,8 @@ class ServiceContext:
     holder: ModelHolder
     metrics: Metrics
     tokens: TokenCache
+    scores: ReadModel  # the score answers, kept in memory
+    checks: MicroBatcher[CheckItem, CheckResult]  # concurrent single checks, scored together
     checker: ContractChecker | None = None  # None until the registry state is built
     directory: dict[tuple[str, str], EntityInfo] = field(default_factory=dict)
     state_problem: str | None = STATE_NOT_BUILT  # None once a state serves

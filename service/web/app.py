@@ -24,6 +24,7 @@ from service.core.champions.holder import ModelHolder, ModelSource
 from service.core.champions.mlflow_source import mlflow_source
 from service.core.context import ServiceContext, TablesLoader
 from service.core.contracts.batcher import MicroBatcher
+from service.core.contracts.check import score_checks
 from service.core.contracts.ledger import Fingerprint, keep_state_fresh
 from service.core.db.engine import make_engine, session_factory
 from service.core.db.migrate import require_migrated
@@ -37,7 +38,6 @@ from service.web.api.assessments import router as assessments_router
 from service.web.api.audit import router as audit_router
 from service.web.api.cases import router as cases_router
 from service.web.api.contracts import router as contracts_router
-from service.web.api.contracts import score_checks
 from service.web.api.health import router as health_router
 from service.web.api.models import router as models_router
 from service.web.api.scores import router as scores_router
@@ -77,15 +77,16 @@ def create_app(settings: Settings, tables: TablesLoader, models: ModelSource | N
         require_migrated(engine)
         reader = make_engine(settings.db_url, readonly=True)
         sessions = session_factory(engine)
-        ctx = ServiceContext(settings, engine, sessions, session_factory(reader),
-                             Journal(sessions), ModelHolder(models or mlflow_source(settings)),
-                             metrics, TokenCache(settings.auth_cache_seconds))
+        ctx = ServiceContext(
+            settings, engine, sessions, session_factory(reader), Journal(sessions),
+            ModelHolder(models or mlflow_source(settings)), metrics,
+            TokenCache(settings.auth_cache_seconds),
+            ReadModel(reader, lambda: ctx.directory),
+            MicroBatcher(score_checks, wait_s=settings.check_batch_wait_seconds))
         app.state.ctx = ctx
-        app.state.scores = scores = ReadModel(reader, lambda: ctx.directory)
-        app.state.checks = MicroBatcher(score_checks, wait_s=settings.check_batch_wait_seconds)
         tasks = [asyncio.create_task(_keep_models_fresh(ctx)),
-                 asyncio.create_task(keep_state_fresh(ctx, tables, fingerprint, scores)),
-                 asyncio.create_task(scores.poll(settings.scores_poll_seconds))]
+                 asyncio.create_task(keep_state_fresh(ctx, tables, fingerprint)),
+                 asyncio.create_task(ctx.scores.poll(settings.scores_poll_seconds))]
         try:
             yield
         finally:

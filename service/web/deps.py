@@ -58,13 +58,19 @@ def _path(request: Request) -> str:
     return request.scope["path"].replace("?", "%3F").replace("#", "%23").replace("\\", "%5C")
 
 
+def release(request: Request) -> None:
+    """Hand the request's read connection back to the pool: call it before waiting on a
+    write (the audit writer's group commit), so waiting requests never exhaust the pool."""
+    session: Session | None = getattr(request.state, "read_session", None)
+    if session is not None:
+        session.close()
+
+
 async def journal(ctx: ServiceContext, request: Request, rows: Sequence[Base] = (),
                   audits: Sequence[AuditRecord] = ()) -> None:
     """Commit ``rows`` and ``audits`` (group commit), releasing the request's read
     connection first."""
-    session: Session | None = getattr(request.state, "read_session", None)
-    if session is not None:
-        session.close()
+    release(request)
     await ctx.journal.write(rows, audits)
 
 

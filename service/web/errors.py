@@ -45,6 +45,11 @@ async def unexpected_error(request: Request, exc: Exception) -> JSONResponse:
         "detail": "internal error, logged / 服务内部错误,已记录"})
 
 
+def not_ready(e: Exception) -> StarletteHTTPException:
+    """The core is still loading what this request needs: 503, with when to ask again."""
+    return StarletteHTTPException(503, f"{e} / 服务尚未就绪", headers={"Retry-After": "5"})
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
     app.add_exception_handler(StarletteHTTPException, http_error)

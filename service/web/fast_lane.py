@@ -8,7 +8,7 @@ a cached token whose role holds the permission, no query string, a JSON body tha
 an entity in the read model inside the caller's scope — with the same checks the routes make
 (:func:`service.core.permissions.allowed`, :func:`service.core.permissions.entity_denial`), the
 same function behind
-the check route (:func:`service.web.api.contracts.check_contracts`), the same audit record
+the check route (:func:`service.core.contracts.check.check_contracts`), the same audit record
 committed before the answer, and the same JSON. Everything else falls through untouched to
 FastAPI's routes, which stay the documented endpoints and the one place errors are made: no
 token or an unknown one (401), a refusal (403, audited there), a body that fails validation
@@ -22,17 +22,16 @@ import json
 import re
 from typing import Any
 
-from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.core.contracts.check import NotReady, check_contracts
 from service.core.contracts.schemas import ContractIn
 from service.core.db.tokens import Principal
+from service.core.inputs import ENTITY_ID
 from service.core.permissions import Permission, allowed, entity_denial
-from service.core.scores.schemas import ENTITY_ID
 from service.web import errors
-from service.web.api.contracts import check_contracts
 from service.web.deps import journal, record
 
 KINDS = {"institutions": "institution", "brokers": "broker"}
@@ -99,9 +98,8 @@ class FastLane:
         principal = self._caller(scope, plural, Permission.read_score)
         if principal is None:
             return False
-        state = scope["app"].state
-        ctx, kind = state.ctx, KINDS[plural]
-        entry = state.scores.current((kind, entity_id))
+        ctx, kind = scope["app"].state.ctx, KINDS[plural]
+        entry = ctx.scores.current((kind, entity_id))
         if entry is None or entity_denial(principal, kind, entity_id, entry.region):
             return False
         scope["route"] = self.routes[plural]
@@ -133,9 +131,11 @@ class FastLane:
         scope["route"] = self.routes["check"]
         request = Request(scope, replay)
         try:
-            out = (await check_contracts(ctx, request, principal, [contract], True))[0]
-        except HTTPException as e:
-            response = await errors.http_error(request, e)
+            out = (await check_contracts(
+                ctx, principal, record(request, principal, "check_contract", "ok"), [contract],
+                True))[0]
+        except NotReady as e:
+            response = await errors.http_error(request, errors.not_ready(e))
         except Exception as e:
             response = await errors.unexpected_error(request, e)
         else:

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from service.core.scores.schemas import NO_NUL
+from service.core.inputs import NO_NUL
 
 OutcomeName = Literal["pass", "warning", "exit"]
 Reason = Field(min_length=5, max_length=2000, pattern=NO_NUL,

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import BaseModel, Field
 
 from service.core.cases.enums import Severity
-from service.core.scores.schemas import ENTITY_ID, NO_NUL
+from service.core.inputs import ENTITY_ID, NO_NUL
 
 Conduct = Literal["false_registration", "split_contracts", "circular_trade", "inflated_amount",
                   "misreported_performance", "breach_of_contract", "research_integrity"]
@@ -69,6 +69,9 @@ class MeasureIn(BaseModel):
     agency: str = Field(min_length=2, max_length=200, pattern=NO_NUL)
     starts: date
     ends: date | None = None
+
+
+MEASURES: tuple[str, ...] = get_args(MeasureIn.model_fields["measure"].annotation)
 
 
 class MeasureOut(BaseModel):

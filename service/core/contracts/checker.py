@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,9 @@ from models.rules.evaluate import Hit
 from models.rules.online import RuleState
 from models.rules.spec import RuleSet
 from models.scoring import TOP_REASONS, ModelRef, records
+
+if TYPE_CHECKING:
+    from service.core.champions.holder import Loaded
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,11 @@ class Pending:
     features: dict[str, float]
     hits: tuple[Hit, ...]
     registered: bool
+
+
+# A check prepared by a request, waiting for the model: the ledger and the models it was
+# prepared under travel with it, so a swap between two requests never mixes them.
+CheckItem = tuple[ContractChecker, "Loaded", Pending]
 
 
 def _opt(value: Any) -> str | None:

@@ -16,10 +16,13 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+import pandas as pd
+
 from features.point_in_time.history import prepare
+from features.settings import Settings
 from models.contract_tier import TierBands
 from models.rules.reviews import active_rules, active_rules_sha
 from service.core.context import ServiceContext, TablesLoader
@@ -27,7 +30,6 @@ from service.core.contracts.checker import ContractChecker
 from service.core.contracts.directory import EntityInfo, directory
 from service.core.db.types import utcnow
 from service.core.market_index import MarketOverview, market_overview
-from service.core.scores.read_model import ReadModel
 
 log = logging.getLogger("techcredit.service")
 Fingerprint = Callable[[], str]  # changes whenever the tables it stands for change
@@ -46,16 +48,21 @@ class Built:
     checker: ContractChecker
 
 
+def checker_of(settings: Settings, data: Mapping[str, pd.DataFrame]) -> ContractChecker:
+    """The contract ledger at the tables' last day under the rules in force, as the service
+    and the command line both check against it."""
+    return ContractChecker(prepare(dict(data)), data["contracts"], active_rules(settings),
+                           TierBands.from_settings(settings))
+
+
 def build(ctx: ServiceContext, tables: TablesLoader) -> Built | None:
     """A new state from the tables and the rules in force (blocking: run in a worker
     thread), or None when it failed: the state in service, if any, keeps serving, and the
     problem is kept for ``/readyz``."""
     try:
         data = tables()
-        ruleset = active_rules(ctx.settings)
         return Built(directory(data), market_overview(data["contracts"]),
-                     ContractChecker(prepare(dict(data)), data["contracts"], ruleset,
-                                     TierBands.from_settings(ctx.settings)))
+                     checker_of(ctx.settings, data))
     except Exception as e:  # the service goes on; /readyz says why
         if ctx.checker is None:
             ctx.state_problem = f"registry state failed: {_first_line(e)}"
@@ -87,7 +94,7 @@ def fingerprint_of(ctx: ServiceContext, tables: Fingerprint) -> str:
 
 
 async def keep_state_fresh(ctx: ServiceContext, tables: TablesLoader,
-                           fingerprint: Fingerprint | None, scores: ReadModel) -> None:
+                           fingerprint: Fingerprint | None) -> None:
     """Build the state, then rebuild it whenever the fingerprint changes (never without
     one, or with ``state_poll_seconds`` 0). The score answers are rendered again after
     each build: they show registry statuses from the directory."""
@@ -107,7 +114,7 @@ async def keep_state_fresh(ctx: ServiceContext, tables: TablesLoader,
         if built is None:
             return False
         swap_in(ctx, built)
-        await scores.rerender()
+        await ctx.scores.rerender()
         return True
 
     now = await seen()  # before the build, so a change during it is not missed

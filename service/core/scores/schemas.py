@@ -7,10 +7,10 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from service.core.inputs import NO_NUL
+
 Kind = Literal["institution", "broker"]
 Grade = Literal["A", "B", "C", "D"]
-ENTITY_ID = r"^[A-Z]{1,3}[0-9A-Z]{4,20}$"  # the data standard's id pattern
-NO_NUL = r"^[^\x00]*$"  # PostgreSQL text cannot hold NUL: refused as input, not a failed write
 
 
 class HistoryPoint(BaseModel):

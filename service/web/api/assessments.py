@@ -34,9 +34,8 @@ from service.core.context import ServiceContext
 from service.core.db.audit import AuditRecord
 from service.core.db.tokens import Principal
 from service.core.db.types import Role
+from service.core.inputs import ENTITY_ID
 from service.core.permissions import entity_denial, region_filter
-from service.core.scores.schemas import ENTITY_ID
-from service.web.api.scores import read_model
 from service.web.deps import (
     AssessmentAppellant,
     AssessmentReader,
@@ -182,7 +181,7 @@ async def publish(year: Year, body: PublishIn, principal: Assessor, ctx: Ctx,
     d = await _decide(ctx, request, principal, "assessment.publish", None, year,
                       lambda s: service.publish(s, year, _actor(principal), body.version,
                                                 ctx.clock()))
-    await read_model(request).refresh()  # statuses of record show beside scores at once
+    await ctx.scores.refresh()  # statuses of record show beside scores at once
     with ctx.readers() as fresh:
         counts = records.outcome_counts(fresh).get(d.assessment.id, {})
     return assessment_out(d.assessment, counts, ctx.settings.assessment_appeal_days)
@@ -236,7 +235,7 @@ async def decide_appeal(year: Year, appeal_id: Annotated[int, Path(ge=1, le=2**6
                       lambda s: service.decide_appeal(
                           s, year, appeal_id, body.decision == "upheld", body.outcome,
                           body.reason, _actor(principal), ctx.clock()))
-    await read_model(request).refresh()
+    await ctx.scores.refresh()
     with ctx.readers() as fresh:
         appeal = records.appeals(fresh, d.assessment.id)
     return appeal_out(next(p for p in appeal if p.id == appeal_id), year)

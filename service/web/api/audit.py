@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from service.core.db.tables import AuditEntry
-from service.core.scores.schemas import NO_NUL
+from service.core.inputs import NO_NUL
 from service.web.deps import Auditor, Ctx, SessionDep, journal, record
 
 router = APIRouter(tags=["audit 审计"])

@@ -12,11 +12,12 @@ import base64
 import binascii
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
+from fastapi import APIRouter, HTTPException, Query, Request, Response, status
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.core.cases import lists, records, service
+from service.core.cases.access import case_subject, scope_denial, subject_denial
 from service.core.cases.enums import STATE_LABELS, CaseState
 from service.core.cases.machine import BY_ACTION, TRANSITIONS, Action, Party, available
 from service.core.cases.schemas import (
@@ -39,7 +40,6 @@ from service.core.context import ServiceContext
 from service.core.db.tokens import Principal
 from service.core.db.types import Role
 from service.core.permissions import Permission
-from service.web.api.scores import read_model
 from service.web.deps import (
     Caller,
     CaseReader,
@@ -52,9 +52,9 @@ from service.web.deps import (
     journal,
 )
 from service.web.deps import record as audit_record
+from service.web.params import RowId
 
 router = APIRouter(tags=["cases 失信案件"])
-RowId = Annotated[int, Path(ge=1, le=2**62, description="a row id")]
 
 
 def case_out(ctx: ServiceContext, c: Case) -> CaseOut:
@@ -72,42 +72,6 @@ def case_out(ctx: ServiceContext, c: Case) -> CaseOut:
         deadline_provisional=c.deadline_provisional, pending_action=c.pending_action,
         pending_by=c.pending_by,
         actions=[a.value for a in available(records.facts(c), ctx.today())])
-
-
-def scope_denial(principal: Principal, c: Case) -> str | None:
-    """Why ``principal`` may not see or answer for this case (None: it may)."""
-    if principal.role == Role.institution and not (
-            c.subject_kind == "institution" and c.subject_id == principal.institution_id):
-        return "an institution sees only its own cases / 机构只能查看本机构案件"
-    if principal.role == Role.regulator and principal.regions and c.region not in \
-            principal.regions:
-        return f"region {c.region or 'unknown'} is outside this token's regions / 超出授权地区"
-    return None
-
-
-def case_subject(ctx: ServiceContext, kind: str, subject_id: str, name: str | None
-                 ) -> records.Subject | None:
-    """The subject as the registry knows it (name, region); None: an institution or broker it
-    does not know (parties are in no directory)."""
-    info = ctx.directory.get((kind, subject_id))
-    if info is None and kind != "party":
-        return None
-    return records.Subject(kind, subject_id, name or (info.name if info else None),
-                         info.region if info else None)
-
-
-def subject_denial(principal: Principal, subject: records.Subject) -> str | None:
-    """Why ``principal`` may not open a case on ``subject`` (None: it may)."""
-    if principal.role == Role.regulator and principal.regions and \
-            subject.region not in principal.regions:
-        return "the subject is outside this token's regions / 超出授权地区"
-    return None
-
-
-def max_file_bytes(body_limit: int) -> int:
-    """The largest file the API can carry: its base64 (4 characters per 3 bytes) must fit in
-    a request body, so a form sending the raw bytes is held to the same size."""
-    return body_limit // 4 * 3
 
 
 async def _case(ctx: Ctx, session: SessionDep, request: Request, principal: Principal,
@@ -262,7 +226,7 @@ async def take_action(case_id: RowId, action: Action, body: ActionIn, principal:
         raise _missing(e) from None
     if outcome.proposed:
         response.status_code = status.HTTP_202_ACCEPTED
-    await read_model(request).refresh()  # a listing or a repair shows beside the score at once
+    await ctx.scores.refresh()  # a listing or a repair shows beside the score at once
     return ActionOut(case=case_out(ctx, outcome.case), proposed=outcome.proposed)
 
 
@@ -347,7 +311,7 @@ async def sweep(principal: CaseWorker, ctx: Ctx, request: Request) -> list[CaseO
                                        ctx.case_policy, ctx.calendar)
     await journal(ctx, request, audits=[audit_record(
         request, principal, "case.sweep", "ok", detail={"removed": [o.case.id for o in outcomes]})])
-    await read_model(request).refresh()
+    await ctx.scores.refresh()
     return [case_out(ctx, o.case) for o in outcomes]
 
 

@@ -51,7 +51,7 @@ async def readyz(ctx: Ctx, request: Request, response: Response) -> Ready:
     registry = ctx.holder.problem if loaded and ctx.holder.problem else "reachable"
     state = (("ok" if ctx.state_stale is None else f"ok, but {ctx.state_stale}")
              if ctx.checker is not None else (ctx.state_problem or "not built"))
-    read_model = request.app.state.scores  # a lookup before its first load waits, then 503
+    read_model = ctx.scores  # a lookup before its first load waits, then 503
     scored = read_model.loaded.is_set()
     scores = f"loaded ({len(read_model.entries)} entities)" if scored else "loading"
     ready = database == "ok" and loaded is not None and ctx.checker is not None and scored

@@ -9,9 +9,7 @@ is lost.
 
 from __future__ import annotations
 
-from typing import Annotated
-
-from fastapi import APIRouter, HTTPException, Path, Request, status
+from fastapi import APIRouter, HTTPException, Request, status
 from fastapi.responses import HTMLResponse
 
 from models.catalog import UnknownVersion
@@ -28,13 +26,10 @@ from service.core.model_registry.schemas import (
 )
 from service.core.monitoring import records as monitoring
 from service.web.deps import Ctx, ModelReader, ModelReviewer, SessionDep, journal, record
+from service.web.headers import REPORT_POLICY
+from service.web.params import AlertId, ModelName, Version
 
 router = APIRouter(tags=["models 模型"])
-ModelName = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9-]{0,127}$")]
-Version = Annotated[str, Path(pattern=r"^[0-9]{1,9}$")]
-AlertId = Annotated[int, Path(ge=1, le=2**62)]
-# the review report is our own HTML with inline images; it may run nothing and fetch nothing
-REPORT_POLICY = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 
 
 @router.get("/models", response_model=ModelsOut)

@@ -8,23 +8,20 @@ read, refusal and override is in the audit log.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date, timedelta
-from typing import Annotated, Any
+from datetime import date
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
-from sqlalchemy.orm import Session
 
 from service.core.context import ServiceContext
-from service.core.db.tables import Override, Score
+from service.core.db.tables import Override
 from service.core.db.tokens import Principal
-from service.core.db.types import utcnow
+from service.core.inputs import ENTITY_ID
 from service.core.permissions import entity_denial, region_filter
 from service.core.scores import queries
-from service.core.scores.read_model import NotLoaded, ReadModel
+from service.core.scores.overrides import find_entity, record_override
+from service.core.scores.read_model import NotLoaded
 from service.core.scores.schemas import (
-    ENTITY_ID,
     EntityScoreOut,
     Grade,
     Kind,
@@ -42,6 +39,7 @@ from service.web.deps import (
     deny,
     journal,
     record,
+    release,
 )
 
 router = APIRouter(tags=["scores 评分"])
@@ -57,16 +55,12 @@ async def _visible(ctx: Ctx, request: Request, principal: Principal, action: str
                          kind, entity_id)
 
 
-def read_model(request: Request) -> ReadModel:
-    return request.app.state.scores
-
-
 async def _entity_score(ctx: ServiceContext, request: Request, principal: Principal,
                         kind: str, entity_id: str) -> Response:
     """The read model's answer, sent as the bytes it keeps (no per-request serialisation);
     the read is audited before it leaves."""
     try:
-        entry = await read_model(request).get((kind, entity_id))
+        entry = await ctx.scores.get((kind, entity_id))
     except NotLoaded as e:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, f"{e} / 评分尚未加载",
                             headers={"Retry-After": "5"}) from None
@@ -147,44 +141,10 @@ async def set_override(kind: Kind, entity_id: EntityId, body: OverrideIn, princi
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no {kind} {entity_id} / 无此主体")
     await _visible(ctx, request, principal, "override", kind, entity_id, found.region)
-    return _override_out(await record_override(ctx, request, principal, kind, entity_id, body,
-                                               found.latest))
-
-
-@dataclass(frozen=True)
-class Found:
-    """An entity the registry or the scores know: its latest score (if any) and its region,
-    which decides a regional token's scope."""
-
-    latest: Score | None
-    region: str | None
-
-
-def find_entity(ctx: ServiceContext, session: Session, kind: str, entity_id: str
-                ) -> Found | None:
-    """None: neither registered nor scored."""
-    info = ctx.directory.get((kind, entity_id))
-    latest = queries.latest(session, kind, entity_id)
-    if info is None and latest is None:
-        return None
-    return Found(latest, latest.region if latest is not None else info.region if info else None)
-
-
-async def record_override(ctx: ServiceContext, request: Request, principal: Principal,
-                          kind: str, entity_id: str, body: OverrideIn, latest: Score | None,
-                          detail: Mapping[str, Any] | None = None) -> Override:
-    """Keep the override and its audit entry in one write, for the API and the console
-    alike; ``detail`` adds to the audit entry (the console marks its own)."""
-    now = utcnow()
-    row = Override(entity_kind=kind, entity_id=entity_id, grade=body.grade, reason=body.reason,
-                   set_by=principal.user, expires_at=now + timedelta(days=body.days),
-                   created_at=now)
-    await journal(ctx, request, rows=[row], audits=[record(
-        request, principal, "override", "ok", kind, entity_id,
-        {"grade": body.grade, "reason": body.reason, "days": body.days,
-         "model_grade": latest.grade if latest else None, **(detail or {})})])
-    await read_model(request).refresh()  # its author reads it back at once
-    return row
+    release(request)
+    return _override_out(await record_override(
+        ctx, principal, record(request, principal, "override", "ok", kind, entity_id), body,
+        found.latest))
 
 
 def _override_out(o: Override) -> OverrideOut:

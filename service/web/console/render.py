@@ -20,6 +20,7 @@ from service.core.cases.machine import BY_ACTION, Action
 from service.core.db.tokens import Principal
 from service.web.console.messages import Lang, words
 from service.web.console.session import LANG_COOKIE, PATH
+from service.web.deps import Ctx, journal, record
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 TIERS = {tier: (zh, tier) for tier, zh in TIER_NAMES.items()}
@@ -94,3 +95,13 @@ def back(path: str, note: str, **more: object) -> RedirectResponse:
     """After a form: back to ``path`` (see other), with what the form did in ``msg``."""
     query = "".join(f"&{k}={quote(str(v))}" for k, v in more.items())
     return RedirectResponse(f"{path}?msg={quote(note)}{query}", status_code=303)
+
+
+async def refuse(ctx: Ctx, request: Request, user: Principal, lang: str, action: str,
+                  reason: str, kind: str | None = None, entity_id: str | None = None
+                  ) -> HTMLResponse:
+    """A 403 page in the reader's language, the refusal audited first."""
+    await journal(ctx, request, audits=[record(request, user, action, "denied", kind, entity_id,
+                                               {"reason": reason})])
+    w = words("en" if lang == "en" else "zh")
+    return message(request, "en" if lang == "en" else "zh", user, w["forbidden"], reason, 403)

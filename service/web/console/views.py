@@ -20,27 +20,16 @@ from service.core.assessments.records import trend
 from service.core.cases.lists import queue, standing
 from service.core.cases.tables import Case
 from service.core.db.tables import AuditEntry, ContractCheck, RiskWarning, Score
-from service.core.db.tokens import Principal
 from service.core.db.types import Role
 from service.core.permissions import Permission, allowed, entity_denial
 from service.core.reports.charts import Column, HBar, Series, column_chart, hbar_chart, line_chart
 from service.core.scores.schemas import Grade, Kind
-from service.web.api.scores import read_model
 from service.web.console.messages import words
-from service.web.console.render import TIERS, conducts, message, page, regions, state_labels
+from service.web.console.render import TIERS, conducts, message, page, refuse, regions, state_labels
 from service.web.console.session import COOKIE, PATH, ConsoleLang, ConsoleUser
 from service.web.deps import Ctx, SessionDep, journal, principal_of, record
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
-
-
-async def refuse(ctx: Ctx, request: Request, user: Principal, lang: str, action: str,
-                  reason: str, kind: str | None = None, entity_id: str | None = None
-                  ) -> HTMLResponse:
-    await journal(ctx, request, audits=[record(request, user, action, "denied", kind, entity_id,
-                                               {"reason": reason})])
-    w = words("en" if lang == "en" else "zh")
-    return message(request, "en" if lang == "en" else "zh", user, w["forbidden"], reason, 403)
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -110,7 +99,7 @@ async def entity(kind: str, entity_id: str, request: Request, ctx: Ctx, session:
     granted them (``msg`` and ``case``: what the last form did)."""
     w = words(lang)
     info = ctx.directory.get((kind, entity_id))
-    entry = await read_model(request).get((kind, entity_id)) if kind in (
+    entry = await ctx.scores.get((kind, entity_id)) if kind in (
         "institution", "broker") else None
     if info is None and entry is None:
         return message(request, lang, user, w["not_found"], f"{kind} {entity_id}", 404)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from typing import Annotated, get_args
+from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
@@ -20,22 +20,21 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from service.core.cases import records, service
+from service.core.cases.access import case_subject, max_file_bytes, scope_denial, subject_denial
 from service.core.cases.schemas import CaseOpenIn, FileIn, MeasureIn
 from service.core.cases.tables import Case
 from service.core.context import ServiceContext
 from service.core.db.tokens import Principal
 from service.core.permissions import Permission, allowed, entity_denial
+from service.core.scores.overrides import find_entity, record_override
 from service.core.scores.schemas import OverrideIn
-from service.web.api.cases import RowId, case_subject, max_file_bytes, scope_denial, subject_denial
-from service.web.api.scores import find_entity, record_override
 from service.web.console.messages import Lang, words
-from service.web.console.render import back, invalid, message
+from service.web.console.render import back, invalid, message, refuse
 from service.web.console.session import PATH, ConsoleLang, ConsoleUser
-from service.web.console.views import refuse
 from service.web.deps import Ctx, SessionDep, journal, record
+from service.web.params import RowId
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
-MEASURES: tuple[str, ...] = get_args(MeasureIn.model_fields["measure"].annotation)
 CONSOLE = {"console": True}
 FormText = Annotated[str, Form()]  # the API's schema checks it: a refusal is a message
 

@@ -12,9 +12,8 @@ from service.core.assessments import records as assessments
 from service.core.db.types import Role
 from service.core.permissions import Permission, allowed
 from service.web.console.messages import words
-from service.web.console.render import page
+from service.web.console.render import page, refuse
 from service.web.console.session import PATH, ConsoleLang, ConsoleUser
-from service.web.console.views import refuse
 from service.web.deps import Ctx, SessionDep, journal, record
 
 router = APIRouter(prefix=PATH, include_in_schema=False)

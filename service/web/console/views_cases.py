@@ -11,17 +11,24 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
 from service.core.cases import lists, records, service
+from service.core.cases.access import scope_denial
 from service.core.cases.enums import Severity
 from service.core.cases.machine import BY_ACTION, Action, Party, available
+from service.core.cases.schemas import MEASURES
 from service.core.permissions import Permission, allowed
-from service.web.api.cases import RowId, scope_denial
-from service.web.api.scores import read_model
 from service.web.console.messages import words
-from service.web.console.render import back, conducts, event_label, message, page, severities
+from service.web.console.render import (
+    back,
+    conducts,
+    event_label,
+    message,
+    page,
+    refuse,
+    severities,
+)
 from service.web.console.session import PATH, ConsoleLang, ConsoleUser
-from service.web.console.views import refuse
-from service.web.console.views_actions import MEASURES
 from service.web.deps import Ctx, SessionDep, journal, record
+from service.web.params import RowId
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
 
@@ -100,7 +107,7 @@ async def case_act(case_id: RowId, request: Request, ctx: Ctx, session: SessionD
             service.act, ctx.sessions, case_id, action, records.Actor(user.user, user.role.value),
             ctx.today(), ctx.clock(), given, ctx.case_policy, ctx.calendar, expected_version,
             request.client.host if request.client else None)
-        await read_model(request).refresh()
+        await ctx.scores.refresh()
         note = (f"202 {words(lang)['pending']}" if outcome.proposed
                 else f"200 {words(lang)['done']}: {t.zh if lang == 'zh' else t.en}")
     except records.Conflict as e:

@@ -20,12 +20,12 @@ from service.core.model_registry import service
 from service.core.model_registry.schemas import AcknowledgeIn, PromoteIn
 from service.core.monitoring import records as monitoring
 from service.core.permissions import Permission, allowed
-from service.web.api.models import REPORT_POLICY, AlertId, ModelName, Version
 from service.web.console.messages import words
-from service.web.console.render import back, gate_failures, invalid, message, page
+from service.web.console.render import back, gate_failures, invalid, message, page, refuse
 from service.web.console.session import PATH, ConsoleLang, ConsoleUser
-from service.web.console.views import refuse
 from service.web.deps import Ctx, SessionDep, journal, record
+from service.web.headers import REPORT_POLICY
+from service.web.params import AlertId, ModelName, Version
 
 router = APIRouter(prefix=f"{PATH}/models", include_in_schema=False)
 FormText = Annotated[str, Form()]  # the API's schema checks it: a refusal is a message

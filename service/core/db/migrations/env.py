@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from service.core.db.schema import metadata
+from service.core.schema import metadata
 
 config = context.config
 engine = config.attributes["engine"]

@@ -17,7 +17,7 @@ from service.core.db.migrate import (
     require_migrated,
     upgrade,
 )
-from service.core.db.schema import metadata
+from service.core.schema import metadata
 
 
 def test_an_empty_database_is_refused_in_one_line_then_upgraded(db_url: str) -> None:

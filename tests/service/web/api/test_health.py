@@ -26,14 +26,14 @@ def test_ready_names_the_entities_whose_answers_are_loaded(api: Api) -> None:
 
 
 def test_not_ready_while_the_score_answers_are_loading(api: Api) -> None:
-    state = api.client.app.state  # type: ignore[attr-defined]
-    serving = state.scores
+    ctx = api.client.app.state.ctx  # type: ignore[attr-defined]
+    serving = ctx.scores
     # a read model before its first load (the real one's poll would load it meanwhile)
-    state.scores = ReadModel(serving.engine, serving.directory)
+    ctx.scores = ReadModel(serving.engine, serving.directory)
     try:
         answer = api.get("/readyz")
     finally:
-        state.scores = serving
+        ctx.scores = serving
     assert answer.status_code == 503
     assert (answer.json()["ready"], answer.json()["scores"], answer.json()["starting"]) == (
         False, "loading", True)

@@ -19,8 +19,8 @@ from playwright.sync_api import Browser, Page, expect
 
 from features.settings import Settings
 from service.core import context
+from service.core.cases.access import max_file_bytes
 from service.core.cases.calendar import china_day
-from service.web.api.cases import max_file_bytes
 from tests.service.web.console.conftest import Live
 from tests.service.web.console.test_browser import shot, sign_in
 

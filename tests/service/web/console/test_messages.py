@@ -10,9 +10,9 @@ from models.monitoring.drift import Level
 from models.registry import Outcome
 from service.core.assessments.tables import AssessmentState
 from service.core.cases.machine import TRANSITIONS, Action
+from service.core.cases.schemas import MEASURES
 from service.web.console.messages import WORDS, words
 from service.web.console.render import event_label
-from service.web.console.views_actions import MEASURES
 from service.web.console.views_assessments import OUTCOMES
 
 TEMPLATES = Path(__file__).parents[4] / "service" / "web" / "console" / "templates"

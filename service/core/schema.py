@@ -1,6 +1,6 @@
 """Every table of the operational database in one metadata: the core tables and each workflow
-domain's (``service/<domain>/models.py``), imported here so Alembic and the schema test see
-them all. A new domain adds its models module to this list."""
+domain's (``service/core/<domain>/tables.py``), imported here so Alembic and the schema test see
+them all. A new domain adds its tables module to this list."""
 
 from __future__ import annotations
 

@@ -1,0 +1,105 @@
+"""The contract check (合同核查), one function for every caller: the API route, the fast lane
+and ``techcredit score --contract`` all answer through :func:`check_records` and
+:func:`answer`, so a contract gets the same probability, tier, reasons and rule hits however
+it was sent.
+
+:func:`check_contracts` is the service's whole check: the contracts go through the contract
+ledger in arrival order (no await between the ledger's read and its update), the model scores
+a single check together with concurrent requests' (:mod:`service.core.contracts.batcher`), and
+the check rows and audit entries are committed (group commit) before anything is answered. The
+command line has no journal and no other requests: it runs :func:`check_records` on a ledger
+of its own and prints :func:`answer`'s result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from itertools import groupby
+from typing import Any
+
+from models.risk_model import RiskModel
+from models.scoring import ModelRef
+from service.core.context import ServiceContext
+from service.core.contracts.checker import CheckItem, CheckResult, ContractChecker
+from service.core.contracts.schemas import CheckOut, ContractIn, HitOut, ReasonOut
+from service.core.db.audit import AuditRecord
+from service.core.db.tables import ContractCheck
+from service.core.db.tokens import Principal
+from service.core.db.types import CheckSource
+from service.core.journal import Insert
+
+CHECKS = ContractCheck.__table__
+
+
+class NotReady(Exception):
+    """The models or the contract ledger are still loading (or failed to): try again later."""
+
+
+def score_checks(items: Sequence[CheckItem]) -> list[CheckResult]:
+    """The model's part of checks prepared by several requests: one prediction per run of
+    items under the same models (a swap between two requests splits the batch)."""
+    out: list[CheckResult] = []
+    for _, group in groupby(items, key=lambda i: (id(i[0]), id(i[1]))):
+        batch = list(group)
+        checker, loaded = batch[0][0], batch[0][1]
+        out.extend(checker.score(loaded.anomaly, loaded.anomaly_ref, [p for *_, p in batch]))
+    return out
+
+
+def check_records(checker: ContractChecker, anomaly: RiskModel, ref: ModelRef,
+                  records: Sequence[Mapping[str, Any]], register: bool) -> list[CheckResult]:
+    """``records`` through the ledger in order (a later one sees the earlier when
+    ``register``), then one prediction for all of them."""
+    return checker.score(anomaly, ref, [checker.prepare(r, register) for r in records])
+
+
+def answer(r: CheckResult) -> CheckOut:
+    """The check as the API answers it."""
+    return CheckOut(
+        contract_id=r.contract_id, registered_date=r.registered_date, probability=r.probability,
+        tier=r.tier,
+        reasons=[ReasonOut(feature=x.feature, zh=x.text_zh, en=x.text_en, logit=x.logit)
+                 for x in r.reasons],
+        rule_hits=[HitOut(rule_id=h.rule_id, severity=h.severity, zh=h.zh, en=h.en)
+                   for h in r.hits],
+        registered=r.registered, model_name=r.model.name, model_version=r.model.version,
+        alias=r.model.alias)
+
+
+def _row(r: CheckResult, principal: Principal) -> Insert:
+    """The check's ``contract_checks`` row, as column values for the journal's Core insert."""
+    return Insert(CHECKS, {
+        "contract_id": r.contract_id, "source": CheckSource.check.value,
+        "probability": r.probability, "tier": r.tier,
+        "reasons_zh": [x.text_zh for x in r.reasons], "reasons_en": [x.text_en for x in r.reasons],
+        "rule_hits": [h.rule_id for h in r.hits], "model_name": r.model.name,
+        "model_version": r.model.version, "registered_date": r.registered_date,
+        "institution_id": r.institution_id, "broker_id": r.broker_id, "region": r.region,
+        "alias": r.model.alias, "checked_by": principal.user})
+
+
+def _audit(stamp: AuditRecord, r: CheckResult) -> AuditRecord:
+    return replace(stamp, entity_kind="contract", entity_id=r.contract_id, detail={
+        **stamp.detail, "probability": round(r.probability, 6), "tier": r.tier,
+        "model_version": r.model.version, "registered": r.registered})
+
+
+async def check_contracts(ctx: ServiceContext, principal: Principal, stamp: AuditRecord,
+                          contracts: Sequence[ContractIn], register: bool) -> list[CheckOut]:
+    """Check ``contracts`` in order, commit their rows and audit entries (``stamp``: the
+    caller's record of the request, completed here per contract), then answer."""
+    loaded, checker = ctx.holder.current, ctx.checker
+    if loaded is None or checker is None:
+        raise NotReady(ctx.state_problem or ctx.holder.problem or "not ready")
+    if len(contracts) == 1:  # one per request: scored with the other requests' (micro-batch)
+        results = [await ctx.checks.submit(
+            (checker, loaded, checker.prepare(contracts[0].record(), register)))]
+    else:
+        results = check_records(checker, loaded.anomaly, loaded.anomaly_ref,
+                                [c.record() for c in contracts], register)
+    await ctx.journal.write([_row(r, principal) for r in results],
+                            [_audit(stamp, r) for r in results])
+    for r in results:
+        ctx.metrics.checks.labels(r.tier or "none").inc()
+    return [answer(r) for r in results]
