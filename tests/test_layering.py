@@ -5,6 +5,13 @@ but never each other, except ``features.docs`` which renders documents from all 
 ``models`` imports only ``features``; ``service`` imports ``features`` and ``models``, never
 ``pipelines``; ``pipelines`` imports all three; and no two modules import each other, directly
 or in a circle, even from inside a function.
+
+Inside ``service`` there are two layers. The domain core (``service.core``) imports no web
+code: not ``service.web``, FastAPI, Starlette or Uvicorn (Jinja only in ``service.core.reports``,
+which renders documents, not pages). The core itself is layered, lowest first, as
+:data:`SERVICE_LAYERS` declares, and no module imports a higher layer than its own. Routers
+(``service.web.api``) export nothing: only the app factory imports them. ``pipelines`` reaches
+the service through the core and the app factory only.
 """
 
 from __future__ import annotations
@@ -85,6 +92,86 @@ def allowed(e: Edge) -> bool:
     return True
 
 
+# Lowest first. A module belongs to the longest prefix naming it; the web layer is on top.
+SERVICE_LAYERS: tuple[tuple[str, ...], ...] = (
+    ("service.core.db", "service.core.inputs"),
+    ("service.core.permissions", "service.core.token_cache", "service.core.metrics",
+     "service.core.journal", "service.core.market_index", "service.core.reports",
+     "service.core.monitoring", "service.core.champions",
+     "service.core.model_registry.catalog_cache", "service.core.model_registry.schemas"),
+    ("service.core.cases",),
+    ("service.core.assessments",),
+    ("service.core.contracts",),
+    ("service.core.scores",),
+    ("service.core.schema", "service.core.db.migrations", "service.core.context"),
+    # what works on the whole service context
+    ("service.core.contracts.check", "service.core.contracts.ledger",
+     "service.core.scores.overrides", "service.core.cases.access",
+     "service.core.model_registry.service"),
+    ("service.web",),
+)
+WEB_LIBRARIES = {"fastapi", "starlette", "uvicorn", "jinja2"}
+ROUTERS = "service.web.api"
+APP_FACTORY = "service.web.app"
+
+
+def layer(module: str) -> int | None:
+    best, found = "", None
+    for i, prefixes in enumerate(SERVICE_LAYERS):
+        for p in prefixes:
+            if (module == p or module.startswith(p + ".")) and len(p) > len(best):
+                best, found = p, i
+    return found
+
+
+def upward(es: list[Edge]) -> list[Edge]:
+    """Imports inside ``service`` from a lower layer to a higher one."""
+    out = []
+    for e in es:
+        if e.source.startswith("service.") and e.target.startswith("service."):
+            a, b = layer(e.source), layer(e.target)
+            if a is None or b is None or a < b:
+                out.append(e)
+    return out
+
+
+def third_party(known: dict[str, Path]) -> list[tuple[str, str, str]]:
+    """(module, top-level library, file:line) of every import of a library we do not own."""
+    out = []
+    for mod, path in known.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            else:
+                continue
+            for n in names:
+                top = n.split(".")[0]
+                if top not in PACKAGES:
+                    out.append((mod, top, f"{path.relative_to(ROOT)}:{node.lineno}"))
+    return out
+
+
+def web_in_core(found: list[tuple[str, str, str]]) -> list[str]:
+    return [f"{where}: {mod} imports {lib}" for mod, lib, where in found
+            if mod.startswith("service.core") and lib in WEB_LIBRARIES
+            and not (lib == "jinja2" and mod.startswith("service.core.reports"))]
+
+
+def service_use_allowed(e: Edge) -> bool:
+    """The service-internal rules: core below web, routers imported by the app factory only,
+    pipelines through the core and the app factory."""
+    if e.source.startswith("service.core") and e.target.startswith("service.web"):
+        return False
+    if e.target.startswith(ROUTERS + ".") and e.source != APP_FACTORY:
+        return False
+    if e.source.startswith("pipelines") and e.target.startswith("service."):
+        return e.target.startswith("service.core") or e.target == APP_FACTORY
+    return True
+
+
 def cycles(es: list[Edge]) -> list[list[str]]:
     """Strongly connected components with more than one module (Tarjan)."""
     graph: dict[str, set[str]] = {}
@@ -129,6 +216,19 @@ def test_every_import_respects_the_layers() -> None:
     assert not bad, "layering violations:\n" + "\n".join(bad)
 
 
+def test_the_service_core_imports_no_web_code() -> None:
+    known = modules()
+    bad = [f"{e.where}: {e.source} imports {e.target}" for e in edges(known)
+           if not service_use_allowed(e)] + web_in_core(third_party(known))
+    assert not bad, "service layering violations:\n" + "\n".join(bad)
+
+
+def test_no_service_module_imports_a_higher_layer() -> None:
+    found = upward(edges(modules()))
+    assert not found, "imports from a lower service layer back up (or of an unlayered " \
+        "module):\n" + "\n".join(f"{e.where}: {e.source} imports {e.target}" for e in found)
+
+
 def test_no_import_cycles() -> None:
     es = edges(modules())
     found = cycles(es)
@@ -158,3 +258,14 @@ def test_the_checker_catches_violations_and_cycles() -> None:
     assert cycles(circle) == [["a", "b", "c"]]
     assert cycles(circle[:2]) == []
     assert len(edges(modules())) > 50
+    assert not service_use_allowed(Edge("service.core.cases.service", "service.web.deps", "x:1"))
+    assert not service_use_allowed(Edge("service.web.console.views", "service.web.api.scores",
+                                        "x:1"))
+    assert not service_use_allowed(Edge("pipelines.cli.serve", "service.web.deps", "x:1"))
+    assert service_use_allowed(Edge("service.web.app", "service.web.api.scores", "x:1"))
+    assert service_use_allowed(Edge("pipelines.cli.serve", "service.web.app", "x:1"))
+    assert web_in_core([("service.core.cases.service", "fastapi", "x:1")])
+    assert not web_in_core([("service.core.reports.render", "jinja2", "x:1")])
+    assert upward([Edge("service.core.db.tables", "service.core.cases.tables", "x:1")])
+    assert not upward([Edge("service.core.cases.tables", "service.core.db.tables", "x:1")])
+    assert upward([Edge("service.core.nowhere", "service.core.db.tables", "x:1")])
