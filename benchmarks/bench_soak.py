@@ -1,6 +1,6 @@
 """Benchmark: the service's soak with dry-run checks — the same 5 minutes at 1,000 req/s of
 four contract checks to one lookup as ``bench_service --soak``, but each check with
-``?register=false`` (scored, answered and audited; not added to the registry state).
+``?register=false`` (scored, answered and audited; not added to the contract ledger).
 
 The registering soak's RSS grows by the contracts it registers (the state must remember each
 one); this run tells that growth from a leak: with nothing registered, memory should be flat.

@@ -62,7 +62,7 @@ and the three middlewares, which hello-world shares only in part.
 an `fsync` of SQLite's WAL, so a slow disk is latency for every request at once; on this shared
 machine (other test suites writing SQLite and PostgreSQL) single commits took up to tens of ms
 and, in the worst minute of the soak, the server fell behind and never caught up at the share
-of its core it was given. Memory: each check registers a new contract in the registry state
+of its core it was given. Memory: each check registers a new contract in the contract ledger
 (about 240,000 in the soak, ~0.3 KiB each), so RSS rises with registrations by design; the
 flatness test cannot tell that from a leak, and a lookup-only or dry-run soak would.
 """

@@ -48,7 +48,7 @@ institutions number 453 in 2015 and 420 in 2020; brokers exceed 10,000 by 2020.
 
 Shape: amounts are log-normal (log-sd 1.9, mean about 9× the median), larger in Beijing and
 the big eastern provinces; registrations peak in December (about 19 %); provinces and
-technology fields are skewed as in the registry (Beijing first; electronic information
+technology fields are skewed as in the register (Beijing first; electronic information
 about 30 % of contracts).
 
 Behaviour: every institution, broker and party has a hidden integrity; dishonest actors

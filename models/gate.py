@@ -2,7 +2,7 @@
 
 It reads only the run's logged metrics, so that ``promote`` — days after training, in another
 process — decides on exactly the figures the review report showed. Thresholds come from
-settings; the registry layer applies the decision and records it. An override is possible but
+settings; the register layer applies the decision and records it. An override is possible but
 never silent: it is stored with the reviewer's name and note.
 
 A missing or NaN figure fails, except where "nothing to judge" is a legitimate state (a grade

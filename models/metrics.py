@@ -115,21 +115,6 @@ def psi_categorical(expected: pd.Series, actual: pd.Series) -> float:
     return float(np.sum((a - e) * np.log(a / e)))
 
 
-def information_value(x: pd.Series, y: np.ndarray, bins: int = 10) -> float:
-    """IV of one raw column on deciles (text columns: one bin per level); a quick screen."""
-    y = np.asarray(y).astype(bool)
-    if pd.api.types.is_numeric_dtype(x) and not pd.api.types.is_bool_dtype(x):
-        v = x.to_numpy(dtype=float)
-        edges = quantile_edges(v, bins)
-        key = np.where(np.isnan(v), -1, np.searchsorted(edges, np.nan_to_num(v), side="right"))
-    else:
-        key = pd.factorize(x.astype("str").fillna("<NA>"))[0]
-    t = pd.DataFrame({"k": key, "bad": y, "good": ~y}).groupby("k")[["bad", "good"]].sum()
-    bad = np.maximum(t["bad"] / max(y.sum(), 1), _EPS)
-    good = np.maximum(t["good"] / max((~y).sum(), 1), _EPS)
-    return float(np.sum((bad - good) * np.log(bad / good)))
-
-
 def calibration_table(y: np.ndarray, p: np.ndarray, bins: int = 10) -> pd.DataFrame:
     """Predicted against observed bad rate per predicted-risk decile (expected vs observed)."""
     frame = pd.DataFrame({"y": np.asarray(y, dtype=float), "p": np.asarray(p, dtype=float)})

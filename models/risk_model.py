@@ -98,10 +98,6 @@ class RiskModel:
     def score(self, df: pd.DataFrame, top: int = 3) -> Scores:
         return self.score_matrix(self.encoder.matrix(df), top)
 
-    def score_record(self, record: Mapping[str, object], top: int = 3) -> Scores:
-        """The real-time path: one dict in, no DataFrame built."""
-        return self.score_matrix(self.encoder.row(record), top)
-
     def save(self, folder: Path) -> Path:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)

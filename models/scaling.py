@@ -46,10 +46,6 @@ class PointsScale:
         p = np.clip(np.asarray(pd_, dtype=float), 1e-9, 1 - 1e-9)
         return self.points_from_logit(np.log(p / (1 - p)))
 
-    def pd_from_points(self, points: np.ndarray | float) -> np.ndarray:
-        bad_logit = (self.offset - np.asarray(points, dtype=float)) / self.factor
-        return 1.0 / (1.0 + np.exp(-bad_logit))
-
 
 GRADES: tuple[str, ...] = ("A", "B", "C", "D")
 

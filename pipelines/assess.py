@@ -4,7 +4,7 @@ Thin wiring over pure functions: :func:`models.assessment.measures.compute_indic
 the curated tables and the stored scores point-in-time, :func:`models.assessment.outcomes.
 assess` groups, ranks and proposes outcomes, :mod:`service.core.assessments.records` writes the
 draft. The inputs that are decisions of people come from the database: the institutions an earlier
-published assessment warned or made exit (before any, the registry's warned status as of the
+published assessment warned or made exit (before any, the register's warned status as of the
 year's end), and those on the dishonesty list. Everything slow happens before the database is
 written; the draft and its audit entry are one transaction. A re-run replaces a draft; a
 published year is refused. The person who runs it is recorded, and may not publish it.

@@ -5,7 +5,7 @@ runs each morning, and the yearly assessment's draft (年度考核).
    move each to ``inbox/done/<day>/`` — or ``inbox/rejected/<day>/`` when the whole file was
    refused — so no file is loaded twice and a refused one is kept for a person to look at;
 2. when something was loaded: features for the latest month end the data has passed (once:
-   an existing month end is not rebuilt) and batch scoring at the registry's last day with the
+   an existing month end is not rebuilt) and batch scoring at the register's last day with the
    champions (skipped, with the reason, while there are none);
 3. the case sweep, which is due by the calendar whatever arrived.
 
@@ -100,7 +100,7 @@ def file_away_task(settings: Settings, loaded: list[Path], refused: list[Path],
 
 @task(name="last-day", cache_policy=NO_CACHE)
 def last_day_task(settings: Settings) -> date:
-    """The registry's last day: the latest registration, report, confirmation or change."""
+    """The register's last day: the latest registration, report, confirmation or change."""
     from features.point_in_time.history import prepare
     from pipelines.scoring.adhoc import read_store
 

@@ -1,7 +1,7 @@
 """Which incoming versions of a record may replace the stored one: newer only, and never out
 of a final status without a stated basis.
 
-Exports arrive late, twice and out of order; a registry must never let a stale export turn
+Exports arrive late, twice and out of order; a register must never let a stale export turn
 a contract found false back into a registered one. Each table declares the column that
 orders its versions (:attr:`~features.standard.schema.Table.version_date`, falling back to
 the event date); ties are broken by the export time of the file (``_exported_at``). An

@@ -2,7 +2,7 @@
 be loaded later.
 
 A row is held back with every rule it breaks (parse failures once). Its original fields are
-kept as text, so that when the only thing wrong was a reference to a record the registry had
+kept as text, so that when the only thing wrong was a reference to a record the register had
 not delivered yet (contracts routinely arrive before their institution), a later run can
 re-check it and load it (:func:`replayable`). Every queued row has a state: ``open``,
 ``released`` (loaded by a replay) or ``rejected`` (closed by an operator), with who, when and

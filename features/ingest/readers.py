@@ -27,7 +27,6 @@ from features.standard.schema import Table
 from features.standard.tables import TABLES
 
 BOM = b"\xef\xbb\xbf"
-ENCODINGS = ("utf-8", "gb18030")
 
 
 class FileFault(Exception):

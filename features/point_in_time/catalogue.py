@@ -305,7 +305,7 @@ CONTRACT_FEATURES += [
             f"max over seller and buyer of the share of amount of their contracts (either side) "
             f"in the {FLOW_WINDOW_DAYS} days before that closed a cycle", 1),
     Feature("contract", "newcomer", "seller_age_days", None, "卖方登记年龄(天)",
-            "seller's age in the registry (days)",
+            "seller's age in the register (days)",
             "registered_date minus the seller's first contract on either side; 0 for a first"),
     Feature("contract", "newcomer", "seller_first", None, "卖方首次登记", "seller's first contract",
             "1 when the seller has no earlier contract on either side"),

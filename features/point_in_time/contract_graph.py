@@ -1,8 +1,8 @@
 """The contract flow network, kept incrementally: cycles, relays and related-party ties.
 
 A contract is checked against the contracts registered before it, exactly as the real-time
-check sees the registry, so batch and online share one object: the batch pass replays the
-registry in ``(registered_date, contract_id)`` order calling :meth:`FlowGraph.step` on each
+check sees the register, so batch and online share one object: the batch pass replays the
+register in ``(registered_date, contract_id)`` order calling :meth:`FlowGraph.step` on each
 contract, and the online state keeps the same graph and calls :meth:`FlowGraph.check` on a
 new contract, then :meth:`FlowGraph.step` once it is registered. Identical operations in the
 same order give identical values, which a test proves.
@@ -249,7 +249,7 @@ class FlowGraph:
 
     def step(self, s: int, b: int, day: int, amount: float, same_region: bool, inst: int,
              broker: int, office: int) -> FlowFacts:
-        """Check a contract, then add it: one step of the registry replay."""
+        """Check a contract, then add it: one step of the register replay."""
         facts = self.check(s, b, day, amount, same_region, inst, broker, office)
         self.add(s, b, day, amount, inst, broker, office, facts.cycle_len > 0)
         return facts
@@ -324,7 +324,7 @@ def replay(graph: FlowGraph, c: pd.DataFrame, lo: int, hi: int,
 
 
 def network_features(h: History, rows: np.ndarray) -> dict[str, np.ndarray]:
-    """Network features of contracts at sorted positions ``rows``, by replaying the registry."""
+    """Network features of contracts at sorted positions ``rows``, by replaying the register."""
     c = h.contracts
     if len(rows) == 0:
         return {n: np.empty(0) for n in NETWORK_COLUMNS}

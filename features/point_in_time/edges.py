@@ -1,6 +1,6 @@
 """One party's flows in one direction: the latest per counterparty, also ordered by amount.
 
-A national registry has parties with thousands of counterparties. Cycle search and relays only
+A national register has parties with thousands of counterparties. Cycle search and relays only
 ever want flows of a similar amount to the contract being checked, so the flows are kept in
 amount order too: a band is found by bisection and walked outward from the contract's amount,
 instead of scanning every counterparty of a hub on every check.

@@ -190,9 +190,9 @@ def latest_reports(h: History, as_of: int) -> pd.DataFrame:
 
 
 def _gaps(x: Handled, rep: pd.DataFrame, inst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Log ratios (amount, count) of each report against the registry's figures for its year.
+    """Log ratios (amount, count) of each report against the register's figures for its year.
 
-    The registry side is what the institution facilitated in the report's year among contracts
+    The register side is what the institution facilitated in the report's year among contracts
     registered by as_of, so a report is never compared with contracts registered after it.
     """
     year = year_of_days(x.c["reg"].to_numpy())

@@ -5,7 +5,7 @@ The real-time check cannot rerun the batch pass for every registration, so
 party counts and last dates, per pair counts (a sorted array plus a small dict of later
 additions), conduct and bad-status counts, each broker's registration days of the last
 year, and peer-group sums of log amounts. Built from the history up to ``as_of``, it then
-follows the registry: :meth:`register` each new contract after checking it, and feed status
+follows the register: :meth:`register` each new contract after checking it, and feed status
 changes and conduct records with :meth:`observe_status` / :meth:`observe_conduct`; like the
 batch path, an event dated day d counts only for contracts registered after day d.
 A test proves ``features`` equals the batch
@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from features.point_in_time.catalogue import MIN_PEERS, OWN_SHRINK, ROUND_UNIT_YUAN, names_of
+from features.point_in_time.catalogue import MIN_PEERS, OWN_SHRINK, ROUND_UNIT_YUAN
 from features.point_in_time.contract import (
     BROKER_BASE_DAYS,
     BROKER_RECENT_DAYS,
@@ -58,7 +58,6 @@ from features.standard.thresholds import JUST_ABOVE, SUBSIDY_THRESHOLDS_YUAN
 
 PAIR_SPAN = 2**32
 EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
-NAMES = names_of("contract")
 
 
 def _day(value: Any) -> int:
@@ -75,7 +74,7 @@ def _band(prior: int) -> int:
 
 
 class OnlineState:
-    """Running totals of the registry as of a day; see the module docstring."""
+    """Running totals of the register as of a day; see the module docstring."""
 
     def __init__(self, h: History, as_of: int) -> None:
         c = h.contracts
@@ -139,7 +138,7 @@ class OnlineState:
         """The state at the end of day ``as_of``, for contracts registered after it."""
         return cls(prepare(tables), day_of(as_of))
 
-    # --- following the registry ----------------------------------------------------------
+    # --- following the register ----------------------------------------------------------
 
     def _party(self, pid: str) -> int:
         code = self.party.get(pid)
@@ -273,11 +272,6 @@ class OnlineState:
             "ctr_kind_peer_z": kind_z,
             **dict(zip(NETWORK_COLUMNS, self._network(k, d, amount, False), strict=True)),
         }
-
-    def vector(self, contract: Mapping[str, Any]) -> np.ndarray:
-        """The features as a float array in catalogue order (what a model's predict takes)."""
-        f = self.features(contract)
-        return np.array([f[n] for n in NAMES], dtype=np.float64)
 
     def register(self, contract: Mapping[str, Any],
                  checked: Mapping[str, float] | None = None) -> None:

@@ -103,7 +103,7 @@ SEVERITY = enum_of(
 )
 
 # GB/T 2260 province-level codes, with the market's (skewed) share of contracts used by the
-# synthetic market: Beijing, Guangdong, Jiangsu, Shanghai, Shaanxi lead the real registry.
+# synthetic market: Beijing, Guangdong, Jiangsu, Shanghai, Shaanxi lead the real register.
 PROVINCES: tuple[tuple[str, str, str], ...] = (
     ("110000", "北京市", "Beijing"),
     ("120000", "天津市", "Tianjin"),

@@ -96,10 +96,6 @@ class Table:
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 
-    @property
-    def required_columns(self) -> list[str]:
-        return [c.name for c in self.columns if not c.nullable]
-
 
 def enum_of(name: str, *members: tuple[str, str, str]) -> Enum:
     return Enum(name, tuple(Code(*m) for m in members))

@@ -17,7 +17,7 @@ from features.synthetic.parties import PartyPicker
 from features.synthetic.published import NATIONAL_INSTITUTIONS
 
 REGION_CODES = np.array([p[0] for p in PROVINCES])
-# Share of contracts sold from each province (skewed as in the real registry: Beijing leads,
+# Share of contracts sold from each province (skewed as in the real register: Beijing leads,
 # then the eastern provinces and Shaanxi/Hubei/Sichuan).
 _REGION_WEIGHT = {
     "110000": 0.20, "440000": 0.10, "320000": 0.09, "310000": 0.07, "610000": 0.06,

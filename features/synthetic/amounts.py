@@ -5,7 +5,7 @@ Honest and planted contracts share every step: a planted amount is fitted like i
 peers unless its pattern sets it, honest sellers also price just above a subsidy threshold
 (legitimately: buyers ask for it), and one rounding process quotes every amount to the fen,
 the hundred or the ten thousand. So cents, round figures and threshold closeness are at
-most the weak signals they are in real registry data.
+most the weak signals they are in real register data.
 """
 
 from __future__ import annotations

@@ -51,7 +51,7 @@ def tech_share(rng: np.random.Generator, contract_type: np.ndarray) -> np.ndarra
 
 def random_days(rng: np.random.Generator, years: np.ndarray, month_p: np.ndarray = MONTH_P
                 ) -> np.ndarray:
-    """Registration days within each year, with the year-end peak of the real registry."""
+    """Registration days within each year, with the year-end peak of the real register."""
     months = rng.choice(12, len(years), p=month_p)
     start = (years - 1970).astype("datetime64[Y]").astype("datetime64[M]") + months
     days_in_month = (

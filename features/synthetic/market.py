@@ -2,7 +2,7 @@
 
 The market is built in three layers: actors with hidden traits
 (:mod:`features.synthetic.actors`), irregular contracts from dishonest actors
-(:mod:`features.synthetic.fraud`), and the honest bulk of the registry, whose counts and
+(:mod:`features.synthetic.fraud`), and the honest bulk of the register, whose counts and
 amounts are then fitted per year and seller kind to :mod:`features.synthetic.published`. What an
 audit later finds becomes contract status and conduct records, with realistic delays and
 incomplete detection; the hidden traits and the irregular flags go to separate truth files.

@@ -84,7 +84,7 @@ class PartyPicker:
     def fresh_sellers(self, kinds: np.ndarray, regions: np.ndarray) -> np.ndarray:
         """A never-trading seller of each row's kind, of its province where one is left.
 
-        Each is handed out once, so it appears in the registry only where its event puts it;
+        Each is handed out once, so it appears in the register only where its event puts it;
         the province is kept where the reserve allows, so the seller's region (and the
         office and institution that follow it) stays as the template drew it. −1 where the
         kind's reserve is spent.

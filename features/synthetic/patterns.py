@@ -87,7 +87,7 @@ PATTERN_SPECS: tuple[PatternSpec, ...] = (
         "phantom_buyer", "虚设买方", "buyers that exist only on paper",
         ("contracts.buyer_id",),
         "one seller registers 2–5 contracts within three weeks, each with a buyer that has no "
-        "other contract in the registry",
+        "other contract in the register",
         "同一卖方三周内登记2–5份合同，每份的买方在登记系统中再无其他合同",
         0.3, "false_registration", 0.144, (2, 5), family="newcomer", held_out=True),
     # Held out: planted so that a review can report recall on what nobody tuned for.
@@ -107,9 +107,9 @@ PATTERN_SPECS: tuple[PatternSpec, ...] = (
         "各方所在省份不限",
         0.25, "circular_trade", 0.07, (3, 3), family="network", held_out=True),
     PatternSpec(
-        "newcomer_outsized", "新主体大额合同", "a seller new to the registry with outsized deals",
+        "newcomer_outsized", "新主体大额合同", "a seller new to the register with outsized deals",
         ("contracts.seller_id", "contracts.amount_yuan", "contracts.tech_amount_yuan"),
-        "a seller never seen in the registry registers 1–2 contracts within two weeks, each "
+        "a seller never seen in the register registers 1–2 contracts within two weeks, each "
         "3–8 times what it would otherwise be; the technology share is the usual one",
         "登记系统中从未出现过的卖方在两周内登记1–2份合同，金额为同类合同的3–8倍，技术交易额占比如常",
         0.35, "inflated_amount", 0.06, (1, 2), family="newcomer", held_out=True),
@@ -123,7 +123,7 @@ CONDUCT_OF: dict[str, str] = {p.name: p.conduct_kind for p in PATTERN_SPECS}
 MISREPORT = PatternSpec(
     "misreport", "虚报业绩", "misreported annual performance",
     ("institution_reports.contracts_reported", "institution_reports.amount_reported_yuan"),
-    "a dishonest institution's annual report inflates the registry's figures 1.3–3×",
+    "a dishonest institution's annual report inflates the register's figures 1.3–3×",
     "失信机构年度报告将登记系统中的数字夸大1.3–3倍",
     0.3, "misreported_performance", 0.0, (1, 1), family="report", held_out=False)
 

@@ -2,7 +2,7 @@
 
 Figures marked ``published`` come from the 13th and 14th five-year plans for the technology
 market and technology transfer; 2016–2019 are the Ministry of Science and Technology's
-annual registry totals, consistent with the 23.49 % yearly growth the 14th plan quotes, and
+annual register totals, consistent with the 23.49 % yearly growth the 14th plan quotes, and
 serve only to make the series continuous. Years outside 2011–2020 are extrapolated with the
 nearest period's growth, and labelled as such in the calibration report.
 """

@@ -1,4 +1,4 @@
-"""What the registry and the science departments record after the contracts: conduct records
+"""What the register and the science departments record after the contracts: conduct records
 (from audited fraud events, misreported annual reports and background misconduct) and the
 institutions' annual reports. Kept apart from :mod:`features.synthetic.market`, which draws
 the contracts, so that each reads on its own.
@@ -93,8 +93,8 @@ def annual_reports(rng: np.random.Generator, actors: Actors, c: pd.DataFrame, sp
              ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Annual reports per active institution, and conduct records for detected misreports.
 
-    Honest institutions report the registry's figures within a few percent; dishonest ones
-    past their onset inflate them 1.3–3 times (the registry-versus-report gap features see).
+    Honest institutions report the register's figures within a few percent; dishonest ones
+    past their onset inflate them 1.3–3 times (the register-versus-report gap features see).
     """
     inst = actors.institutions
     fac = c[c["inst_idx"] >= 0]

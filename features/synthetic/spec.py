@@ -20,7 +20,7 @@ class MarketSpec:
 
     @property
     def end(self) -> np.datetime64:
-        """The export date: nothing after it is known to the registry."""
+        """The export date: nothing after it is known to the register."""
         return np.datetime64(f"{self.last_year}-12-31", "D")
 
 

@@ -21,7 +21,7 @@ from models.assessment.config import MEASURES, AssessmentConfig, Indicator
 
 TABLES = ("institutions", "contracts", "institution_reports", "conduct_records")
 INVALID = ("revoked", "false_found")  # contracts that do not count as facilitated business
-OVER_REPORTING_CAP = 1000.0  # percent: a report of business the registry never saw
+OVER_REPORTING_CAP = 1000.0  # percent: a report of business the register never saw
 INFO = ("name", "institution_type", "region", "tier", "report_year")
 
 
@@ -61,7 +61,7 @@ def compute_indicators(config: AssessmentConfig, tables: Mapping[str, pd.DataFra
     region, region tier, the report year read, and one column per indicator code.
 
     Assessed: founded by January 1st of the year (a whole year to show), and not exited by the
-    year's end, in the registry or by an earlier assessment decision (``exited``). ``scores``:
+    year's end, in the register or by an earlier assessment decision (``exited``). ``scores``:
     the stored institution scores (``entity_id``, ``as_of``, ``points``).
     """
     missing = [t for t in TABLES if t not in tables]
@@ -173,7 +173,7 @@ def _revenue(d: YearData, _: Indicator) -> pd.Series:
 
 
 def _over_reporting(d: YearData, _: Indicator) -> pd.Series:
-    """The report's amount against the registry's for the same (report) year."""
+    """The report's amount against the register's for the same (report) year."""
     c = d.contracts[~d.contracts["state"].isin(INVALID)]
     by_year = c.groupby([c["institution_id"], c["reg"].dt.year])["amount"].sum()
     years = d.report["report_year"]

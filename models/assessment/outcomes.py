@@ -3,7 +3,7 @@
 The rules (动态管理、优胜劣汰): an institution *fails* when its total is below the pass mark,
 when it is in the bottom share of its group (if the method sets one), or when a value misses a
 required limit (e.g. under 70% of staff trained). A first failure is a ``warning``; a failure
-while warned (by last year's assessment or the registry) is an ``exit``. A listed dishonesty
+while warned (by last year's assessment or the register) is an ``exit``. A listed dishonesty
 case (列入失信名单) is an exit whatever the indicators say, and so is a place inside the bottom
 quota the regulator sets: the ``quota`` lowest totals of the whole assessment (totals are
 within-group scores, so comparable across groups; ties go to the worse place in its group, then

@@ -48,3 +48,15 @@ def indicator_table(config: AssessmentConfig) -> str:
     lines.append("")
     lines += [f"- `{i.code}`: {i.definition_en} {i.definition_zh}" for i in config.indicators]
     return "\n".join(lines)
+
+
+BEGIN, END = "<!-- indicators:begin -->\n", "\n<!-- indicators:end -->"
+
+
+def with_indicator_table(document: str, config: AssessmentConfig) -> str:
+    """``document`` with the text between its indicator markers replaced by the table, so the
+    written parts of docs/assessment.md stay the author's and the table stays the code's."""
+    head, found, rest = document.partition(BEGIN)
+    if not found or END not in rest:
+        raise ValueError(f"the document has no {BEGIN.strip()} … {END.strip()} markers")
+    return head + BEGIN + indicator_table(config) + END + rest.split(END, 1)[1]

@@ -59,7 +59,7 @@ class RuleState:
         return hits
 
     def register(self, contract: Mapping[str, Any], features: Mapping[str, float]) -> None:
-        """Follow the registry: remember the contract for the windowed rules it qualifies for.
+        """Follow the register: remember the contract for the windowed rules it qualifies for.
 
         Contracts arrive in registration order, so days only grow and old ones drop off the
         left of each deque.

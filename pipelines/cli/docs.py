@@ -11,7 +11,8 @@ import typer
 def docs(
     out: Annotated[Path, typer.Option(help="docs folder")] = Path("docs"),
 ) -> None:
-    """Regenerate the documents derived from code (数据标准文档, 特征目录, 失信案件流程)."""
+    """Regenerate the documents derived from code (数据标准文档, 特征目录, 失信案件流程,
+    市场指数, 考核指标表)."""
     from features.docs import render_data_standard
     from features.point_in_time.catalogue import render_features_doc
 
@@ -31,3 +32,11 @@ def docs(
 
     (out / "market-index.md").write_text(render_index_doc(), encoding="utf-8")
     typer.echo(f"wrote {out / 'market-index.md'}")
+    from models.assessment.config import load_config
+    from models.assessment.texts import with_indicator_table
+
+    path = out / "assessment.md"
+    if path.exists():  # a written document: only the table between its markers is generated
+        path.write_text(with_indicator_table(path.read_text(encoding="utf-8"), load_config()),
+                        encoding="utf-8")
+        typer.echo(f"updated the indicator table in {path}")

@@ -15,7 +15,7 @@ from features.settings import Settings
 
 
 def data_version(settings: Settings, source: Path | None) -> str:
-    """What the service's registry state is built from, as a name that changes with it: the
+    """What the service's contract ledger is built from, as a name that changes with it: the
     curated store's published sequence, or the market folder's contracts file."""
     if source is None:
         from pipelines.store.curated import current_manifest

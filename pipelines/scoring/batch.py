@@ -214,7 +214,7 @@ def write_task(engine: Engine, models: Models, scored: Scored, rules: WarningRul
 
 
 def subject_names(tables: dict[str, pd.DataFrame]) -> Names:
-    """Names and regions of the registry's subjects, for the cases warnings open."""
+    """Names and regions of the register's subjects, for the cases warnings open."""
     inst = tables["institutions"].drop_duplicates("institution_id", keep="last")
     brokers = tables["brokers"].drop_duplicates("broker_id", keep="last")
     return Names(

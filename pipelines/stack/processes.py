@@ -224,14 +224,6 @@ def stop(settings: Settings, timeout_s: float = STOP_TIMEOUT_S) -> StackState:
     return state
 
 
-def deployment_names(prefect_yaml: Path) -> list[str]:
-    """The deployments ``up`` registers: the names in prefect.yaml, in order."""
-    import yaml
-
-    spec = yaml.safe_load(prefect_yaml.read_text(encoding="utf-8"))
-    return [d["name"] for d in spec.get("deployments") or []]
-
-
 def login_lines(settings: Settings) -> list[str]:
     """The demo's logins (name, role, token) if the demo wrote them, else how to add one."""
     from pipelines.demo.people import logins_path

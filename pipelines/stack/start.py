@@ -37,7 +37,7 @@ from pipelines.stack.processes import (
 
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 180.0  # the Prefect server on a loaded 2-core machine
-# the API builds its registry state and loads the score answers after it answers; `up` waits
+# the API builds its contract ledger and loads the score answers after it answers; `up` waits
 # this long for /readyz to say ready, then prints what is still missing and returns
 READY_WAIT_S = 120.0
 DEPLOY_TIMEOUT_S = 300.0

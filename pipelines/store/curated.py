@@ -183,10 +183,6 @@ def read_curated(table_name: str, settings: Settings | None = None) -> pd.DataFr
     return snapshot(settings).read(table_name)
 
 
-def read_history(table_name: str, settings: Settings | None = None) -> pd.DataFrame:
-    return snapshot(settings).history(table_name)
-
-
 @contextmanager
 def _flock(path: Path) -> Iterator[None]:
     """An exclusive ``flock``; the kernel releases it when the process dies (no stale lock)."""

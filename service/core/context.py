@@ -1,6 +1,6 @@
 """Everything a request may need, built once at start-up and kept on ``app.state``.
 
-The registry tables come from a callable handed to :func:`service.web.app.create_app` (the command
+The register tables come from a callable handed to :func:`service.web.app.create_app` (the command
 line passes the curated store; tests pass a generated market), so the service never imports
 the pipelines that write the store.
 """
@@ -25,14 +25,14 @@ from service.core.contracts.checker import CheckItem, CheckResult, ContractCheck
 from service.core.contracts.directory import EntityInfo
 from service.core.db.types import utcnow
 from service.core.journal import Journal
-from service.core.market_index import MarketOverview
+from service.core.market_index import MarketIndex
 from service.core.metrics import Metrics
 from service.core.model_registry.catalog_cache import CatalogCache
 from service.core.scores.read_model import ReadModel
 from service.core.token_cache import TokenCache
 
 TablesLoader = Callable[[], Mapping[str, pd.DataFrame]]
-STATE_NOT_BUILT = "registry state not built yet"  # until the first build ends, well or not
+STATE_NOT_BUILT = "contract ledger not built yet"  # until the first build ends, well or not
 
 
 @dataclass
@@ -47,12 +47,12 @@ class ServiceContext:
     tokens: TokenCache
     scores: ReadModel  # the score answers, kept in memory
     checks: MicroBatcher[CheckItem, CheckResult]  # concurrent single checks, scored together
-    checker: ContractChecker | None = None  # None until the registry state is built
+    checker: ContractChecker | None = None  # None until the contract ledger is built
     directory: dict[tuple[str, str], EntityInfo] = field(default_factory=dict)
     state_problem: str | None = STATE_NOT_BUILT  # None once a state serves
     state_stale: str | None = None  # the last rebuild failed: the older state still serves
     state_built_at: datetime | None = None
-    market: MarketOverview | None = None  # the console's market page, from the registry
+    market_index: MarketIndex | None = None  # the console's market page, from the register
     clock: Callable[[], datetime] = utcnow  # injectable: tests move time across deadlines
     calendar: WorkCalendar = field(default_factory=WorkCalendar)
     catalogs: CatalogCache = field(default_factory=CatalogCache)  # the reviewers' pages

@@ -2,7 +2,7 @@
 
 Start-up never blocks on the slow parts: the database schema is checked at once (an
 unmigrated database refuses to start, in one line), then the champion models load and the
-real-time registry state is built in worker threads while ``/healthz`` already answers and
+real-time contract ledger is built in worker threads while ``/healthz`` already answers and
 ``/readyz`` says what is still missing. The champion alias is polled; a moved alias is loaded
 in the background and swapped in whole (:mod:`service.core.champions.holder`).
 """

@@ -7,10 +7,10 @@ import pandas as pd
 import pytest
 
 from models.fit import FitResult, downsample_goods, fit_risk_model
-from models.known_signal import credit_table
 from models.risk_model import load_risk_model
 from models.split import time_split
 from models.table import coerce_target, fit_encoder, infer_columns
+from tests.known_signal import credit_table
 
 MONOTONE = {"past_conduct_records": 1, "complaints": 1, "trained_share": -1}
 DESCRIPTIONS = {
@@ -118,7 +118,7 @@ def test_single_record_scoring_matches_the_batch(fit: FitResult, table: pd.DataF
     row = table.iloc[[7]]
     record = {k: (None if pd.isna(v) else v) for k, v in row.iloc[0].to_dict().items()}
     record["region"] = "999999"  # unseen level → treated as missing, not an error
-    one = fit.model.score_record(record)
+    one = fit.model.score_matrix(fit.model.encoder.row(record))  # the real-time path
     batch = fit.model.score(row.assign(region=None))
     assert one.pd[0] == pytest.approx(batch.pd[0])
     assert one.grade[0] == batch.grade[0]

@@ -11,7 +11,6 @@ from models.metrics import (
     calibration_ratio,
     calibration_table,
     gini,
-    information_value,
     ks,
     precision_at_k,
     precision_at_k_by_group,
@@ -53,14 +52,6 @@ def test_psi_categorical() -> None:
     a = pd.Series(["x"] * 50 + ["y"] * 50)
     assert psi_categorical(a, a) == pytest.approx(0.0)
     assert psi_categorical(a, pd.Series(["x"] * 90 + ["y"] * 10)) > 0.25
-
-
-def test_information_value_ranks_signal_above_noise() -> None:
-    rng = np.random.default_rng(2)
-    x = rng.normal(size=5000)
-    y = (rng.random(5000) < 1 / (1 + np.exp(-(2 * x - 2)))).astype(int)
-    assert information_value(pd.Series(x), y) > 0.5
-    assert information_value(pd.Series(rng.normal(size=5000)), y) < 0.02
 
 
 def test_calibration_table_and_ratio() -> None:

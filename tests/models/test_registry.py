@@ -9,7 +9,6 @@ import pytest
 
 from models.fit import fit_risk_model
 from models.gate import GateThresholds
-from models.known_signal import credit_table
 from models.registry import (
     CHALLENGER,
     CHAMPION,
@@ -26,6 +25,7 @@ from models.registry import (
 )
 from models.review import build_review
 from models.review_render import plots, render_html
+from tests.known_signal import credit_table
 
 LENIENT = GateThresholds(
     min_auc=0.5,

@@ -22,12 +22,14 @@ def test_base_score_sits_at_base_odds_and_pdo_doubles_them() -> None:
     assert s.offset == pytest.approx(600 - 20 / math.log(2) * math.log(50))
 
 
-def test_points_fall_as_risk_rises_and_invert_back() -> None:
+def test_points_fall_as_risk_rises_by_pdo_per_doubling_of_the_odds() -> None:
     s = PointsScale(500, 20, 40)
     p = np.array([0.001, 0.01, 0.1, 0.5, 0.9])
     pts = s.points(p)
     assert np.all(np.diff(pts) < 0)
-    np.testing.assert_allclose(s.pd_from_points(pts), p, rtol=1e-9)
+    odds = p / (1 - p)
+    np.testing.assert_allclose(pts[:-1] - pts[1:], s.factor * np.log(odds[1:] / odds[:-1]),
+                               rtol=1e-9)
     np.testing.assert_allclose(s.points_from_logit(np.log(p / (1 - p))), pts)
 
 

@@ -23,7 +23,7 @@ def scope_denial(principal: Principal, c: Case) -> str | None:
 
 def case_subject(ctx: ServiceContext, kind: str, subject_id: str, name: str | None
                  ) -> records.Subject | None:
-    """The subject as the registry knows it (name, region); None: an institution or broker it
+    """The subject as the register knows it (name, region); None: an institution or broker it
     does not know (parties are in no directory)."""
     info = ctx.directory.get((kind, subject_id))
     if info is None and kind != "party":

@@ -87,7 +87,7 @@ def render_cases_doc(policy: CasePolicy) -> str:
         "ends by itself (the list hides the case that day; `techcredit cases sweep` records it).",
         "", "## The list for other agencies / 失信名单共享\n",
         "`GET /api/v1/dishonesty-list?format=csv|json` and `techcredit cases export`: "
-        + ", ".join(f"`{f}`" for f in ListEntry.__dataclass_fields__) + ". The registry id "
+        + ", ".join(f"`{f}`" for f in ListEntry.__dataclass_fields__) + ". The register id "
         "stands in for the unified social credit code, which the data standard does not carry.",
         ""]
     return "\n".join(lines)

@@ -77,7 +77,7 @@ class ListEntry:
     """One published entry of the dishonesty list, with the fields the national rules ask."""
 
     subject_name: str
-    unified_code: str  # the registry id, which plays the unified social credit code's role
+    unified_code: str  # the register id, which plays the unified social credit code's role
     subject_kind: str
     conduct: str
     conduct_zh: str

@@ -112,7 +112,7 @@ def act(sessions: sessionmaker[Session], case_id: int, action: Action, actor: Ac
 
 @dataclass(frozen=True)
 class Names:
-    """Subject names and regions from the registry, for cases opened without a person."""
+    """Subject names and regions from the register, for cases opened without a person."""
 
     names: Mapping[tuple[str, str], str]
     regions: Mapping[tuple[str, str], str]

@@ -1,4 +1,4 @@
-"""The real-time contract check (合同实时核查): features from the registry state, the anomaly
+"""The real-time contract check (合同实时核查): features from the contract ledger, the anomaly
 model's probability and reasons, the approved rules' hits, a tier; then the contract joins the
 state so the next registration of its parties sees it.
 

@@ -1,4 +1,4 @@
-"""Which institutions and brokers exist, where they are and their registry status: what the
+"""Which institutions and brokers exist, where they are and their register status: what the
 service needs to answer 404, apply a regulator's region limit before any score exists, and
 show a registry status (e.g. 警告 warned, 已退出 exited) beside the model's score."""
 
@@ -17,7 +17,7 @@ class EntityInfo:
     region: str | None
     status: str | None  # institutions: active / warned / exited; brokers: None
     institution_id: str | None  # a broker's institution
-    name: str | None = None  # institutions have names in the registry; brokers do not
+    name: str | None = None  # institutions have names in the register; brokers do not
 
 
 def directory(tables: Mapping[str, pd.DataFrame]) -> dict[tuple[str, str], EntityInfo]:

@@ -1,13 +1,13 @@
-"""The real-time registry state: built at start-up, rebuilt when what it is built from changes.
+"""The real-time contract ledger: built at start-up, rebuilt when what it is built from changes.
 
 The state (every party's running totals, the contract flow network, the approved rules'
-recent hits), the entity directory and the market overview come from the curated store and
+recent hits), the entity directory and the market index come from the curated store and
 the rule set in force. A long-lived service (``techcredit up``) outlives many store versions
 (the daily run ingests each morning) and rule approvals, so it polls a fingerprint of both
 every ``state_poll_seconds``; a change builds a new state in a worker thread while the old one
 keeps answering, then swaps the three in on the event loop. A failed build keeps the old state
 serving (``/readyz`` says so) and is tried again at the next poll. Contracts registered by
-checks since the last build and not yet in the store are not carried over: the registry's
+checks since the last build and not yet in the store are not carried over: the register's
 next export brings them.
 """
 
@@ -29,7 +29,7 @@ from service.core.context import ServiceContext, TablesLoader
 from service.core.contracts.checker import ContractChecker
 from service.core.contracts.directory import EntityInfo, directory
 from service.core.db.types import utcnow
-from service.core.market_index import MarketOverview, market_overview
+from service.core.market_index import MarketIndex, market_index_of
 
 log = logging.getLogger("techcredit.service")
 Fingerprint = Callable[[], str]  # changes whenever the tables it stands for change
@@ -44,7 +44,7 @@ class Built:
     """What one build makes, swapped in together."""
 
     directory: dict[tuple[str, str], EntityInfo]
-    market: MarketOverview
+    market_index: MarketIndex
     checker: ContractChecker
 
 
@@ -61,15 +61,15 @@ def build(ctx: ServiceContext, tables: TablesLoader) -> Built | None:
     problem is kept for ``/readyz``."""
     try:
         data = tables()
-        return Built(directory(data), market_overview(data["contracts"]),
+        return Built(directory(data), market_index_of(data["contracts"]),
                      checker_of(ctx.settings, data))
     except Exception as e:  # the service goes on; /readyz says why
         if ctx.checker is None:
-            ctx.state_problem = f"registry state failed: {_first_line(e)}"
+            ctx.state_problem = f"contract ledger failed: {_first_line(e)}"
         else:
             ctx.state_stale = (f"rebuild failed, serving the state built "
                                f"{ctx.state_built_at:%Y-%m-%d %H:%M:%S} UTC: {_first_line(e)}")
-        log.exception("building the registry state failed")
+        log.exception("building the contract ledger failed")
         return None
 
 
@@ -77,7 +77,8 @@ def swap_in(ctx: ServiceContext, built: Built) -> None:
     """Serve ``built``. Called on the event loop, where requests read the context, so none
     sees the new directory beside the old checker."""
     first = ctx.checker is None
-    ctx.directory, ctx.market, ctx.checker = built.directory, built.market, built.checker
+    ctx.directory, ctx.market_index = built.directory, built.market_index
+    ctx.checker = built.checker
     ctx.state_problem, ctx.state_stale, ctx.state_built_at = None, None, utcnow()
     # The state is millions of long-lived objects: moving them out of the collector's
     # generations keeps full collections (tail latency) from walking them on every request.
@@ -97,7 +98,7 @@ async def keep_state_fresh(ctx: ServiceContext, tables: TablesLoader,
                            fingerprint: Fingerprint | None) -> None:
     """Build the state, then rebuild it whenever the fingerprint changes (never without
     one, or with ``state_poll_seconds`` 0). The score answers are rendered again after
-    each build: they show registry statuses from the directory."""
+    each build: they show register statuses from the directory."""
     every = ctx.settings.state_poll_seconds
 
     async def seen() -> str | None:
@@ -106,7 +107,7 @@ async def keep_state_fresh(ctx: ServiceContext, tables: TablesLoader,
         try:
             return await asyncio.to_thread(fingerprint_of, ctx, fingerprint)
         except Exception:  # unreadable now: try again at the next poll
-            log.exception("reading the registry state's fingerprint failed")
+            log.exception("reading the contract ledger's fingerprint failed")
             return None
 
     async def build_and_swap() -> bool:
@@ -126,7 +127,7 @@ async def keep_state_fresh(ctx: ServiceContext, tables: TablesLoader,
         now = await seen()
         if now is None or now == last:
             continue
-        log.info("registry data now %s (built from %s): rebuilding the registry state",
+        log.info("register data now %s (built from %s): rebuilding the contract ledger",
                  now, last)
         if await build_and_swap():
             last = now

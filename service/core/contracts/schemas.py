@@ -136,7 +136,7 @@ class CheckOut(BaseModel):
     tier: Literal["red", "orange", "yellow", "blue"] | None
     reasons: list[ReasonOut]
     rule_hits: list[HitOut]
-    registered: bool = Field(description="the contract joined the registry state")
+    registered: bool = Field(description="the contract joined the contract ledger")
     model_name: str
     model_version: str
     alias: str | None

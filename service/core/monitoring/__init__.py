@@ -1,2 +1,2 @@
-"""Model monitoring records (issue 13): monthly drift checks, alerts and calibration by grade,
+"""Model monitoring records: monthly drift checks, alerts and calibration by grade,
 written by the monitoring flow (:mod:`pipelines.monitor`)."""

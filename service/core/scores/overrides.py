@@ -21,7 +21,7 @@ from service.core.scores.schemas import OverrideIn
 
 @dataclass(frozen=True)
 class Found:
-    """An entity the registry or the scores know: its latest score (if any) and its region,
+    """An entity the register or the scores know: its latest score (if any) and its region,
     which decides a regional token's scope."""
 
     latest: Score | None

@@ -81,7 +81,7 @@ class EntityScoreOut(BaseModel):
     model_name: str
     model_version: str
     alias: str | None
-    registry_status: str | None = Field(description="the registry's status (e.g. warned)")
+    registry_status: str | None = Field(description="the register's status (e.g. warned)")
     override: OverrideOut | None
     effective_grade: str = Field(description="the override's grade while it holds, else the "
                                              "model's")

@@ -15,7 +15,7 @@ from service.web.deps import ContractOfficer, Ctx, record
 from service.web.errors import not_ready
 
 router = APIRouter(tags=["contracts 合同核查"])
-Register = Annotated[bool, Query(description="add the contract to the registry state (false: a "
+Register = Annotated[bool, Query(description="add the contract to the contract ledger (false: a "
                                              "dry run that changes nothing)")]
 
 

@@ -26,7 +26,7 @@ class Ready(BaseModel):
     models: str  # the versions served, or why none
     registry: str  # "reachable" or why the last good models are being served
     registry_checked_at: datetime | None
-    state: str  # the real-time registry state
+    state: str  # the real-time contract ledger
     state_built_at: datetime | None  # rebuilt when the curated store or the rules change
     scores: str  # the score answers' read model: loaded (how many entities) or loading
     starting: bool  # a part is still on its first load; False and not ready: waiting won't do

@@ -195,7 +195,7 @@ async def market(request: Request, ctx: Ctx, user: ConsoleUser, lang: ConsoleLan
                  ) -> HTMLResponse:
     """Contracts and amounts by year, type, field and region, flows between regions and the
     market development index (docs/market-index.md)."""
-    m = ctx.market
+    m = ctx.market_index
     charts, regions_rows, flows = {}, [], []
     if m is not None:
         years = [str(y.year) for y in m.years]

@@ -152,7 +152,7 @@ def test_integrity(built: dict[str, pd.DataFrame]) -> None:
     # C0007 found false before as_of counts; C0008 revoked after as_of still counts as registered
     assert i.inst_bad_status_share_all == pytest.approx(1 / 6)
     assert i.inst_false_found_all == 1
-    # the 2019 report (submitted 2020-03-15) against the registry's 2019: C0007 + C0008
+    # the 2019 report (submitted 2020-03-15) against the register's 2019: C0007 + C0008
     assert i.inst_report_amount_gap == pytest.approx(math.log(5_000_001 / 3_000_001))
     assert i.inst_report_count_gap == pytest.approx(math.log(5 / 3))
     i2 = _row(built["institution"], "entity_id", "I002")

@@ -1,6 +1,6 @@
 """Point-in-time correctness: nothing dated after as_of can change a feature row for as_of.
 
-The registry as it looked at as_of is rebuilt from the full synthetic market (later contracts,
+The register as it looked at as_of is rebuilt from the full synthetic market (later contracts,
 reports, conduct records, entities and status changes removed or undone); the full market
 then plays the part of "records appended after as_of", plus a burst of extra future records
 aimed at the same entities. Every feature table must come out identical.

@@ -6,10 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from features.point_in_time.catalogue import names_of
 from features.point_in_time.contract import contract_features
 from features.point_in_time.history import day_of, prepare
-from features.point_in_time.online import NAMES, OnlineState
+from features.point_in_time.online import OnlineState
 from features.synthetic.market import Market
+
+NAMES = names_of("contract")
 
 
 @pytest.mark.parametrize("reuse", [False, True], ids=["register", "register-checked"])

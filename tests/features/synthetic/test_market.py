@@ -64,7 +64,7 @@ def test_amounts_are_heavy_tailed_and_registrations_peak_in_december(decade: Mar
     assert shapes["top-5 provinces' share of amount (%)"] > 50
     c = decade.tables["contracts"]
     top = c.groupby("seller_region")["amount_yuan"].sum().idxmax()
-    assert top == "110000"  # Beijing leads the market, as in the registry
+    assert top == "110000"  # Beijing leads the market, as in the register
 
 
 def test_truth_is_kept_apart_from_the_tables(small_market: Market, small_market_dir: Path) -> None:

@@ -1,6 +1,6 @@
 """The default rules on small hand-built registries, through the real feature builders.
 
-A 3-cycle and a 5-cycle are flagged, an annual report 2.5 times the registry is a warning
+A 3-cycle and a 5-cycle are flagged, an annual report 2.5 times the register is a warning
 reason on its own, a newcomer's outsized contract is flagged, and a large university with
 steady, diverse contracts is not.
 """

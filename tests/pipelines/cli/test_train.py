@@ -11,8 +11,8 @@ import pytest
 from typer.testing import CliRunner
 
 from features.settings import get_settings
-from models.known_signal import credit_table
 from pipelines.cli.main import app
+from tests.known_signal import credit_table
 
 pytestmark = pytest.mark.e2e
 CLI = [sys.executable, "-m", "pipelines.cli.main"]

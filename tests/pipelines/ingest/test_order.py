@@ -125,7 +125,7 @@ def test_leaving_a_final_status_needs_a_stated_basis(
     assert run.result.tables["contracts"].updated == 1
     row = store.read_curated("contracts", s).set_index("contract_id").loc[target]
     assert row["status"] == "registered" and row["status_basis"].startswith("国科发")
-    history = store.read_history("contracts", s)
+    history = store.snapshot(s).history("contracts")
     assert history.loc[history["contract_id"] == target, "status"].tolist() == ["false_found"]
 
 

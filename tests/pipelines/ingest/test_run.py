@@ -196,7 +196,7 @@ def test_reload_adds_nothing_and_correction_keeps_history(
     now = store.read_curated("institutions", s).set_index("institution_id")
     key = corrected.loc[0, "institution_id"]
     assert now.loc[key, "status"] == "warned" and len(now) == len(before)
-    hist = store.read_history("institutions", s)
+    hist = store.snapshot(s).history("institutions")
     assert hist["institution_id"].tolist() == [key]
     assert hist["status"].tolist() == [before.set_index("institution_id").loc[key, "status"]]
     assert hist["_run_id"].tolist() == [first.run_id] and hist["_superseded_run"].tolist() == [

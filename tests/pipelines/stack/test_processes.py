@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import yaml
 
 from features.settings import Settings
 from pipelines.stack.processes import (
     Proc,
     StackInfo,
     alive,
-    deployment_names,
     descendants,
     login_lines,
     prefect_api_url,
@@ -33,6 +33,12 @@ from pipelines.stack.start import Readiness, port_free, stack_env
 
 ROOT = Path(__file__).resolve().parents[3]
 TECHCREDIT = Path(sys.executable).parent / "techcredit"
+
+
+def deployment_names(prefect_yaml: Path) -> list[str]:
+    """The deployments ``up`` registers: the names in prefect.yaml, in order."""
+    spec = yaml.safe_load(prefect_yaml.read_text(encoding="utf-8"))
+    return [d["name"] for d in spec.get("deployments") or []]
 
 
 def _dead_pid() -> int:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from service.core.market_index import COMPONENTS, market_overview, render_index_doc
+from service.core.market_index import COMPONENTS, market_index_of, render_index_doc
 
 DOC = Path(__file__).resolve().parents[3] / "docs" / "market-index.md"
 
@@ -30,7 +30,7 @@ def _contracts(year: int, n: int, tech: float, cross: int, brokered: int, revoke
 def test_index_is_100_then_the_weighted_geometric_mean_of_ratios() -> None:
     base = _contracts(2019, 10, 1e6, cross=5, brokered=5, revoked=1)
     later = _contracts(2020, 20, 1e6, cross=10, brokered=10, revoked=2)  # only volume doubles
-    m = market_overview(pd.concat([base, later]))
+    m = market_index_of(pd.concat([base, later]))
     assert [round(y.index, 6) for y in m.years] == [
         100.0, round(100 * 2 ** 0.30 * 2 ** 0.20, 6)]  # tech amount and contracts doubled
     assert m.years[1].contracts == 20 and m.years[1].tech_amount_yi == pytest.approx(0.2)

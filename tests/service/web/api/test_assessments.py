@@ -86,7 +86,7 @@ def test_assess_adjust_publish_appeal_and_exit(api: Api) -> None:
     assert failing and all(explained(r) for r in failing)
     exits = sorted(i for i, r in results.items() if r["outcome"] == "exit")
     gone = exits[0]
-    assert results[gone]["basis"][0] == "after_warning"  # warned in the registry, failed again
+    assert results[gone]["basis"][0] == "after_warning"  # warned in the register, failed again
     assert results[gone]["reasons_en"][0] == "failed again while under a warning: exit"
     detail = ok(api.get(f"{BASE}/2019/results/{gone}", "regulator_all"))
     assert [i["code"] for i in detail["indicators"]] == [i.code for i in

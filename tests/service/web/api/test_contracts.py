@@ -243,7 +243,7 @@ def test_unknown_ids_are_404(api: Api) -> None:
         assert answer.status_code == 404, answer.text
         assert answer.json()["detail"].startswith("no ")
     unscored = sorted(key for key in api.ctx.directory if not _scored(api, *key))
-    if unscored:  # known to the registry, but no batch scored it: 404 that says so
+    if unscored:  # known to the register, but no batch scored it: 404 that says so
         kind, entity_id = unscored[0]
         answer = api.get(f"/api/v1/{kind}s/{entity_id}/score", "admin")
         assert answer.status_code == 404

@@ -74,7 +74,7 @@ def _ctx(client: TestClient) -> ServiceContext:
 def _until(check: Any, seconds: float = 60.0) -> None:
     deadline = time.monotonic() + seconds
     while not check():
-        assert time.monotonic() < deadline, "the service did not follow the registry"
+        assert time.monotonic() < deadline, "the service did not follow the register"
         time.sleep(0.1)
 
 
@@ -121,7 +121,7 @@ def test_a_failed_first_build_is_tried_again_without_a_new_version(
     registry.broken = True  # e.g. the store's disk not mounted yet when the service starts
     with _app(trained, tmp_path, registry) as client:
         ctx = _ctx(client)
-        _until(lambda: (ctx.state_problem or "").startswith("registry state failed"))
+        _until(lambda: (ctx.state_problem or "").startswith("contract ledger failed"))
         _until(lambda: client.get("/readyz").json()["starting"] is False)  # models loaded too
         ready = client.get("/readyz")
         assert (ready.status_code, ready.json()["ready"]) == (503, False)
