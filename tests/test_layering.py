@@ -269,3 +269,10 @@ def test_the_checker_catches_violations_and_cycles() -> None:
     assert upward([Edge("service.core.db.tables", "service.core.cases.tables", "x:1")])
     assert not upward([Edge("service.core.cases.tables", "service.core.db.tables", "x:1")])
     assert upward([Edge("service.core.nowhere", "service.core.db.tables", "x:1")])
+
+
+def test_pipelines_keeps_its_modules_in_rooms() -> None:
+    """A newcomer finds a flow by its room (cli, ingest, store, training, scoring, stack,
+    demo); only a few cross-room flows stay at the top."""
+    flat = sorted(p.name for p in (ROOT / "pipelines").glob("*.py") if p.name != "__init__.py")
+    assert len(flat) <= 12, f"{len(flat)} modules flat in pipelines/: {flat}"
