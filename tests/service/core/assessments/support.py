@@ -45,7 +45,7 @@ def proposal(year: int, outcomes: Mapping[str, Outcome] = OUTCOMES, quota: int =
     for rank, iid in enumerate(sorted(outcomes, key=lambda i: -TOTALS[i]), start=1):
         standing = Standing(
             institution_id=iid, name=f"机构{iid}", institution_type="university",
-            region="31" if iid == "I1" else "44", tier="eastern", report_year=year - 1,
+            region="310000" if iid == "I1" else "440000", tier="eastern", report_year=year - 1,
             group=GROUP, group_size=len(outcomes), rank=rank, total=TOTALS[iid],
             indicators=lines(rank))
         outcome = outcomes[iid]

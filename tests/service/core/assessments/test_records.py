@@ -86,7 +86,7 @@ def test_results_are_read_by_group_rank_and_id_through_each_filter(
 
         assert ids() == ["I1", "I2", "I3"]
         assert ids(outcome="exit") == ["I3"]
-        assert ids(regions=["44"]) == ["I2", "I3"]
+        assert ids(regions=["440000"]) == ["I2", "I3"]
         assert ids(regions=[]) == []
         assert ids(group=GROUP, institution_id="I2") == ["I2"]
         assert ids(group="enterprise") == []
