@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from features.settings import GateThresholds
 from models.fit import FitResult
 from models.gate import (
     CHAMPION_AUC_METRIC,
@@ -25,7 +26,6 @@ from models.gate import (
     CURRENT_CHAMPION_KEY,
     GRADES,
     GateDecision,
-    GateThresholds,
     grade_metric,
     review_gate,
     segment_metric,
