@@ -16,6 +16,7 @@ each field names its variable rather than deriving one from its group.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 from pydantic.fields import FieldInfo
+from pydantic_core import to_jsonable_python
 from pydantic_settings import (
     BaseSettings,
     DotEnvSettingsSource,
@@ -415,14 +417,12 @@ def _named(loc: tuple[int | str, ...]) -> str:
     path: list[str] = []
     for part in loc:
         field = model.model_fields.get(part) if isinstance(part, str) else None
-        if field is None:
-            break
         path.append(str(part))
+        if field is None:
+            return f"{'.'.join(path)} (no such setting)"
         if not is_group(field.annotation):
             return f"{variable(field)} ({'.'.join(path)})"
         model = field.annotation
-    if not path:  # not a setting at all (an unknown keyword)
-        return ".".join(str(p) for p in loc)
     names = ", ".join(variable(f) for _, f in declared(model))
     return f"{names} ({'.'.join(path)})"
 
@@ -430,3 +430,45 @@ def _named(loc: tuple[int | str, ...]) -> str:
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+# docs/operations.md is written by hand except for its table of settings, which
+# ``techcredit docs`` rewrites between these lines (a test fails when it is stale)
+TABLE_BEGIN = "<!-- settings:begin -->\n"
+TABLE_END = "\n<!-- settings:end -->"
+
+
+def _written(value: Any) -> str:
+    """A default as one would write it in its variable."""
+    if value is None:
+        return "unset"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"
+    if isinstance(value, float):
+        return f"`{value:g}`"
+    if isinstance(value, dict | tuple | list):
+        return f"`{json.dumps(to_jsonable_python(value), ensure_ascii=False)}`"
+    return f"`{value}`"
+
+
+def settings_table() -> str:
+    """Every setting: its group, name, variable, default and meaning, in declaration order."""
+    lines = ["| group | setting | variable | default | meaning |",
+             "| --- | --- | --- | --- | --- |"]
+    for path, field in declared():
+        default = field.get_default(call_default_factory=True)
+        group = f"`{path[0]}`" if len(path) > 1 else "—"
+        lines.append(f"| {group} | `{path[-1]}` | `{variable(field)}` | {_written(default)} "
+                     f"| {field.description} |")
+    return "\n".join(lines)
+
+
+def with_settings_table(page: str) -> str:
+    """``page`` with the current :func:`settings_table` between its ``settings:begin`` and
+    ``settings:end`` markers."""
+    head, begin, rest = page.partition(TABLE_BEGIN)
+    _, end, tail = rest.partition(TABLE_END)
+    if not begin or not end:
+        raise ValueError(f"no {TABLE_BEGIN.strip()} … {TABLE_END.strip()} markers to write the "
+                         "settings table between")
+    return f"{head}{begin}{settings_table()}{end}{tail}"
