@@ -308,7 +308,7 @@ class Settings(BaseSettings):
         try:
             super().__init__(**values)
         except ValidationError as e:  # say which variable to fix, not only which field
-            raise SettingsError(explain(e)) from None
+            raise SettingsError(_explain(e)) from None
 
     @classmethod
     def settings_customise_sources(
@@ -404,7 +404,7 @@ class Variables(PydanticBaseSettingsSource):
         return out
 
 
-def explain(error: ValidationError) -> str:
+def _explain(error: ValidationError) -> str:
     """Each error with the variable (or, for a group's own check, the variables) to fix."""
     lines = []
     for e in error.errors():
