@@ -31,7 +31,7 @@ from service.core.scores.schemas import OverrideIn
 from service.web.console.messages import Lang, words
 from service.web.console.render import back, invalid, message, refuse
 from service.web.console.session import PATH, ConsoleLang, ConsoleUser
-from service.web.deps import Ctx, SessionDep, journal, record
+from service.web.deps import Ctx, SessionDep, journal, record, release
 from service.web.params import RowId
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
@@ -66,7 +66,9 @@ async def override(kind: str, entity_id: str, request: Request, ctx: Ctx, sessio
         body = OverrideIn.model_validate({"grade": grade, "reason": reason, "days": days})
     except ValidationError as e:
         return back(here, invalid(lang, e))
-    await record_override(ctx, request, user, kind, entity_id, body, found.latest, CONSOLE)
+    release(request)
+    await record_override(ctx, user, record(request, user, "override", "ok", kind, entity_id),
+                          body, found.latest, CONSOLE)
     return back(here, f"201 {words(lang)['override_set']}: {body.grade}")
 
 
