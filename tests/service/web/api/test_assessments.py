@@ -81,6 +81,7 @@ def test_assess_adjust_publish_appeal_and_exit(api: Api) -> None:
     assert ok(api.get(BASE, "institution"))["items"] == []  # an institution never sees a draft
     assert api.get(f"{BASE}/2019", "institution").status_code == 404
     year = ok(api.get(f"{BASE}/2019", "bob", params={"limit": ALL}))
+    assert year["next_cursor"] is None and year["total"] == len(year["items"])
     results = {r["institution_id"]: r for r in year["items"]}
     assert first.counts["exit"] >= 1 and first.counts["warning"] >= 1
     failing = [r for r in results.values() if r["outcome"] != "pass"]
