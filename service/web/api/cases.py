@@ -323,9 +323,9 @@ async def dishonesty_list(principal: CaseReader, ctx: Ctx, session: SessionDep,
                                                      detail={"rows": len(found.items),
                                                              "format": format})])
     if format == "csv":
-        following = request.url.include_query_params(cursor=found.next_cursor)
+        following = found.next_cursor and request.url.include_query_params(
+            cursor=found.next_cursor)
         return Response(lists.to_csv(found.items), media_type="text/csv; charset=utf-8",
-                        headers={"Link": f'<{following}>; rel="next"'}
-                        if found.next_cursor else None)
+                        headers={"Link": f'<{following}>; rel="next"'} if following else None)
     return PageOut[lists.ListEntry](items=found.items, next_cursor=found.next_cursor,
                                     total=found.total)

@@ -100,7 +100,7 @@ async def search(request: Request, ctx: Ctx, user: ConsoleUser, lang: ConsoleLan
                 "region_label": REGION.label(e.region, lang) if e.region else ""}
                for e in found.items]
     return page(request, "search.html", lang, user, words(lang)["search"], q=q,
-                results=results, total=found.total, pager=pager(request, found))
+                results=results, pager=pager(request, found))
 
 
 @router.get("/entities/{kind}/{entity_id}", response_class=HTMLResponse)
