@@ -145,7 +145,7 @@ def outcomes_of(session: Session, assessment_id: int, f: ResultFilter) -> dict[s
     """How many of the year's results under ``f`` have each outcome in force."""
     q = _results(assessment_id, f).with_only_columns(AssessmentResult.outcome, func.count()
                                                      ).group_by(AssessmentResult.outcome)
-    found = dict(session.execute(q).tuples().all())
+    found: dict[str, int] = dict(session.execute(q).all())
     return {o.value: found.get(o.value, 0) for o in Outcome}
 
 
