@@ -1,9 +1,9 @@
 """Every failure as a JSON answer a client can act on, never a traceback.
 
-Validation errors are 422 with one entry per problem naming the field and the rule; unknown
-ids 404; bodies over the limit 413 (refused by :class:`BodyLimit` before they are read
-whole); anything unforeseen is logged and answered 500 without internals, and the schema test
-treats any 500 as a bug.
+Validation errors (a list's bad cursor among them) are 422 with one entry per problem naming
+the field and the rule; unknown ids 404; bodies over the limit 413 (refused by
+:class:`BodyLimit` before they are read whole); anything unforeseen is logged and answered
+500 without internals, and the schema test treats any 500 as a bug.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from service.core.paging import BadCursor
+
 log = logging.getLogger("techcredit.service")
 
 
@@ -25,12 +27,21 @@ def _field(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in loc)
 
 
-async def validation_error(_: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    problems = [{"field": _field(e.get("loc", ())), "rule": e.get("type", "invalid"),
-                 "message": e.get("msg", "")} for e in exc.errors()]
+def _invalid(problems: list[dict[str, str]]) -> JSONResponse:
     return JSONResponse(status_code=422, content={
         "detail": problems, "message": "request failed validation / 请求参数校验失败"})
+
+
+async def validation_error(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return _invalid([{"field": _field(e.get("loc", ())), "rule": e.get("type", "invalid"),
+                      "message": e.get("msg", "")} for e in exc.errors()])
+
+
+async def bad_cursor(_: Request, exc: Exception) -> JSONResponse:
+    """A list's cursor is read where the list's order is known, in the core: refused there,
+    answered here as the schema's refusals are."""
+    return _invalid([{"field": "query.cursor", "rule": "cursor", "message": str(exc)}])
 
 
 async def http_error(_: Request, exc: Exception) -> JSONResponse:
@@ -52,6 +63,7 @@ def not_ready(e: Exception) -> StarletteHTTPException:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(BadCursor, bad_cursor)
     app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected_error)
 

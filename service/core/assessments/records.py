@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from models.assessment.config import Indicator
@@ -35,6 +35,7 @@ from service.core.assessments.tables import (
 from service.core.cases.enums import ON_LIST
 from service.core.cases.tables import Case
 from service.core.db.tables import Score
+from service.core.paging import Key, Keyset, Page, PageRequest, fetch
 
 STATUS_OF = {Outcome.passed.value: "active", Outcome.warning.value: "warned",
              Outcome.exit.value: "exited"}  # what a published outcome makes of an institution
@@ -69,11 +70,30 @@ def require(session: Session, year: int) -> Assessment:
     return found
 
 
-def assessments(session: Session, published_only: bool) -> list[Assessment]:
-    q = select(Assessment).order_by(Assessment.year.desc())
+NEWEST_YEAR_FIRST = Keyset("assessments", (Key(Assessment.year, int, descending=True),))
+# by group, then rank; the institution is unique within one assessment's results
+RESULT_ORDER = Keyset("assessment-results", (Key(AssessmentResult.group_key, str),
+                                             Key(AssessmentResult.rank, int),
+                                             Key(AssessmentResult.institution_id, str)))
+APPEAL_ORDER = Keyset("assessment-appeals", (Key(AssessmentAppeal.id, int),))
+
+
+def _assessments(published_only: bool) -> Select[tuple[Assessment]]:
+    q = select(Assessment)
     if published_only:
         q = q.where(Assessment.state == AssessmentState.published.value)
-    return list(session.scalars(q))
+    return q
+
+
+def assessments(session: Session, published_only: bool) -> list[Assessment]:
+    return list(session.scalars(_assessments(published_only).order_by(
+        *NEWEST_YEAR_FIRST.order_by())))
+
+
+def assessments_page(session: Session, published_only: bool, ask: PageRequest
+                     ) -> Page[Assessment]:
+    """Every year's assessment, newest first, counted (one a year)."""
+    return fetch(session, _assessments(published_only), NEWEST_YEAR_FIRST, ask, counted=True)
 
 
 def outcome_counts(session: Session) -> dict[int, dict[str, int]]:
@@ -87,19 +107,46 @@ def outcome_counts(session: Session) -> dict[int, dict[str, int]]:
     return out
 
 
+@dataclass(frozen=True)
+class ResultFilter:
+    group: str | None = None
+    outcome: str | None = None
+    regions: tuple[str, ...] | None = None  # None: every region
+    institution_id: str | None = None
+
+
+def _results(assessment_id: int, f: ResultFilter) -> Select[tuple[AssessmentResult]]:
+    q = select(AssessmentResult).where(AssessmentResult.assessment_id == assessment_id)
+    for column, value in ((AssessmentResult.group_key, f.group),
+                          (AssessmentResult.outcome, f.outcome),
+                          (AssessmentResult.institution_id, f.institution_id)):
+        if value is not None:
+            q = q.where(column == value)
+    if f.regions is not None:
+        q = q.where(AssessmentResult.region.in_(f.regions))
+    return q
+
+
 def results(session: Session, assessment_id: int, *, group: str | None = None,
             outcome: str | None = None, regions: Iterable[str] | None = None,
             institution_id: str | None = None) -> list[AssessmentResult]:
-    q = select(AssessmentResult).where(AssessmentResult.assessment_id == assessment_id)
-    for column, value in ((AssessmentResult.group_key, group),
-                          (AssessmentResult.outcome, outcome),
-                          (AssessmentResult.institution_id, institution_id)):
-        if value is not None:
-            q = q.where(column == value)
-    if regions is not None:
-        q = q.where(AssessmentResult.region.in_(list(regions)))
-    return list(session.scalars(q.order_by(AssessmentResult.group_key, AssessmentResult.rank,
-                                           AssessmentResult.institution_id)))
+    f = ResultFilter(group, outcome, tuple(regions) if regions is not None else None,
+                     institution_id)
+    return list(session.scalars(_results(assessment_id, f).order_by(*RESULT_ORDER.order_by())))
+
+
+def results_page(session: Session, assessment_id: int, f: ResultFilter, ask: PageRequest
+                 ) -> Page[AssessmentResult]:
+    """One year's results under ``f`` by group and rank, counted (one row per institution)."""
+    return fetch(session, _results(assessment_id, f), RESULT_ORDER, ask, counted=True)
+
+
+def outcomes_of(session: Session, assessment_id: int, f: ResultFilter) -> dict[str, int]:
+    """How many of the year's results under ``f`` have each outcome in force."""
+    q = _results(assessment_id, f).with_only_columns(AssessmentResult.outcome, func.count()
+                                                     ).group_by(AssessmentResult.outcome)
+    found: dict[str, int] = dict(session.execute(q).all())
+    return {o.value: found.get(o.value, 0) for o in Outcome}
 
 
 def result(session: Session, assessment_id: int, institution_id: str) -> AssessmentResult:
@@ -119,14 +166,37 @@ def events(session: Session, assessment_id: int, institution_id: str | None = No
     return list(session.scalars(q.order_by(AssessmentEvent.id)))
 
 
+@dataclass(frozen=True)
+class AppealFilter:
+    institution_id: str | None = None
+    state: str | None = None
+    regions: tuple[str, ...] | None = None  # the appellant institutions' regions; None: all
+
+
+def _appeals(assessment_id: int, f: AppealFilter) -> Select[tuple[AssessmentAppeal]]:
+    q = select(AssessmentAppeal).where(AssessmentAppeal.assessment_id == assessment_id)
+    if f.institution_id is not None:
+        q = q.where(AssessmentAppeal.institution_id == f.institution_id)
+    if f.state is not None:
+        q = q.where(AssessmentAppeal.state == f.state)
+    if f.regions is not None:
+        q = q.where(AssessmentAppeal.institution_id.in_(
+            select(AssessmentResult.institution_id).where(
+                AssessmentResult.assessment_id == assessment_id,
+                AssessmentResult.region.in_(f.regions))))
+    return q
+
+
 def appeals(session: Session, assessment_id: int, institution_id: str | None = None,
             state: str | None = None) -> list[AssessmentAppeal]:
-    q = select(AssessmentAppeal).where(AssessmentAppeal.assessment_id == assessment_id)
-    if institution_id is not None:
-        q = q.where(AssessmentAppeal.institution_id == institution_id)
-    if state is not None:
-        q = q.where(AssessmentAppeal.state == state)
-    return list(session.scalars(q.order_by(AssessmentAppeal.id)))
+    return list(session.scalars(_appeals(assessment_id, AppealFilter(institution_id, state))
+                                .order_by(*APPEAL_ORDER.order_by())))
+
+
+def appeals_page(session: Session, assessment_id: int, f: AppealFilter, ask: PageRequest
+                 ) -> Page[AssessmentAppeal]:
+    """The year's appeals under ``f`` in filing order, counted."""
+    return fetch(session, _appeals(assessment_id, f), APPEAL_ORDER, ask, counted=True)
 
 
 def trend(session: Session, institution_id: str, published_only: bool

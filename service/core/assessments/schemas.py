@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from service.core.inputs import NO_NUL
+from service.core.paging import PageOut
 
 OutcomeName = Literal["pass", "warning", "exit"]
 Reason = Field(min_length=5, max_length=2000, pattern=NO_NUL,
@@ -49,9 +50,10 @@ class ResultRow(BaseModel):
     reasons_en: list[str]
 
 
-class YearOut(BaseModel):
+class YearOut(PageOut[ResultRow]):
+    """A page of one year's results, with the year's assessment."""
+
     assessment: AssessmentOut
-    results: list[ResultRow]
 
 
 class IndicatorOut(BaseModel):

@@ -86,7 +86,9 @@ def render_cases_doc(policy: CasePolicy) -> str:
         "listed) and shows in the subject's score view at once; at the maximum, publication "
         "ends by itself (the list hides the case that day; `techcredit cases sweep` records it).",
         "", "## The list for other agencies / 失信名单共享\n",
-        "`GET /api/v1/dishonesty-list?format=csv|json` and `techcredit cases export`: "
+        "`GET /api/v1/dishonesty-list?format=csv|json` (a page at a time, as every list: "
+        "`limit` and `cursor`; a CSV page names the next in its `Link` header) and "
+        "`techcredit cases export` (the whole list): "
         + ", ".join(f"`{f}`" for f in ListEntry.__dataclass_fields__) + ". The register id "
         "stands in for the unified social credit code, which the data standard does not carry.",
         ""]

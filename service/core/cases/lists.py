@@ -1,5 +1,10 @@
-"""Views over many cases: the work queue with its deadlines, the dishonesty list shared with
-other agencies, a subject's standing, and the sweep that ends publication at its maximum."""
+"""Views over many cases: the case list, the work queue with its deadlines, the dishonesty list
+shared with other agencies, a subject's standing, and the sweep that ends publication at its
+maximum.
+
+The lists are paged by keyset (:mod:`service.core.paging`). The queue's urgency is computed in
+SQL from the same rules as :func:`queue_item`, so its order holds across pages.
+"""
 
 from __future__ import annotations
 
@@ -8,17 +13,45 @@ import io
 import json
 from dataclasses import asdict, dataclass, fields
 from datetime import date
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from features.standard.enums import CONDUCT_KIND
 from service.core.cases.enums import ON_LIST, SEVERITY_LABELS, CaseState, Severity
 from service.core.cases.tables import Case
+from service.core.paging import Key, Keyset, Page, PageRequest, fetch
 
 OPEN_STATES = (CaseState.flagged, CaseState.investigating, CaseState.determined,
                CaseState.notified, CaseState.objection, CaseState.upheld,
                CaseState.repair_requested)
+OWED = (CaseState.objection, CaseState.repair_requested)  # states in which we owe an answer
+NEWEST_FIRST = Keyset("cases", (Key(Case.id, int, descending=True),))
+LIST_ORDER = Keyset("dishonesty-list", (Key(Case.id, int),))
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    state: str | None = None
+    subject_kind: str | None = None
+    subject_id: str | None = None
+    regions: tuple[str, ...] | None = None  # a regulator's provinces; None: every region
+    own_institution: str | None = None  # an institution sees only its own cases
+
+
+def cases(session: Session, f: CaseFilter, ask: PageRequest) -> Page[Case]:
+    """Cases under ``f``, newest first, counted (cases are people's work: never many)."""
+    q = select(Case)
+    for column, value in ((Case.state, f.state), (Case.subject_kind, f.subject_kind),
+                          (Case.subject_id, f.subject_id)):
+        if value is not None:
+            q = q.where(column == value)
+    if f.own_institution is not None:
+        q = q.where(Case.subject_kind == "institution", Case.subject_id == f.own_institution)
+    if f.regions is not None:
+        q = q.where(Case.region.in_(f.regions))
+    return fetch(session, q, NEWEST_FIRST, ask, counted=True)
 
 
 @dataclass(frozen=True)
@@ -56,20 +89,71 @@ def queue_item(case: Case, today: date) -> QueueItem:
                      ready=bool(kind == "objection_window" and due and today > due))
 
 
-def queue(session: Session, today: date, regions: tuple[str, ...] | None = None,
-          assignee: str | None = None, overdue_only: bool = False, limit: int = 500
-          ) -> list[QueueItem]:
-    """Open cases, the most urgent first: overdue answers, then by deadline, then by age."""
-    q = select(Case).where(Case.state.in_([s.value for s in OPEN_STATES]))
-    if regions is not None:
-        q = q.where(Case.region.in_(regions))
-    if assignee is not None:
-        q = q.where(Case.assignee == assignee)
-    items = [queue_item(c, today) for c in session.scalars(q.order_by(Case.id))]
-    if overdue_only:
-        items = [i for i in items if i.overdue]
-    items.sort(key=lambda i: (not i.overdue, not i.ready, i.due or date.max, i.case_id))
-    return items[:limit]
+@dataclass(frozen=True)
+class Urgency:
+    """:func:`queue_item`'s ``due``, ``overdue`` and ``ready`` as SQL, for one day."""
+
+    due: ColumnElement[Any]
+    overdue: ColumnElement[int]  # 1 or 0, never NULL, so it sorts and compares
+    ready: ColumnElement[int]
+
+    @classmethod
+    def on(cls, today: date) -> Urgency:
+        due = case((Case.state == CaseState.notified.value, Case.objection_due),
+                   (Case.state == CaseState.objection.value, Case.answer_due),
+                   (Case.state == CaseState.repair_requested.value, Case.repair_due),
+                   else_=None)
+        return cls(due, case((and_(Case.state.in_([s.value for s in OWED]), due < today), 1),
+                             else_=0),
+                   case((and_(Case.state == CaseState.notified.value,
+                              Case.objection_due < today), 1), else_=0))
+
+    def keyset(self) -> Keyset:
+        """Overdue answers first, then cases ready for listing, then by deadline (none
+        last), then by age."""
+        return Keyset("cases:queue", (Key(self.overdue, int, descending=True),
+                                      Key(self.ready, int, descending=True),
+                                      Key(func.coalesce(self.due, date.max), date),
+                                      Key(Case.id, int)))
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    regions: tuple[str, ...] | None = None  # None: every region
+    assignee: str | None = None
+    overdue_only: bool = False
+
+
+IS_OPEN = Case.state.in_([s.value for s in OPEN_STATES])
+
+
+def queue(session: Session, today: date, f: QueueFilter, ask: PageRequest
+          ) -> Page[QueueItem]:
+    """Open cases under ``f``, the most urgent first, counted."""
+    urgency = Urgency.on(today)
+    q = select(Case).where(IS_OPEN)
+    if f.regions is not None:
+        q = q.where(Case.region.in_(f.regions))
+    if f.assignee is not None:
+        q = q.where(Case.assignee == f.assignee)
+    if f.overdue_only:
+        q = q.where(urgency.overdue == 1)
+    return fetch(session, q, urgency.keyset(), ask, counted=True).map(
+        lambda c: queue_item(c, today))
+
+
+@dataclass(frozen=True)
+class QueueCounts:
+    open: int
+    overdue: int
+
+
+def queue_counts(session: Session, today: date) -> QueueCounts:
+    """How many cases are open, and how many of them owe a late answer."""
+    overdue = Urgency.on(today).overdue
+    n, late = session.execute(select(func.count(), func.coalesce(func.sum(overdue), 0))
+                              .select_from(Case).where(IS_OPEN)).one()
+    return QueueCounts(n, late)
 
 
 @dataclass(frozen=True)
@@ -98,25 +182,30 @@ def in_force(case: Case, today: date) -> bool:
             and today < case.publication_ends)
 
 
-def on_list(case: Case, today: date) -> bool:
-    """Published on the shared list today."""
-    return in_force(case, today) and case.published
+def _listed(today: date) -> Select[tuple[Case]]:
+    """The cases published on the shared list today: published and :func:`in_force`, as
+    SQL."""
+    return select(Case).where(Case.state.in_([s.value for s in ON_LIST]),
+                              Case.published.is_(True), Case.publication_ends > today)
+
+
+def _entry(c: Case) -> ListEntry:
+    assert c.conduct and c.severity and c.decided_on and c.listed_on and c.publication_ends
+    return ListEntry(
+        c.subject_name or c.subject_id, c.subject_id, c.subject_kind, c.conduct,
+        CONDUCT_KIND.label(c.conduct, "zh"), c.basis or "", c.decision_number or "",
+        c.decided_on, c.severity, SEVERITY_LABELS[Severity(c.severity)][0], c.listed_on,
+        c.publication_ends, c.state)
 
 
 def dishonesty_list(session: Session, today: date) -> list[ListEntry]:
-    rows = session.scalars(select(Case).where(Case.state.in_([s.value for s in ON_LIST]),
-                                              Case.published.is_(True)).order_by(Case.id))
-    out = []
-    for c in rows:
-        if not on_list(c, today):
-            continue
-        assert c.conduct and c.severity and c.decided_on and c.listed_on and c.publication_ends
-        out.append(ListEntry(
-            c.subject_name or c.subject_id, c.subject_id, c.subject_kind, c.conduct,
-            CONDUCT_KIND.label(c.conduct, "zh"), c.basis or "", c.decision_number or "",
-            c.decided_on, c.severity, SEVERITY_LABELS[Severity(c.severity)][0], c.listed_on,
-            c.publication_ends, c.state))
-    return out
+    """The whole published list, for an export."""
+    return [_entry(c) for c in session.scalars(_listed(today).order_by(Case.id))]
+
+
+def dishonesty_page(session: Session, today: date, ask: PageRequest) -> Page[ListEntry]:
+    """The published list a page at a time, in listing-case order, counted."""
+    return fetch(session, _listed(today), LIST_ORDER, ask, counted=True).map(_entry)
 
 
 def to_csv(entries: list[ListEntry]) -> str:

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.core.db.tables import AuditEntry
 from service.core.db.types import utcnow
+from service.core.paging import Key, Keyset, Page, PageRequest, fetch
 
 GENESIS = "0" * 64
 HEAD_SQL = "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1"
@@ -243,6 +244,30 @@ def _check(entry: AuditEntry, prev_id: int, prev_hash: str) -> tuple[int, Proble
             f"entry {entry.id} does not link to entry {prev_id}: entry {prev_id} was rewritten "
             f"with a new hash, or entry {entry.id} was inserted in its place")
     return None
+
+
+CHAIN_ORDER = Keyset("audit", (Key(AuditEntry.id, int),))
+NEWEST_FIRST = Keyset("audit:newest", (Key(AuditEntry.id, int, descending=True),))
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    actor: str | None = None
+    action: str | None = None
+    entity_id: str | None = None
+    outcome: str | None = None
+
+
+def entries(session: Session, f: AuditFilter, ask: PageRequest, newest_first: bool = False
+            ) -> Page[AuditEntry]:
+    """Entries under ``f``, a page at a time: in chain order (a client re-checks each link
+    as it reads), or newest first (what a person looks for). Not counted: the log only grows."""
+    q = select(AuditEntry)
+    for column, value in ((AuditEntry.actor, f.actor), (AuditEntry.action, f.action),
+                          (AuditEntry.entity_id, f.entity_id), (AuditEntry.outcome, f.outcome)):
+        if value is not None:
+            q = q.where(column == value)
+    return fetch(session, q, NEWEST_FIRST if newest_first else CHAIN_ORDER, ask)
 
 
 T = TypeVar("T")

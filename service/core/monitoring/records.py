@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import case, insert, select
 from sqlalchemy.orm import Session
 
 from models.monitoring.alerts import AlertDraft
 from models.monitoring.calibration import GradeCalibration
 from models.monitoring.drift import DriftResult
 from service.core.monitoring.tables import AlertState, DriftCheck, GradeCalibrationRow, MonitorAlert
+from service.core.paging import Key, Keyset, Page, PageRequest, fetch
 
 Model = tuple[str, str]  # (registered name, version)
 
@@ -98,11 +99,20 @@ def acknowledge(session: Session, alert_id: int, who: str, note: str, at: dateti
     return alert
 
 
+# open ones first (what still needs a person), then the newest
+OPEN_FIRST = Keyset("monitor-alerts", (
+    Key(case((MonitorAlert.state == AlertState.open.value, 1), else_=0), int, descending=True),
+    Key(MonitorAlert.id, int, descending=True)))
+
+
+def alerts(session: Session, ask: PageRequest) -> Page[MonitorAlert]:
+    """The alerts, open ones first, then the newest; counted (one a month and model)."""
+    return fetch(session, select(MonitorAlert), OPEN_FIRST, ask, counted=True)
+
+
 def recent_alerts(session: Session, limit: int = 24) -> list[MonitorAlert]:
-    """The newest alerts, open ones first: what still needs a person."""
-    return list(session.scalars(select(MonitorAlert).order_by(
-        (MonitorAlert.state == AlertState.open.value).desc(), MonitorAlert.id.desc())
-        .limit(limit)))
+    """The first alerts of :func:`alerts`, for a page that shows only those."""
+    return alerts(session, PageRequest(limit)).items
 
 
 def month_checks(session: Session, alert: MonitorAlert) -> list[DriftCheck]:

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from service.core.inputs import NO_NUL
+from service.core.paging import PageOut
 
 Kind = Literal["institution", "broker"]
 Grade = Literal["A", "B", "C", "D"]
@@ -106,7 +107,5 @@ class ScoreRow(BaseModel):
     model_version: str
 
 
-class ScorePage(BaseModel):
-    as_of: date | None
-    items: list[ScoreRow]
-    next_cursor: str | None = Field(description="pass as `cursor` for the next page")
+class ScorePage(PageOut[ScoreRow]):
+    as_of: date | None = Field(description="the batch date the scores are of")

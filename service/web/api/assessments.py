@@ -35,6 +35,7 @@ from service.core.db.audit import AuditRecord
 from service.core.db.tokens import Principal
 from service.core.db.types import Role
 from service.core.inputs import ENTITY_ID
+from service.core.paging import PageOut
 from service.core.permissions import entity_denial, region_filter
 from service.web.deps import (
     AssessmentAppellant,
@@ -46,6 +47,7 @@ from service.web.deps import (
     journal,
     record,
 )
+from service.web.paging import Paged
 
 router = APIRouter(tags=["assessments 年度考核"])
 Year = Annotated[int, Path(ge=1990, le=2100, description="the assessed year")]
@@ -102,27 +104,29 @@ async def _decide(ctx: ServiceContext, request: Request, principal: Principal, a
                             ) from None
 
 
-@router.get("/assessments", response_model=list[AssessmentOut])
+@router.get("/assessments", response_model=PageOut[AssessmentOut])
 async def list_assessments(principal: AssessmentReader, ctx: Ctx, session: SessionDep,
-                           request: Request) -> list[AssessmentOut]:
+                           request: Request, paged: Paged) -> PageOut[AssessmentOut]:
     """Every year's assessment, newest first (an institution: published ones only)."""
-    rows = records.assessments(session, published_only=principal.role == Role.institution)
+    found = records.assessments_page(session, principal.role == Role.institution, paged)
     counts = records.outcome_counts(session)
-    out = [assessment_out(a, counts.get(a.id, {}), ctx.settings.assessment.appeal_days)
-           for a in rows]
+    out = PageOut[AssessmentOut].of(found, lambda a: assessment_out(
+        a, counts.get(a.id, {}), ctx.settings.assessment.appeal_days))
     await journal(ctx, request, audits=[record(request, principal, READ, "ok",
-                                               detail={"rows": len(out)})])
+                                               detail={"rows": len(out.items)})])
     return out
 
 
 @router.get("/assessments/{year}", response_model=YearOut)
 async def year_results(
     year: Year, principal: AssessmentReader, ctx: Ctx, session: SessionDep, request: Request,
+    paged: Paged,
     group: Annotated[str | None, Query(max_length=80, pattern=r"^[a-z_/]+$")] = None,
     outcome: OutcomeName | None = None,
     region: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
 ) -> YearOut:
-    """One year's results by group and rank, filtered by group, outcome and region."""
+    """One year's results by group and rank, filtered by group, outcome and region, a page at
+    a time, with the year's assessment."""
     a = _year(session, principal, year)
     regions = region_filter(principal)
     if region is not None:
@@ -131,13 +135,13 @@ async def year_results(
                              f"region {region} is outside this token's regions / 超出授权地区")
         regions = (region,)
     own = principal.institution_id if principal.role == Role.institution else None
-    rows = records.results(session, a.id, group=group, outcome=outcome, regions=regions,
-                         institution_id=own)
+    found = records.results_page(session, a.id, records.ResultFilter(group, outcome, regions,
+                                                                     own), paged)
     counts = records.outcome_counts(session).get(a.id, {})
-    out = YearOut(assessment=assessment_out(a, counts, ctx.settings.assessment.appeal_days),
-                  results=[row_out(r) for r in rows])
+    out = YearOut.of(found, row_out, assessment=assessment_out(
+        a, counts, ctx.settings.assessment.appeal_days))
     await journal(ctx, request, audits=[record(request, principal, READ, "ok", detail={
-        "year": year, "rows": len(rows), "query": str(request.url.query)[:500]})])
+        "year": year, "rows": len(found.items), "query": str(request.url.query)[:500]})])
     return out
 
 
@@ -187,22 +191,20 @@ async def publish(year: Year, body: PublishIn, principal: Assessor, ctx: Ctx,
     return assessment_out(d.assessment, counts, ctx.settings.assessment.appeal_days)
 
 
-@router.get("/assessments/{year}/appeals", response_model=list[AppealOut])
+@router.get("/assessments/{year}/appeals", response_model=PageOut[AppealOut])
 async def list_appeals(year: Year, principal: AssessmentReader, ctx: Ctx, session: SessionDep,
-                       request: Request,
+                       request: Request, paged: Paged,
                        state: Literal["filed", "upheld", "rejected"] | None = None
-                       ) -> list[AppealOut]:
-    """Appeals of the year (an institution: its own)."""
+                       ) -> PageOut[AppealOut]:
+    """Appeals of the year in filing order (an institution: its own; a regional regulator:
+    those of its regions' institutions)."""
     a = _year(session, principal, year)
     own = principal.institution_id if principal.role == Role.institution else None
-    rows = records.appeals(session, a.id, own, state)
-    regions = region_filter(principal)
-    if regions is not None:
-        visible = {r.institution_id for r in records.results(session, a.id, regions=regions)}
-        rows = [p for p in rows if p.institution_id in visible]
+    found = records.appeals_page(session, a.id, records.AppealFilter(
+        own, state, region_filter(principal)), paged)
     await journal(ctx, request, audits=[record(request, principal, READ, "ok", detail={
-        "year": year, "appeals": len(rows)})])
-    return [appeal_out(p, year) for p in rows]
+        "year": year, "appeals": len(found.items)})])
+    return PageOut[AppealOut].of(found, lambda p: appeal_out(p, year))
 
 
 @router.post("/assessments/{year}/appeals", response_model=AppealOut,

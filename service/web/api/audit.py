@@ -1,4 +1,4 @@
-"""``GET /audit``: the audit log in chain order, keyset-paged by id; reading it is audited."""
+"""``GET /audit``: the audit log in chain order, a page at a time; reading it is audited."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, Field
-from sqlalchemy import select
+from pydantic import BaseModel
 
-from service.core.db.tables import AuditEntry
+from service.core.db.audit import AuditFilter, entries
 from service.core.inputs import NO_NUL
+from service.core.paging import PageOut
 from service.web.deps import Auditor, Ctx, SessionDep, journal, record
+from service.web.paging import Paged
 
 router = APIRouter(tags=["audit 审计"])
 
@@ -31,32 +32,17 @@ class AuditOut(BaseModel):
     hash: str
 
 
-class AuditPage(BaseModel):
-    items: list[AuditOut]
-    next_after_id: int | None = Field(description="pass as `after_id` for the next page")
-
-
-@router.get("/audit", response_model=AuditPage)
+@router.get("/audit", response_model=PageOut[AuditOut])
 async def read_audit(
-    principal: Auditor, ctx: Ctx, session: SessionDep, request: Request,
-    after_id: Annotated[int, Query(ge=0, le=2**62)] = 0,
-    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    principal: Auditor, ctx: Ctx, session: SessionDep, request: Request, paged: Paged,
     actor: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None,
     action: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None,
     entity_id: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None,
     outcome: Annotated[str | None, Query(max_length=16, pattern=NO_NUL)] = None,
-) -> AuditPage:
-    """Entries after ``after_id`` with their hashes (so a client can re-check the chain),
-    filtered by actor, action, entity or outcome."""
-    q = select(AuditEntry).where(AuditEntry.id > after_id)
-    for column, value in ((AuditEntry.actor, actor), (AuditEntry.action, action),
-                          (AuditEntry.entity_id, entity_id), (AuditEntry.outcome, outcome)):
-        if value is not None:
-            q = q.where(column == value)
-    rows = list(session.scalars(q.order_by(AuditEntry.id).limit(limit + 1)))
-    following = rows[limit - 1].id if len(rows) > limit else None
-    rows = rows[:limit]
+) -> PageOut[AuditOut]:
+    """Entries in chain order with their hashes (so a client can re-check the chain page by
+    page), filtered by actor, action, entity or outcome."""
+    found = entries(session, AuditFilter(actor, action, entity_id, outcome), paged)
     await journal(ctx, request, audits=[record(request, principal, "read_audit", "ok", detail={
-        "after_id": after_id, "rows": len(rows)})])
-    return AuditPage(next_after_id=following,
-                     items=[AuditOut.model_validate(e, from_attributes=True) for e in rows])
+        "rows": len(found.items), "query": str(request.url.query)[:500]})])
+    return PageOut[AuditOut].of(found, lambda e: AuditOut.model_validate(e, from_attributes=True))

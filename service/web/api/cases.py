@@ -10,10 +10,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+from dataclasses import asdict
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response, status
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.core.cases import lists, records, service
@@ -39,7 +39,9 @@ from service.core.cases.tables import Case
 from service.core.context import ServiceContext
 from service.core.db.tokens import Principal
 from service.core.db.types import Role
-from service.core.permissions import Permission
+from service.core.inputs import NO_NUL
+from service.core.paging import PageOut
+from service.core.permissions import Permission, region_filter
 from service.web.deps import (
     Caller,
     CaseReader,
@@ -52,6 +54,7 @@ from service.web.deps import (
     journal,
 )
 from service.web.deps import record as audit_record
+from service.web.paging import Paged
 from service.web.params import RowId
 
 router = APIRouter(tags=["cases 失信案件"])
@@ -113,44 +116,34 @@ async def transitions(principal: CaseReader) -> list[TransitionOut]:
                           requires=list(t.requires), zh=t.zh, en=t.en) for t in TRANSITIONS]
 
 
-@router.get("/cases", response_model=list[CaseOut])
+@router.get("/cases", response_model=PageOut[CaseOut])
 async def list_cases(principal: CaseReader, ctx: Ctx, session: SessionDep, request: Request,
-                     state: CaseState | None = None,
+                     paged: Paged, state: CaseState | None = None,
                      subject_kind: Literal["institution", "broker", "party"] | None = None,
-                     subject_id: Annotated[str | None, Query(max_length=32)] = None,
-                     limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[CaseOut]:
+                     subject_id: Annotated[str | None, Query(max_length=32, pattern=NO_NUL)
+                                           ] = None) -> PageOut[CaseOut]:
     """Cases, newest first; an institution sees only its own, a regional regulator only its
     regions."""
-    q = select(Case)
-    if state is not None:
-        q = q.where(Case.state == state.value)
-    if subject_kind is not None:
-        q = q.where(Case.subject_kind == subject_kind)
-    if subject_id is not None:
-        q = q.where(Case.subject_id == subject_id)
-    if principal.role == Role.institution:
-        q = q.where(Case.subject_kind == "institution",
-                    Case.subject_id == (principal.institution_id or ""))
-    if principal.role == Role.regulator and principal.regions:
-        q = q.where(Case.region.in_(principal.regions))
-    rows = list(session.scalars(q.order_by(Case.id.desc()).limit(limit)))
-    out = [case_out(ctx, c) for c in rows]
+    own = (principal.institution_id or "") if principal.role == Role.institution else None
+    found = lists.cases(session, lists.CaseFilter(
+        state.value if state else None, subject_kind, subject_id, region_filter(principal),
+        own), paged)
+    out = PageOut[CaseOut].of(found, lambda c: case_out(ctx, c))
     await journal(ctx, request, audits=[audit_record(request, principal, "read_cases", "ok",
-                                                     detail={"rows": len(out)})])
+                                                     detail={"rows": len(out.items)})])
     return out
 
 
-@router.get("/cases/queue", response_model=list[QueueItemOut])
+@router.get("/cases/queue", response_model=PageOut[QueueItemOut])
 async def case_queue(principal: CaseWorker, ctx: Ctx, session: SessionDep, request: Request,
-                     overdue: bool = False, mine: bool = False) -> list[QueueItemOut]:
+                     paged: Paged, overdue: bool = False, mine: bool = False
+                     ) -> PageOut[QueueItemOut]:
     """Open cases, most urgent first: overdue answers, cases ready for listing, deadlines."""
-    regions = principal.regions if principal.role == Role.regulator and principal.regions \
-        else None
-    items = lists.queue(session, ctx.today(), regions, principal.user if mine else None,
-                        overdue)
-    out = [QueueItemOut(**i.__dict__) for i in items]
+    found = lists.queue(session, ctx.today(), lists.QueueFilter(
+        region_filter(principal), principal.user if mine else None, overdue), paged)
+    out = PageOut[QueueItemOut].of(found, lambda i: QueueItemOut(**asdict(i)))
     await journal(ctx, request, audits=[audit_record(request, principal, "read_cases", "ok",
-                                                     detail={"queue": len(out)})])
+                                                     detail={"queue": len(out.items)})])
     return out
 
 
@@ -315,16 +308,24 @@ async def sweep(principal: CaseWorker, ctx: Ctx, request: Request) -> list[CaseO
     return [case_out(ctx, o.case) for o in outcomes]
 
 
-@router.get("/dishonesty-list")
+@router.get("/dishonesty-list", response_model=PageOut[lists.ListEntry],
+            responses={200: {"content": {"text/csv": {}},
+                             "description": "the page as JSON, or as CSV with the next page "
+                                            "in a `Link: <…>; rel=\"next\"` header"}})
 async def dishonesty_list(principal: CaseReader, ctx: Ctx, session: SessionDep,
-                          request: Request,
-                          format: Literal["json", "csv"] = "json") -> Response:
+                          request: Request, paged: Paged,
+                          format: Literal["json", "csv"] = "json"
+                          ) -> Response | PageOut[lists.ListEntry]:
     """The published dishonesty list (失信名单) for other agencies: name, code, conduct, basis,
     decision number and date, severity, publication period, status."""
-    entries = lists.dishonesty_list(session, ctx.today())
+    found = lists.dishonesty_page(session, ctx.today(), paged)
     await journal(ctx, request, audits=[audit_record(request, principal, "export_list", "ok",
-                                                     detail={"rows": len(entries),
+                                                     detail={"rows": len(found.items),
                                                              "format": format})])
     if format == "csv":
-        return Response(lists.to_csv(entries), media_type="text/csv; charset=utf-8")
-    return Response(lists.to_json(entries), media_type="application/json")
+        following = found.next_cursor and request.url.include_query_params(
+            cursor=found.next_cursor)
+        return Response(lists.to_csv(found.items), media_type="text/csv; charset=utf-8",
+                        headers={"Link": f'<{following}>; rel="next"'} if following else None)
+    return PageOut[lists.ListEntry](items=found.items, next_cursor=found.next_cursor,
+                                    total=found.total)

@@ -25,8 +25,10 @@ from service.core.model_registry.schemas import (
     ServedModel,
 )
 from service.core.monitoring import records as monitoring
+from service.core.paging import PageOut
 from service.web.deps import Ctx, ModelReader, ModelReviewer, SessionDep, journal, record
 from service.web.headers import REPORT_POLICY
+from service.web.paging import Paged
 from service.web.params import AlertId, ModelName, Version
 
 router = APIRouter(tags=["models 模型"])
@@ -99,14 +101,14 @@ async def promote_version(name: ModelName, version: Version, body: PromoteIn,
                         gate_failures=done.gate.failures, serving=done.serving)
 
 
-@router.get("/monitoring/alerts", response_model=list[AlertOut])
+@router.get("/monitoring/alerts", response_model=PageOut[AlertOut])
 async def drift_alerts(principal: ModelReader, ctx: Ctx, session: SessionDep,
-                       request: Request) -> list[AlertOut]:
-    """The newest drift alerts of the monthly monitoring, open ones first."""
-    alerts = [AlertOut.of(a) for a in monitoring.recent_alerts(session, 100)]
+                       request: Request, paged: Paged) -> PageOut[AlertOut]:
+    """The drift alerts of the monthly monitoring, open ones first, then the newest."""
+    out = PageOut[AlertOut].of(monitoring.alerts(session, paged), AlertOut.of)
     await journal(ctx, request, audits=[record(request, principal, "read_models", "ok",
-                                               detail={"alerts": len(alerts)})])
-    return alerts
+                                               detail={"alerts": len(out.items)})])
+    return out
 
 
 @router.post("/monitoring/alerts/{alert_id}/acknowledge", response_model=AlertOut)

@@ -14,7 +14,7 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
 
 from service.core.context import ServiceContext
-from service.core.db.tables import Override
+from service.core.db.tables import Override, Score
 from service.core.db.tokens import Principal
 from service.core.inputs import ENTITY_ID
 from service.core.permissions import entity_denial, region_filter
@@ -41,6 +41,7 @@ from service.web.deps import (
     record,
     release,
 )
+from service.web.paging import Paged
 
 router = APIRouter(tags=["scores 评分"])
 EntityId = Annotated[str, Path(pattern=ENTITY_ID, description="institution or broker id")]
@@ -94,7 +95,7 @@ async def broker_score(entity_id: EntityId, principal: ScoreReader, ctx: Ctx,
 
 @router.get("/scores", response_model=ScorePage)
 async def list_scores(
-    principal: ScoreLister, ctx: Ctx, session: SessionDep, request: Request,
+    principal: ScoreLister, ctx: Ctx, session: SessionDep, request: Request, paged: Paged,
     kind: Kind | None = None,
     region: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     grade: Grade | None = None,
@@ -103,11 +104,9 @@ async def list_scores(
     max_points: Annotated[float | None, Query(ge=0, le=2000)] = None,
     as_of: date | None = None,
     sort: queries.Sort = "-points",
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
 ) -> ScorePage:
-    """The latest score of each entity at a batch date (default: the latest), filtered,
-    sorted and paged by keyset: pass ``next_cursor`` back as ``cursor``."""
+    """The latest score of each entity at a batch date (default: the latest), filtered and
+    sorted, a page at a time: pass ``next_cursor`` back as ``cursor`` (with the same sort)."""
     allowed_regions = region_filter(principal)
     regions = allowed_regions
     if region is not None:
@@ -116,19 +115,17 @@ async def list_scores(
                              f"region {region} is outside this token's regions / 超出授权地区")
         regions = (region,)
     f = queries.ScoreFilter(as_of, kind, regions, grade, tier, min_points, max_points)
-    try:
-        day, rows, following = queries.page(session, f, sort, min(limit, ctx.settings.api.page_max),
-                                            cursor)
-    except queries.BadCursor as e:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            [{"field": "query.cursor", "rule": "cursor", "message": str(e)}]
-                            ) from None
+    day, found = queries.page(session, f, sort, paged)
     await journal(ctx, request, audits=[record(request, principal, "list_scores", "ok", detail={
-        "rows": len(rows), "query": str(request.url.query)[:500]})])
-    return ScorePage(as_of=day, next_cursor=following, items=[
-        ScoreRow(id=s.id, entity_kind=s.entity_kind, entity_id=s.entity_id, region=s.region,
-                 as_of=s.as_of, points=s.points, grade=s.grade, probability=s.probability,
-                 tier=t, model_version=s.model_version) for s, t in rows])
+        "rows": len(found.items), "query": str(request.url.query)[:500]})])
+    return ScorePage.of(found, _score_row, as_of=day)
+
+
+def _score_row(row: tuple[Score, str | None]) -> ScoreRow:
+    s, tier = row
+    return ScoreRow(id=s.id, entity_kind=s.entity_kind, entity_id=s.entity_id, region=s.region,
+                    as_of=s.as_of, points=s.points, grade=s.grade, probability=s.probability,
+                    tier=tier, model_version=s.model_version)
 
 
 @router.post("/scores/{kind}/{entity_id}/override", response_model=OverrideOut,

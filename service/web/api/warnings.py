@@ -1,17 +1,18 @@
-"""``GET /warnings``: the batch runs' warnings, newest first, filtered and keyset-paged."""
+"""``GET /warnings``: the batch runs' warnings, newest first, filtered and paged."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Query, Request, status
-from pydantic import BaseModel, Field
-from sqlalchemy import select
+from fastapi import APIRouter, Query, Request, status
+from pydantic import BaseModel
 
-from service.core.db.tables import RiskWarning
+from service.core.paging import PageOut
 from service.core.permissions import region_filter
+from service.core.scores import warnings
 from service.web.deps import Ctx, SessionDep, WarningReader, deny, journal, record
+from service.web.paging import Paged
 
 router = APIRouter(tags=["warnings 预警"])
 TierName = Literal["red", "orange", "yellow", "blue"]
@@ -32,22 +33,15 @@ class WarningOut(BaseModel):
     state: str
 
 
-class WarningPage(BaseModel):
-    items: list[WarningOut]
-    next_cursor: int | None = Field(description="pass as `before_id` for the next page")
-
-
-@router.get("/warnings", response_model=WarningPage)
+@router.get("/warnings", response_model=PageOut[WarningOut])
 async def list_warnings(
-    principal: WarningReader, ctx: Ctx, session: SessionDep, request: Request,
+    principal: WarningReader, ctx: Ctx, session: SessionDep, request: Request, paged: Paged,
     tier: TierName | None = None,
     kind: Literal["institution", "broker"] | None = None,
     region: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     state: Literal["open", "closed"] | None = "open",
     as_of: date | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,
-) -> WarningPage:
+) -> PageOut[WarningOut]:
     """Warnings by tier (红/橙/黄/蓝), kind, region, state and date; a regulator limited to
     regions sees only theirs."""
     regions = region_filter(principal)
@@ -56,23 +50,9 @@ async def list_warnings(
             raise await deny(ctx, request, principal, "read_warnings", status.HTTP_403_FORBIDDEN,
                              f"region {region} is outside this token's regions / 超出授权地区")
         regions = (region,)
-    q = select(RiskWarning)
-    for column, value in ((RiskWarning.tier, tier), (RiskWarning.entity_kind, kind),
-                          (RiskWarning.state, state), (RiskWarning.as_of, as_of)):
-        if value is not None:
-            q = q.where(column == value)
-    if regions is not None:
-        q = q.where(RiskWarning.region.in_(regions))
-    if before_id is not None:
-        q = q.where(RiskWarning.id < before_id)
-    if limit > ctx.settings.api.page_max:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [{
-            "field": "query.limit", "rule": "less_than_equal",
-            "message": f"at most {ctx.settings.api.page_max} rows per page"}])
-    rows = list(session.scalars(q.order_by(RiskWarning.id.desc()).limit(limit + 1)))
-    following = rows[limit - 1].id if len(rows) > limit else None
-    rows = rows[:limit]
+    found = warnings.page(session, warnings.WarningFilter(tier, kind, regions, state, as_of),
+                          paged)
     await journal(ctx, request, audits=[record(request, principal, "read_warnings", "ok",
-                                           detail={"rows": len(rows)})])
-    return WarningPage(next_cursor=following, items=[WarningOut.model_validate(
-        w, from_attributes=True) for w in rows])
+                                               detail={"rows": len(found.items)})])
+    return PageOut[WarningOut].of(
+        found, lambda w: WarningOut.model_validate(w, from_attributes=True))

@@ -60,6 +60,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "not_listed": ("未列入失信名单", "Not on the dishonesty list"),
     "contracts": ("合同核查", "Contract checks"),
     "no_score": ("尚未评分", "No score yet"),
+    "next_page": ("下一页", "Next page"),
+    "first_page": ("回到第一页", "First page"),
     "not_found": ("未找到", "Not found"),
     "forbidden": ("无此权限", "Not allowed"),
     "tier": ("预警等级", "Tier"),

@@ -3,9 +3,10 @@ remembered in a cookie so every later page keeps it."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -18,6 +19,7 @@ from models.gate import GateDecision
 from service.core.cases.enums import SEVERITY_LABELS, STATE_LABELS
 from service.core.cases.machine import BY_ACTION, Action
 from service.core.db.tokens import Principal
+from service.core.paging import Page
 from service.web.console.messages import Lang, words
 from service.web.console.session import LANG_COOKIE, PATH
 from service.web.deps import Ctx, journal, record
@@ -89,6 +91,29 @@ def gate_failures(gate: GateDecision, lang: Lang) -> list[str]:
     are the gate's own notation)."""
     violates = words(lang)["violates"]
     return [f"{c.name} = {c.value:.4f} {violates} {c.rule}" for c in gate.checks if not c.passed]
+
+
+@dataclass(frozen=True)
+class Pager:
+    """The links under a console list (``pager.html``): the next page, and back to the first
+    once past it (a keyset page knows what follows it, not what came before)."""
+
+    next_url: str | None
+    first_url: str | None
+
+
+def pager(request: Request, found: Page[Any], **fixed: object) -> Pager:
+    """Links to this list's pages with the request's filters and ``fixed``: values the links
+    must carry even where the request left them to a default that may move meanwhile (the
+    newest year)."""
+    query = {k: v for k, v in request.query_params.items() if k not in ("cursor", "msg")}
+    query |= {k: str(v) for k, v in fixed.items()}
+
+    def link(**cursor: str) -> str:
+        return f"{request.url.path}?{urlencode(query | cursor)}"
+
+    return Pager(link(cursor=found.next_cursor) if found.next_cursor else None,
+                 link() if "cursor" in request.query_params else None)
 
 
 def back(path: str, note: str, **more: object) -> RedirectResponse:

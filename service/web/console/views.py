@@ -2,32 +2,48 @@
 
 Pages read what the API reads, through the same grants and scope rules
 (``service.core.permissions``);
-each read and each refusal is audited as the API's are, under the same action names.
+each read and each refusal is audited as the API's are, under the same action names. Lists
+page as the API's do (``limit``, ``cursor``), with a link to the next page.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
+from dataclasses import replace
 from typing import Annotated, get_args
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
 from features.standard.enums import CONDUCT_KIND, CONTRACT_TYPE, REGION, TECH_FIELD
 from service.core.assessments.records import trend
-from service.core.cases.lists import queue, standing
+from service.core.cases.lists import queue_counts, standing
 from service.core.cases.tables import Case
-from service.core.db.tables import AuditEntry, ContractCheck, RiskWarning, Score
+from service.core.contracts.directory import find
+from service.core.db.audit import AuditFilter, entries
+from service.core.db.tables import ContractCheck, RiskWarning, Score
 from service.core.db.types import Role
 from service.core.permissions import Permission, allowed, entity_denial
 from service.core.reports.charts import Column, HBar, Series, column_chart, hbar_chart, line_chart
+from service.core.scores import warnings as warning_list
 from service.core.scores.schemas import Grade, Kind
+from service.core.scores.warnings import WarningFilter
 from service.web.console.messages import words
-from service.web.console.render import TIERS, conducts, message, page, refuse, regions, state_labels
+from service.web.console.render import (
+    TIERS,
+    conducts,
+    message,
+    page,
+    pager,
+    refuse,
+    regions,
+    state_labels,
+)
 from service.web.console.session import COOKIE, PATH, ConsoleLang, ConsoleUser
 from service.web.deps import Ctx, SessionDep, journal, principal_of, record
+from service.web.paging import Paged
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
 
@@ -69,26 +85,22 @@ async def home(request: Request, ctx: Ctx, session: SessionDep, user: ConsoleUse
         Score.as_of == as_of).group_by(Score.grade)).all())) if as_of else Counter()
     tiers = Counter(dict(session.execute(select(RiskWarning.tier, func.count()).where(
         RiskWarning.as_of == as_of).group_by(RiskWarning.tier)).all())) if as_of else Counter()
-    items = queue(session, ctx.today())
+    cases = queue_counts(session, ctx.today())
     chart = column_chart([Column(g, grades.get(g, 0)) for g in "ABCD"], words(lang)["grades"])
     return page(request, "home.html", lang, user, words(lang)["home"], as_of=as_of,
                 scored=sum(grades.values()), tiers=[(t, tiers.get(t, 0)) for t in TIERS],
-                open_cases=len(items), overdue=sum(i.overdue for i in items),
-                grade_chart=chart)
+                open_cases=cases.open, overdue=cases.overdue, grade_chart=chart)
 
 
 @router.get("/search", response_class=HTMLResponse)
 async def search(request: Request, ctx: Ctx, user: ConsoleUser, lang: ConsoleLang,
-                 q: str = "") -> HTMLResponse:
-    needle = q.strip().lower()
-    found = [e for e in ctx.directory.values()
-             if needle and (needle in e.entity_id.lower() or needle in (e.name or "").lower())
-             and entity_denial(user, e.kind, e.entity_id, e.region) is None][:50]
+                 paged: Paged, q: str = "") -> HTMLResponse:
+    found = find(ctx.directory.values(), q, user, paged)
     results = [{"kind": e.kind, "entity_id": e.entity_id, "name": e.name, "status": e.status,
                 "region_label": REGION.label(e.region, lang) if e.region else ""}
-               for e in found]
+               for e in found.items]
     return page(request, "search.html", lang, user, words(lang)["search"], q=q,
-                results=results)
+                results=results, pager=pager(request, found))
 
 
 @router.get("/entities/{kind}/{entity_id}", response_class=HTMLResponse)
@@ -148,40 +160,43 @@ async def entity(kind: str, entity_id: str, request: Request, ctx: Ctx, session:
 
 @router.get("/warnings", response_class=HTMLResponse)
 async def warnings(request: Request, ctx: Ctx, session: SessionDep, user: ConsoleUser,
-                   lang: ConsoleLang, tier: str = "", region: str = "") -> HTMLResponse:
+                   lang: ConsoleLang, paged: Paged,
+                   tier: Annotated[str, Query(pattern="^(red|orange|yellow|blue)?$")] = "",
+                   region: Annotated[str, Query(pattern=r"^(\d{6})?$")] = "") -> HTMLResponse:
+    """The latest batch's warnings by region and tier, and the list, newest first, a page at
+    a time (a regulator limited to regions sees only theirs)."""
     if not allowed(user, Permission.read_warnings):
         return await refuse(ctx, request, user, lang, "read_warnings",
                              f"role {user.role.value} may not read_warnings")
-    as_of = session.scalar(select(func.max(RiskWarning.as_of)))
-    q = select(RiskWarning).where(RiskWarning.as_of == as_of)
-    if user.regions:
-        q = q.where(RiskWarning.region.in_(user.regions))
-    rows = session.scalars(q.order_by(RiskWarning.id)).all()
-    counts: dict[str, Counter[str]] = {}
-    for r in rows:
-        counts.setdefault(r.region or "", Counter())[r.tier] += 1
-    by_region = [{"label": label, "counts": [counts.get(code, Counter()).get(t, 0)
-                                             for t in TIERS]}
+    scope = WarningFilter(regions=user.regions or None,
+                          as_of=warning_list.latest_as_of(session))
+    counts = warning_list.by_region(session, scope)
+    if region:  # a region outside the user's own shows nothing
+        scope = replace(scope, regions=tuple(r for r in (region,)
+                                             if scope.regions is None or r in scope.regions))
+    found = warning_list.page(session, replace(scope, tier=tier or None), paged, counted=True)
+    by_region = [{"label": label, "counts": [counts.get(code, {}).get(t, 0) for t in TIERS]}
                  for code, label in regions(lang) if code in counts]
-    items = [r for r in rows if (not tier or r.tier == tier) and (not region or
-                                                                  r.region == region)]
     await journal(ctx, request, audits=[record(request, user, "read_warnings", "ok",
-                                               detail={"rows": len(items), "console": True})])
-    return page(request, "warnings.html", lang, user, words(lang)["warnings"], as_of=as_of,
-                items=items[:500], by_region=by_region, regions=regions(lang), tier=tier,
-                region=region)
+                                               detail={"rows": len(found.items),
+                                                       "console": True})])
+    return page(request, "warnings.html", lang, user, words(lang)["warnings"],
+                as_of=scope.as_of, items=found.items, total=found.total, by_region=by_region,
+                regions=regions(lang), tier=tier, region=region, pager=pager(request, found))
 
 
 @router.get("/audit", response_class=HTMLResponse)
 async def audit(request: Request, ctx: Ctx, session: SessionDep, user: ConsoleUser,
-                lang: ConsoleLang) -> HTMLResponse:
+                lang: ConsoleLang, paged: Paged) -> HTMLResponse:
+    """The audit log, newest first, a page at a time."""
     if not allowed(user, Permission.read_audit):
         return await refuse(ctx, request, user, lang, "read_audit",
                              f"role {user.role.value} may not read_audit")
-    entries = session.scalars(select(AuditEntry).order_by(AuditEntry.id.desc()).limit(100)).all()
+    found = entries(session, AuditFilter(), paged, newest_first=True)
     await journal(ctx, request, audits=[record(request, user, "read_audit", "ok",
                                                detail={"console": True})])
-    return page(request, "audit.html", lang, user, words(lang)["audit"], entries=entries)
+    return page(request, "audit.html", lang, user, words(lang)["audit"], entries=found.items,
+                pager=pager(request, found))
 
 
 def _nice(top: float) -> float:

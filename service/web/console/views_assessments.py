@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from features.standard.enums import INSTITUTION_TYPE, REGION
 from service.core.assessments import records as assessments
 from service.core.db.types import Role
+from service.core.paging import Page
 from service.core.permissions import Permission, allowed
 from service.web.console.messages import words
-from service.web.console.render import page, refuse
+from service.web.console.render import page, pager, refuse
 from service.web.console.session import PATH, ConsoleLang, ConsoleUser
 from service.web.deps import Ctx, SessionDep, journal, record
+from service.web.paging import Paged
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
 OUTCOMES = ("pass", "warning", "exit")
@@ -22,19 +22,21 @@ OUTCOMES = ("pass", "warning", "exit")
 
 @router.get("/assessments", response_class=HTMLResponse)
 async def assessment_page(request: Request, ctx: Ctx, session: SessionDep, user: ConsoleUser,
-                          lang: ConsoleLang, year: int | None = None) -> HTMLResponse:
-    """Rankings within comparable groups and outcomes of a year, with reasons."""
+                          lang: ConsoleLang, paged: Paged, year: int | None = None
+                          ) -> HTMLResponse:
+    """Rankings within comparable groups and outcomes of a year, with reasons, a page at a
+    time; the outcome counts are the whole year's (an institution: its own)."""
     if not allowed(user, Permission.read_assessments):
         return await refuse(ctx, request, user, lang, "read_assessments",
                             f"role {user.role.value} may not read_assessments")
     published_only = user.role == Role.institution
     years = assessments.assessments(session, published_only)
     chosen = next((a for a in years if a.year == year), years[0] if years else None)
-    rows = assessments.results(session, chosen.id) if chosen else []
-    if user.role == Role.institution:
-        rows = [r for r in rows if r.institution_id == user.institution_id]
+    f = assessments.ResultFilter(
+        institution_id=(user.institution_id or "") if user.role == Role.institution else None)
+    found = assessments.results_page(session, chosen.id, f, paged) if chosen else Page([], None)
+    counts = assessments.outcomes_of(session, chosen.id, f) if chosen else {}
     w = words(lang)
-    counts = Counter(r.outcome for r in rows)
     table = [{"id": r.institution_id, "name": r.name, "group": r.group_key, "rank": r.rank,
               "size": r.group_size, "total": r.total, "outcome": r.outcome,
               "outcome_label": w[f"outcome_{r.outcome}"],
@@ -42,10 +44,11 @@ async def assessment_page(request: Request, ctx: Ctx, session: SessionDep, user:
               "type": INSTITUTION_TYPE.label(r.institution_type, lang),
               "region": REGION.label(r.region, lang),
               "reasons": r.reasons_zh if lang == "zh" else r.reasons_en}
-             for r in sorted(rows, key=lambda r: (r.group_key, r.rank))]
+             for r in found.items]
     await journal(ctx, request, audits=[record(request, user, "read_assessments", "ok",
                                                detail={"year": year, "console": True})])
     return page(request, "assessments.html", lang, user, w["assessments"],
                 years=[a.year for a in years], a=chosen, rows=table,
                 counts={k: counts.get(k, 0) for k in OUTCOMES},
-                outcome_names={k: w[f"outcome_{k}"] for k in OUTCOMES})
+                outcome_names={k: w[f"outcome_{k}"] for k in OUTCOMES},
+                pager=pager(request, found, year=chosen.year) if chosen else None)

@@ -23,11 +23,13 @@ from service.web.console.render import (
     event_label,
     message,
     page,
+    pager,
     refuse,
     severities,
 )
 from service.web.console.session import PATH, ConsoleLang, ConsoleUser
 from service.web.deps import Ctx, SessionDep, journal, record
+from service.web.paging import Paged
 from service.web.params import RowId
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
@@ -35,14 +37,16 @@ router = APIRouter(prefix=PATH, include_in_schema=False)
 
 @router.get("/cases", response_class=HTMLResponse)
 async def case_queue(request: Request, ctx: Ctx, session: SessionDep, user: ConsoleUser,
-                     lang: ConsoleLang) -> HTMLResponse:
+                     lang: ConsoleLang, paged: Paged) -> HTMLResponse:
+    """Open cases, the most urgent first, a page at a time."""
     if not allowed(user, Permission.work_cases):
         return await refuse(ctx, request, user, lang, "work_cases",
                              f"role {user.role.value} may not work_cases")
-    items = lists.queue(session, ctx.today(), user.regions or None)
-    await journal(ctx, request, audits=[record(request, user, "read_cases", "ok",
-                                               detail={"queue": len(items), "console": True})])
-    return page(request, "cases.html", lang, user, words(lang)["queue"], items=items)
+    found = lists.queue(session, ctx.today(), lists.QueueFilter(user.regions or None), paged)
+    await journal(ctx, request, audits=[record(request, user, "read_cases", "ok", detail={
+        "queue": len(found.items), "console": True})])
+    return page(request, "cases.html", lang, user, words(lang)["queue"], items=found.items,
+                pager=pager(request, found))
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)

@@ -83,13 +83,14 @@ def test_an_edited_row_is_named_and_the_restored_chain_holds(api: Api,
 
 def test_a_client_can_relink_the_chain_from_the_api(api: Api) -> None:
     _traffic(api)
-    entries, after = [], 0
+    entries, cursor = [], None
     while True:
-        page = api.get(f"/api/v1/audit?after_id={after}&limit=200", "auditor").json()
+        page = api.get("/api/v1/audit?limit=200" + (f"&cursor={cursor}" if cursor else ""),
+                       "auditor").json()
         entries += page["items"]
-        if page["next_after_id"] is None:
+        if page["next_cursor"] is None:
             break
-        after = page["next_after_id"]
+        cursor = page["next_cursor"]
     assert [e["id"] for e in entries] == list(range(1, len(entries) + 1))
     assert entries[0]["prev_hash"] == GENESIS
     assert all(b["prev_hash"] == a["hash"] for a, b in pairwise(entries))

@@ -141,7 +141,7 @@ def test_flagged_to_listed_to_repaired_to_removed(api: Api, clock: Clock) -> Non
     with api.session() as session:
         lifted = session.scalars(select(Measure).where(Measure.case_id == cid)).all()
     assert [m.lifted_reason for m in lifted] == ["case repaired"]
-    listed = api.get("/api/v1/dishonesty-list", "regulator_all").json()
+    listed = api.get("/api/v1/dishonesty-list", "regulator_all").json()["items"]
     assert subject not in {e["unified_code"] for e in listed}
     case = act(api, cid, "remove", "regulator_all", reason="off the list")["case"]
     assert (case["state"], case["actions"]) == ("removed", [])
@@ -183,7 +183,7 @@ def test_objection_upheld_listing_repair_denied_and_expiry_at_the_maximum(
     clock.set(date(2026, 10, 9))
     act(api, cid, "object", "regulator_all", reason="the broker objects")
     clock.set(date(2026, 10, 23))  # answer was due on 22 October: overdue
-    queue = api.get(f"{CASES}/queue?overdue=true", "regulator_all").json()
+    queue = api.get(f"{CASES}/queue?overdue=true", "regulator_all").json()["items"]
     assert [(i["case_id"], i["due_kind"], i["due"]) for i in queue if i["case_id"] == cid] == [
         (cid, "objection_answer", "2026-10-22")]
     act(api, cid, "uphold", "admin", reason="objection unfounded")
@@ -202,7 +202,7 @@ def test_objection_upheld_listing_repair_denied_and_expiry_at_the_maximum(
     clock.set(date(2027, 9, 27))
     assert api.post(f"{CASES}/sweep", "regulator_all").json() == []
     clock.set(date(2027, 9, 28))  # the maximum: off the list even before the sweep records it
-    listed = api.get("/api/v1/dishonesty-list", "regulator_all").json()
+    listed = api.get("/api/v1/dishonesty-list", "regulator_all").json()["items"]
     assert api.entities.broker_in not in {e["unified_code"] for e in listed}
     swept = api.post(f"{CASES}/sweep", "regulator_all").json()
     assert [(c["id"], c["state"]) for c in swept] == [(cid, "removed")]

@@ -182,8 +182,9 @@ def test_a_bad_contract_is_422_naming_the_field_and_the_rule(api: Api, case: str
     ("/api/v1/scores?as_of=yesterday", ("query.as_of", "date_from_datetime_parsing")),
     ("/api/v1/scores?region=11", ("query.region", "string_pattern_mismatch")),
     ("/api/v1/warnings?tier=purple", ("query.tier", "literal_error")),
-    ("/api/v1/warnings?before_id=0", ("query.before_id", "greater_than_equal")),
-    ("/api/v1/audit?after_id=-1", ("query.after_id", "greater_than_equal")),
+    ("/api/v1/warnings?cursor=notacursor", ("query.cursor", "cursor")),
+    ("/api/v1/warnings?limit=0", ("query.limit", "greater_than_equal")),
+    ("/api/v1/audit?cursor=" + "A" * 513, ("query.cursor", "string_too_long")),
     ("/api/v1/audit?limit=100000", ("query.limit", "less_than_equal")),
 ])
 def test_bad_query_and_path_values_are_422_naming_them(

@@ -165,8 +165,8 @@ def _check_allowed(api: Api, name: str, user: str, answer: Any) -> None:
                                                                           True)
         assert answer["outcome"] in ("promoted", "overridden")
     elif name == "alerts":
-        assert {a["model_name"] for a in answer} == {CREDIT_MODEL}
-        assert alert_for(api, user) in {a["id"] for a in answer}
+        assert {a["model_name"] for a in answer["items"]} == {CREDIT_MODEL}
+        assert alert_for(api, user) in {a["id"] for a in answer["items"]}
     elif name == "acknowledge":
         assert (answer["state"], answer["acknowledged_by"]) == ("acknowledged", user)
     elif name == "audit":

@@ -133,7 +133,7 @@ def test_overrides_are_refused_without_the_grant_or_outside_the_region(browser: 
     assert api(live, "regulator_all", f"/institutions/{e.institution_out}/score")[
         "override"] is None
     assert {c["source"] for c in api(live, "regulator_all", "/cases?subject_kind=institution"
-                                     f"&subject_id={e.institution_out}")} <= {"warning"}
+                                     f"&subject_id={e.institution_out}")["items"]} <= {"warning"}
     denied = {(a["actor"], a["entity_id"], a["action"])
               for a in audit(live, outcome="denied")}
     assert {("office", e.institution_in, "override"),

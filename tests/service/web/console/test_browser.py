@@ -173,3 +173,73 @@ def test_a_reviewer_reads_the_report_promotes_the_challenger_and_acknowledges_dr
                                      form={"note": "not mine to take"})
     assert refused.status == 403 and "may not review_models" in refused.text()
     regulator.close()
+
+
+def _rows(page: Page, live: Live, path: str, most: int | None = None) -> tuple[list[str], int]:
+    """The ``data-id`` of every row of a console list, following its "next page" link (at most
+    ``most`` pages); and how many pages were read."""
+    ids: list[str] = []
+    page.goto(f"{live.url}{path}")
+    pages = 1
+    while True:
+        ids += [r.get_attribute("data-id") or "" for r in page.locator("tr[data-id]").all()]
+        following = page.locator("#next-page")
+        if following.count() == 0 or pages == most:
+            return ids, pages
+        href = following.get_attribute("href") or ""
+        assert "cursor=" in href and "limit=" in href  # the filters and page size carry on
+        page.goto(f"{live.url}{href}")
+        expect(page.locator("#first-page")).to_have_count(1)
+        pages += 1
+
+
+def _api_pages(live: Live, user: str, path: str) -> list[dict[str, object]]:
+    items, cursor = [], None
+    while True:
+        url = f"{live.url}/api/v1{path}" + (f"&cursor={cursor}" if cursor else "")
+        request = urllib.request.Request(url, headers={
+            "Authorization": f"Bearer {live.tokens[user]}"})
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            page = json.load(answer)
+        items += page["items"]
+        if (cursor := page["next_cursor"]) is None:
+            return items
+
+
+def test_every_console_list_pages_by_cursor_and_shows_every_row_once(browser: Browser,
+                                                                      live: Live) -> None:
+    page = sign_in(browser, live, "regulator_all")
+    open_cases = int(page.locator("#open-cases").inner_text())
+
+    queue, pages = _rows(page, live, "/console/cases?limit=4")
+    assert pages > 1 and len(queue) == len(set(queue)) == open_cases
+    assert queue == [str(i["case_id"]) for i in _api_pages(
+        live, "regulator_all", "/cases/queue?limit=7")]  # the API's order, page for page
+
+    warned, pages = _rows(page, live, "/console/warnings?limit=6")
+    shown = int(page.locator("#warning-count").inner_text())
+    by_region = sum(int(n) for n in page.locator("#by-region td:not(:first-child)")
+                    .all_inner_texts() if n.strip())
+    assert pages > 1 and len(warned) == len(set(warned)) == shown == by_region
+    assert [int(i) for i in warned] == sorted((int(i) for i in warned), reverse=True)
+    red, _ = _rows(page, live, "/console/warnings?tier=red&limit=2")
+    assert set(red) < set(warned) and int(page.locator("#warning-count").inner_text()) == len(
+        red)
+
+    found, pages = _rows(page, live, "/console/search?q=I&limit=3")
+    assert pages == -(-len(found) // 3) > 1 and len(found) == len(set(found))
+    assert found == sorted(found, key=lambda k: (k.split("/")[1], k.split("/")[0]))
+
+    ranked, pages = _rows(page, live, "/console/assessments?limit=6")
+    counted = sum(int(page.locator(f"#count-{k}").inner_text())
+                  for k in ("pass", "warning", "exit"))
+    assert pages > 1 and len(ranked) == len(set(ranked)) == counted
+    page.close()
+
+    auditor = sign_in(browser, live, "auditor")
+    logged, pages = _rows(auditor, live, "/console/audit?limit=5", most=3)
+    newest = int(logged[0])
+    assert pages == 3 and [int(i) for i in logged] == list(range(newest, newest - 15, -1))
+    auditor.goto(f"{live.url}/console/audit?cursor=notacursor")
+    expect(auditor.locator("body")).to_contain_text("query.cursor")
+    auditor.close()
