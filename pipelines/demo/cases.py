@@ -61,7 +61,7 @@ def walk(sessions: sessionmaker[Session], start: date, policy: CasePolicy,
 
     def step(action: Action, actor: store.Actor, **given: object) -> Case:
         outcome = service.act(sessions, case_id, action, actor, day, _noon(day),
-                              store.ActionInput(**given), policy, calendar, None, "demo")
+                              store.ActionInput(**given), policy, calendar, "demo")
         states.append(outcome.case.state)
         return outcome.case
 
