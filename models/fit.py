@@ -4,6 +4,10 @@ With a time column the split is out-of-time (train → early stopping and calibr
 next period → test on the latest); without one, stratified k-fold gives out-of-fold
 predictions for both models and the served booster is refitted on every row. Either way the
 result carries the held-out predictions a review needs, so nothing is re-scored later.
+
+A fit is told three things, each a frozen declaration: :class:`Roles` (what each column is
+for), :class:`Policy` (how to fit) and :class:`Selection` (how features are chosen);
+:mod:`models.specs` composes them, with a panel, a cluster and a name, into a model's spec.
 """
 
 from __future__ import annotations

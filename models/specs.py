@@ -91,17 +91,32 @@ class ModelSpec:
     cluster: Cluster | None = None
     review: CapacityReview | None = None
 
-    def required(self) -> list[str]:
-        """Every column the spec reads from its table; truth columns, which only a synthetic
-        market has, are optional."""
+    def __post_init__(self) -> None:
         c = self.columns
-        named = [*c.features, c.label, *([c.time] if c.time else []), *c.segments, *c.keys]
-        if self.selection is not None and self.selection.within is not None:
-            named.append(self.selection.within)
-        if self.cluster is not None:
-            named += self.cluster.keys
+        held = {*c.features, *c.segments, *c.keys, *c.truth}  # what the held-out rows keep
+        wanted: dict[str, str | None] = {
+            "selection within": self.selection.within if self.selection else None,
+            "cluster resampled": self.cluster.resampled if self.cluster else None,
+        }
         if self.review is not None:
-            named += [self.review.office, self.review.seller, self.review.rule_score]
+            r = self.review
+            wanted |= {"review office": r.office, "review seller": r.seller,
+                       "review rule score": r.rule_score}
+            if r.pattern not in c.truth:
+                raise ValueError(f"{self.name}: the review's pattern {r.pattern!r} is not a "
+                                 "truth column")
+        lost = {role: col for role, col in wanted.items() if col is not None and col not in held}
+        if lost:
+            raise ValueError(f"{self.name}: columns the fit and review read but the held-out "
+                             f"rows would not keep: {lost}")
+
+    def required(self) -> list[str]:
+        """Every column the spec reads from its table: its roles (truth columns, which only a
+        synthetic market has, are optional) and the cluster's keys; selection and review read
+        only columns among the roles (checked above)."""
+        c = self.columns
+        named = [*c.features, c.label, *([c.time] if c.time else []), *c.segments, *c.keys,
+                 *(self.cluster.keys if self.cluster else ())]
         return list(dict.fromkeys(named))
 
     def missing(self, columns: Iterable[str]) -> list[str]:

@@ -3,13 +3,14 @@ fit reads exactly the features its roles name."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from models.fit import Policy, Roles, fit_risk_model
+from models.fit import Policy, Roles, Selection, fit_risk_model
 from models.known_signal import credit_table
 from models.panels import DESCRIPTIONS
 from models.registry import ANOMALY_MODEL, CREDIT_MODEL, EXPERIMENT, EXTERNAL_EXPERIMENT
@@ -59,6 +60,21 @@ def test_roles_and_clusters_refuse_what_cannot_work() -> None:
         Roles("y", ("a", "entity_id"), keys=("entity_id",))
     with pytest.raises(ValueError, match="single key"):
         Cluster(("institution_id", "broker_id"), intervals=True)
+
+
+def test_a_spec_refuses_a_column_its_fit_or_review_reads_but_never_keeps() -> None:
+    roles = Roles("y", ("a", "b"), time="t", keys=("entity_id",), truth=("pattern",))
+    assert ANOMALY.review is not None
+    with pytest.raises(ValueError, match="selection within"):
+        ModelSpec("m", "p", "e", roles, Policy(), selection=Selection(within="kind"))
+    with pytest.raises(ValueError, match="cluster resampled"):
+        ModelSpec("m", "p", "e", roles, Policy(), cluster=Cluster(("seller_id",), True))
+    with pytest.raises(ValueError, match="review office"):
+        ModelSpec("m", "p", "e", roles, Policy(), review=replace(ANOMALY.review, office="o"))
+    with pytest.raises(ValueError, match="pattern"):
+        ModelSpec("m", "p", "e", replace(roles, truth=()), Policy(), review=ANOMALY.review)
+    ModelSpec("m", "p", "e", roles, Policy(), selection=Selection(within="a"),
+              cluster=Cluster(("entity_id",), True))
 
 
 def test_any_table_gets_a_valid_spec_under_its_own_name(table: pd.DataFrame) -> None:
