@@ -29,11 +29,13 @@ SEGMENTS = ("all", "institution", "broker")
 def _credit_tables(fits: list, seeds: list[int]) -> str:
     from models.evidence import evidence_by_segment, seed_spread
     from models.metrics import auc
-    from models.panels import CREDIT_CLUSTER, TRUTH_RISK
+    from models.panels import TRUTH_RISK
+    from models.specs import CREDIT
 
+    assert CREDIT.cluster is not None and CREDIT.cluster.resampled is not None
     scores = {"LightGBM": "p_model", "scorecard": "p_baseline"}
     first = {e.segment: e for e in evidence_by_segment(
-        fits[0].held_out, scores, CREDIT_CLUSTER, "entity_kind", TRUTH_RISK)}
+        fits[0].held_out, scores, CREDIT.cluster.resampled, "entity_kind", TRUTH_RISK)}
     lines = [
         "| segment | rows / entities / bads | LightGBM AUC [95%] | scorecard AUC [95%] "
         "| gain [95%] | LightGBM KS [95%] | scorecard KS [95%] | ceiling AUC |",
@@ -71,17 +73,20 @@ def _detection_tables(anomalies: list, k: int) -> str:
     from models.detection import large_party_exposure, recall_by_pattern, recall_intervals
     from models.evidence import seed_spread
     from models.metrics import top_k_by_group
-    from pipelines.training.panel import review_rankings
+    from models.specs import ANOMALY
+
+    assert ANOMALY.review is not None
+    rankings = ANOMALY.review.rankings
 
     per_seed = []
     for step in anomalies:
         held = step.fit.held_out
         offices = held["office_id"].to_numpy()
         per_seed.append(recall_by_pattern(held["pattern"].to_numpy(), offices, k,
-                                          review_rankings(held), frozenset(HELD_OUT)))
+                                          rankings(held), frozenset(HELD_OUT)))
     held = anomalies[0].fit.held_out
     offices = held["office_id"].to_numpy()
-    reviewed = {n: top_k_by_group(v, offices, k) for n, v in review_rankings(held).items()}
+    reviewed = {n: top_k_by_group(v, offices, k) for n, v in rankings(held).items()}
     ci = recall_intervals(held["pattern"].to_numpy(), held["event_id"].to_numpy(), reviewed)
     ci = ci.set_index(["pattern", "ranking"])
     lines = ["| pattern | family | held out | planted contracts / schemes | model [95%] | "
@@ -104,7 +109,7 @@ def _detection_tables(anomalies: list, k: int) -> str:
                      f"{int(first.loc[name, 'contracts']):,}{schemes} | {' | '.join(cells)} | "
                      f"{spread[0]} | {spread[1]} |")
     exposure = large_party_exposure(held["seller_id"].to_numpy(), held["pattern"].to_numpy(),
-                                    offices, k, review_rankings(held))
+                                    offices, k, rankings(held))
     lines += ["", "Largest honest parties (the 10 sellers with the most test-year contracts and "
               "none planted), first seed:", "",
               "| ranking | their contracts | in the top decile | on the review list | "

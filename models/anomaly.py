@@ -70,9 +70,9 @@ def scores_without_leakage(
     Rows outside ``train`` are scored by the model itself; training rows get predictions
     from boosters refitted (same parameters, same number of trees, same share of sampled
     goods) on the other folds, so entity aggregates built on them do not carry the training
-    labels into the credit model. Folds keep each of ``groups`` (see :func:`scheme_groups`)
-    whole: a scheme's other contracts, which share its actors and amounts, never train the
-    booster that scores it.
+    labels into the credit model. Folds keep each of ``groups`` (the spec's cluster: the party
+    that would run a scheme, :data:`models.specs.ANOMALY`) whole: a scheme's other contracts,
+    which share its actors and amounts, never train the booster that scores it.
     """
     p = model.predict_matrix(x)
     rows = np.flatnonzero(train)
@@ -100,17 +100,6 @@ def scores_without_leakage(
         raw = booster.predict(x[rows[score_i]], raw_score=True, num_threads=model.threads)
         p[rows[score_i]] = model.platt.proba(raw)
     return p
-
-
-def scheme_groups(contracts: pd.DataFrame) -> np.ndarray:
-    """The party that would run a scheme: the institution, else the broker, else the seller.
-
-    Every contract of one fraud event shares at least this key, so grouping folds by it keeps
-    events whole without knowing which contracts are irregular.
-    """
-    key = contracts["institution_id"].astype("str").where(contracts["institution_id"].notna())
-    key = key.fillna(contracts["broker_id"].astype("str").where(contracts["broker_id"].notna()))
-    return key.fillna(contracts["seller_id"].astype("str")).to_numpy()
 
 
 def aggregate_names(prefix: str) -> tuple[str, ...]:

@@ -4,11 +4,15 @@ With a time column the split is out-of-time (train → early stopping and calibr
 next period → test on the latest); without one, stratified k-fold gives out-of-fold
 predictions for both models and the served booster is refitted on every row. Either way the
 result carries the held-out predictions a review needs, so nothing is re-scored later.
+
+A fit is told three things, each a frozen declaration: :class:`Roles` (what each column is
+for), :class:`Policy` (how to fit) and :class:`Selection` (how features are chosen);
+:mod:`models.specs` composes them, with a panel, a cluster and a name, into a model's spec.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import lightgbm as lgb
@@ -81,31 +85,108 @@ def downsample_goods(y: np.ndarray, max_rows: int | None, seed: int) -> np.ndarr
 
 
 @dataclass(frozen=True)
+class Roles:
+    """What each column of a training table is for.
+
+    Only ``features`` are model inputs (candidates: constants, dates and identifier-like text
+    among them are dropped with the reason on record). The other roles are carried into the
+    held-out rows because the review reads them: ``segments`` (a segment may be a feature too),
+    ``keys`` (ids and scores, never features) and ``truth`` (a synthetic market's hidden answer,
+    carried when the table has it; ``ceiling`` is the one the review scores beside the model).
+    """
+
+    label: str
+    features: tuple[str, ...]
+    time: str | None = None
+    segments: tuple[str, ...] = ()
+    keys: tuple[str, ...] = ()
+    truth: tuple[str, ...] = ()
+    ceiling: str | None = None
+
+    def __post_init__(self) -> None:
+        roles = {self.label, *([self.time] if self.time else []), *self.keys, *self.truth}
+        clash = roles.intersection(self.features)
+        if clash:
+            raise ValueError(f"label, time, key and truth columns are never features: {clash}")
+
+    @classmethod
+    def of_table(cls, columns: Iterable[str], label: str, time: str | None = None,
+                 segments: Sequence[str] = (), exclude: Sequence[str] = ()) -> Roles:
+        """Any table: every column but the label, the time and ``exclude`` is a candidate."""
+        skip = {label, *([time] if time else []), *exclude}
+        return cls(label, tuple(c for c in columns if c not in skip), time, tuple(segments))
+
+    def carried(self, columns: Iterable[str]) -> list[str]:
+        """The columns the held-out rows keep beside the features, those the table has."""
+        have = set(columns)
+        return [c for c in dict.fromkeys([*self.segments, *self.keys, *self.truth]) if c in have]
+
+    def frame(self, df: pd.DataFrame) -> pd.DataFrame:
+        """The table cut to its roles: features, label, time, then the carried columns."""
+        cols = [*self.features, self.label, *([self.time] if self.time else []),
+                *self.carried(df.columns)]
+        return df[list(dict.fromkeys(cols))]
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How a model is fitted, beyond its columns.
+
+    ``kind`` is what the model scores (an entity's credit, a contract's anomaly) and travels
+    with it; ``monotone`` maps a feature to its risk direction (+1 more is riskier); ``params``
+    override LightGBM's defaults; ``max_train_rows`` caps training rows by sampling goods only;
+    ``gap_months`` (the label horizon) leaves whole periods out between train, valid and test
+    so that no outcome is shared across them (:func:`models.split.time_split`); ``baseline``
+    fits the WOE scorecard beside; ``folds`` is k when the table has no time column.
+    Categorical handling and calibration are the same for every model: text columns become
+    codes over the training levels (:mod:`models.table`), and Platt scaling is fitted on the
+    validation period (or out of fold).
+    """
+
+    kind: str = "credit"
+    monotone: Mapping[str, int] = field(default_factory=dict)
+    descriptions: Descriptions = field(default_factory=dict)
+    params: Mapping[str, object] | None = None
+    max_train_rows: int | None = None
+    gap_months: int = 0
+    baseline: bool = True
+    folds: int = 5
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Feature selection by permutation importance (out-of-time only).
+
+    LightGBM is refitted without the features whose shuffling costs less than
+    :data:`models.importance.MIN_AUC_DROP` validation AUC, pooled and within every level of
+    ``within`` (entity kind: a minority's driver is not noise); the scorecard baseline still
+    chooses among all.
+    """
+
+    within: str | None = None
+
+
+@dataclass(frozen=True)
 class _Options:
     """What both evaluation schemes pass through unchanged to the model they build."""
 
-    kind: str
-    monotone: Mapping[str, int]
-    descriptions: Descriptions
+    policy: Policy
+    selection: Selection | None
     scale: PointsScale
     cuts: GradeCuts
-    params: Mapping | None
     seed: int
-    gap_months: int
-    select_features: bool
-    select_within: str | None
 
 
 def _risk_model(opts: _Options, encoder: Encoder, booster: lgb.Booster, platt: Platt,
                 mono: Sequence[int]) -> RiskModel:
     return RiskModel(
-        opts.kind,
+        opts.policy.kind,
         encoder,
         booster,
         platt,
         opts.scale,
         opts.cuts,
-        opts.descriptions,
+        dict(opts.policy.descriptions),
         {f: d for f, d in zip(encoder.features, mono, strict=True) if d},
         threads=TRAIN_THREADS,
     )
@@ -113,52 +194,36 @@ def _risk_model(opts: _Options, encoder: Encoder, booster: lgb.Booster, platt: P
 
 def fit_risk_model(
     df: pd.DataFrame,
-    target: str,
-    time: str | None = None,
+    roles: Roles,
+    policy: Policy | None = None,
+    selection: Selection | None = None,
     *,
-    kind: str = "credit",
-    monotone: Mapping[str, int] | None = None,
-    descriptions: Descriptions | None = None,
-    exclude: Sequence[str] = (),
-    keep: Sequence[str] = (),
+    seed: int = 0,
     scale: PointsScale | None = None,
     cuts: GradeCuts | None = None,
-    baseline: bool = True,
-    folds: int = 5,
-    max_train_rows: int | None = None,
-    params: Mapping | None = None,
-    seed: int = 0,
-    gap_months: int = 0,
-    select_features: bool = False,
-    select_within: str | None = None,
 ) -> FitResult:
     """Train LightGBM (and the scorecard baseline) on ``df`` and evaluate out of sample.
 
-    ``keep`` names columns (segments such as region or entity kind, keys) copied into
-    ``held_out`` for the review; they are features only if not also in ``exclude``.
-    ``gap_months`` (the label horizon) leaves whole periods out between train, valid and
-    test so that no outcome is shared across them (:func:`models.split.time_split`).
-    ``select_features`` (out-of-time only) refits LightGBM without the features whose
-    permutation importance on the validation period is negligible, pooled and within every
-    level of ``select_within`` (entity kind); the scorecard baseline still chooses among all.
+    ``roles`` names the label, the time column (out-of-time split; without one, k-fold), the
+    candidate features and the columns copied into ``held_out`` for the review; ``scale`` and
+    ``cuts`` turn probabilities into points and grades.
     """
+    target, time = roles.label, roles.time
     if target not in df.columns:
         raise KeyError(
             f"target column {target!r} not in the table; columns: {list(df.columns)[:20]}"
         )
     if time is not None and time not in df.columns:
         raise KeyError(f"time column {time!r} not in the table")
-    df = df.reset_index(drop=True)
+    df = roles.frame(df).reset_index(drop=True)
     y = coerce_target(df[target])
-    columns = infer_columns(df, target, exclude=[*([time] if time else []), *exclude])
-    opts = _Options(kind, dict(monotone or {}), dict(descriptions or {}), scale or PointsScale(),
-                    cuts or GradeCuts(), params, seed, gap_months,
-                    select_features, select_within)
+    columns = infer_columns(df[list(roles.features)], target)
+    opts = _Options(policy or Policy(), selection, scale or PointsScale(), cuts or GradeCuts(),
+                    seed)
+    keep = roles.carried(df.columns)
     if time is not None:
-        return _fit_out_of_time(
-            df, y, _as_time(df[time]), columns, keep, baseline, max_train_rows, opts
-        )
-    return _fit_kfold(df, y, columns, keep, baseline, folds, max_train_rows, opts)
+        return _fit_out_of_time(df, y, _as_time(df[time]), columns, keep, opts)
+    return _fit_kfold(df, y, columns, keep, opts)
 
 
 def _held_out(
@@ -177,7 +242,7 @@ def _boost(
     """Encoder fitted on the training rows, the encoded table, constraints, early-stopped trees."""
     encoder = fit_encoder(df.iloc[tr], columns)
     x = encoder.matrix(df)
-    mono = monotone_vector(encoder.features, opts.monotone, columns.categorical)
+    mono = monotone_vector(encoder.features, opts.policy.monotone, columns.categorical)
     booster = fit_booster(
         x[tr],
         y[tr],
@@ -186,7 +251,7 @@ def _boost(
         encoder.features,
         encoder.categorical_index,
         mono,
-        opts.params,
+        opts.policy.params,
         seed=opts.seed,
     )
     return encoder, x, mono, booster
@@ -238,12 +303,11 @@ def _fit_out_of_time(
     t: pd.Series,
     columns: Columns,
     keep: Sequence[str],
-    baseline: bool,
-    max_train_rows: int | None,
     opts: _Options,
 ) -> FitResult:
-    params, seed = opts.params, opts.seed
-    split = time_split(t, gap_months=opts.gap_months)
+    policy, seed = opts.policy, opts.seed
+    params, max_train_rows = policy.params, policy.max_train_rows
+    split = time_split(t, gap_months=policy.gap_months)
     for part in ("train", "valid", "test"):
         if len(np.unique(y[getattr(split, part)])) < 2:
             raise ValueError(f"the {part} period {split.windows[part]} has only one class")
@@ -252,14 +316,15 @@ def _fit_out_of_time(
     va, te = np.flatnonzero(split.valid), np.flatnonzero(split.test)
     encoder, x, mono, booster = _boost(df, y, tr, va, columns, opts)
     model_columns = columns
-    if opts.select_features:
-        noise = _noise(booster, x, y, _levels(df, va, opts.select_within), encoder.features, seed)
+    if opts.selection is not None:
+        noise = _noise(booster, x, y, _levels(df, va, opts.selection.within), encoder.features,
+                       seed)
         if noise and len(noise) < len(encoder.features):
             model_columns = _without(columns, noise)
             encoder, x, mono, booster = _boost(df, y, tr, va, model_columns, opts)
     platt = fit_platt(booster.predict(x[va], raw_score=True), y[va])
     model = _risk_model(opts, encoder, booster, platt, mono)
-    card = fit_scorecard(df.iloc[tr], y[tr], columns, seed=seed) if baseline else None
+    card = fit_scorecard(df.iloc[tr], y[tr], columns, seed=seed) if policy.baseline else None
     held = _held_out(df, te, y, columns, keep)
     held["p_model"] = model.predict_matrix(x[te])
     # PSI reference: the training period as it was, not the bad-enriched training sample
@@ -295,19 +360,18 @@ def _fit_kfold(
     y: np.ndarray,
     columns: Columns,
     keep: Sequence[str],
-    baseline: bool,
-    folds: int,
-    max_train_rows: int | None,
     opts: _Options,
 ) -> FitResult:
-    monotone, params, seed = opts.monotone, opts.params, opts.seed
+    policy, seed = opts.policy, opts.seed
+    monotone, params, max_train_rows = policy.monotone, policy.params, policy.max_train_rows
+    baseline = policy.baseline
     encoder = fit_encoder(df, columns)
     x = encoder.matrix(df)
     mono = monotone_vector(encoder.features, monotone, columns.categorical)
     raw = np.empty(len(y))
     p_base = np.empty(len(y))
     best = []
-    for k, (train_i, test_i) in enumerate(kfold(y, folds, seed)):
+    for k, (train_i, test_i) in enumerate(kfold(y, policy.folds, seed)):
         inner_tr, inner_va = kfold(y[train_i], 5, seed + k)[0]
         fit_i, stop_i = train_i[inner_tr], train_i[inner_va]
         fit_i = fit_i[downsample_goods(y[fit_i], max_train_rows, seed + k)]

@@ -1,10 +1,11 @@
-"""What each techcredit model is trained on: the panels, their targets, monotone directions,
-descriptions and training-row caps (model policy, kept out of the pipelines that run it).
+"""The panels the techcredit models train on: the month-end feature panels joined to the
+attributes the models also read, their labels, and the wording of every column.
 
 Order matters: the contract anomaly model is trained first, its out-of-sample scores are
 aggregated per institution and broker over the 365 days before each as-of date, and those
 aggregates join the credit panel. Rows whose 12-month label window runs past the data
-(``label_complete`` false) are dropped: they are censored, not good.
+(``label_complete`` false) are dropped: they are censored, not good. What each model makes
+of its panel (columns, policy, selection) is declared in :mod:`models.specs`.
 """
 
 from __future__ import annotations
@@ -12,33 +13,10 @@ from __future__ import annotations
 import pandas as pd
 
 from features.point_in_time.catalogue import FEATURES, names_of
-from models.anomaly import aggregate_descriptions, aggregate_directions, aggregate_names
+from models.anomaly import aggregate_descriptions, aggregate_names
 
-# Training rows per model: every bad plus goods sampled up to this many; valid and test are
-# never sampled. Contracts (1.9 million training rows at full scale, 0.7 % bad) lose nothing
-# measurable at 150,000; the credit panel (0.4 million) is measurably worse when sampled
-# (benchmarks: AUC 0.718 against 0.723), so it trains on every row up to the cap.
-CONTRACT_MAX_TRAIN_ROWS = 150_000
-CREDIT_MAX_TRAIN_ROWS = 1_000_000
-# The credit panel's outcomes are rare and noisy (a bad is one confirmed record in a year), so
-# its trees stay shallow and heavily regularised, and features that add nothing on the
-# validation period are dropped before the final fit (benchmarks.md, "models": the scorecard
-# otherwise wins on brokers while a pure-noise attribute leads the gain table).
-CREDIT_PARAMS: dict[str, object] = {
-    "learning_rate": 0.03,
-    "num_leaves": 7,
-    "max_depth": 3,
-    "min_data_in_leaf": 300,
-    "lambda_l2": 20.0,
-    "min_gain_to_split": 1.0,
-    "feature_fraction": 0.5,
-    "extra_trees": True,
-    "max_bin": 63,
-}
-CREDIT_SELECT_FEATURES = True
-CREDIT_SELECT_WITHIN = "entity_kind"  # a feature is noise only if it is for both kinds
-CREDIT_CLUSTER = "entity_id"  # intervals resample whole entities
 TRUTH_RISK = "truth_risk"  # hidden integrity, negated: the ceiling column (synthetic only)
+RULE_SCORE = "rule_score"  # the rules' floor beside each contract, added before training
 CONTRACT_ATTRIBUTES = ("contract_type", "tech_field", "seller_kind", "buyer_kind")
 CONTRACT_TARGET = "y_false_found"
 # Truth-file columns of the synthetic market, carried to the review, never features.
@@ -62,11 +40,6 @@ DESCRIPTIONS: dict[str, tuple[str, str]] = {
     "entity_kind": ("主体类型(机构/经纪人)", "entity kind (institution or broker)"),
     **aggregate_descriptions("inst"),
     **aggregate_descriptions("brk"),
-}
-MONOTONE: dict[str, int] = {
-    **{f.name: f.risk_direction for f in FEATURES if f.risk_direction},
-    **aggregate_directions("inst"),
-    **aggregate_directions("brk"),
 }
 ENTITY_KINDS = (
     ("institution", "inst", "institutions", "institution_id"),

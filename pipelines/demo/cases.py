@@ -60,7 +60,7 @@ def walk(sessions: sessionmaker[Session], start: date, policy: CasePolicy,
 
     def step(action: Action, actor: records.Actor, **given: object) -> Case:
         outcome = service.act(sessions, case_id, action, actor, day, _noon(day),
-                              records.ActionInput(**given), policy, calendar, None, "demo")
+                              records.ActionInput(**given), policy, calendar, "demo")
         states.append(outcome.case.state)
         return outcome.case
 

@@ -14,9 +14,9 @@ from pathlib import Path
 from prefect import flow
 
 from features.settings import get_settings
-from models.registry import EXTERNAL_EXPERIMENT, external_model_name
+from models.specs import table_spec
 from pipelines.training.panel import train_panel
-from pipelines.training.run import TrainSummary, external_table, train_and_log
+from pipelines.training.run import TrainingData, TrainSummary, external_table, train
 
 
 @flow(name="techcredit-train")
@@ -31,19 +31,11 @@ def train_table_flow(
     """Any feature table with a binary target: LightGBM against the scorecard baseline.
 
     Registered as ``model_name`` (default ``external-<file stem>``) in the experiment
-    ``techcredit-external/<name>``; a production model name is refused before anything runs.
+    ``techcredit-external/<name>``; a production model name is refused before anything trains.
     """
-    name = external_model_name(Path(features), model_name)
-    summary, _ = train_and_log(
-        get_settings(),
-        external_table(Path(features), target, time, bad),
-        target=target,
-        time=time,
-        model_name=name,
-        segments=segments,
-        data={"source": str(features)},
-        experiment=f"{EXTERNAL_EXPERIMENT}/{name}",
-    )
+    table = external_table(Path(features), target, time, bad)
+    spec = table_spec(Path(features), table, target, time, segments, model_name)
+    summary, _ = train(get_settings(), TrainingData(table, {"source": str(features)}), spec)
     return summary
 
 

@@ -1,4 +1,5 @@
-"""Both techcredit models on the month-end point-in-time panel (wiring of ``models.panels``).
+"""Both techcredit models on the month-end point-in-time panel: the panels of
+:mod:`models.panels` trained as :mod:`models.specs` declares.
 
 The anomaly model is trained and registered first; its leakage-free scores are aggregated
 per entity and as-of date and joined to the credit panel (see :mod:`models.panels`).
@@ -13,25 +14,20 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from features.point_in_time.catalogue import LABEL_MONTHS
 from features.settings import Settings
-from features.synthetic.patterns import HELD_OUT
 from models import panels
-from models.anomaly import anomaly_metrics, entity_anomaly, scheme_groups, scores_without_leakage
-from models.detection import LARGE_PARTIES, large_party_exposure, recall_by_pattern
+from models.anomaly import entity_anomaly, scores_without_leakage
 from models.fit import FitResult
-from models.registry import ANOMALY_MODEL, CREDIT_MODEL, store_for
-from models.review_sections import Section
+from models.registry import store_for
 from models.rules.evaluate import evaluate_contracts
-from models.rules.rank import combined_score, rule_floor, rule_precision
+from models.rules.rank import rule_floor, rule_precision
 from models.rules.reviews import active_rules
 from models.rules.spec import DEFAULT_RULES, RuleSet, load_rules
 from models.scoring import CONTRACT_SCORES, CREDIT_INPUTS, SCORE_COLUMNS, CreditInputs
+from models.specs import ANOMALY, CREDIT
 from models.split import time_split
 from pipelines.build_features import ENTITY_TRUTH, read_panel
-from pipelines.training.run import TrainSummary, train_and_log
-
-RULE_SCORE = "rule_score"
+from pipelines.training.run import TrainingData, TrainSummary, train
 
 
 def read_tables(settings: Settings, source: Path | None) -> dict[str, pd.DataFrame]:
@@ -71,107 +67,41 @@ def rules_in_force(settings: Settings) -> tuple[RuleSet, str]:
     return default, f"default rules v{default.version} (not yet approved)"
 
 
-def review_rankings(held: pd.DataFrame) -> dict[str, np.ndarray]:
-    """The three orderings of a review list: the model, the rules' floor, and both."""
-    model, rules = held["p_model"].to_numpy(), held[RULE_SCORE].to_numpy()
-    return {"model": model, "rules": rules, "combined": combined_score(model, rules)}
-
-
-def detection_sections(held: pd.DataFrame, k: int, note: str) -> list[Section]:
-    """Per-pattern recall of model, rules and both, and the largest honest parties' exposure."""
-    offices = held["office_id"].to_numpy()
-    scores = review_rankings(held)
-    recall = recall_by_pattern(held["pattern"].to_numpy(), offices, k, scores, frozenset(HELD_OUT))
-    exposure = large_party_exposure(held["seller_id"].to_numpy(), held["pattern"].to_numpy(),
-                                    offices, k, scores)
-    return [
-        Section("各舞弊模式的审查召回率(模型、规则、合并)",
-                "Recall per fraud pattern at review capacity: model, rules, combined", recall,
-                f"Each office reviews its top {k} contracts of the test period; patterns from "
-                f"the synthetic market's truth file; held_out = a variant of its family whose "
-                f"own shape no feature or rule threshold was chosen on. Rules: {note}; alone "
-                "they rank by the precision their hits showed on the training period; "
-                "combined = the higher of that and the model's probability."),
-        Section("最大诚信主体的误报", "False positives on the largest honest parties", exposure,
-                f"The {LARGE_PARTIES} sellers with the most contracts in the test period and "
-                f"none planted: share of their contracts in the top decile and on the review "
-                f"list (review_share_all = the list's share of all contracts)."),
-    ]
-
-
 def rules_floor(ruleset: RuleSet, contracts: pd.DataFrame) -> np.ndarray:
     """Each contract's rule floor: the precision its rules showed on the training period,
     the same part :func:`models.split.time_split` gives the model, so no test outcome is read."""
     hits = evaluate_contracts(ruleset, contracts)
-    train = time_split(pd.to_datetime(contracts["as_of"]), gap_months=LABEL_MONTHS).train
-    precision = rule_precision(hits, contracts[panels.CONTRACT_TARGET].to_numpy(), train)
+    train_rows = time_split(pd.to_datetime(contracts["as_of"]),
+                            gap_months=ANOMALY.policy.gap_months).train
+    precision = rule_precision(hits, contracts[ANOMALY.columns.label].to_numpy(), train_rows)
     return rule_floor(hits, len(contracts), precision)
+
+
+def anomaly_data(settings: Settings, tables: dict[str, pd.DataFrame]) -> TrainingData:
+    """The contract panel with each contract's rule floor, and the rules that gave it."""
+    contracts = panels.contract_panel(read_panel("contract", settings), tables["contracts"])
+    ruleset, rules_note = rules_in_force(settings)
+    contracts[panels.RULE_SCORE] = rules_floor(ruleset, contracts)
+    about = {"panel": ANOMALY.panel, **panels.as_of_window(contracts)}
+    return TrainingData(contracts, about, rules_note)
 
 
 def train_anomaly(settings: Settings, tables: dict[str, pd.DataFrame]) -> AnomalyStep:
     """Fit, review and register the anomaly model; score every contract out of sample."""
-    contracts = panels.contract_panel(read_panel("contract", settings), tables["contracts"])
-    k = settings.offices.review_capacity
-    truth = [c for c in panels.CONTRACT_TRUTH if c in contracts.columns]
-    ruleset, rules_note = rules_in_force(settings)
-    contracts[RULE_SCORE] = rules_floor(ruleset, contracts)
-
-    built: dict[int, list[Section]] = {}  # per fit: the metrics and the review read the same
-
-    def recall_section(fit: FitResult) -> list[Section]:
-        held = fit.held_out
-        if "pattern" not in held:
-            return []
-        if id(held) not in built:
-            built[id(held)] = detection_sections(held, k, rules_note)
-        return built[id(held)]
-
-    def office_metrics(fit: FitResult) -> dict[str, float]:
-        held = fit.held_out
-        offices = held["office_id"].to_numpy()
-        out = anomaly_metrics(held["y"], held["p_model"], offices, k)
-        if "pattern" in held:
-            for table in recall_section(fit):
-                frame = table.table
-                if "pattern" in frame:
-                    out |= {f"{col}_{r['pattern']}": float(r[col])
-                            for r in frame.to_dict("records")
-                            for col in ("recall_model", "recall_rules", "recall_combined")}
-                else:
-                    out |= {f"large_party_{col}_{r['ranking']}": float(r[col])
-                            for r in frame.to_dict("records")
-                            for col in ("top_decile_share", "review_share")}
-        return out
-
-    summary, fit = train_and_log(
-        settings,
-        contracts[[*panels.contract_feature_names(), panels.CONTRACT_TARGET, "as_of",
-                   "office_id", "seller_id", RULE_SCORE, *truth]],
-        target=panels.CONTRACT_TARGET,
-        time="as_of",
-        model_name=ANOMALY_MODEL,
-        kind="anomaly",
-        monotone=panels.MONOTONE,
-        descriptions=panels.DESCRIPTIONS,
-        exclude=["office_id", "seller_id", RULE_SCORE, *truth],
-        segments=["contract_type", "office_id"],
-        keep=["seller_id", RULE_SCORE, *truth],
-        max_train_rows=panels.CONTRACT_MAX_TRAIN_ROWS,
-        extra_metrics=office_metrics,
-        sections=recall_section,
-        gap_months=LABEL_MONTHS,
-        data={"panel": "contract", **panels.as_of_window(contracts)},
-    )
+    data = anomaly_data(settings, tables)
+    summary, fit = train(settings, data, ANOMALY)
+    contracts = data.frame
     as_of = pd.to_datetime(contracts["as_of"])
+    assert ANOMALY.cluster is not None  # declared: folds keep a scheme's party whole
     contracts["p_anomaly"] = scores_without_leakage(
         fit.model,
         fit.model.encoder.matrix(contracts),
-        contracts[panels.CONTRACT_TARGET].to_numpy(),
+        contracts[ANOMALY.columns.label].to_numpy(),
         (as_of <= pd.Timestamp(fit.windows["train"][1])).to_numpy(),
         fit.best_iteration,
         fit.params,
-        panels.CONTRACT_MAX_TRAIN_ROWS,
-        scheme_groups(contracts),
+        ANOMALY.policy.max_train_rows,
+        ANOMALY.cluster.groups(contracts),
         seed=settings.seed % 2**31,
     )
     log_contract_scores(settings, summary.run_id, contracts)
@@ -192,7 +122,7 @@ def log_credit_inputs(settings: Settings, summary: TrainSummary, inputs: CreditI
     client = store_for(settings).client()
     client.log_dict(summary.run_id, inputs.as_dict(), CREDIT_INPUTS)
     for key in ("anomaly_model", "anomaly_version"):
-        client.set_model_version_tag(CREDIT_MODEL, summary.version, key, getattr(inputs, key))
+        client.set_model_version_tag(CREDIT.name, summary.version, key, getattr(inputs, key))
 
 
 def credit_frame(settings: Settings, tables: dict[str, pd.DataFrame],
@@ -220,33 +150,8 @@ def credit_training_frame(settings: Settings, tables: dict[str, pd.DataFrame],
 def train_credit(settings: Settings, credit: pd.DataFrame, anomaly_model: str
                  ) -> tuple[TrainSummary, FitResult]:
     """Fit, review and register the credit model on a frame from :func:`credit_training_frame`."""
-    truth = [panels.TRUTH_RISK] if panels.TRUTH_RISK in credit else []
-    ids = [panels.CREDIT_CLUSTER, *truth]
-    return train_and_log(
-        settings,
-        credit[[*panels.credit_feature_names(), panels.CREDIT_TARGET, "as_of", "region", *ids]],
-        target=panels.CREDIT_TARGET,
-        time="as_of",
-        model_name=CREDIT_MODEL,
-        kind="credit",
-        monotone=panels.MONOTONE,
-        descriptions=panels.DESCRIPTIONS,
-        exclude=["region", *ids],
-        segments=["region", "entity_kind"],
-        keep=ids,
-        max_train_rows=panels.CREDIT_MAX_TRAIN_ROWS,
-        gap_months=LABEL_MONTHS,
-        params=panels.CREDIT_PARAMS,
-        select_features=panels.CREDIT_SELECT_FEATURES,
-        select_within=panels.CREDIT_SELECT_WITHIN,
-        cluster=panels.CREDIT_CLUSTER,
-        ceiling=truth[0] if truth else None,
-        data={
-            "panel": "institution+broker",
-            **panels.as_of_window(credit),
-            "anomaly_model": anomaly_model,
-        },
-    )
+    about = {"panel": CREDIT.panel, **panels.as_of_window(credit), "anomaly_model": anomaly_model}
+    return train(settings, TrainingData(credit, about), CREDIT)
 
 
 def train_panel(settings: Settings, source: Path | None = None) -> list[TrainSummary]:
@@ -255,8 +160,8 @@ def train_panel(settings: Settings, source: Path | None = None) -> list[TrainSum
     anomaly = train_anomaly(settings, tables)
     credit = credit_training_frame(settings, tables, anomaly, source)
     summary, fit = train_credit(
-        settings, credit, f"{ANOMALY_MODEL} v{anomaly.summary.version}"
+        settings, credit, f"{ANOMALY.name} v{anomaly.summary.version}"
     )
-    inputs = CreditInputs(ANOMALY_MODEL, anomaly.summary.version, fit.model.features)
+    inputs = CreditInputs(ANOMALY.name, anomaly.summary.version, fit.model.features)
     log_credit_inputs(settings, summary, inputs)
     return [anomaly.summary, summary]

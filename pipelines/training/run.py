@@ -1,13 +1,14 @@
 """One training run: fit, review, log and register a model version as challenger.
 
-Both flows in :mod:`pipelines.training.flows` call :func:`train_and_log`; the fitting, the review
-and the gate are pure functions in ``models``, and the MLflow IO is :mod:`models.registry`.
+Every model trains through :func:`train`, told what the model is by its spec
+(:mod:`models.specs`); the fitting, the review and the gate are pure functions in ``models``,
+and the MLflow IO is :mod:`models.registry`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -16,10 +17,8 @@ from features.settings import Settings
 from models.fit import FitResult, fit_risk_model
 from models.gate import GateDecision
 from models.metrics import Discrimination
-from models.reasons import Descriptions
 from models.registry import (
     CHAMPION,
-    EXPERIMENT,
     alias_version,
     load_alias,
     log_training,
@@ -29,6 +28,7 @@ from models.review import build_review
 from models.review_render import plots, render_html
 from models.review_sections import Section
 from models.scaling import GradeCuts, PointsScale
+from models.specs import ModelSpec
 from models.table import coerce_target
 
 
@@ -71,64 +71,53 @@ def external_table(path: Path, target: str, time: str | None, bad: str | None
     return df.assign(**{target: coerce_target(df[target], bad)})
 
 
-def train_and_log(
-    settings: Settings,
-    df: pd.DataFrame,
-    *,
-    target: str,
-    time: str | None,
-    model_name: str,
-    kind: str = "credit",
-    monotone: Mapping[str, int] | None = None,
-    descriptions: Descriptions | None = None,
-    exclude: Sequence[str] = (),
-    segments: Sequence[str] = (),
-    keep: Sequence[str] = (),
-    max_train_rows: int | None = None,
-    extra_metrics: Callable[[FitResult], Mapping[str, float]] | None = None,
-    data: Mapping[str, object] | None = None,
-    experiment: str = EXPERIMENT,
-    gap_months: int = 0,
-    params: Mapping | None = None,
-    select_features: bool = False,
-    select_within: str | None = None,
-    cluster: str | None = None,
-    ceiling: str | None = None,
-    sections: Callable[[FitResult], Sequence[Section]] | None = None,
-) -> tuple[TrainSummary, FitResult]:
-    """Fit, compare with baseline and champion, log the run and register the challenger.
+@dataclass(frozen=True)
+class TrainingData:
+    """A training table and what the run records about it.
 
-    ``experiment`` keeps runs on other tables out of the production models' experiment.
+    ``about`` is logged with the run (``data.json``) beside its rows, target, time and gap:
+    the panel and its as-of window, or the file a table came from. ``rules`` names the rule
+    set that gave the table's rule column, for a review that ranks by it.
     """
-    store = store_for(settings, experiment)
+
+    frame: pd.DataFrame
+    about: Mapping[str, object] = field(default_factory=dict)
+    rules: str = ""
+
+
+def train(settings: Settings, data: TrainingData, spec: ModelSpec
+          ) -> tuple[TrainSummary, FitResult]:
+    """Fit ``spec`` on ``data``, compare with baseline and champion, log the run and register
+    the challenger."""
+    missing = spec.missing(data.frame.columns)
+    if missing:
+        raise KeyError(f"{spec.name}: columns missing from the table: {missing}")
+    store = store_for(settings, spec.experiment)
     fit = fit_risk_model(
-        df,
-        target,
-        time,
-        kind=kind,
-        monotone=monotone,
-        descriptions=descriptions,
-        exclude=exclude,
-        keep=[*segments, *keep],
-        max_train_rows=max_train_rows,
+        data.frame,
+        spec.columns,
+        spec.policy,
+        spec.selection,
         seed=settings.seed % 2**31,
-        gap_months=gap_months,
-        params=params,
-        select_features=select_features,
-        select_within=select_within,
         scale=PointsScale(**settings.points.model_dump()),
         cuts=GradeCuts(**settings.grades.model_dump()),
     )
+    sections: list[Section] = []
+    extra = None
+    if spec.review is not None:
+        k = settings.offices.review_capacity
+        sections = spec.review.sections(fit.held_out, k, data.rules)
+        extra = spec.review.metrics(fit.held_out, k, sections)
     review = build_review(
         fit,
-        segments=segments,
-        champion=load_alias(store, model_name, CHAMPION),
-        champion_version=alias_version(store, model_name, CHAMPION),
-        extra=extra_metrics(fit) if extra_metrics else None,
+        segments=spec.columns.segments,
+        champion=load_alias(store, spec.name, CHAMPION),
+        champion_version=alias_version(store, spec.name, CHAMPION),
+        extra=extra,
         thresholds=settings.gate,
-        cluster=cluster,
-        ceiling=ceiling,
-        sections=sections(fit) if sections else (),
+        cluster=spec.cluster.resampled if spec.cluster is not None else None,
+        ceiling=spec.columns.ceiling,
+        sections=sections,
     )
     images = plots(review, fit.held_out)
     logged = log_training(
@@ -137,17 +126,17 @@ def train_and_log(
         review,
         render_html(review, images),
         images,
-        model_name=model_name,
+        model_name=spec.name,
         data={
-            "rows": len(df),
-            "target": target,
-            "time": time or "none",
-            "gap_months": gap_months,
-            **(data or {}),
+            "rows": len(data.frame),
+            "target": spec.columns.label,
+            "time": spec.columns.time or "none",
+            "gap_months": spec.policy.gap_months,
+            **data.about,
         },
     )
     summary = TrainSummary(
-        model_name,
+        spec.name,
         logged.version,
         logged.run_id,
         fit.method,

@@ -10,11 +10,11 @@ from models.anomaly import (
     aggregate_names,
     anomaly_metrics,
     entity_anomaly,
-    scheme_groups,
     scores_without_leakage,
 )
-from models.fit import fit_risk_model
+from models.fit import Policy, Roles, fit_risk_model
 from models.metrics import auc
+from models.specs import ANOMALY
 
 
 def test_metrics_speak_of_what_offices_can_review() -> None:
@@ -56,7 +56,8 @@ def test_training_rows_are_scored_out_of_fold() -> None:
         {"z": rng.normal(size=n), "noise": rng.normal(size=n), "t": np.repeat(np.arange(8), n // 8)}
     )
     df["y"] = (rng.random(n) < 1 / (1 + np.exp(-(2 * df["z"] - 3)))).astype(int)
-    fit = fit_risk_model(df, "y", "t", kind="anomaly", baseline=False)
+    fit = fit_risk_model(df, Roles.of_table(df.columns, "y", "t"),
+                         Policy(kind="anomaly", baseline=False))
     x = fit.model.encoder.matrix(df)
     train = (df["t"] <= 5).to_numpy()
     p = scores_without_leakage(
@@ -79,7 +80,8 @@ def test_a_scheme_is_scored_by_a_booster_that_never_saw_its_other_contracts() ->
     df["y"] = bad[groups].astype(int)
     params = {"min_data_in_leaf": 5, "num_leaves": 63, "max_depth": -1, "extra_trees": False,
               "learning_rate": 0.2, "max_bin": 1023, "feature_fraction": 1.0}
-    fit = fit_risk_model(df, "y", "t", kind="anomaly", baseline=False, params=params)
+    fit = fit_risk_model(df, Roles.of_table(df.columns, "y", "t"),
+                         Policy(kind="anomaly", baseline=False, params=params))
     x = fit.model.encoder.matrix(df)
     train = np.ones(len(df), dtype=bool)
     y = df["y"].to_numpy()
@@ -93,6 +95,7 @@ def test_a_scheme_is_scored_by_a_booster_that_never_saw_its_other_contracts() ->
 def test_scheme_groups_take_the_institution_then_the_broker_then_the_seller() -> None:
     c = pd.DataFrame({"institution_id": ["I1", None, None], "broker_id": ["B1", "B2", None],
                       "seller_id": ["E1", "E2", "E3"]})
-    assert scheme_groups(c).tolist() == ["I1", "B2", "E3"]
+    assert ANOMALY.cluster is not None
+    assert ANOMALY.cluster.groups(c).tolist() == ["I1", "B2", "E3"]
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.fit import FitResult, downsample_goods, fit_risk_model
+from models.fit import FitResult, Policy, Roles, Selection, downsample_goods, fit_risk_model
 from models.risk_model import load_risk_model
 from models.split import time_split
 from models.table import coerce_target, fit_encoder, infer_columns
@@ -28,12 +28,9 @@ def table() -> pd.DataFrame:
 def fit(table: pd.DataFrame) -> FitResult:
     return fit_risk_model(
         table,
-        "y",
-        "as_of",
-        monotone=MONOTONE,
-        descriptions=DESCRIPTIONS,
-        exclude=["entity_id"],
-        keep=["region", "entity_kind"],
+        Roles.of_table(table.columns, "y", "as_of", segments=["region", "entity_kind"],
+                       exclude=["entity_id"]),
+        Policy(monotone=MONOTONE, descriptions=DESCRIPTIONS),
     )
 
 
@@ -137,7 +134,8 @@ def test_saved_model_reloads_to_identical_scores(
 
 def test_kfold_without_time_column_gives_out_of_fold_predictions() -> None:
     df = credit_table(2500, seed=5).drop(columns=["as_of"])
-    r = fit_risk_model(df, "y", None, exclude=["entity_id"], baseline=True, folds=3)
+    r = fit_risk_model(df, Roles.of_table(df.columns, "y", exclude=["entity_id"]),
+                       Policy(baseline=True, folds=3))
     assert r.method == "k-fold" and r.reference is None
     assert len(r.held_out) == len(df)
     assert r.metrics["lightgbm"].auc > 0.68
@@ -162,7 +160,7 @@ def test_bad_targets_are_refused() -> None:
     with pytest.raises(ValueError, match="missing"):
         coerce_target(pd.Series([0, None, 1], name="y"))
     with pytest.raises(KeyError, match="target"):
-        fit_risk_model(pd.DataFrame({"a": [1, 2]}), "y")
+        fit_risk_model(pd.DataFrame({"a": [1, 2]}), Roles.of_table(["a"], "y"))
 
 
 def test_downsampling_keeps_every_bad() -> None:
@@ -173,7 +171,8 @@ def test_downsampling_keeps_every_bad() -> None:
 
 def test_training_sample_keeps_every_bad_and_never_touches_later_periods(table) -> None:
     r = fit_risk_model(
-        table, "y", "as_of", exclude=["entity_id"], baseline=False, max_train_rows=1500
+        table, Roles.of_table(table.columns, "y", "as_of", exclude=["entity_id"]),
+        Policy(baseline=False, max_train_rows=1500),
     )
     n_train = int((table["as_of"].dt.year <= 2018).sum())
     assert r.sampling == f"all bads, 1,500 of {n_train:,} training rows"
@@ -188,8 +187,8 @@ def test_training_sample_keeps_every_bad_and_never_touches_later_periods(table) 
 def test_feature_selection_drops_pure_noise_and_records_why(table: pd.DataFrame) -> None:
     rng = np.random.default_rng(5)
     noisy = table.assign(**{f"noise_{i}": rng.normal(size=len(table)) for i in range(4)})
-    fit = fit_risk_model(noisy, "y", "as_of", exclude=["entity_id"], baseline=False,
-                         select_features=True)
+    fit = fit_risk_model(noisy, Roles.of_table(noisy.columns, "y", "as_of", exclude=["entity_id"]),
+                         Policy(baseline=False), Selection())
     dropped = {k for k, v in fit.columns.dropped.items() if "permutation" in v}
     assert len(dropped & {f"noise_{i}" for i in range(4)}) >= 2
     assert "past_conduct_records" in fit.model.features  # the real driver stays

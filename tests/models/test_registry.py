@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from features.settings import GateThresholds
-from models.fit import fit_risk_model
+from models.fit import Policy, Roles, fit_risk_model
 from models.registry import (
     CHALLENGER,
     CHAMPION,
@@ -41,13 +41,12 @@ STRICT = GateThresholds(
 
 
 def _log(store: Store, seed: int):
+    table = credit_table(3000, seed=seed)
     fit = fit_risk_model(
-        credit_table(3000, seed=seed),
-        "y",
-        "as_of",
-        exclude=["entity_id"],
-        keep=["region", "entity_kind"],
-        monotone={"past_conduct_records": 1},
+        table,
+        Roles.of_table(table.columns, "y", "as_of", segments=["region", "entity_kind"],
+                       exclude=["entity_id"]),
+        Policy(monotone={"past_conduct_records": 1}),
     )
     champion = load_alias(store, CREDIT_MODEL)
     review = build_review(

@@ -66,6 +66,9 @@ class Subject:
 
 @dataclass(frozen=True)
 class ActionInput:
+    """What a person sends with an action; ``expected_version`` is the case's version as they
+    read it, so a step taken on a page that someone else has since changed is refused."""
+
     reason: str | None = None
     conduct: str | None = None
     severity: Severity | None = None
@@ -74,6 +77,7 @@ class ActionInput:
     remediation: str | None = None
     commitment: bool | None = None
     file_ids: tuple[int, ...] = ()
+    expected_version: int | None = None
 
     def given(self) -> set[str]:
         have = {k for k in ("reason", "conduct", "severity", "basis", "decision_number",
@@ -88,6 +92,16 @@ class ActionInput:
         return {k: v for k, v in (("conduct", self.conduct), ("severity", self.severity),
                                   ("basis", self.basis),
                                   ("decision_number", self.decision_number)) if v is not None}
+
+
+@dataclass(frozen=True)
+class WarningLink:
+    """What ties a case opened by a risk warning to it: the warning, and the model version
+    (name, version) and points of the score that raised it."""
+
+    warning_id: int
+    model: tuple[str, str]
+    points: float | None
 
 
 @dataclass(frozen=True)
@@ -119,13 +133,14 @@ def _event(case: Case, action: str, before: str | None, actor: Actor, now: datet
 
 def open_case(session: Session, subject: Subject, conduct: str | None, source: CaseSource,
               actor: Actor, now: datetime, reason: str | None,
-              evidence: list[dict[str, Any]] | None = None, warning_id: int | None = None,
-              model: tuple[str, str] | None = None, points: float | None = None) -> Outcome:
+              evidence: list[dict[str, Any]] | None = None,
+              warning: WarningLink | None = None) -> Outcome:
     """A new flagged case, or the subject's open case for the same conduct with this
     evidence merged into it: the same conduct is never pursued twice."""
     key = active_key(subject.kind, subject.id, conduct)
     existing = session.scalar(select(Case).where(Case.active_key == key))
     evidence = evidence or []
+    warning_id = warning.warning_id if warning else None
     if existing is not None:
         known = {e.get("warning_id") for e in existing.evidence if e.get("warning_id")}
         fresh = [e for e in evidence if not e.get("warning_id") or e["warning_id"] not in known]
@@ -143,8 +158,9 @@ def open_case(session: Session, subject: Subject, conduct: str | None, source: C
                 region=subject.region, conduct=conduct, state=CaseState.flagged.value,
                 source=source.value, active_key=key, opened_by=actor.user, opened_at=now,
                 updated_at=now, warning_id=warning_id, evidence=evidence,
-                model_name=model[0] if model else None,
-                model_version=model[1] if model else None, score_points=points,
+                model_name=warning.model[0] if warning else None,
+                model_version=warning.model[1] if warning else None,
+                score_points=warning.points if warning else None,
                 deadline_provisional=False, published=False)
     session.add(case)
     session.flush()
@@ -159,12 +175,12 @@ def get(session: Session, case_id: int) -> Case | None:
 
 
 def act(session: Session, case: Case, action: Action, actor: Actor, today: date, now: datetime,
-        given: ActionInput, policy: CasePolicy, calendar: WorkCalendar,
-        expected_version: int | None = None) -> Outcome:
+        given: ActionInput, policy: CasePolicy, calendar: WorkCalendar) -> Outcome:
     """Apply (or propose, for a four-eyes step) ``action`` to ``case``."""
-    if expected_version is not None and expected_version != case.version:
+    expected = given.expected_version
+    if expected is not None and expected != case.version:
         raise Conflict("stale_version", f"the case is at version {case.version}, not "
-                       f"{expected_version}: reload it / 案件已被他人更新，请刷新")
+                       f"{expected}: reload it / 案件已被他人更新，请刷新")
     decision = plan(facts(case), action, actor.user, today)
     if isinstance(decision, Refusal):
         raise Conflict(decision.rule, decision.message)

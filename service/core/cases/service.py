@@ -98,13 +98,12 @@ def _case(session: Session, case_id: int) -> Case:
 
 def act(sessions: sessionmaker[Session], case_id: int, action: Action, actor: Actor,
         today: date, now: datetime, given: records.ActionInput, policy: CasePolicy,
-        calendar: WorkCalendar, expected_version: int | None, source: str | None) -> Outcome:
+        calendar: WorkCalendar, source: str | None) -> Outcome:
     def work(session: Session) -> Outcome:
         case = records.get(session, case_id)
         if case is None:
             raise LookupError(case_id)
-        return records.act(session, case, action, actor, today, now, given, policy, calendar,
-                         expected_version)
+        return records.act(session, case, action, actor, today, now, given, policy, calendar)
 
     return transact(sessions, work, lambda o: event_audit(o, actor, source))
 
@@ -149,9 +148,9 @@ def open_from_warnings(sessions: sessionmaker[Session], as_of: date, policy: Cas
                               w.region or names.regions.get(key))
             reason = (f"{as_of} {TIER_NAMES[w.tier]}预警：{'；'.join(w.reasons_zh)} / "
                       f"{w.tier} warning of {as_of}: {'; '.join(w.reasons_en)}")
+            link = records.WarningLink(w.id, (w.model_name, w.model_version), points)
             outcome = records.open_case(session, subject, None, CaseSource.warning, SYSTEM, now,
-                                      reason, [evidence], w.id,
-                                      (w.model_name, w.model_version), points)
+                                      reason, [evidence], link)
             if outcome.events:
                 out.append(outcome)
         return out

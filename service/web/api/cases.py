@@ -204,12 +204,11 @@ async def take_action(case_id: RowId, action: Action, body: ActionIn, principal:
     session.close()
     given = records.ActionInput(body.reason, body.conduct, body.severity, body.basis,
                               body.decision_number, body.remediation, body.commitment,
-                              tuple(body.evidence_files))
+                              tuple(body.evidence_files), body.expected_version)
     try:
         outcome = await asyncio.to_thread(
             service.act, ctx.sessions, c.id, action, _actor(principal), ctx.today(),
-            ctx.clock(), given, ctx.case_policy, ctx.calendar, body.expected_version,
-            _source(request))
+            ctx.clock(), given, ctx.case_policy, ctx.calendar, _source(request))
     except records.Conflict as e:
         await journal(ctx, request, audits=[audit_record(
             request, principal, f"case.{action.value}", "refused", c.subject_kind,

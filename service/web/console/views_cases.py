@@ -105,11 +105,12 @@ async def case_act(case_id: RowId, request: Request, ctx: Ctx, session: SessionD
                              c.subject_id)
     session.close()
     given = records.ActionInput(reason=reason.replace("\x00", ""), conduct=conduct,
-                              severity=severity, basis=basis, decision_number=decision_number)
+                              severity=severity, basis=basis, decision_number=decision_number,
+                              expected_version=expected_version)
     try:
         outcome = await asyncio.to_thread(
             service.act, ctx.sessions, case_id, action, records.Actor(user.user, user.role.value),
-            ctx.today(), ctx.clock(), given, ctx.case_policy, ctx.calendar, expected_version,
+            ctx.today(), ctx.clock(), given, ctx.case_policy, ctx.calendar,
             request.client.host if request.client else None)
         await ctx.scores.refresh()
         note = (f"202 {words(lang)['pending']}" if outcome.proposed
