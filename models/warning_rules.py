@@ -8,7 +8,7 @@ fixed set of named inputs (:data:`INPUTS`): the score, its grade, the grade of t
 latest earlier score, and the share of its recent contracts the anomaly model finds suspicious.
 An entity gets at most one warning, of the most severe tier that fires, listing every firing
 rule, so a regulator sees all the reasons at once. The tiers are those of a contract check
-(:mod:`models.contract_tier`). Every mistake in the file is one line naming the file, the rule
+(:mod:`models.rules.tier`). Every mistake in the file is one line naming the file, the rule
 and the field. Pure: no database, no MLflow.
 """
 
@@ -22,16 +22,15 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from models import contract_tier, panels
+from models import panels
 from models.rules.expression import Expression, ExpressionError, compile_condition
+from models.rules.tier import Tier
 
-Tier = Literal["red", "orange", "yellow", "blue"]
-TIERS = cast(tuple[Tier, ...], contract_tier.TIERS)  # most severe first
 GRADES = ("A", "B", "C", "D")  # best first; in conditions A=1 … D=4, a drop is a rise
 INPUTS = ("points", "probability", "grade", "previous_grade", "grade_drop", "first_score",
           "anomaly_share", "contracts", "window_days", "anomaly_threshold")
@@ -123,7 +122,7 @@ def evaluate(rules: WarningRules, inputs: Sequence[WarningInputs]) -> list[RiskA
     fired = [(rule, rule.when.mask(columns)) for rule in rules.rules]
     out: list[RiskAlert | None] = []
     for i, one in enumerate(inputs):
-        hits = sorted((r for r, mask in fired if mask[i]), key=lambda r: TIERS.index(r.tier))
+        hits = sorted((r for r, mask in fired if mask[i]), key=lambda r: r.tier, reverse=True)
         if not hits:
             out.append(None)
             continue
@@ -229,8 +228,8 @@ def _rule(t: Any, source: str, n: int, anomaly: AnomalyWindow) -> WarningRule:
     for name in _RULE_FIELDS[1:]:
         if not isinstance(t.get(name), str) or not t[name].strip():
             raise fail(name, "required text")
-    if t["tier"] not in TIERS:
-        raise fail("tier", f"{t['tier']!r} is not one of {', '.join(TIERS)}")
+    if t["tier"] not in tuple(Tier):
+        raise fail("tier", f"{t['tier']!r} is not one of {', '.join(Tier)}")
     try:
         when = compile_condition(t["when"], (*INPUTS, *GRADES))
     except ExpressionError as e:
@@ -239,7 +238,7 @@ def _rule(t: Any, source: str, n: int, anomaly: AnomalyWindow) -> WarningRule:
     rules = WarningRules(1, "", source, anomaly, ())
     for lang in ("zh", "en"):
         _check_template(t[lang], _texts(rules, sample), lambda m, lang=lang: fail(lang, m))
-    return WarningRule(code, cast(Tier, t["tier"]), when, t["zh"], t["en"])
+    return WarningRule(code, Tier(t["tier"]), when, t["zh"], t["en"])
 
 
 def _check_template(text: str, sample: Mapping[str, float | str], fail: Any) -> None:

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Literal
 
 from features.settings import Settings
+from models.declared import DeclarationError
 from models.registry import MAX_NOTE, Store, store_for
-from models.rules.spec import RuleError, RuleSet, parse_rules
+from models.rules.contract import ContractRules, parse_contract_rules
 
 RULES_EXPERIMENT = "techcredit-rules"
 RULES_FILE = "rules.toml"
@@ -55,7 +56,7 @@ def _rules_store(store: Store) -> Store:
     return replace(store, experiment=RULES_EXPERIMENT)
 
 
-def _record(store: Store, ruleset: RuleSet, kind: str, tags: Mapping[str, str],
+def _record(store: Store, ruleset: ContractRules, kind: str, tags: Mapping[str, str],
             texts: Mapping[str, str], metrics: Mapping[str, float]) -> RuleRecord:
     """Append one run holding the rule file's exact bytes, the texts and the metrics."""
     rules = _rules_store(store)
@@ -78,13 +79,13 @@ def _record(store: Store, ruleset: RuleSet, kind: str, tags: Mapping[str, str],
     return _from_tags(all_tags, run_id)
 
 
-def record_try(store: Store, ruleset: RuleSet, texts: Mapping[str, str],
+def record_try(store: Store, ruleset: ContractRules, texts: Mapping[str, str],
                metrics: Mapping[str, float], tags: Mapping[str, str]) -> RuleRecord:
     """Keep a try: the printed tables as artifacts, per-rule figures as metrics."""
     return _record(store, ruleset, "try", tags, texts, metrics)
 
 
-def review(store: Store, ruleset: RuleSet, *, reviewer: str, note: str, approve: bool
+def review(store: Store, ruleset: ContractRules, *, reviewer: str, note: str, approve: bool
            ) -> ReviewResult:
     """Record a reviewer's decision on a rule set, or refuse (:class:`RulesRefused`).
 
@@ -134,10 +135,11 @@ def history(store: Store) -> list[RuleRecord]:
     return sorted(records, key=lambda r: r.decided_at)
 
 
-def active_rules(store_or_settings: Store | Settings) -> RuleSet | None:
+def active_rules(store_or_settings: Store | Settings) -> ContractRules | None:
     """The latest approved rule set, read from the approval's own artifact; None before any.
 
-    Raises :class:`RuleError` if the stored bytes no longer hash to the approved sha256.
+    Raises :class:`~models.declared.DeclarationError` if the stored bytes no longer hash to
+    the approved sha256.
     """
     store = (store_for(store_or_settings) if isinstance(store_or_settings, Settings)
              else store_or_settings)
@@ -147,9 +149,9 @@ def active_rules(store_or_settings: Store | Settings) -> RuleSet | None:
     client = _rules_store(store).client()
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(client.download_artifacts(active.run_id, RULES_FILE, tmp)).read_bytes()
-    ruleset = parse_rules(data, f"runs:/{active.run_id}/{RULES_FILE}")
+    ruleset = parse_contract_rules(data, f"runs:/{active.run_id}/{RULES_FILE}")
     if ruleset.sha256 != active.sha256:
-        raise RuleError(f"{ruleset.source}: sha256 {ruleset.sha256[:12]} differs from the "
+        raise DeclarationError(f"{ruleset.source}: sha256 {ruleset.sha256[:12]} differs from the "
                         f"approved {active.sha256[:12]}")
     return ruleset
 

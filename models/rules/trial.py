@@ -16,9 +16,9 @@ import numpy as np
 import pandas as pd
 
 from features.point_in_time.catalogue import LABEL_MONTHS
-from models.rules.spec import Rule
+from models.rules.contract import ContractRule
 
-SUMMARY_COLUMNS = ["rule_id", "entity", "severity", "hits", "irregular", "precision",
+SUMMARY_COLUMNS = ["rule_id", "entity", "tier", "hits", "irregular", "precision",
                    "overlap"]
 
 
@@ -70,7 +70,7 @@ def hits_per_month(hits: pd.DataFrame, rule_ids: Sequence[str], span: Sequence[s
     return table.astype(np.int64)
 
 
-def summary(hits: pd.DataFrame, rules: Sequence[Rule]) -> pd.DataFrame:
+def summary(hits: pd.DataFrame, rules: Sequence[ContractRule]) -> pd.DataFrame:
     """Per rule: hits, later irregular, precision, and the share of hits the model's review
     list also holds (``overlap``; NaN when there is no model or for entity rules).
 
@@ -85,7 +85,7 @@ def summary(hits: pd.DataFrame, rules: Sequence[Rule]) -> pd.DataFrame:
         rows.append({
             "rule_id": rule.id,
             "entity": rule.entity,
-            "severity": rule.severity,
+            "tier": rule.tier,
             "hits": n,
             "irregular": irregular,
             "precision": irregular / n if n else np.nan,

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
     from features.point_in_time.history import History
     from features.settings import Settings
-    from models.rules.spec import RuleSet
+    from models.rules.contract import ContractRules
 
 rules_app = typer.Typer(help="declarative warning rules: check, try, review (预警规则)",
                         no_args_is_help=True)
@@ -30,12 +30,13 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
-def _load(file: Path) -> RuleSet:
-    from models.rules.spec import RuleError, load_rules
+def _load(file: Path) -> ContractRules:
+    from models.declared import DeclarationError, load
+    from models.rules.contract import parse_contract_rules
 
     try:
-        return load_rules(file)
-    except RuleError as e:
+        return load(file, parse_contract_rules)
+    except DeclarationError as e:
         _fail(str(e))
 
 
@@ -48,7 +49,7 @@ def check(file: Annotated[Path, typer.Argument(help="rule file (TOML)")]) -> Non
     for r in ruleset.rules:
         window = (f"  [{r.window.min_hits}+ per {r.window.per} in {r.window.days} days]"
                   if r.window else "")
-        typer.echo(f"  {r.id:<20} {r.entity:<12} {r.severity:<7} {r.when.source}{window}")
+        typer.echo(f"  {r.id:<20} {r.entity:<12} {r.tier:<7} {r.when.source}{window}")
         typer.echo(f"  {'':<20} {r.zh}")
 
 
@@ -149,7 +150,7 @@ class TryOutcome:
     tags: dict[str, str]
 
 
-def run_try(settings: Settings, ruleset: RuleSet, lo: pd.Timestamp | None,
+def run_try(settings: Settings, ruleset: ContractRules, lo: pd.Timestamp | None,
             hi: pd.Timestamp | None, source: Path | None, echo: Callable[[str], None]
             ) -> TryOutcome:
     """Evaluate the rules on the history from month ``lo`` to month ``hi``, print the tables.
@@ -201,7 +202,7 @@ def run_try(settings: Settings, ruleset: RuleSet, lo: pd.Timestamp | None,
     return TryOutcome(texts, metrics, tags)
 
 
-def _contract_hits(settings: Settings, ruleset: RuleSet, h: History,
+def _contract_hits(settings: Settings, ruleset: ContractRules, h: History,
                    tables: dict[str, pd.DataFrame], lo: pd.Timestamp, end: pd.Timestamp,
                    irregular: set[str], echo: Callable[[str], None]
                    ) -> tuple[pd.DataFrame, str]:
@@ -263,7 +264,7 @@ def _review_list(settings: Settings, period: pd.DataFrame, echo: Callable[[str],
     return set(period.loc[top, "contract_id"].astype("str")), version
 
 
-def _entity_hits(ruleset: RuleSet, h: History, conduct: pd.DataFrame, lo: pd.Timestamp,
+def _entity_hits(ruleset: ContractRules, h: History, conduct: pd.DataFrame, lo: pd.Timestamp,
                  end: pd.Timestamp) -> list[pd.DataFrame]:
     """Hits of the institution and broker rules at every month end in [lo, end]."""
     import numpy as np

@@ -2,7 +2,7 @@
 with risk warnings, and the contracts registered since the last run, into the operational DB.
 
 Thin wiring over pure functions: :func:`models.scoring.score_entities` scores, the rules of
-:mod:`models.warning_rules` warn, :mod:`models.contract_tier` tiers the contracts, and
+:mod:`models.warning_rules` warn, :mod:`models.rules.contract_tier` tiers the contracts, and
 :mod:`pipelines.scoring.batch_db` reads and inserts rows. Everything slow happens before the
 database is written; the writes and the audit entry are one transaction, so a failed run
 leaves nothing behind. Scores are never overwritten: a re-run at the same date with the same
@@ -24,10 +24,11 @@ from sqlalchemy import Engine
 from features.point_in_time.build import build_features
 from features.point_in_time.history import History, prepare
 from features.settings import Settings, get_settings
-from models.contract_tier import TIERS, TierBands, contract_tier
 from models.loading import load_anomaly, load_scorer
 from models.registry import CHAMPION
 from models.risk_model import RiskModel
+from models.rules.contract_tier import TierBands, contract_tier
+from models.rules.tier import Tier
 from models.scoring import (
     TOP_REASONS,
     EntityScore,
@@ -166,7 +167,7 @@ def write(engine: Engine, models: Models, scored: Scored, rules: WarningRules) -
         grades, tiers = Counter(s.grade for s in new), Counter(a.tier for _, a in warned)
         counts = {"scored": len(new), "skipped": len(active) - len(new),
                   "grades": {g: grades[g] for g in GRADES},
-                  "warnings": {t: tiers[t] for t in TIERS}, "contracts": len(contracts)}
+                  "warnings": {t.value: tiers[t] for t in Tier}, "contracts": len(contracts)}
         entry = append(session, AuditRecord(
             actor=ACTOR, action=ACTION, outcome="ok", source="flow:score-batch",
             detail={"as_of": day.isoformat(), **counts,
@@ -260,9 +261,8 @@ def score_batch_flow(as_of: str, source: Path | None = None, settings: Settings 
 
 def format_summary(s: BatchSummary) -> str:
     """The run in Chinese and English: what was written, and with which versions."""
-    names = {"red": "红", "orange": "橙", "yellow": "黄", "blue": "蓝"}
     grades = ", ".join(f"{g} {n}" for g, n in s.grades.items())
-    tiers = ", ".join(f"{names[t]} {t} {n}" for t, n in s.warnings.items())
+    tiers = ", ".join(f"{Tier(t).zh} {t} {n}" for t, n in s.warnings.items())
     lines = [
         f"批量评分 batch scoring as of 评价日 {s.as_of:%Y-%m-%d}",
         f"模型 models: {s.credit.label()}; 合同 contracts: {s.anomaly.label()}; "

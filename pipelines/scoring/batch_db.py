@@ -18,6 +18,7 @@ from sqlalchemy import and_, func, insert, select
 from sqlalchemy.orm import Session
 
 from models.reasons import Reason
+from models.rules.tier import Tier
 from models.scoring import EntityScore, ModelRef
 from models.warning_rules import RiskAlert
 from service.core.assessments import records as assessments
@@ -35,7 +36,7 @@ class BatchContract:
     contract_id: str
     registered_date: date
     probability: float
-    tier: str | None  # models.contract_tier; None: no warning
+    tier: Tier | None  # None: no warning
     reasons: tuple[Reason, ...]
     model: ModelRef
     institution_id: str | None

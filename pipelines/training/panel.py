@@ -18,14 +18,15 @@ from features.settings import Settings
 from features.synthetic.patterns import HELD_OUT
 from models import panels
 from models.anomaly import anomaly_metrics, entity_anomaly, scheme_groups, scores_without_leakage
+from models.declared import load
 from models.detection import LARGE_PARTIES, large_party_exposure, recall_by_pattern
 from models.fit import FitResult
 from models.registry import ANOMALY_MODEL, CREDIT_MODEL, store_for
 from models.review_sections import Section
+from models.rules.contract import CONTRACT_RULES, ContractRules, parse_contract_rules
 from models.rules.evaluate import evaluate_contracts
 from models.rules.rank import combined_score, rule_floor, rule_precision
 from models.rules.reviews import active_rules
-from models.rules.spec import DEFAULT_RULES, RuleSet, load_rules
 from models.scoring import CONTRACT_SCORES, CREDIT_INPUTS, SCORE_COLUMNS, CreditInputs
 from models.split import time_split
 from pipelines.build_features import ENTITY_TRUTH, read_panel
@@ -62,12 +63,12 @@ class AnomalyStep:
     contracts: pd.DataFrame  # the contract panel with ``p_anomaly``
 
 
-def rules_in_force(settings: Settings) -> tuple[RuleSet, str]:
+def rules_in_force(settings: Settings) -> tuple[ContractRules, str]:
     """The approved rule set, or the repository's default file before any approval."""
     active = active_rules(settings)
     if active is not None:
         return active, f"approved rules v{active.version}"
-    default = load_rules(DEFAULT_RULES)
+    default = load(CONTRACT_RULES, parse_contract_rules)
     return default, f"default rules v{default.version} (not yet approved)"
 
 
@@ -99,7 +100,7 @@ def detection_sections(held: pd.DataFrame, k: int, note: str) -> list[Section]:
     ]
 
 
-def rules_floor(ruleset: RuleSet, contracts: pd.DataFrame) -> np.ndarray:
+def rules_floor(ruleset: ContractRules, contracts: pd.DataFrame) -> np.ndarray:
     """Each contract's rule floor: the precision its rules showed on the training period,
     the same part :func:`models.split.time_split` gives the model, so no test outcome is read."""
     hits = evaluate_contracts(ruleset, contracts)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from features.point_in_time.history import prepare
-from models.contract_tier import TierBands
+from models.rules.contract_tier import TierBands
 from models.rules.reviews import active_rules, active_rules_sha
 from service.core.context import ServiceContext, TablesLoader
 from service.core.contracts.checker import ContractChecker

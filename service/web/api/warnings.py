@@ -9,12 +9,12 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from models.rules.tier import Tier
 from service.core.db.tables import RiskWarning
 from service.core.permissions import region_filter
 from service.web.deps import Ctx, SessionDep, WarningReader, deny, journal, record
 
 router = APIRouter(tags=["warnings 预警"])
-TierName = Literal["red", "orange", "yellow", "blue"]
 
 
 class WarningOut(BaseModel):
@@ -22,7 +22,7 @@ class WarningOut(BaseModel):
     entity_kind: str
     entity_id: str
     region: str | None
-    tier: str
+    tier: Tier
     reason_codes: list[str]
     reasons_zh: list[str]
     reasons_en: list[str]
@@ -40,7 +40,7 @@ class WarningPage(BaseModel):
 @router.get("/warnings", response_model=WarningPage)
 async def list_warnings(
     principal: WarningReader, ctx: Ctx, session: SessionDep, request: Request,
-    tier: TierName | None = None,
+    tier: Tier | None = None,
     kind: Literal["institution", "broker"] | None = None,
     region: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     state: Literal["open", "closed"] | None = "open",

@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
 from features.standard.enums import CONDUCT_KIND, CONTRACT_TYPE, REGION, TECH_FIELD
+from models.rules.tier import Tier
 from service.core.assessments.records import trend
 from service.core.cases.lists import queue, standing
 from service.core.cases.tables import Case
@@ -27,7 +28,7 @@ from service.core.reports.charts import Column, HBar, Series, column_chart, hbar
 from service.core.scores.schemas import Grade, Kind
 from service.web.api.scores import read_model
 from service.web.console.messages import words
-from service.web.console.render import TIERS, conducts, message, page, regions, state_labels
+from service.web.console.render import conducts, message, page, regions, state_labels
 from service.web.console.session import COOKIE, PATH, ConsoleLang, ConsoleUser
 from service.web.deps import Ctx, SessionDep, journal, principal_of, record
 
@@ -83,7 +84,7 @@ async def home(request: Request, ctx: Ctx, session: SessionDep, user: ConsoleUse
     items = queue(session, ctx.today())
     chart = column_chart([Column(g, grades.get(g, 0)) for g in "ABCD"], words(lang)["grades"])
     return page(request, "home.html", lang, user, words(lang)["home"], as_of=as_of,
-                scored=sum(grades.values()), tiers=[(t, tiers.get(t, 0)) for t in TIERS],
+                scored=sum(grades.values()), tiers=[(t.value, tiers.get(t, 0)) for t in Tier],
                 open_cases=len(items), overdue=sum(i.overdue for i in items),
                 grade_chart=chart)
 
@@ -172,7 +173,7 @@ async def warnings(request: Request, ctx: Ctx, session: SessionDep, user: Consol
     for r in rows:
         counts.setdefault(r.region or "", Counter())[r.tier] += 1
     by_region = [{"label": label, "counts": [counts.get(code, Counter()).get(t, 0)
-                                             for t in TIERS]}
+                                             for t in Tier]}
                  for code, label in regions(lang) if code in counts]
     items = [r for r in rows if (not tier or r.tier == tier) and (not region or
                                                                   r.region == region)]

@@ -8,22 +8,23 @@ from pathlib import Path
 import pytest
 
 from models.registry import Store
+from models.rules.contract import ContractRules, parse_contract_rules
 from models.rules.reviews import RulesRefused, active_rules, history, record_try, review
-from models.rules.spec import RuleSet, parse_rules
 
 RULE = """
 [[rule]]
 id = "split"
 entity = "contract"
 when = "ctr_pair_same_day >= {n}"
-severity = "medium"
+tier = "yellow"
 zh = "同日拆分"
 en = "same-day split"
 """
 
 
-def _rules(version: int, n: int = 2) -> RuleSet:
-    return parse_rules(f"version = {version}\n{RULE.format(n=n)}".encode(), f"v{version}.toml")
+def _rules(version: int, n: int = 2) -> ContractRules:
+    return parse_contract_rules(f"version = {version}\n{RULE.format(n=n)}".encode(),
+                                f"v{version}.toml")
 
 
 @pytest.fixture

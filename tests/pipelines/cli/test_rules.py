@@ -11,13 +11,18 @@ from typer.testing import CliRunner
 
 from features.settings import Settings, get_settings
 from features.standard.tables import LOAD_ORDER
+from models.declared import load
+from models.rules.contract import CONTRACT_RULES, ContractRules, parse_contract_rules
 from models.rules.reviews import RULES_EXPERIMENT, active_rules
-from models.rules.spec import DEFAULT_RULES, load_rules
 from pipelines.cli.main import app
 from pipelines.ingest.gx_worker import GXWorker
 from tests.pipelines.ingest_support import run_ingest
 
-DEFAULT = DEFAULT_RULES
+DEFAULT = CONTRACT_RULES
+
+
+def load_rules(path: Path) -> ContractRules:
+    return load(path, parse_contract_rules)
 
 
 def test_check_lists_a_good_file_and_refuses_a_bad_one_in_one_line(tmp_path: Path) -> None:
@@ -28,11 +33,11 @@ def test_check_lists_a_good_file_and_refuses_a_bad_one_in_one_line(tmp_path: Pat
     assert all(r.id in good.output for r in ruleset.rules)
     bad = tmp_path / "bad.toml"
     bad.write_text(DEFAULT.read_text(encoding="utf-8").replace(
-        'severity = "high"', 'severity = "urgent"', 1), encoding="utf-8")
+        'tier = "orange"', 'tier = "urgent"', 1), encoding="utf-8")
     out = CliRunner().invoke(app, ["rules", "check", str(bad)])
     assert out.exit_code == 2 and isinstance(out.exception, SystemExit)  # no traceback
     assert out.output.strip() == (
-        f"{bad}: rule 'cycle_close': severity: 'urgent' is not one of low, medium, high")
+        f"{bad}: rule 'cycle_close': tier: 'urgent' is not one of red, orange, yellow, blue")
 
 
 @pytest.mark.e2e
@@ -69,7 +74,7 @@ def test_try_then_review_switches_the_rules_on(
         assert [line.split()[0] for line in lines[months + 3:months + 9]] == [
             f"2020-0{m}" for m in range(1, 7)]
         summary = next(line for line in lines if line.split()[:1] == ["same_day_split"])
-        assert summary.split()[1:3] == ["contract", "medium"]
+        assert summary.split()[1:3] == ["contract", "yellow"]
 
         client = MlflowClient(f"sqlite:///{home}/mlflow.db")
         experiment = client.get_experiment_by_name(RULES_EXPERIMENT)

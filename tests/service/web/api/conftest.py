@@ -28,8 +28,8 @@ from sqlalchemy.orm import Session
 
 from features.point_in_time.history import prepare
 from features.settings import Settings
-from models.contract_tier import TierBands
 from models.registry import CHAMPION
+from models.rules.contract_tier import TierBands
 from models.warning_rules import WarningRules, load_warning_rules
 from pipelines.scoring.adhoc import check_as_of, read_store
 from pipelines.scoring.batch import (
