@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from models.reasons import Reason
 from models.rules.tier import Tier
+from models.rules.warn import RiskAlert
 from models.scoring import EntityScore, ModelRef
-from models.warning_rules import RiskAlert
 from service.core.assessments import records as assessments
 from service.core.assessments.tables import InstitutionStatus
 from service.core.db.tables import ContractCheck, RiskWarning, Score

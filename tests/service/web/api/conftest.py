@@ -28,9 +28,10 @@ from sqlalchemy.orm import Session
 
 from features.point_in_time.history import prepare
 from features.settings import Settings
+from models.declared import load
 from models.registry import CHAMPION
 from models.rules.contract_tier import TierBands
-from models.warning_rules import WarningRules, load_warning_rules
+from models.rules.entity import ENTITY_RULES, EntityRules, parse_entity_rules
 from pipelines.scoring.adhoc import check_as_of, read_store
 from pipelines.scoring.batch import (
     BatchSummary,
@@ -167,11 +168,11 @@ def contract_rows(source: Path) -> pd.DataFrame:
 
 
 @functools.cache
-def _batch(home: Path, source: Path, as_of: str) -> tuple[Models, Scored, WarningRules]:
+def _batch(home: Path, source: Path, as_of: str) -> tuple[Models, Scored, EntityRules]:
     """The batch run's models and results before any database is written: computed once
     per test process, written to each backend's database."""
     settings = Settings(home=home)
-    rules = load_warning_rules(settings.warning_rules)
+    rules = load(settings.warning_rules or ENTITY_RULES, parse_entity_rules)
     tables = read_store(settings, source)
     h = prepare(tables)
     models = load_task.fn(settings, CHAMPION)
