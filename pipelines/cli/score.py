@@ -90,8 +90,9 @@ def _batch(as_of: str, source: Path | None, alias: str) -> None:
     settings = configure()
     from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-    from models.declared import DeclarationError, load
-    from models.rules.entity import ENTITY_RULES, parse_entity_rules
+    from models.declared import DeclarationError
+    from models.rules.kinds import ENTITY
+    from models.rules.reviews import in_force
     from models.scoring import ScoringError
     from pipelines.scoring.batch import format_summary, score_batch_flow
     from service.core.db.engine import database_url, display_url, make_engine
@@ -102,7 +103,7 @@ def _batch(as_of: str, source: Path | None, alias: str) -> None:
     except ValueError:
         raise _fail(f"--as-of must look like 2020-06-30, got {as_of!r}") from None
     try:
-        load(settings.warning_rules or ENTITY_RULES, parse_entity_rules)
+        in_force(settings, ENTITY)
         url = display_url(database_url(settings.db_url))
         engine = make_engine(settings.db_url)
         try:

@@ -24,19 +24,18 @@ from sqlalchemy import Engine
 from features.point_in_time.build import build_features
 from features.point_in_time.history import History, prepare
 from features.settings import Settings, get_settings
-from models.declared import load
 from models.loading import load_anomaly, load_scorer
 from models.registry import CHAMPION
 from models.risk_model import RiskModel
 from models.rules.contract_tier import TierBands, contract_tier
 from models.rules.entity import (
-    ENTITY_RULES,
     GRADES,
     AnomalyShare,
     EntityRules,
     WarningInputs,
-    parse_entity_rules,
 )
+from models.rules.kinds import ENTITY
+from models.rules.reviews import in_force
 from models.rules.tier import Tier
 from models.rules.warn import anomaly_shares, warn
 from models.scoring import (
@@ -244,7 +243,7 @@ def score_batch_flow(as_of: str, source: Path | None = None, settings: Settings 
     """Score every active institution and broker at ``as_of`` with the models behind
     ``alias``, warn, check new contracts and record it all (批量评分)."""
     s = settings or get_settings()
-    rules = load(s.warning_rules or ENTITY_RULES, parse_entity_rules)
+    rules = in_force(s, ENTITY).rules
     engine = make_engine(s.db_url)
     try:
         require_migrated(engine)  # refuse before the slow part

@@ -18,15 +18,15 @@ from features.settings import Settings
 from features.synthetic.patterns import HELD_OUT
 from models import panels
 from models.anomaly import anomaly_metrics, entity_anomaly, scheme_groups, scores_without_leakage
-from models.declared import load
 from models.detection import LARGE_PARTIES, large_party_exposure, recall_by_pattern
 from models.fit import FitResult
 from models.registry import ANOMALY_MODEL, CREDIT_MODEL, store_for
 from models.review_sections import Section
-from models.rules.contract import CONTRACT_RULES, ContractRules, parse_contract_rules
+from models.rules.contract import ContractRules
 from models.rules.evaluate import evaluate_contracts
+from models.rules.kinds import CONTRACT
 from models.rules.rank import combined_score, rule_floor, rule_precision
-from models.rules.reviews import active_rules
+from models.rules.reviews import in_force
 from models.scoring import CONTRACT_SCORES, CREDIT_INPUTS, SCORE_COLUMNS, CreditInputs
 from models.split import time_split
 from pipelines.build_features import ENTITY_TRUTH, read_panel
@@ -61,15 +61,6 @@ class AnomalyStep:
     summary: TrainSummary
     fit: FitResult
     contracts: pd.DataFrame  # the contract panel with ``p_anomaly``
-
-
-def rules_in_force(settings: Settings) -> tuple[ContractRules, str]:
-    """The approved rule set, or the repository's default file before any approval."""
-    active = active_rules(settings)
-    if active is not None:
-        return active, f"approved rules v{active.version}"
-    default = load(CONTRACT_RULES, parse_contract_rules)
-    return default, f"default rules v{default.version} (not yet approved)"
 
 
 def review_rankings(held: pd.DataFrame) -> dict[str, np.ndarray]:
@@ -114,8 +105,8 @@ def train_anomaly(settings: Settings, tables: dict[str, pd.DataFrame]) -> Anomal
     contracts = panels.contract_panel(read_panel("contract", settings), tables["contracts"])
     k = settings.office_review_capacity
     truth = [c for c in panels.CONTRACT_TRUTH if c in contracts.columns]
-    ruleset, rules_note = rules_in_force(settings)
-    contracts[RULE_SCORE] = rules_floor(ruleset, contracts)
+    rules = in_force(settings, CONTRACT)
+    contracts[RULE_SCORE] = rules_floor(rules.rules, contracts)
 
     built: dict[int, list[Section]] = {}  # per fit: the metrics and the review read the same
 
@@ -124,7 +115,7 @@ def train_anomaly(settings: Settings, tables: dict[str, pd.DataFrame]) -> Anomal
         if "pattern" not in held:
             return []
         if id(held) not in built:
-            built[id(held)] = detection_sections(held, k, rules_note)
+            built[id(held)] = detection_sections(held, k, rules.note)
         return built[id(held)]
 
     def office_metrics(fit: FitResult) -> dict[str, float]:

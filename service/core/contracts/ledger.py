@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from features.point_in_time.history import prepare
 from models.rules.contract_tier import TierBands
+from models.rules.kinds import CONTRACT
 from models.rules.reviews import active_rules, active_rules_sha
 from service.core.context import ServiceContext, TablesLoader
 from service.core.contracts.checker import ContractChecker
@@ -52,7 +53,7 @@ def build(ctx: ServiceContext, tables: TablesLoader) -> Built | None:
     problem is kept for ``/readyz``."""
     try:
         data = tables()
-        ruleset = active_rules(ctx.settings)
+        ruleset = active_rules(ctx.settings, CONTRACT)
         return Built(directory(data), market_overview(data["contracts"]),
                      ContractChecker(prepare(dict(data)), data["contracts"], ruleset,
                                      TierBands.from_settings(ctx.settings)))
@@ -83,7 +84,7 @@ def swap_in(ctx: ServiceContext, built: Built) -> None:
 
 
 def fingerprint_of(ctx: ServiceContext, tables: Fingerprint) -> str:
-    return f"{tables()} rules:{active_rules_sha(ctx.settings)}"
+    return f"{tables()} rules:{active_rules_sha(ctx.settings, CONTRACT)}"
 
 
 async def keep_state_fresh(ctx: ServiceContext, tables: TablesLoader,

@@ -28,10 +28,11 @@ from sqlalchemy.orm import Session
 
 from features.point_in_time.history import prepare
 from features.settings import Settings
-from models.declared import load
 from models.registry import CHAMPION
 from models.rules.contract_tier import TierBands
-from models.rules.entity import ENTITY_RULES, EntityRules, parse_entity_rules
+from models.rules.entity import EntityRules
+from models.rules.kinds import ENTITY
+from models.rules.reviews import in_force
 from pipelines.scoring.adhoc import check_as_of, read_store
 from pipelines.scoring.batch import (
     BatchSummary,
@@ -172,7 +173,7 @@ def _batch(home: Path, source: Path, as_of: str) -> tuple[Models, Scored, Entity
     """The batch run's models and results before any database is written: computed once
     per test process, written to each backend's database."""
     settings = Settings(home=home)
-    rules = load(settings.warning_rules or ENTITY_RULES, parse_entity_rules)
+    rules = in_force(settings, ENTITY).rules
     tables = read_store(settings, source)
     h = prepare(tables)
     models = load_task.fn(settings, CHAMPION)
