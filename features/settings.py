@@ -50,9 +50,11 @@ class Settings(BaseSettings):
     office_review_capacity: int = Field(
         default=50, description="contracts one office reviews a year"
     )
-    # batch scoring (issue 11): the risk warning rules, a TOML file like models/warning_rules.toml
+    # batch scoring (issue 11): the entity warning rules before any are approved, a TOML file
+    # like models/rules/entity.toml
     warning_rules: Path | None = Field(
-        default=None, description="warning rules TOML; default: models/warning_rules.toml"
+        default=None, description="entity warning rules TOML in force until entity rules are "
+        "approved; default: models/rules/entity.toml"
     )
 
     # the service (issue 11): limits, paging, model refresh
