@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from models.rules.tier import Tier
+
 Kind = Literal["institution", "broker"]
 Grade = Literal["A", "B", "C", "D"]
 ENTITY_ID = r"^[A-Z]{1,3}[0-9A-Z]{4,20}$"  # the data standard's id pattern
@@ -39,7 +41,7 @@ class OverrideIn(BaseModel):
 
 
 class WarningBrief(BaseModel):
-    tier: str
+    tier: Tier
     reasons_zh: list[str]
     reasons_en: list[str]
     as_of: date
@@ -102,7 +104,7 @@ class ScoreRow(BaseModel):
     points: float
     grade: str
     probability: float
-    tier: str | None
+    tier: Tier | None
     model_version: str
 
 
