@@ -32,8 +32,9 @@ from features.point_in_time.online import OnlineState
 from features.standard.schema import conform
 from features.standard.tables import LOAD_ORDER, TABLES
 from features.standard.thresholds import JUST_ABOVE, SUBSIDY_THRESHOLDS_YUAN
+from models.declared import load
+from models.rules.contract import CONTRACT_RULES, parse_contract_rules
 from models.rules.online import RuleState
-from models.rules.spec import DEFAULT_RULES, load_rules
 
 AS_OF = "2020-12-31"
 
@@ -177,7 +178,8 @@ def main() -> None:
     raw = tables["contracts"]
     dec = raw[raw["registered_date"] > pd.Timestamp("2020-11-30")].sort_values(
         ["registered_date", "contract_id"]).head(20_000).to_dict("records")
-    rules = RuleState(load_rules(DEFAULT_RULES))  # windows start empty: the cost is the same
+    # windows start empty: the cost is the same
+    rules = RuleState(load(CONTRACT_RULES, parse_contract_rules))
     lat, lat_rules = [], []
     for contract in dec:
         t = time.perf_counter()

@@ -204,7 +204,7 @@ def main() -> None:
         + _credit_tables(fits, seeds)
         + "\n\nAnomaly: recall per fraud pattern when each office reviews its top "
         f"{k} contracts of the test year (all planted contracts, found by an audit or not). "
-        "model = LightGBM; rules = the rules in force (`models/rules/default.toml` until one "
+        "model = LightGBM; rules = the rules in force (`models/rules/contract.toml` until one "
         "is approved), ranked by the precision each rule's hits showed on the training period "
         "(shrunk toward the base rate); combined = the higher of that and the model's "
         "calibrated probability. Intervals: 95%, 1,000 bootstrap replicates resampling "

@@ -166,8 +166,8 @@ class TierSettings(Group):
 
 class WarningSettings(Group):
     rules: Path | None = setting(
-        None, "TECHCREDIT_WARNING_RULES", "the batch run's risk warning rules (TOML); unset: "
-        "`models/warning_rules.toml`")
+        None, "TECHCREDIT_WARNING_RULES", "the entity warning rules (TOML) in force until entity "
+        "rules are approved; unset: `models/rules/entity.toml`")
 
 
 class CaseSettings(Group):

@@ -4,20 +4,19 @@ Which indicators count, how much, in which direction and where their data come f
 (the national demonstration-institution evaluation, 国家技术转移示范机构评价指标体系): the
 assessors change it, so it lives in a file (:data:`DEFAULT_INDICATORS`, or
 ``TECHCREDIT_ASSESSMENT_INDICATORS``) whose SHA-256 every assessment records. How a value is
-computed is code: an indicator names one of the :data:`MEASURES`. Every mistake in the file is
-one line naming the file, the indicator and the key.
+computed is code: an indicator names one of the :data:`MEASURES`. The file is read like every
+declared file (:mod:`models.declared`): each mistake is one line naming the file, the indicator
+and the key.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
 
 from features.standard.enums import REGION
+from models.declared import ID, DeclarationError, Table, items, load, parse, table
 
 Direction = Literal["higher", "lower"]
 Category = Literal["capacity", "activity", "performance", "compliance", "credit"]
@@ -46,11 +45,6 @@ _TEXT = ("name_zh", "name_en", "unit_zh", "unit_en", "source", "definition_zh",
          "definition_en")
 _FIELDS = ("code", "category", "weight", "direction", "measure", "missing", "limit",
            "window_years", *_TEXT)
-_CODE = re.compile(r"^[a-z][a-z0-9_]*$")
-
-
-class AssessmentConfigError(ValueError):
-    """An indicator file that cannot be used; one line naming file, indicator and key."""
 
 
 @dataclass(frozen=True)
@@ -112,149 +106,74 @@ class AssessmentConfig:
 
 def load_config(path: Path | None = None) -> AssessmentConfig:
     """The indicator system in ``path``, or the default beside this module."""
-    path = path or DEFAULT_INDICATORS
-    try:
-        data = path.read_bytes()
-    except OSError as e:
-        raise AssessmentConfigError(f"{path}: cannot read: {e.strerror}") from None
-    return parse_config(data, str(path))
+    return load(path or DEFAULT_INDICATORS, parse_config)
 
 
 def parse_config(data: bytes, source: str) -> AssessmentConfig:
-    try:
-        doc = tomllib.loads(data.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise AssessmentConfigError(f"{source}: not UTF-8 text") from None
-    except tomllib.TOMLDecodeError as e:
-        raise AssessmentConfigError(f"{source}: not valid TOML: {str(e).splitlines()[0]}"
-                                    ) from None
-    _known(doc, _TOP, source)
-    version = doc.get("version")
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise AssessmentConfigError(f"{source}: version: must be an integer >= 1, "
-                                    f"got {version!r}")
-    names = [_text(doc, k, source) for k in ("name_zh", "name_en")]
-    method = _method(doc.get("method"), f"{source}: method")
-    tiers = _tiers(doc.get("region_tiers"), f"{source}: region_tiers")
-    tables = doc.get("indicator")
-    if not isinstance(tables, list) or not tables:
-        raise AssessmentConfigError(f"{source}: indicator: write at least one indicator as an "
-                                    "[[indicator]] table")
-    indicators: list[Indicator] = []
-    for n, t in enumerate(tables, 1):
-        one = _indicator(t, source, n)
-        if any(i.code == one.code for i in indicators):
-            raise AssessmentConfigError(f"{source}: indicator {one.code!r}: code: duplicate")
-        indicators.append(one)
+    declared = parse(data, source, _TOP)
+    top = Table(declared.doc, source, "key")
+    names = [top.text(k).strip() for k in ("name_zh", "name_en")]
+    method = _method(table(declared, "method", _METHOD, "key"))
+    tiers = _tiers(declared.doc.get("region_tiers"), f"{source}: region_tiers")
+    indicators = [_indicator(code, t) for code, t in
+                  items(declared, "indicator", "code", required=True, noun="key")]
     total = sum(i.weight for i in indicators)
     if abs(total - 1) > 1e-6:
-        raise AssessmentConfigError(f"{source}: indicator: weights sum to {total:.4f}, "
-                                    "not 1")
-    return AssessmentConfig(version, hashlib.sha256(data).hexdigest(), source, *names, method,
-                            tiers, tuple(indicators))
+        raise DeclarationError(f"{source}: indicator: weights sum to {total:.4f}, not 1")
+    return AssessmentConfig(declared.version, declared.sha256, source, *names, method, tiers,
+                            tuple(indicators))
 
 
-def _known(t: dict[str, Any], allowed: tuple[str, ...], where: str) -> None:
-    extra = sorted(set(t) - set(allowed))
-    if extra:
-        raise AssessmentConfigError(f"{where}: {extra[0]}: unknown key (expected "
-                                    f"{', '.join(allowed)})")
-
-
-def _text(t: dict[str, Any], key: str, where: str) -> str:
-    value = t.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise AssessmentConfigError(f"{where}: {key}: required text")
-    return value.strip()
-
-
-def _number(value: Any, where: str, low: float, high: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
-        raise AssessmentConfigError(f"{where}: must be a number from {low:g} to {high:g}, "
-                                    f"got {value!r}")
-    return float(value)
-
-
-def _integer(value: Any, where: str, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise AssessmentConfigError(f"{where}: must be an integer from {low} to {high}, "
-                                    f"got {value!r}")
-    return value
-
-
-def _choice(value: Any, options: tuple[str, ...], where: str) -> str:
-    if value not in options:
-        raise AssessmentConfigError(f"{where}: {value!r} is not one of {', '.join(options)}")
-    return cast(str, value)
-
-
-def _method(t: Any, where: str) -> Method:
-    if not isinstance(t, dict):
-        raise AssessmentConfigError(f"{where}: required table [method] with "
-                                    f"{', '.join(_METHOD)}")
-    _known(t, _METHOD, where)
+def _method(t: Table) -> Method:
     return Method(
-        cast(Normalisation, _choice(t.get("normalisation"), ("percentile", "minmax"),
-                                    f"{where}: normalisation")),
-        _integer(t.get("min_group_size"), f"{where}: min_group_size", 1, 10_000),
-        _number(t.get("fail_below"), f"{where}: fail_below", 0, 100),
-        _number(t.get("fail_bottom_share", 0.0), f"{where}: fail_bottom_share", 0, 1),
-        _integer(t.get("reasons", 3), f"{where}: reasons", 1, 20))
+        cast(Normalisation, t.choice("normalisation", ("percentile", "minmax"))),
+        t.integer("min_group_size", 1, 10_000),
+        t.number("fail_below", 0, 100),
+        t.number("fail_bottom_share", 0, 1, default=0.0),
+        t.integer("reasons", 1, 20, default=3))
 
 
 def _tiers(t: Any, where: str) -> tuple[RegionTier, ...]:
     if not isinstance(t, dict) or not t:
-        raise AssessmentConfigError(f"{where}: required tables [region_tiers.<code>] with "
-                                    f"{', '.join(_TIER)}")
+        raise DeclarationError(f"{where}: required tables [region_tiers.<code>] with "
+                               f"{', '.join(_TIER)}")
     tiers, seen = [], {}
     for code, body in t.items():
-        at = f"{where}.{code}"
-        if not _CODE.match(code) or not isinstance(body, dict):
-            raise AssessmentConfigError(f"{at}: a tier is a table with a snake_case code")
-        _known(body, _TIER, at)
+        at = Table(body, f"{where}.{code}", "key")
+        if not ID.match(code) or not isinstance(body, dict):
+            raise DeclarationError(f"{at.where}: a tier is a table with a snake_case code")
+        at.known(_TIER)
         regions = body.get("regions")
         if not isinstance(regions, list) or not regions:
-            raise AssessmentConfigError(f"{at}: regions: required list of province codes")
+            raise at.fail("regions", "required list of province codes")
         for region in regions:
             if region not in REGION.codes:
-                raise AssessmentConfigError(f"{at}: regions: {region!r} is not a province "
-                                            "code (GB/T 2260, e.g. 110000)")
+                raise at.fail("regions", f"{region!r} is not a province code (GB/T 2260, "
+                                         "e.g. 110000)")
             if region in seen:
-                raise AssessmentConfigError(f"{at}: regions: {region} is already in tier "
-                                            f"{seen[region]}")
+                raise at.fail("regions", f"{region} is already in tier {seen[region]}")
             seen[region] = code
-        tiers.append(RegionTier(code, _text(body, "name_zh", at), _text(body, "name_en", at),
+        tiers.append(RegionTier(code, at.text("name_zh").strip(), at.text("name_en").strip(),
                                 tuple(regions)))
     left = [r for r in REGION.codes if r not in seen]
     if left:
-        raise AssessmentConfigError(f"{where}: province {left[0]} has no tier: every province "
-                                    "must be in one")
+        raise DeclarationError(f"{where}: province {left[0]} has no tier: every province "
+                               "must be in one")
     return tuple(tiers)
 
 
-def _indicator(t: Any, source: str, n: int) -> Indicator:
-    if not isinstance(t, dict):
-        raise AssessmentConfigError(f"{source}: indicator #{n}: not a table")
-    code = t.get("code")
-    if not isinstance(code, str) or not _CODE.match(code):
-        raise AssessmentConfigError(f"{source}: indicator #{n}: code: must be snake_case "
-                                    f"text, got {code!r}")
-    where = f"{source}: indicator {code!r}"
-    _known(t, _FIELDS, where)
-    texts = {k: _text(t, k, where) for k in _TEXT}
-    measure = _choice(t.get("measure"), MEASURES, f"{where}: measure")
-    window = _integer(t.get("window_years", 1), f"{where}: window_years", 1, 10)
-    if "window_years" in t and measure not in WINDOWED:
-        raise AssessmentConfigError(f"{where}: window_years: measure {measure} reads no "
-                                    f"window (only {', '.join(WINDOWED)} do)")
-    limit = t.get("limit")
+def _indicator(code: str, t: Table) -> Indicator:
+    t.known(_FIELDS)
+    texts = {k: t.text(k).strip() for k in _TEXT}
+    measure = t.choice("measure", MEASURES)
+    window = t.integer("window_years", 1, 10, default=1)
+    if "window_years" in t.body and measure not in WINDOWED:
+        raise t.fail("window_years", f"measure {measure} reads no window (only "
+                                     f"{', '.join(WINDOWED)} do)")
+    limit = None if t.body.get("limit") is None else t.number("limit", -1e12, 1e12)
     return Indicator(
-        code=code, category=cast(Category, _choice(t.get("category"), tuple(CATEGORIES),
-                                                    f"{where}: category")),
-        weight=_number(t.get("weight"), f"{where}: weight", 0, 1),
-        direction=cast(Direction, _choice(t.get("direction"), ("higher", "lower"),
-                                          f"{where}: direction")),
-        measure=measure,
-        missing=cast(Missing, _choice(t.get("missing"), ("worst", "skip"), f"{where}: missing")),
-        limit=None if limit is None else _number(limit, f"{where}: limit", -1e12, 1e12),
-        window_years=window, **texts)
+        code=code, category=cast(Category, t.choice("category", tuple(CATEGORIES))),
+        weight=t.number("weight", 0, 1),
+        direction=cast(Direction, t.choice("direction", ("higher", "lower"))),
+        measure=measure, missing=cast(Missing, t.choice("missing", ("worst", "skip"))),
+        limit=limit, window_years=window, **texts)

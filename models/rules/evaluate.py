@@ -1,4 +1,5 @@
-"""Rules in batch (批量评估): every row of a feature table against every rule of its entity.
+"""Contract rules in batch (批量评估): every row of a feature table against every rule of its
+entity.
 
 Conditions are vectorised over the columns. A windowed contract rule then counts, per party,
 the contracts that met the condition in ``(d - window_days, d]`` with one sort and one binary
@@ -15,11 +16,12 @@ import numpy as np
 import pandas as pd
 
 from features.point_in_time.catalogue import Entity
-from models.rules.spec import Rule, RuleSet, Severity, Window
+from models.rules.contract import ContractRule, ContractRules, Window
+from models.rules.tier import Tier
 
 CONTRACT_KEYS = ("contract_id", "registered_date", "seller_id", "buyer_id", "broker_id",
                  "institution_id")
-HIT_COLUMNS = ["row", "id", "date", "rule_id", "severity", "zh", "en"]
+HIT_COLUMNS = ["row", "id", "date", "rule_id", "tier", "zh", "en"]
 
 
 @dataclass(frozen=True)
@@ -27,13 +29,13 @@ class Hit:
     """One rule firing on one contract or entity: a warning reason in both languages."""
 
     rule_id: str
-    severity: Severity
+    tier: Tier  # the rule's
     zh: str
     en: str
     subject_id: str  # contract_id, or the institution's / broker's id
 
 
-def evaluate_contracts(ruleset: RuleSet, frame: pd.DataFrame) -> pd.DataFrame:
+def evaluate_contracts(ruleset: ContractRules, frame: pd.DataFrame) -> pd.DataFrame:
     """Hits of the contract rules, one row per (contract, rule), columns :data:`HIT_COLUMNS`.
 
     ``frame`` holds :data:`CONTRACT_KEYS` (the party columns only as far as windows need
@@ -51,7 +53,7 @@ def evaluate_contracts(ruleset: RuleSet, frame: pd.DataFrame) -> pd.DataFrame:
     return _hits(frame, fired, frame["contract_id"], frame["registered_date"])
 
 
-def evaluate_entities(ruleset: RuleSet, entity: Entity, frame: pd.DataFrame) -> pd.DataFrame:
+def evaluate_entities(ruleset: ContractRules, entity: Entity, frame: pd.DataFrame) -> pd.DataFrame:
     """Hits of the institution or broker rules on feature rows keyed ``entity_id, as_of``."""
     if entity == "contract":
         raise ValueError("contract rules are evaluated by evaluate_contracts")
@@ -78,13 +80,7 @@ def window_counts(mask: np.ndarray, key: pd.Series, day: np.ndarray, seq: np.nda
     return out
 
 
-def hits_of(hit_frame: pd.DataFrame) -> list[Hit]:
-    """The typed hits of a hit table, in its order."""
-    return [Hit(r.rule_id, r.severity, r.zh, r.en, r.id)
-            for r in hit_frame.itertuples(index=False)]
-
-
-def _hits(frame: pd.DataFrame, fired: list[tuple[Rule, np.ndarray]], ids: pd.Series,
+def _hits(frame: pd.DataFrame, fired: list[tuple[ContractRule, np.ndarray]], ids: pd.Series,
           dates: pd.Series) -> pd.DataFrame:
     parts = []
     for order, (rule, mask) in enumerate(fired):
@@ -98,7 +94,7 @@ def _hits(frame: pd.DataFrame, fired: list[tuple[Rule, np.ndarray]], ids: pd.Ser
             "id": ids.iloc[rows].astype("str").to_numpy(),
             "date": dates.iloc[rows].to_numpy(),
             "rule_id": rule.id,
-            "severity": rule.severity,
+            "tier": rule.tier,
             "zh": [z for z, _ in texts],
             "en": [e for _, e in texts],
             "_order": order,

@@ -1,4 +1,4 @@
-"""Rules in the real-time check (实时校验): one new contract at registration.
+"""Contract rules in the real-time check (实时校验): one new contract at registration.
 
 :class:`RuleState` mirrors :class:`features.point_in_time.online.OnlineState`: :meth:`check`
 a contract with the features computed for it, then :meth:`register` it. For windowed rules
@@ -17,29 +17,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from models.rules.contract import ContractRule, ContractRules
 from models.rules.evaluate import Hit
-from models.rules.spec import Rule, RuleSet
 
 
 class RuleState:
     """Recent qualifying days per windowed rule and party; see the module docstring."""
 
-    def __init__(self, ruleset: RuleSet) -> None:
+    def __init__(self, ruleset: ContractRules) -> None:
         self.ruleset = ruleset
-        self.rules: tuple[Rule, ...] = ruleset.of("contract")
+        self.rules: tuple[ContractRule, ...] = ruleset.of("contract")
         self.days: dict[str, defaultdict[str, deque[int]]] = {
             r.id: defaultdict(deque) for r in self.rules if r.window is not None
         }
-
-    @classmethod
-    def from_frame(cls, ruleset: RuleSet, frame: pd.DataFrame) -> RuleState:
-        """The state after registering every contract of a feature table (keys + features),
-        in registration order; e.g. the history up to the day the real-time check starts."""
-        state = cls(ruleset)
-        ordered = frame.sort_values(["registered_date", "contract_id"], kind="stable")
-        for record in ordered.to_dict("records"):
-            state.register(record, record)
-        return state
 
     def check(self, contract: Mapping[str, Any], features: Mapping[str, float]) -> list[Hit]:
         """The rules this contract hits, counting itself but not yet registering it."""
@@ -55,7 +45,7 @@ class RuleState:
                 if self._recent(rule.id, key, day - rule.window.days) + 1 < rule.window.min_hits:
                     continue
             zh, en = rule.reasons(features)
-            hits.append(Hit(rule.id, rule.severity, zh, en, str(contract["contract_id"])))
+            hits.append(Hit(rule.id, rule.tier, zh, en, str(contract["contract_id"])))
         return hits
 
     def register(self, contract: Mapping[str, Any], features: Mapping[str, float]) -> None:

@@ -1,12 +1,10 @@
-"""What a rule hit does to a warning (预警等级): raise the tier, order the review list.
+"""Ordering a review list (审查排序) by contract rule hits beside the model.
 
-Risk tiers are ordered ``low < medium < high`` and share their names with rule severities,
-so a hit can only ever raise a tier, never lower what the model said.
-
-Ordering the review list is a different question from the tier: an office reviews a fixed
-number of contracts a year, and at national scale rule hits outnumber that capacity many times
-over, so "any hit first" fills the list with the rules' least precise hits (measured on the
-full-scale market: recall of planted contracts fell from 0.17 to 0.04). Instead each rule's
+What a hit does to a contract's tier is :mod:`models.rules.contract_tier`. Ordering the review
+list is a different question: an office reviews a fixed number of contracts a year, and at
+national scale rule hits outnumber that capacity many times over, so "any hit first" fills the
+list with the rules' least precise hits (measured on the full-scale market: recall of planted
+contracts fell from 0.17 to 0.04). Instead each rule's
 precision is measured on the training period (:func:`rule_precision`: the share of its hits
 later found false), a hit vouches for that probability (:func:`rule_floor`), and a contract is
 ranked by the higher of the model's calibrated probability and that floor
@@ -16,22 +14,10 @@ lifts nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import numpy as np
 import pandas as pd
 
-from models.rules.evaluate import Hit
-from models.rules.spec import SEVERITIES, Severity
-
-Tier = Severity
-TIERS: tuple[Tier, ...] = SEVERITIES  # ascending
 PRIOR_WEIGHT = 50.0  # contracts' worth of the base rate a rule's precision is shrunk toward
-
-
-def raise_tier(tier: Tier, hits: Iterable[Hit]) -> Tier:
-    """The higher of the model's tier and the hits' severities."""
-    return TIERS[max([TIERS.index(tier), *(TIERS.index(h.severity) for h in hits)])]
 
 
 def rule_precision(hit_frame: pd.DataFrame, y: np.ndarray, period: np.ndarray

@@ -1,25 +1,39 @@
 """Trying a rule set on history (规则试运行): the tables a reviewer reads before switching on.
 
-Pure functions over hit tables (see :mod:`models.rules.evaluate`) and the standard tables:
+Pure functions over hit tables (``id``, ``date``, ``rule_id``, ``tier``, ``entity`` per hit;
+see :mod:`models.rules.evaluate`) and the standard tables, the same for both kinds of rule:
 hits per month, how many hits were later found irregular, and how many the model's review
 list holds anyway. A hit contract counts as later found irregular when its status became
 ``false_found`` (now or in an earlier version of the record) or a conduct record names it as
-the related contract; an institution or broker hit when a conduct record of the subject was
+the related contract; an institution or broker hit (of an entity warning rule, or of a contract
+rule file's rule over institution or broker features) when a conduct record of the subject was
 confirmed in the 12 months after the as-of date of the hit (the credit label, ``y_12m``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from features.point_in_time.catalogue import LABEL_MONTHS
-from models.rules.spec import Rule
+from models.rules.tier import Tier
 
-SUMMARY_COLUMNS = ["rule_id", "entity", "severity", "hits", "irregular", "precision",
+SUMMARY_COLUMNS = ["rule_id", "entity", "tier", "hits", "irregular", "precision",
                    "overlap"]
+
+
+@dataclass(frozen=True)
+class RuleLine:
+    """One row of a try's summary: a rule's hits on one kind of subject. A contract rule reads
+    one kind; an entity warning rule warns institutions and brokers alike, and a reviewer
+    reads its precision on each."""
+
+    rule_id: str
+    entity: str  # contract | institution | broker
+    tier: Tier
 
 
 def months(first: pd.Timestamp, last: pd.Timestamp) -> list[str]:
@@ -70,22 +84,22 @@ def hits_per_month(hits: pd.DataFrame, rule_ids: Sequence[str], span: Sequence[s
     return table.astype(np.int64)
 
 
-def summary(hits: pd.DataFrame, rules: Sequence[Rule]) -> pd.DataFrame:
-    """Per rule: hits, later irregular, precision, and the share of hits the model's review
-    list also holds (``overlap``; NaN when there is no model or for entity rules).
+def summary(hits: pd.DataFrame, lines: Sequence[RuleLine]) -> pd.DataFrame:
+    """Per line: hits, later irregular, precision, and the share of hits the model's review
+    list also holds (``overlap``; NaN when there is no model or for institutions and brokers).
 
     ``hits`` carries boolean ``irregular`` and ``reviewed`` (NaN: not known) per hit.
     """
     rows = []
-    for rule in rules:
-        mine = hits[hits["rule_id"] == rule.id]
+    for line in lines:
+        mine = hits[(hits["rule_id"] == line.rule_id) & (hits["entity"] == line.entity)]
         n = len(mine)
         irregular = int(mine["irregular"].sum()) if n else 0
         reviewed = pd.to_numeric(mine["reviewed"], errors="coerce").dropna() if n else None
         rows.append({
-            "rule_id": rule.id,
-            "entity": rule.entity,
-            "severity": rule.severity,
+            "rule_id": line.rule_id,
+            "entity": line.entity,
+            "tier": line.tier,
             "hits": n,
             "irregular": irregular,
             "precision": irregular / n if n else np.nan,

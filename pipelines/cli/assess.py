@@ -41,8 +41,9 @@ def assess(
     settings = configure()
     from sqlalchemy.exc import SQLAlchemyError
 
-    from models.assessment.config import AssessmentConfigError, load_config
+    from models.assessment.config import load_config
     from models.assessment.measures import AssessmentDataError
+    from models.declared import DeclarationError
     from models.scoring import ScoringError
     from pipelines.assess import AssessError, assess_flow, format_summary
     from service.core.db.engine import make_engine
@@ -57,7 +58,7 @@ def assess(
             engine.dispose()
         with quiet_flow_failures():
             summary = assess_flow(year, by, quota, source, settings)
-    except (AssessError, AssessmentConfigError, AssessmentDataError, ScoringError,
+    except (AssessError, DeclarationError, AssessmentDataError, ScoringError,
             NotMigrated) as e:
         _fail(str(e))
     except SQLAlchemyError as e:

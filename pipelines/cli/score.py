@@ -97,8 +97,10 @@ def _batch(as_of: str, source: Path | None, alias: str) -> None:
     settings = configure()
     from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+    from models.declared import DeclarationError
+    from models.rules.kinds import ENTITY
+    from models.rules.reviews import in_force
     from models.scoring import ScoringError
-    from models.warning_rules import WarningRuleError, load_warning_rules
     from pipelines.scoring.batch import format_summary, score_batch_flow
     from service.core.db.engine import database_url, display_url, make_engine
     from service.core.db.migrate import NotMigrated, require_migrated
@@ -108,7 +110,7 @@ def _batch(as_of: str, source: Path | None, alias: str) -> None:
     except ValueError:
         raise _fail(f"--as-of must look like 2020-06-30, got {as_of!r}") from None
     try:
-        load_warning_rules(settings.warnings.rules)
+        in_force(settings, ENTITY)
         url = display_url(database_url(settings.db_url))
         engine = make_engine(settings.db_url)
         try:
@@ -117,7 +119,7 @@ def _batch(as_of: str, source: Path | None, alias: str) -> None:
             engine.dispose()
         with quiet_flow_failures():
             summary = score_batch_flow(as_of, source, settings, alias)
-    except (ScoringError, WarningRuleError, NotMigrated) as e:
+    except (ScoringError, DeclarationError, NotMigrated) as e:
         raise _fail(str(e)) from None
     except ArgumentError as e:
         raise _fail(f"bad database URL {settings.db_url!r}: {e}") from None

@@ -71,10 +71,9 @@ def run_demo(settings: Settings, spec: MarketSpec, echo: Callable[[str], None]) 
         echo(line)
     from sqlalchemy.exc import SQLAlchemyError
 
-    from models.assessment.config import AssessmentConfigError
     from models.assessment.measures import AssessmentDataError
+    from models.declared import DeclarationError
     from models.scoring import ScoringError
-    from models.warning_rules import WarningRuleError
     from pipelines.assess import AssessError
     from pipelines.demo.assessment import demo_assessment
     from pipelines.demo.cases import demo_cases
@@ -100,8 +99,8 @@ def run_demo(settings: Settings, spec: MarketSpec, echo: Callable[[str], None]) 
              "window (an act alert would retrain a challenger: techcredit monitor --retrain)")
         echo(format_monitor(monitor_flow(f"{as_of:%Y-%m}", False, None, settings)))
         echo(f"\n演示账号 demo logins (one per role): {logins.path}")
-    except (ScoringError, WarningRuleError, SQLAlchemyError, AssessError, AssessmentConfigError,
-            AssessmentDataError, AssessmentConflict, CaseConflict, MonitorError) as e:
+    except (ScoringError, DeclarationError, SQLAlchemyError, AssessError, AssessmentDataError,
+            AssessmentConflict, CaseConflict, MonitorError) as e:
         echo(f"Error: {str(e).splitlines()[0]}")
         return False
     return all(r.ok for r in rows) and result.ok

@@ -24,10 +24,10 @@ from features.point_in_time.build import build_features
 from features.point_in_time.history import History, day_of, prepare
 from features.settings import Settings
 from models.contract_input import parse_contracts
-from models.contract_tier import TIER_NAMES
 from models.loading import load_anomaly, load_scorer
 from models.reasons import Reason
 from models.registry import CHAMPION
+from models.rules.tier import Tier
 from models.scoring import (
     EntityScore,
     ScoringError,
@@ -153,7 +153,7 @@ def contracts_json(checks: list[CheckOut]) -> str:
 
 def format_contract(c: CheckOut) -> str:
     """Probability, tier, reasons and rule hits in Chinese and English, and the version."""
-    tier = f"{TIER_NAMES[c.tier]} {c.tier}" if c.tier else "无 none"
+    tier = f"{Tier(c.tier).zh} {c.tier}" if c.tier else "无 none"
     via = f"@{c.alias}" if c.alias else "(by version)"
     lines = [
         f"{c.contract_id} 登记 registered {c.registered_date:%Y-%m-%d}: "

@@ -1,8 +1,8 @@
 """The batch scoring flow (批量评分与风险预警): every active institution and broker at a date,
 with risk warnings, and the contracts registered since the last run, into the operational DB.
 
-Thin wiring over pure functions: :func:`models.scoring.score_entities` scores, the rules of
-:mod:`models.warning_rules` warn, :mod:`models.contract_tier` tiers the contracts, and
+Thin wiring over pure functions: :func:`models.scoring.score_entities` scores, the entity rules
+warn (:mod:`models.rules.warn`), :mod:`models.rules.contract_tier` tiers the contracts, and
 :mod:`pipelines.scoring.batch_db` reads and inserts rows. Everything slow happens before the
 database is written; the writes and the audit entry are one transaction, so a failed run
 leaves nothing behind. Scores are never overwritten: a re-run at the same date with the same
@@ -24,10 +24,20 @@ from sqlalchemy import Engine
 from features.point_in_time.build import build_features
 from features.point_in_time.history import History, prepare
 from features.settings import Settings, get_settings
-from models.contract_tier import TIERS, TierBands, contract_tier
 from models.loading import load_anomaly, load_scorer
 from models.registry import CHAMPION
 from models.risk_model import RiskModel
+from models.rules.contract_tier import TierBands, contract_tier
+from models.rules.entity import (
+    GRADES,
+    AnomalyShare,
+    EntityRules,
+    WarningInputs,
+)
+from models.rules.kinds import ENTITY
+from models.rules.reviews import in_force
+from models.rules.tier import Tier
+from models.rules.warn import anomaly_shares, warn
 from models.scoring import (
     TOP_REASONS,
     EntityScore,
@@ -38,15 +48,6 @@ from models.scoring import (
     entity_regions,
     known_scores,
     score_entities,
-)
-from models.warning_rules import (
-    GRADES,
-    AnomalyShare,
-    WarningInputs,
-    WarningRules,
-    anomaly_shares,
-    evaluate,
-    load_warning_rules,
 )
 from pipelines.scoring import batch_db as db
 from pipelines.scoring.adhoc import check_as_of, read_store
@@ -101,7 +102,7 @@ class BatchSummary:
 
 
 def score_all(models: Models, tables: dict[str, pd.DataFrame], h: History, as_of: pd.Timestamp,
-              since: date | None, rules: WarningRules, bands: TierBands) -> Scored:
+              since: date | None, rules: EntityRules, bands: TierBands) -> Scored:
     """Score every entity present at ``as_of`` and every contract registered from ``since``
     (the last batch run's latest registration day; without one, the warning window) to
     ``as_of``. Features are built as :func:`pipelines.scoring.adhoc.score_entity_at` builds them,
@@ -142,7 +143,7 @@ def _text(value: object) -> str | None:
     return None if value is None or pd.isna(value) else str(value)
 
 
-def write(engine: Engine, models: Models, scored: Scored, rules: WarningRules) -> BatchSummary:
+def write(engine: Engine, models: Models, scored: Scored, rules: EntityRules) -> BatchSummary:
     """Insert what is new, with its warnings and one audit entry, in one transaction."""
     day = scored.as_of.date()
     credit = models.scorer.credit_ref
@@ -152,7 +153,7 @@ def write(engine: Engine, models: Models, scored: Scored, rules: WarningRules) -
         active = [s for s in scored.scores if (s.kind, s.entity_id) not in exited]
         new = [s for s in active if (s.kind, s.entity_id) not in done]
         previous = db.previous_grades(session, day)
-        alerts = evaluate(rules, [WarningInputs(
+        alerts = warn(rules, [WarningInputs(
             s.points, s.probability, s.grade, previous.get((s.kind, s.entity_id)),
             scored.shares.get((s.kind, s.entity_id))) for s in new])
         warned = [(s, a) for s, a in zip(new, alerts, strict=True) if a is not None]
@@ -166,7 +167,7 @@ def write(engine: Engine, models: Models, scored: Scored, rules: WarningRules) -
         grades, tiers = Counter(s.grade for s in new), Counter(a.tier for _, a in warned)
         counts = {"scored": len(new), "skipped": len(active) - len(new),
                   "grades": {g: grades[g] for g in GRADES},
-                  "warnings": {t: tiers[t] for t in TIERS}, "contracts": len(contracts)}
+                  "warnings": {t.value: tiers[t] for t in Tier}, "contracts": len(contracts)}
         entry = append(session, AuditRecord(
             actor=ACTOR, action=ACTION, outcome="ok", source="flow:score-batch",
             detail={"as_of": day.isoformat(), **counts,
@@ -202,13 +203,13 @@ def last_batch_task(engine: Engine) -> date | None:
 
 @task(name="score-all", cache_policy=NO_CACHE)  # inputs are models and whole tables
 def score_task(models: Models, tables: dict[str, pd.DataFrame], h: History,
-               as_of: pd.Timestamp, since: date | None, rules: WarningRules,
+               as_of: pd.Timestamp, since: date | None, rules: EntityRules,
                bands: TierBands) -> Scored:
     return score_all(models, tables, h, as_of, since, rules, bands)
 
 
 @task(name="write-scores", cache_policy=NO_CACHE)
-def write_task(engine: Engine, models: Models, scored: Scored, rules: WarningRules
+def write_task(engine: Engine, models: Models, scored: Scored, rules: EntityRules
                ) -> BatchSummary:
     return write(engine, models, scored, rules)
 
@@ -242,7 +243,7 @@ def score_batch_flow(as_of: str, source: Path | None = None, settings: Settings 
     """Score every active institution and broker at ``as_of`` with the models behind
     ``alias``, warn, check new contracts and record it all (批量评分)."""
     s = settings or get_settings()
-    rules = load_warning_rules(s.warnings.rules)
+    rules = in_force(s, ENTITY).rules
     engine = make_engine(s.db_url)
     try:
         require_migrated(engine)  # refuse before the slow part
@@ -260,9 +261,8 @@ def score_batch_flow(as_of: str, source: Path | None = None, settings: Settings 
 
 def format_summary(s: BatchSummary) -> str:
     """The run in Chinese and English: what was written, and with which versions."""
-    names = {"red": "红", "orange": "橙", "yellow": "黄", "blue": "蓝"}
     grades = ", ".join(f"{g} {n}" for g, n in s.grades.items())
-    tiers = ", ".join(f"{names[t]} {t} {n}" for t, n in s.warnings.items())
+    tiers = ", ".join(f"{Tier(t).zh} {t} {n}" for t, n in s.warnings.items())
     lines = [
         f"批量评分 batch scoring as of 评价日 {s.as_of:%Y-%m-%d}",
         f"模型 models: {s.credit.label()}; 合同 contracts: {s.anomaly.label()}; "

@@ -18,8 +18,9 @@ from sqlalchemy import and_, func, insert, select
 from sqlalchemy.orm import Session
 
 from models.reasons import Reason
+from models.rules.tier import Tier
+from models.rules.warn import RiskAlert
 from models.scoring import EntityScore, ModelRef
-from models.warning_rules import RiskAlert
 from service.core.assessments import records as assessments
 from service.core.assessments.tables import InstitutionStatus
 from service.core.db.tables import ContractCheck, RiskWarning, Score
@@ -35,7 +36,7 @@ class BatchContract:
     contract_id: str
     registered_date: date
     probability: float
-    tier: str | None  # models.contract_tier; None: no warning
+    tier: Tier | None  # None: no warning
     reasons: tuple[Reason, ...]
     model: ModelRef
     institution_id: str | None

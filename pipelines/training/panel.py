@@ -19,10 +19,11 @@ from models import panels
 from models.anomaly import entity_anomaly, scores_without_leakage
 from models.fit import FitResult
 from models.registry import store_for
+from models.rules.contract import ContractRules
 from models.rules.evaluate import evaluate_contracts
+from models.rules.kinds import CONTRACT
 from models.rules.rank import rule_floor, rule_precision
-from models.rules.reviews import active_rules
-from models.rules.spec import DEFAULT_RULES, RuleSet, load_rules
+from models.rules.reviews import in_force
 from models.scoring import CONTRACT_SCORES, CREDIT_INPUTS, SCORE_COLUMNS, CreditInputs
 from models.specs import ANOMALY, CREDIT
 from models.split import time_split
@@ -58,16 +59,7 @@ class AnomalyStep:
     contracts: pd.DataFrame  # the contract panel with ``p_anomaly``
 
 
-def rules_in_force(settings: Settings) -> tuple[RuleSet, str]:
-    """The approved rule set, or the repository's default file before any approval."""
-    active = active_rules(settings)
-    if active is not None:
-        return active, f"approved rules v{active.version}"
-    default = load_rules(DEFAULT_RULES)
-    return default, f"default rules v{default.version} (not yet approved)"
-
-
-def rules_floor(ruleset: RuleSet, contracts: pd.DataFrame) -> np.ndarray:
+def rules_floor(ruleset: ContractRules, contracts: pd.DataFrame) -> np.ndarray:
     """Each contract's rule floor: the precision its rules showed on the training period,
     the same part :func:`models.split.time_split` gives the model, so no test outcome is read."""
     hits = evaluate_contracts(ruleset, contracts)
@@ -80,10 +72,10 @@ def rules_floor(ruleset: RuleSet, contracts: pd.DataFrame) -> np.ndarray:
 def anomaly_data(settings: Settings, tables: dict[str, pd.DataFrame]) -> TrainingData:
     """The contract panel with each contract's rule floor, and the rules that gave it."""
     contracts = panels.contract_panel(read_panel("contract", settings), tables["contracts"])
-    ruleset, rules_note = rules_in_force(settings)
-    contracts[panels.RULE_SCORE] = rules_floor(ruleset, contracts)
+    rules = in_force(settings, CONTRACT)
+    contracts[panels.RULE_SCORE] = rules_floor(rules.rules, contracts)
     about = {"panel": ANOMALY.panel, **panels.as_of_window(contracts)}
-    return TrainingData(contracts, about, rules_note)
+    return TrainingData(contracts, about, rules.note)
 
 
 def train_anomaly(settings: Settings, tables: dict[str, pd.DataFrame]) -> AnomalyStep:

@@ -27,8 +27,8 @@ from features.settings import (
     settings_table,
     variable,
 )
-from models.contract_tier import TierBands
 from models.monitoring.drift import Thresholds
+from models.rules.contract_tier import TierBands
 from models.scaling import GradeCuts, PointsScale
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from models.contract_tier import TIER_NAMES
+from models.rules.tier import Tier
 from service.core.cases import lists, records
 from service.core.cases.calendar import WorkCalendar
 from service.core.cases.enums import CaseSource
@@ -124,7 +124,7 @@ def _evidence(session: Session, w: RiskWarning) -> tuple[dict[str, object], floa
         else ContractCheck.broker_id
     contracts = list(session.scalars(
         select(ContractCheck.contract_id).where(party == w.entity_id,
-                                                ContractCheck.tier.in_(("red", "orange")))
+                                                ContractCheck.tier.in_((Tier.red, Tier.orange)))
         .order_by(ContractCheck.probability.desc()).limit(EVIDENCE_CONTRACTS)))
     return {"kind": "warning", "warning_id": w.id, "tier": w.tier, "as_of": w.as_of.isoformat(),
             "points": points, "reason_codes": w.reason_codes, "reasons_zh": w.reasons_zh,
@@ -146,7 +146,7 @@ def open_from_warnings(sessions: sessionmaker[Session], as_of: date, policy: Cas
             evidence, points = _evidence(session, w)
             subject = Subject(w.entity_kind, w.entity_id, names.names.get(key),
                               w.region or names.regions.get(key))
-            reason = (f"{as_of} {TIER_NAMES[w.tier]}预警：{'；'.join(w.reasons_zh)} / "
+            reason = (f"{as_of} {Tier(w.tier).zh}预警：{'；'.join(w.reasons_zh)} / "
                       f"{w.tier} warning of {as_of}: {'; '.join(w.reasons_en)}")
             link = records.WarningLink(w.id, (w.model_name, w.model_version), points)
             outcome = records.open_case(session, subject, None, CaseSource.warning, SYSTEM, now,

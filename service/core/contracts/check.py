@@ -61,7 +61,7 @@ def answer(r: CheckResult) -> CheckOut:
         tier=r.tier,
         reasons=[ReasonOut(feature=x.feature, zh=x.text_zh, en=x.text_en, logit=x.logit)
                  for x in r.reasons],
-        rule_hits=[HitOut(rule_id=h.rule_id, severity=h.severity, zh=h.zh, en=h.en)
+        rule_hits=[HitOut(rule_id=h.rule_id, severity=h.tier, zh=h.zh, en=h.en)
                    for h in r.hits],
         registered=r.registered, model_name=r.model.name, model_version=r.model.version,
         alias=r.model.alias)

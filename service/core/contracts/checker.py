@@ -23,12 +23,13 @@ import pandas as pd
 
 from features.point_in_time.history import History, day_of
 from features.point_in_time.online import OnlineState
-from models.contract_tier import TierBands, contract_tier
 from models.reasons import Reason
 from models.risk_model import RiskModel
+from models.rules.contract import ContractRules
+from models.rules.contract_tier import TierBands, contract_tier
 from models.rules.evaluate import Hit
 from models.rules.online import RuleState
-from models.rules.spec import RuleSet
+from models.rules.tier import Tier
 from models.scoring import TOP_REASONS, ModelRef, records
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ class CheckResult:
     contract_id: str
     registered_date: date
     probability: float  # calibrated probability that the contract is found false
-    tier: str | None  # red / orange / yellow / blue; None: no warning
+    tier: Tier | None  # None: no warning
     reasons: tuple[Reason, ...]
     hits: tuple[Hit, ...]
     model: ModelRef
@@ -53,7 +54,7 @@ class CheckResult:
 class ContractChecker:
     """See the module docstring."""
 
-    def __init__(self, h: History, contracts: pd.DataFrame, ruleset: RuleSet | None,
+    def __init__(self, h: History, contracts: pd.DataFrame, ruleset: ContractRules | None,
                  bands: TierBands) -> None:
         self.bands = bands
         self.ruleset = ruleset

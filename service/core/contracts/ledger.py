@@ -23,7 +23,8 @@ import pandas as pd
 
 from features.point_in_time.history import prepare
 from features.settings import Settings
-from models.contract_tier import TierBands
+from models.rules.contract_tier import TierBands
+from models.rules.kinds import CONTRACT
 from models.rules.reviews import active_rules, active_rules_sha
 from service.core.context import ServiceContext, TablesLoader
 from service.core.contracts.checker import ContractChecker
@@ -51,7 +52,7 @@ class Built:
 def checker_of(settings: Settings, data: Mapping[str, pd.DataFrame]) -> ContractChecker:
     """The contract ledger at the tables' last day under the rules in force, as the service
     and the command line both check against it."""
-    return ContractChecker(prepare(dict(data)), data["contracts"], active_rules(settings),
+    return ContractChecker(prepare(dict(data)), data["contracts"], active_rules(settings, CONTRACT),
                            TierBands.from_settings(settings))
 
 
@@ -91,7 +92,7 @@ def swap_in(ctx: ServiceContext, built: Built) -> None:
 
 
 def fingerprint_of(ctx: ServiceContext, tables: Fingerprint) -> str:
-    return f"{tables()} rules:{active_rules_sha(ctx.settings)}"
+    return f"{tables()} rules:{active_rules_sha(ctx.settings, CONTRACT)}"
 
 
 async def keep_state_fresh(ctx: ServiceContext, tables: TablesLoader,

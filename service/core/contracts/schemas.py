@@ -18,6 +18,7 @@ from pydantic_core import PydanticCustomError
 from features.standard.schema import Column, Rule
 from features.standard.tables import CONTRACTS, table
 from models.contract_input import CHECK_COLUMNS
+from models.rules.tier import Tier
 
 OPS = {"<=": operator.le, "<": operator.lt, ">=": operator.ge, ">": operator.gt}
 CHECKED = {c.name for c in CHECK_COLUMNS}
@@ -117,7 +118,7 @@ ContractIn = create_model(  # type: ignore[call-overload]
 
 class HitOut(BaseModel):
     rule_id: str
-    severity: str
+    severity: Tier = Field(description="the tier the rule's hit raises the contract to")
     zh: str
     en: str
 
@@ -133,7 +134,7 @@ class CheckOut(BaseModel):
     contract_id: str
     registered_date: date
     probability: float = Field(description="calibrated probability the contract is found false")
-    tier: Literal["red", "orange", "yellow", "blue"] | None
+    tier: Tier | None
     reasons: list[ReasonOut]
     rule_hits: list[HitOut]
     registered: bool = Field(description="the contract joined the contract ledger")

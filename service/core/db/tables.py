@@ -26,12 +26,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from models.rules.tier import Tier
 from service.core.db.types import (
     BigId,
     CheckSource,
     EntityKind,
     Role,
-    Tier,
     UtcDateTime,
     WarningState,
     one_of,

@@ -45,15 +45,6 @@ class EntityKind(StrEnum):
     broker = "broker"
 
 
-class Tier(StrEnum):
-    """Warning tiers, most to least severe (红/橙/黄/蓝)."""
-
-    red = "red"
-    orange = "orange"
-    yellow = "yellow"
-    blue = "blue"
-
-
 class CheckSource(StrEnum):
     """Where a contract score came from: a real-time check at registration, or the batch run
     over contracts registered since the last one."""

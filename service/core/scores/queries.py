@@ -14,6 +14,7 @@ from typing import Literal
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from models.rules.tier import Tier
 from service.core.db.tables import RiskWarning, Score
 from service.core.paging import Key, Keyset, Page, PageRequest, fetch
 
@@ -38,7 +39,7 @@ class ScoreFilter:
     kind: str | None = None
     regions: tuple[str, ...] | None = None  # None: every region
     grade: str | None = None
-    tier: str | None = None
+    tier: Tier | None = None
     min_points: float | None = None
     max_points: float | None = None
 

@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from models.rules.tier import Tier
 from service.core.inputs import NO_NUL
 from service.core.paging import PageOut
 
@@ -40,7 +41,7 @@ class OverrideIn(BaseModel):
 
 
 class WarningBrief(BaseModel):
-    tier: str
+    tier: Tier
     reasons_zh: list[str]
     reasons_en: list[str]
     as_of: date
@@ -103,7 +104,7 @@ class ScoreRow(BaseModel):
     points: float
     grade: str
     probability: float
-    tier: str | None
+    tier: Tier | None
     model_version: str
 
 

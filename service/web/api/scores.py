@@ -13,6 +13,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
 
+from models.rules.tier import Tier
 from service.core.context import ServiceContext
 from service.core.db.tables import Override, Score
 from service.core.db.tokens import Principal
@@ -99,7 +100,7 @@ async def list_scores(
     kind: Kind | None = None,
     region: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     grade: Grade | None = None,
-    tier: Annotated[str | None, Query(pattern="^(red|orange|yellow|blue)$")] = None,
+    tier: Tier | None = None,
     min_points: Annotated[float | None, Query(ge=0, le=2000)] = None,
     max_points: Annotated[float | None, Query(ge=0, le=2000)] = None,
     as_of: date | None = None,

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query, Request, status
 from pydantic import BaseModel
 
+from models.rules.tier import Tier
 from service.core.paging import PageOut
 from service.core.permissions import region_filter
 from service.core.scores import warnings
@@ -15,7 +16,6 @@ from service.web.deps import Ctx, SessionDep, WarningReader, deny, journal, reco
 from service.web.paging import Paged
 
 router = APIRouter(tags=["warnings 预警"])
-TierName = Literal["red", "orange", "yellow", "blue"]
 
 
 class WarningOut(BaseModel):
@@ -23,7 +23,7 @@ class WarningOut(BaseModel):
     entity_kind: str
     entity_id: str
     region: str | None
-    tier: str
+    tier: Tier
     reason_codes: list[str]
     reasons_zh: list[str]
     reasons_en: list[str]
@@ -36,7 +36,7 @@ class WarningOut(BaseModel):
 @router.get("/warnings", response_model=PageOut[WarningOut])
 async def list_warnings(
     principal: WarningReader, ctx: Ctx, session: SessionDep, request: Request, paged: Paged,
-    tier: TierName | None = None,
+    tier: Tier | None = None,
     kind: Literal["institution", "broker"] | None = None,
     region: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     state: Literal["open", "closed"] | None = "open",

@@ -14,8 +14,8 @@ from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 
 from features.standard.enums import CONDUCT_KIND, REGION
-from models.contract_tier import TIER_NAMES
 from models.gate import GateDecision
+from models.rules.tier import Tier
 from service.core.cases.enums import SEVERITY_LABELS, STATE_LABELS
 from service.core.cases.machine import BY_ACTION, Action
 from service.core.db.tokens import Principal
@@ -25,11 +25,11 @@ from service.web.console.session import LANG_COOKIE, PATH
 from service.web.deps import Ctx, journal, record
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
-TIERS = {tier: (zh, tier) for tier, zh in TIER_NAMES.items()}
 
 
 def tier_names(lang: Lang) -> dict[str, str]:
-    return {k: v[0 if lang == "zh" else 1] for k, v in TIERS.items()}
+    """Most severe first, the order the pages list tiers in."""
+    return {t.value: t.zh if lang == "zh" else t.value for t in Tier}
 
 
 def state_labels(lang: Lang) -> dict[str, str]:

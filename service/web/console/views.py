@@ -18,6 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
 from features.standard.enums import CONDUCT_KIND, CONTRACT_TYPE, REGION, TECH_FIELD
+from models.rules.tier import Tier
 from service.core.assessments.records import trend
 from service.core.cases.lists import queue_counts, standing
 from service.core.cases.tables import Case
@@ -32,7 +33,6 @@ from service.core.scores.schemas import Grade, Kind
 from service.core.scores.warnings import WarningFilter
 from service.web.console.messages import words
 from service.web.console.render import (
-    TIERS,
     conducts,
     message,
     page,
@@ -88,7 +88,7 @@ async def home(request: Request, ctx: Ctx, session: SessionDep, user: ConsoleUse
     cases = queue_counts(session, ctx.today())
     chart = column_chart([Column(g, grades.get(g, 0)) for g in "ABCD"], words(lang)["grades"])
     return page(request, "home.html", lang, user, words(lang)["home"], as_of=as_of,
-                scored=sum(grades.values()), tiers=[(t, tiers.get(t, 0)) for t in TIERS],
+                scored=sum(grades.values()), tiers=[(t.value, tiers.get(t, 0)) for t in Tier],
                 open_cases=cases.open, overdue=cases.overdue, grade_chart=chart)
 
 
@@ -175,7 +175,7 @@ async def warnings(request: Request, ctx: Ctx, session: SessionDep, user: Consol
         scope = replace(scope, regions=tuple(r for r in (region,)
                                              if scope.regions is None or r in scope.regions))
     found = warning_list.page(session, replace(scope, tier=tier or None), paged, counted=True)
-    by_region = [{"label": label, "counts": [counts.get(code, {}).get(t, 0) for t in TIERS]}
+    by_region = [{"label": label, "counts": [counts.get(code, {}).get(t, 0) for t in Tier]}
                  for code, label in regions(lang) if code in counts]
     await journal(ctx, request, audits=[record(request, user, "read_warnings", "ok",
                                                detail={"rows": len(found.items),

@@ -5,12 +5,8 @@ from __future__ import annotations
 import pytest
 
 from features.standard.enums import REGION
-from models.assessment.config import (
-    CATEGORIES,
-    AssessmentConfigError,
-    load_config,
-    parse_config,
-)
+from models.assessment.config import CATEGORIES, load_config, parse_config
+from models.declared import DeclarationError
 from tests.models.assessment.support import config, toml
 
 
@@ -56,7 +52,7 @@ def test_a_small_config_parses_with_defaults() -> None:
     (toml() + "\n[[indicator]]\ncode = \"a\"\n", "test.toml: indicator 'a': "),
 ])
 def test_mistakes_are_one_line_naming_the_key(text: str, message: str) -> None:
-    with pytest.raises(AssessmentConfigError) as refused:
+    with pytest.raises(DeclarationError) as refused:
         parse_config(text.encode(), "test.toml")
     assert str(refused.value).startswith(message)
     assert "\n" not in str(refused.value)

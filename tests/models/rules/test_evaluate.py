@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from models.rules.evaluate import evaluate_contracts, evaluate_entities, hits_of
+from models.rules.contract import ContractRules, parse_contract_rules
+from models.rules.evaluate import Hit, evaluate_contracts, evaluate_entities
 from models.rules.online import RuleState
-from models.rules.spec import RuleSet, parse_rules
 
 RULES = """
 version = 1
@@ -20,7 +20,7 @@ when = "ctr_just_above_threshold == 1"
 per = "seller"
 window_days = 90
 min_hits = 2
-severity = "medium"
+tier = "yellow"
 zh = "反复踩线"
 en = "repeat ({ctr_log_amount:.1f})"
 
@@ -31,7 +31,7 @@ when = "ctr_broker_recent >= 8"
 per = "broker"
 window_days = 30
 min_hits = 3
-severity = "low"
+tier = "blue"
 zh = "经纪人{ctr_broker_recent:.0f}"
 en = "broker {ctr_broker_recent:.0f}"
 
@@ -39,7 +39,7 @@ en = "broker {ctr_broker_recent:.0f}"
 id = "split"
 entity = "contract"
 when = "ctr_pair_same_day >= 2"
-severity = "high"
+tier = "orange"
 zh = "同日{ctr_pair_same_day:.0f}份"
 en = "{ctr_pair_same_day:.0f} the same day"
 
@@ -47,14 +47,19 @@ en = "{ctr_pair_same_day:.0f} the same day"
 id = "spike"
 entity = "broker"
 when = "brk_spike_ratio_30d >= 5"
-severity = "medium"
+tier = "yellow"
 zh = "激增{brk_spike_ratio_30d:.1f}倍"
 en = "spike x{brk_spike_ratio_30d:.1f}"
 """
 
 
-def _rules() -> RuleSet:
-    return parse_rules(RULES.encode(), "test.toml")
+def _rules() -> ContractRules:
+    return parse_contract_rules(RULES.encode(), "test.toml")
+
+
+def _typed(hit_frame: pd.DataFrame) -> list[Hit]:
+    """The batch's hit table as the real-time check's hits."""
+    return [Hit(r.rule_id, r.tier, r.zh, r.en, r.id) for r in hit_frame.itertuples(index=False)]
 
 
 def _contracts(rows: list[tuple]) -> pd.DataFrame:
@@ -120,7 +125,7 @@ def test_the_real_time_check_gives_the_batch_hits() -> None:
     rules = _rules()
     for seed in range(5):
         frame = _sequence(160, seed)
-        batch = hits_of(evaluate_contracts(rules, frame))
+        batch = _typed(evaluate_contracts(rules, frame))
         state = RuleState(rules)
         online = []
         ordered = frame.sort_values(["registered_date", "contract_id"])
@@ -132,26 +137,10 @@ def test_the_real_time_check_gives_the_batch_hits() -> None:
         assert {h.rule_id for h in batch} == {"repeat", "burst", "split"}
 
 
-def test_the_state_built_from_history_continues_the_batch() -> None:
-    rules = _rules()
-    frame = _sequence(160, 9)
-    cut = pd.Timestamp("2020-04-01")
-    state = RuleState.from_frame(rules, frame[frame["registered_date"] < cut])
-    later = frame[frame["registered_date"] >= cut].sort_values(["registered_date", "contract_id"])
-    online = []
-    for record in later.to_dict("records"):
-        online += state.check(record, record)
-        state.register(record, record)
-    batch = evaluate_contracts(rules, frame)
-    batch = hits_of(batch[batch["date"] >= cut])
-    key = lambda h: (h.subject_id, h.rule_id)  # noqa: E731
-    assert sorted(online, key=key) == sorted(batch, key=key) and batch
-
-
 def test_entity_rules_run_on_entity_rows() -> None:
     frame = pd.DataFrame({"entity_id": ["K1", "K2", "K3"], "as_of": pd.Timestamp("2020-06-30"),
                           "brk_spike_ratio_30d": [6.0, 4.9, np.nan]})
     hits = evaluate_entities(_rules(), "broker", frame)
-    assert hits_of(hits)[0].subject_id == "K1" and len(hits) == 1
+    assert hits["id"].tolist() == ["K1"] and hits["tier"].tolist() == ["yellow"]
     assert hits["en"].tolist() == ["spike x6.0"]
     assert evaluate_entities(_rules(), "institution", frame).empty

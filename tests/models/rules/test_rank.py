@@ -1,4 +1,4 @@
-"""Severity raises a tier; measured precision orders the review list beside the model."""
+"""Measured precision orders the review list beside the model."""
 
 from __future__ import annotations
 
@@ -6,25 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.rules.evaluate import Hit
-from models.rules.rank import (
-    PRIOR_WEIGHT,
-    combined_score,
-    raise_tier,
-    rule_floor,
-    rule_precision,
-)
-
-
-def _hit(severity: str) -> Hit:
-    return Hit("r", severity, "理由", "reason", "C1")  # type: ignore[arg-type]
-
-
-def test_a_hit_raises_the_tier_and_never_lowers_it() -> None:
-    assert raise_tier("low", []) == "low"
-    assert raise_tier("low", [_hit("medium")]) == "medium"
-    assert raise_tier("medium", [_hit("low"), _hit("high")]) == "high"
-    assert raise_tier("high", [_hit("low")]) == "high"
+from models.rules.rank import PRIOR_WEIGHT, combined_score, rule_floor, rule_precision
 
 
 def test_rules_vouch_for_the_precision_their_hits_showed_in_training() -> None:

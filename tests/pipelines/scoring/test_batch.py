@@ -1,6 +1,7 @@
 """The batch scoring flow end to end on a trained tiny market, on SQLite and PostgreSQL: what it
-writes equals single-entity scoring, a re-run writes nothing, a later date adds history, and
-warnings and contract checks are the ones the rules and the last run call for."""
+writes equals single-entity scoring, a re-run writes nothing, a later date adds history,
+warnings and contract checks are the ones the rules and the last run call for, and once entity
+rules are approved the run warns by them."""
 
 from __future__ import annotations
 
@@ -17,6 +18,10 @@ from features.point_in_time.build import build_features
 from features.point_in_time.history import prepare
 from features.settings import DatabaseSettings, Settings, get_settings
 from models.loading import load_scorer
+from models.registry import store_for
+from models.rules.entity import parse_entity_rules
+from models.rules.kinds import ENTITY
+from models.rules.reviews import record_try, review
 from models.scoring import (
     EntityScore,
     contract_inputs,
@@ -28,9 +33,10 @@ from pipelines.cli.main import app
 from pipelines.scoring.adhoc import read_store, score_entity_at
 from pipelines.scoring.batch import score_batch_flow
 from service.core.db.audit import verify
-from service.core.db.engine import session_factory
+from service.core.db.engine import make_engine, session_factory
+from service.core.db.migrate import upgrade
 from service.core.db.tables import AuditEntry, ContractCheck, RiskWarning, Score
-from tests.trained import Trained, build, shared_folder
+from tests.trained import Trained, build, copy_home, shared_folder
 
 pytestmark = pytest.mark.e2e
 
@@ -177,3 +183,42 @@ def test_cli_runs_the_batch_and_refuses_an_unmigrated_database(
         assert "techcredit-credit v1 @champion" in out.output and "预警 warnings:" in out.output
     finally:
         get_settings.cache_clear()
+
+
+EVERYONE = """
+version = 2
+[anomaly]
+threshold = 0.2
+window_days = 365
+[[rule]]
+code = "scored"
+tier = "yellow"
+when = "grade >= A"
+zh = "已评分（{grade}级）"
+en = "scored (grade {grade})"
+"""
+
+
+def test_the_batch_warns_by_the_approved_entity_rules(trained: Trained, tmp_path: Path) -> None:
+    """The shipped file warns few; an approved rule set that warns every scored entity is
+    what the run reads, not the file on disk (the same store, tried and approved first)."""
+    home = copy_home(trained.settings.home_dir, tmp_path / "home")
+    url = f"sqlite:///{tmp_path / 'ops.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    settings = Settings(home=home, database_url=url)
+    approved = parse_entity_rules(EVERYONE.encode(), "everyone.toml")
+    store = store_for(settings)
+    record_try(store, ENTITY, approved, {}, {}, {"hits": "all"})
+    review(store, ENTITY, approved, reviewer="王审", note="warn everyone", approve=True)
+
+    summary = score_batch_flow(FIRST, trained.source, settings)
+    assert summary.rules_version == 2
+    assert summary.warnings == {"red": 0, "orange": 0, "yellow": summary.scored, "blue": 0}
+    with session_factory(engine)() as session:
+        warned = session.execute(select(RiskWarning.tier, RiskWarning.reason_codes)).all()
+        assert {(t, tuple(c)) for t, c in warned} == {("yellow", ("scored",))}
+        assert len(warned) == summary.scored
+        (audit,) = session.execute(select(AuditEntry)).scalars().all()
+        assert audit.detail["warning_rules"] == [2, approved.sha256]
+    engine.dispose()

@@ -28,9 +28,11 @@ from sqlalchemy.orm import Session
 
 from features.point_in_time.history import prepare
 from features.settings import DatabaseSettings, PollingSettings, Settings
-from models.contract_tier import TierBands
 from models.registry import CHAMPION
-from models.warning_rules import WarningRules, load_warning_rules
+from models.rules.contract_tier import TierBands
+from models.rules.entity import EntityRules
+from models.rules.kinds import ENTITY
+from models.rules.reviews import in_force
 from pipelines.scoring.adhoc import check_as_of, read_store
 from pipelines.scoring.batch import (
     BatchSummary,
@@ -167,11 +169,11 @@ def contract_rows(source: Path) -> pd.DataFrame:
 
 
 @functools.cache
-def _batch(home: Path, source: Path, as_of: str) -> tuple[Models, Scored, WarningRules]:
+def _batch(home: Path, source: Path, as_of: str) -> tuple[Models, Scored, EntityRules]:
     """The batch run's models and results before any database is written: computed once
     per test process, written to each backend's database."""
     settings = Settings(home=home)
-    rules = load_warning_rules(settings.warnings.rules)
+    rules = in_force(settings, ENTITY).rules
     tables = read_store(settings, source)
     h = prepare(tables)
     models = load_task.fn(settings, CHAMPION)

@@ -2,8 +2,8 @@
 
 The probability is calibrated, so each tier is a probability band a registration office can
 read as "about this likely to be found false"; the bands are settings. A rule hit raises the
-tier to what its severity vouches for (high → orange, medium → yellow, low → blue) and never
-lowers what the model said; the same tiers serve the real-time check and the batch run.
+tier to the rule's own tier and never lowers what the model said; the same tiers serve the
+real-time check and the batch run.
 """
 
 from __future__ import annotations
@@ -12,10 +12,7 @@ from collections.abc import Iterable
 
 from features.settings import Settings, TierSettings
 from models.rules.evaluate import Hit
-
-TIERS = ("red", "orange", "yellow", "blue")  # most to least severe
-SEVERITY_TIER = {"high": "orange", "medium": "yellow", "low": "blue"}
-TIER_NAMES = {"red": "红色", "orange": "橙色", "yellow": "黄色", "blue": "蓝色"}
+from models.rules.tier import Tier
 
 
 class TierBands(TierSettings):
@@ -27,14 +24,14 @@ class TierBands(TierSettings):
         """The bands in force (``TECHCREDIT_CONTRACT_TIER_*``): batch and real time alike."""
         return cls(**settings.tiers.model_dump())
 
-    def of(self, probability: float) -> str | None:
-        for tier in TIERS:
+    def of(self, probability: float) -> Tier | None:
+        for tier in Tier:
             if probability >= getattr(self, tier):
                 return tier
         return None
 
 
-def contract_tier(bands: TierBands, probability: float, hits: Iterable[Hit]) -> str | None:
+def contract_tier(bands: TierBands, probability: float, hits: Iterable[Hit]) -> Tier | None:
     """The more severe of the probability's tier and the hits' tiers; None: no warning."""
-    found = [t for t in (bands.of(probability), *(SEVERITY_TIER[h.severity] for h in hits)) if t]
-    return min(found, key=TIERS.index) if found else None
+    found = [t for t in (bands.of(probability), *(h.tier for h in hits)) if t is not None]
+    return max(found) if found else None

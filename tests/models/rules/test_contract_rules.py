@@ -14,14 +14,15 @@ import pytest
 from features.point_in_time.build import build_features
 from features.point_in_time.contract import contract_features
 from features.point_in_time.history import prepare
+from models.declared import load
+from models.rules.contract import CONTRACT_RULES, ContractRules, parse_contract_rules
 from models.rules.evaluate import evaluate_contracts, evaluate_entities
-from models.rules.spec import DEFAULT_RULES, RuleSet, load_rules
 from tests.features.point_in_time.test_build import _contract, hand_market
 
 
 @pytest.fixture(scope="module")
-def rules() -> RuleSet:
-    return load_rules(DEFAULT_RULES)
+def rules() -> ContractRules:
+    return load(CONTRACT_RULES, parse_contract_rules)
 
 
 def _ring(prefix: str, parties: list[str], start: str, step_days: int, amount: float
@@ -64,7 +65,7 @@ def registry() -> dict[str, pd.DataFrame]:
 
 
 @pytest.fixture(scope="module")
-def contract_hits(registry: dict[str, pd.DataFrame], rules: RuleSet) -> pd.DataFrame:
+def contract_hits(registry: dict[str, pd.DataFrame], rules: ContractRules) -> pd.DataFrame:
     h = prepare(registry)
     feats = contract_features(h, np.arange(len(h.contracts)))
     keys = registry["contracts"][["contract_id", "seller_id", "buyer_id", "broker_id",
@@ -77,7 +78,7 @@ def test_the_rings_close_and_are_flagged(contract_hits: pd.DataFrame) -> None:
     cycles = contract_hits[contract_hits["rule_id"] == "cycle_close"]
     assert set(cycles["id"]) == {"CR002", "CL004"}  # the closing legs, nothing else
     reason = cycles.set_index("id").loc["CL004"]
-    assert reason["severity"] == "high" and "5" in reason["en"] and "5方" in reason["zh"]
+    assert reason["tier"] == "orange" and "5" in reason["en"] and "5方" in reason["zh"]
 
 
 def test_a_newcomers_outsized_contract_is_flagged(contract_hits: pd.DataFrame) -> None:
@@ -90,7 +91,7 @@ def test_the_large_honest_university_is_not_flagged(contract_hits: pd.DataFrame)
 
 
 def test_a_report_two_and_a_half_times_the_registry_is_a_warning_reason(
-        registry: dict[str, pd.DataFrame], rules: RuleSet) -> None:
+        registry: dict[str, pd.DataFrame], rules: ContractRules) -> None:
     inst = build_features(registry, "2020-06-30")["institution"]
     row = inst.set_index("entity_id").loc["I001"]
     assert row["inst_report_amount_gap"] == pytest.approx(np.log((1e7 + 1) / (4e6 + 1)))
@@ -98,4 +99,4 @@ def test_a_report_two_and_a_half_times_the_registry_is_a_warning_reason(
         pytest.approx(np.log(2.5), abs=1e-6), 1)
     hits = evaluate_entities(rules, "institution", inst)
     assert hits[hits["rule_id"] == "report_gap"]["id"].tolist() == ["I001"]
-    assert hits.iloc[0]["severity"] == "high"
+    assert hits.iloc[0]["tier"] == "orange"

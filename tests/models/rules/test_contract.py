@@ -1,4 +1,5 @@
-"""The rule file: the default file is valid; every mistake is one line naming file, rule, field."""
+"""The contract rule file: the shipped one is valid; every mistake is one line naming file, rule,
+field."""
 
 from __future__ import annotations
 
@@ -7,22 +8,27 @@ from pathlib import Path
 import pytest
 
 from features.point_in_time.catalogue import names_of
-from models.rules.spec import RuleError, load_rules, parse_rules
+from models.declared import DeclarationError, load
+from models.rules.contract import ContractRules, parse_contract_rules
 
-DEFAULT = Path(__file__).resolve().parents[3] / "models" / "rules" / "default.toml"
+DEFAULT = Path(__file__).resolve().parents[3] / "models" / "rules" / "contract.toml"
 GOOD = """
 [[rule]]
 id = "r1"
 entity = "contract"
 when = "ctr_pair_same_day >= 2"
-severity = "medium"
+tier = "yellow"
 zh = "同日{ctr_pair_same_day:.0f}份"
 en = "{ctr_pair_same_day:.0f} the same day"
 """
 
 
-def _parse(text: str) -> object:
-    return parse_rules(text.encode("utf-8"), "rules.toml")
+def _parse(text: str) -> ContractRules:
+    return parse_contract_rules(text.encode("utf-8"), "rules.toml")
+
+
+def load_rules(path: Path) -> ContractRules:
+    return load(path, parse_contract_rules)
 
 
 def test_the_default_file_reads_only_declared_features() -> None:
@@ -63,7 +69,8 @@ def _with(**changes: str) -> str:
     (_with(when='"ctr_nope >= 1"'), "rule 'r1': when: unknown feature 'ctr_nope'"),
     (_with(when='"inst_staff >= 1"'), "rule 'r1': when: unknown feature 'inst_staff'"),
     (_with(entity='"party"'), "rule 'r1': entity: unknown entity 'party'"),
-    (_with(severity='"critical"'), "rule 'r1': severity: 'critical' is not one of"),
+    (_with(tier='"critical"'), "rule 'r1': tier: 'critical' is not one of red, orange, yellow,"),
+    (_with(tier='"high"'), "rule 'r1': tier: 'high' is not one of"),
     (_with(when='"ctr_pair_same_day >="'), "rule 'r1': when: cannot parse"),
     (_with(when='"ctr_pair_same_day + 1"'), "rule 'r1': when: 'ctr_pair_same_day + 1' is a num"),
     (_with(en='"{ctr_missing:.1f}"'), "rule 'r1': en: placeholder {ctr_missing} names no"),
@@ -83,12 +90,12 @@ def _with(**changes: str) -> str:
     ("version = 1\n[[rule]\n", "not valid TOML"),
 ])
 def test_a_bad_file_is_one_line_naming_rule_and_field(text: str, message: str) -> None:
-    with pytest.raises(RuleError) as e:
+    with pytest.raises(DeclarationError) as e:
         _parse(text)
     assert str(e.value).startswith("rules.toml: ") and message in str(e.value)
     assert "\n" not in str(e.value)
 
 
 def test_a_missing_file_is_one_line(tmp_path: Path) -> None:
-    with pytest.raises(RuleError, match="nothing.toml: cannot read"):
+    with pytest.raises(DeclarationError, match="nothing.toml: cannot read"):
         load_rules(tmp_path / "nothing.toml")

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from models.contract_tier import TierBands, contract_tier
+from models.rules.contract_tier import TierBands, contract_tier
 from models.rules.evaluate import Hit
+from models.rules.tier import Tier
 
 
-def _hit(severity: str) -> Hit:
-    return Hit("r", severity, "中", "en", "C1")  # type: ignore[arg-type]
+def _hit(tier: Tier) -> Hit:
+    return Hit("r", tier, "中", "en", "C1")
 
 
 @pytest.mark.parametrize(("p", "tier"), [(0.6, "red"), (0.5, "red"), (0.3, "orange"),
@@ -20,9 +21,10 @@ def test_probability_bands(p: float, tier: str | None) -> None:
 
 def test_a_hit_raises_the_tier_and_never_lowers_it() -> None:
     bands = TierBands()
-    assert contract_tier(bands, 0.01, [_hit("low")]) == "blue"
-    assert contract_tier(bands, 0.01, [_hit("low"), _hit("high")]) == "orange"
-    assert contract_tier(bands, 0.6, [_hit("low")]) == "red"
+    assert contract_tier(bands, 0.01, [_hit(Tier.blue)]) == "blue"
+    assert contract_tier(bands, 0.01, [_hit(Tier.blue), _hit(Tier.orange)]) == "orange"
+    assert contract_tier(bands, 0.1, [_hit(Tier.blue)]) == "yellow"
+    assert contract_tier(bands, 0.6, [_hit(Tier.blue)]) == "red"
 
 
 def test_bands_must_rise() -> None:
