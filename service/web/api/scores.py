@@ -105,7 +105,7 @@ async def list_scores(
     kind: Kind | None = None,
     region: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     grade: Grade | None = None,
-    tier: Tier | None = None,
+    tier: Annotated[str | None, Query(pattern=f"^({'|'.join(Tier)})$")] = None,
     min_points: Annotated[float | None, Query(ge=0, le=2000)] = None,
     max_points: Annotated[float | None, Query(ge=0, le=2000)] = None,
     as_of: date | None = None,
@@ -122,7 +122,8 @@ async def list_scores(
             raise await deny(ctx, request, principal, "list_scores", status.HTTP_403_FORBIDDEN,
                              f"region {region} is outside this token's regions / 超出授权地区")
         regions = (region,)
-    f = queries.ScoreFilter(as_of, kind, regions, grade, tier, min_points, max_points)
+    f = queries.ScoreFilter(as_of, kind, regions, grade, None if tier is None else Tier(tier),
+                            min_points, max_points)
     try:
         day, rows, following = queries.page(session, f, sort, min(limit, ctx.settings.api_page_max),
                                             cursor)

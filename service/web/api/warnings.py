@@ -15,6 +15,8 @@ from service.core.permissions import region_filter
 from service.web.deps import Ctx, SessionDep, WarningReader, deny, journal, record
 
 router = APIRouter(tags=["warnings 预警"])
+# the tier's values as a literal, so a wrong one stays the 422 `literal_error` clients know
+TierName = Literal[tuple(t.value for t in Tier)]  # type: ignore[valid-type]
 
 
 class WarningOut(BaseModel):
@@ -40,7 +42,7 @@ class WarningPage(BaseModel):
 @router.get("/warnings", response_model=WarningPage)
 async def list_warnings(
     principal: WarningReader, ctx: Ctx, session: SessionDep, request: Request,
-    tier: Tier | None = None,
+    tier: TierName | None = None,
     kind: Literal["institution", "broker"] | None = None,
     region: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     state: Literal["open", "closed"] | None = "open",
