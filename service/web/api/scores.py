@@ -100,7 +100,7 @@ async def list_scores(
     kind: Kind | None = None,
     region: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     grade: Grade | None = None,
-    tier: Tier | None = None,
+    tier: Annotated[str | None, Query(pattern=f"^({'|'.join(Tier)})$")] = None,
     min_points: Annotated[float | None, Query(ge=0, le=2000)] = None,
     max_points: Annotated[float | None, Query(ge=0, le=2000)] = None,
     as_of: date | None = None,
@@ -115,8 +115,20 @@ async def list_scores(
             raise await deny(ctx, request, principal, "list_scores", status.HTTP_403_FORBIDDEN,
                              f"region {region} is outside this token's regions / 超出授权地区")
         regions = (region,)
+<<<<<<< HEAD
     f = queries.ScoreFilter(as_of, kind, regions, grade, tier, min_points, max_points)
     day, found = queries.page(session, f, sort, paged)
+=======
+    f = queries.ScoreFilter(as_of, kind, regions, grade, None if tier is None else Tier(tier),
+                            min_points, max_points)
+    try:
+        day, rows, following = queries.page(session, f, sort, min(limit, ctx.settings.api_page_max),
+                                            cursor)
+    except queries.BadCursor as e:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
+                            [{"field": "query.cursor", "rule": "cursor", "message": str(e)}]
+                            ) from None
+>>>>>>> rules
     await journal(ctx, request, audits=[record(request, principal, "list_scores", "ok", detail={
         "rows": len(found.items), "query": str(request.url.query)[:500]})])
     return ScorePage.of(found, _score_row, as_of=day)

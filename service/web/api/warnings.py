@@ -16,6 +16,8 @@ from service.web.deps import Ctx, SessionDep, WarningReader, deny, journal, reco
 from service.web.paging import Paged
 
 router = APIRouter(tags=["warnings 预警"])
+# the tier's values as a literal, so a wrong one stays the 422 `literal_error` clients know
+TierName = Literal[tuple(t.value for t in Tier)]  # type: ignore[valid-type]
 
 
 class WarningOut(BaseModel):
@@ -36,7 +38,7 @@ class WarningOut(BaseModel):
 @router.get("/warnings", response_model=PageOut[WarningOut])
 async def list_warnings(
     principal: WarningReader, ctx: Ctx, session: SessionDep, request: Request, paged: Paged,
-    tier: Tier | None = None,
+    tier: TierName | None = None,
     kind: Literal["institution", "broker"] | None = None,
     region: Annotated[str | None, Query(pattern=r"^\d{6}$")] = None,
     state: Literal["open", "closed"] | None = "open",

@@ -31,7 +31,7 @@ def _open(sessions: sessionmaker[Session], kind: str, subject_id: str, source: C
         return store.open_case(
             session, store.Subject(kind, subject_id, f"主体{subject_id}", "310000"), None, source,
             store.Actor("system", None), OPENED, "red warning", [{"kind": "warning"}],
-            model=("techcredit-credit", "1"), points=points).case.id
+            store.WarningLink(0, ("techcredit-credit", "1"), points)).case.id
 
 
 def _warnings(sessions: sessionmaker[Session]) -> dict[str, int]:

@@ -206,7 +206,7 @@ def test_the_batch_warns_by_the_approved_entity_rules(trained: Trained, tmp_path
     url = f"sqlite:///{tmp_path / 'ops.db'}"
     engine = make_engine(url)
     upgrade(engine)
-    settings = Settings(home=home, database_url=url)
+    settings = Settings(home=home, database={"url": url})
     approved = parse_entity_rules(EVERYONE.encode(), "everyone.toml")
     store = store_for(settings)
     record_try(store, ENTITY, approved, {}, {}, {"hits": "all"})
