@@ -115,20 +115,9 @@ async def list_scores(
             raise await deny(ctx, request, principal, "list_scores", status.HTTP_403_FORBIDDEN,
                              f"region {region} is outside this token's regions / 超出授权地区")
         regions = (region,)
-<<<<<<< HEAD
-    f = queries.ScoreFilter(as_of, kind, regions, grade, tier, min_points, max_points)
-    day, found = queries.page(session, f, sort, paged)
-=======
     f = queries.ScoreFilter(as_of, kind, regions, grade, None if tier is None else Tier(tier),
                             min_points, max_points)
-    try:
-        day, rows, following = queries.page(session, f, sort, min(limit, ctx.settings.api_page_max),
-                                            cursor)
-    except queries.BadCursor as e:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,
-                            [{"field": "query.cursor", "rule": "cursor", "message": str(e)}]
-                            ) from None
->>>>>>> rules
+    day, found = queries.page(session, f, sort, paged)
     await journal(ctx, request, audits=[record(request, principal, "list_scores", "ok", detail={
         "rows": len(found.items), "query": str(request.url.query)[:500]})])
     return ScorePage.of(found, _score_row, as_of=day)
