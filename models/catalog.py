@@ -20,7 +20,7 @@ from models.registry import (
     CHAMPION,
     PRODUCTION_MODELS,
     ReviewRecord,
-    Store,
+    Tracking,
     gate_against,
     review_history,
 )
@@ -61,9 +61,9 @@ class UnknownVersion(LookupError):
     """The model is not a production model or has no such version."""
 
 
-def _card(store: Store, mv, aliases: tuple[str, ...], champion: str | None,
+def _card(tracking: Tracking, mv, aliases: tuple[str, ...], champion: str | None,
           thresholds: GateThresholds, reviews: list[ReviewRecord]) -> VersionCard:
-    metrics = store.client().get_run(mv.run_id).data.metrics
+    metrics = tracking.client().get_run(mv.run_id).data.metrics
     return VersionCard(
         mv.name, str(mv.version), aliases, mv.run_id,
         datetime.fromtimestamp(mv.creation_timestamp / 1000, UTC),
@@ -72,11 +72,11 @@ def _card(store: Store, mv, aliases: tuple[str, ...], champion: str | None,
         tuple(r for r in reviews if r.version == str(mv.version)))
 
 
-def catalog(store: Store, model_name: str, thresholds: GateThresholds) -> ModelCatalog:
+def catalog(tracking: Tracking, model_name: str, thresholds: GateThresholds) -> ModelCatalog:
     """The champion, the challenger and the latest versions of one production model."""
     if model_name not in PRODUCTION_MODELS:
         raise UnknownVersion(f"{model_name} is not a production model / 非生产模型")
-    client = store.client()
+    client = tracking.client()
     try:  # a version search does not carry aliases; the registered model does
         aliases = dict(client.get_registered_model(model_name).aliases)
         found = client.search_model_versions(f"name='{model_name}'")
@@ -87,20 +87,20 @@ def catalog(store: Store, model_name: str, thresholds: GateThresholds) -> ModelC
         named.setdefault(str(version), []).append(alias)
     found = sorted(found, key=lambda mv: int(mv.version), reverse=True)
     shown = [mv for i, mv in enumerate(found) if i < RECENT or str(mv.version) in named]
-    reviews = review_history(store, model_name) if shown else []
+    reviews = review_history(tracking, model_name) if shown else []
     champion = str(aliases[CHAMPION]) if CHAMPION in aliases else None
-    cards = [_card(store, mv, tuple(sorted(named.get(str(mv.version), []))), champion,
+    cards = [_card(tracking, mv, tuple(sorted(named.get(str(mv.version), []))), champion,
                    thresholds, reviews) for mv in shown]
     current = next((c for c in cards if CHAMPION in c.aliases), None)
     challenger = next((c for c in cards if CHALLENGER in c.aliases and c is not current), None)
     return ModelCatalog(model_name, current, challenger, tuple(cards))
 
 
-def review_report(store: Store, model_name: str, version: str) -> str:
+def review_report(tracking: Tracking, model_name: str, version: str) -> str:
     """The review report (self-contained HTML, images inline) logged with the version's run."""
     if model_name not in PRODUCTION_MODELS or not version.isdigit():
         raise UnknownVersion(f"{model_name} v{version}")
-    client = store.client()
+    client = tracking.client()
     try:
         mv = client.get_model_version(model_name, version)
         uri = client.get_run(mv.run_id).info.artifact_uri

@@ -19,10 +19,10 @@ from models.registry import (
     ANOMALY_MODEL,
     CHAMPION,
     CREDIT_MODEL,
-    Store,
+    Tracking,
     alias_version,
     load_version,
-    store_for,
+    tracking_for,
 )
 from models.risk_model import RiskModel
 from models.scoring import (
@@ -35,16 +35,16 @@ from models.scoring import (
 )
 
 
-def resolve(store: Store, name: str, alias: str | None, version: str | None) -> ModelRef:
+def resolve(tracking: Tracking, name: str, alias: str | None, version: str | None) -> ModelRef:
     """The version behind an alias (or a version asked for by number), checked to exist."""
     if version is not None:
         try:
-            store.client().get_model_version(name, version)
+            tracking.client().get_model_version(name, version)
         except MlflowException:
             raise ScoringError(f"{name} has no version {version!r}") from None
         return ModelRef(name, str(version), None)
     alias = alias or CHAMPION
-    found = alias_version(store, name, alias)
+    found = alias_version(tracking, name, alias)
     if found is None:
         raise ScoringError(
             f"{name} has no '{alias}' version yet: a reviewer promotes one with "
@@ -52,9 +52,9 @@ def resolve(store: Store, name: str, alias: str | None, version: str | None) -> 
     return ModelRef(name, found, alias)
 
 
-def _artifact(store: Store, ref: ModelRef, path: str, tmp: str) -> Path:
+def _artifact(tracking: Tracking, ref: ModelRef, path: str, tmp: str) -> Path:
     """One artifact of the run behind a registered version, downloaded into ``tmp``."""
-    client = store.client()
+    client = tracking.client()
     run_id = client.get_model_version(ref.name, ref.version).run_id
     try:
         return Path(client.download_artifacts(run_id, path, tmp))
@@ -66,40 +66,40 @@ def _artifact(store: Store, ref: ModelRef, path: str, tmp: str) -> Path:
 def load_scorer(settings: Settings, alias: str | None = CHAMPION,
                 version: str | None = None) -> EntityScorer:
     """The credit version, and the anomaly version and contract scores it was trained with."""
-    store = store_for(settings)
-    ref = resolve(store, CREDIT_MODEL, alias, version)
+    tracking = tracking_for(settings)
+    ref = resolve(tracking, CREDIT_MODEL, alias, version)
     with tempfile.TemporaryDirectory() as tmp:
-        raw = json.loads(_artifact(store, ref, CREDIT_INPUTS, tmp).read_text("utf-8"))
+        raw = json.loads(_artifact(tracking, ref, CREDIT_INPUTS, tmp).read_text("utf-8"))
         inputs = CreditInputs.from_dict(raw)
         anomaly_ref = ModelRef(inputs.anomaly_model, inputs.anomaly_version, None)
-        stored = pd.read_parquet(_artifact(store, anomaly_ref, CONTRACT_SCORES, tmp))
-    credit = load_version(store, ref.name, ref.version)
-    anomaly = load_version(store, anomaly_ref.name, anomaly_ref.version)
+        stored = pd.read_parquet(_artifact(tracking, anomaly_ref, CONTRACT_SCORES, tmp))
+    credit = load_version(tracking, ref.name, ref.version)
+    anomaly = load_version(tracking, anomaly_ref.name, anomaly_ref.version)
     return EntityScorer(credit, ref, anomaly, anomaly_ref, stored)
 
 
 def load_anomaly(settings: Settings, alias: str | None = CHAMPION,
                  version: str | None = None) -> tuple[RiskModel, ModelRef]:
-    store = store_for(settings)
-    ref = resolve(store, ANOMALY_MODEL, alias, version)
-    return load_version(store, ref.name, ref.version), ref
+    tracking = tracking_for(settings)
+    ref = resolve(tracking, ANOMALY_MODEL, alias, version)
+    return load_version(tracking, ref.name, ref.version), ref
 
 
 class RegistryUnavailable(RuntimeError):
     """The model registry could not be asked (server down, store unreadable); one line."""
 
 
-def serving_version(store: Store, name: str, alias: str = CHAMPION) -> str | None:
+def serving_version(tracking: Tracking, name: str, alias: str = CHAMPION) -> str | None:
     """The version behind ``alias``; None only when the alias is unset. Unlike
     :func:`models.registry.alias_version`, an unreachable registry is an error, not None, so
     a server that keeps the last good model can tell "no champion" from "cannot ask"."""
     try:
-        return str(store.client().get_model_version_by_alias(name, alias).version)
+        return str(tracking.client().get_model_version_by_alias(name, alias).version)
     except MlflowException as e:
         if e.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
             return None
-        raise RegistryUnavailable(f"model registry {store.tracking_uri}: "
+        raise RegistryUnavailable(f"model registry {tracking.tracking_uri}: "
                                   f"{str(e).splitlines()[0]}") from None
     except Exception as e:  # requests / SQLAlchemy errors of an unreachable store
         first = str(e).splitlines()[0] if str(e) else type(e).__name__
-        raise RegistryUnavailable(f"model registry {store.tracking_uri}: {first}") from None
+        raise RegistryUnavailable(f"model registry {tracking.tracking_uri}: {first}") from None

@@ -61,7 +61,10 @@ class RiskPyfunc(mlflow.pyfunc.PythonModel):
 
 
 @dataclass(frozen=True)
-class Store:
+class Tracking:
+    """Where MLflow keeps runs and the model registry, named explicitly (never MLflow's global
+    state). Called "tracking", not "store": in techcredit the store is the curated store."""
+
     tracking_uri: str
     artifact_root: str
     experiment: str = EXPERIMENT
@@ -80,8 +83,8 @@ class Store:
         return client.create_experiment(self.experiment, artifact_location=location)
 
 
-def store_for(settings: Settings, experiment: str = EXPERIMENT) -> Store:
-    return Store(settings.tracking_uri, settings.mlflow_artifact_root, experiment)
+def tracking_for(settings: Settings, experiment: str = EXPERIMENT) -> Tracking:
+    return Tracking(settings.tracking_uri, settings.mlflow_artifact_root, experiment)
 
 
 def external_model_name(features: Path, name: str | None = None) -> str:
@@ -123,7 +126,7 @@ def _flat(prefix: str, data: Mapping) -> dict[str, str]:
 
 
 def log_training(
-    store: Store,
+    tracking: Tracking,
     fit: FitResult,
     review: Review,
     html: str,
@@ -138,8 +141,8 @@ def log_training(
     The new version gets the alias ``challenger``; ``champion`` only moves through
     :func:`promote`.
     """
-    client = store.client()
-    with mlflow.start_run(experiment_id=store.experiment_id(), run_name=run_name) as run:
+    client = tracking.client()
+    with mlflow.start_run(experiment_id=tracking.experiment_id(), run_name=run_name) as run:
         mlflow.log_params(
             _flat(
                 "",
@@ -190,24 +193,24 @@ def log_training(
     return Logged(run.info.run_id, model_name, str(mv.version), info.model_uri)
 
 
-def alias_version(store: Store, model_name: str, alias: str) -> str | None:
+def alias_version(tracking: Tracking, model_name: str, alias: str) -> str | None:
     try:
-        return str(store.client().get_model_version_by_alias(model_name, alias).version)
+        return str(tracking.client().get_model_version_by_alias(model_name, alias).version)
     except MlflowException:
         return None
 
 
-def load_alias(store: Store, model_name: str, alias: str = CHAMPION) -> RiskModel | None:
+def load_alias(tracking: Tracking, model_name: str, alias: str = CHAMPION) -> RiskModel | None:
     """The scoring object behind ``models:/NAME@ALIAS``, or None when the alias is unset."""
-    if alias_version(store, model_name, alias) is None:
+    if alias_version(tracking, model_name, alias) is None:
         return None
     pyfunc = mlflow.pyfunc.load_model(f"models:/{model_name}@{alias}")
     return pyfunc.unwrap_python_model().model
 
 
-def load_version(store: Store, model_name: str, version: str) -> RiskModel:
+def load_version(tracking: Tracking, model_name: str, version: str) -> RiskModel:
     """One registered version (``models:/NAME/VERSION``): pinned, so it cannot move mid-use."""
-    store.client()  # points MLflow at this store
+    tracking.client()  # points MLflow at this store
     pyfunc = mlflow.pyfunc.load_model(f"models:/{model_name}/{version}")
     return pyfunc.unwrap_python_model().model
 
@@ -244,7 +247,7 @@ class ReviewRecord:
 
 
 def record_decision(
-    store: Store,
+    tracking: Tracking,
     model_name: str,
     version: str,
     *,
@@ -254,8 +257,8 @@ def record_decision(
     decision: GateDecision,
 ) -> ReviewRecord:
     """Append one decision: a new run in ``techcredit-reviews`` (tags + ``gate.json``)."""
-    client = store.client()
-    reviews = replace(store, experiment=REVIEW_EXPERIMENT)
+    client = tracking.client()
+    reviews = replace(tracking, experiment=REVIEW_EXPERIMENT)
     now = datetime.now(UTC)
     run = client.create_run(
         reviews.experiment_id(),
@@ -277,13 +280,14 @@ def record_decision(
                         decision, run.info.run_id)
 
 
-def review_history(store: Store, model_name: str, version: str | None = None) -> list[ReviewRecord]:
+def review_history(tracking: Tracking, model_name: str, version: str | None = None
+                   ) -> list[ReviewRecord]:
     """Every decision on the model (or one version), oldest first.
 
     Decisions are few (people take them), so the experiment is read whole and filtered here,
     which spares quoting model names into MLflow's filter language.
     """
-    client = store.client()
+    client = tracking.client()
     found = client.get_experiment_by_name(REVIEW_EXPERIMENT)
     if found is None:
         return []
@@ -329,18 +333,18 @@ def gate_against(metrics: Mapping[str, float], version: str, champion: str | Non
     return review_gate(judged, thresholds)
 
 
-def gate_now(store: Store, model_name: str, version: str, thresholds: GateThresholds
+def gate_now(tracking: Tracking, model_name: str, version: str, thresholds: GateThresholds
              ) -> GateDecision:
     """The gate on this version as it would decide now, against the champion in force: what a
     reviewer sees before deciding is what :func:`promote` will decide on."""
-    client = store.client()
+    client = tracking.client()
     mv = client.get_model_version(model_name, str(version))
     return gate_against(client.get_run(mv.run_id).data.metrics, str(version),
-                        alias_version(store, model_name, CHAMPION), thresholds)
+                        alias_version(tracking, model_name, CHAMPION), thresholds)
 
 
 def promote(
-    store: Store,
+    tracking: Tracking,
     model_name: str,
     version: str,
     *,
@@ -360,13 +364,14 @@ def promote(
         raise ValueError("a promotion needs the reviewer's name and a note")
     if len(note) > MAX_NOTE:
         raise ValueError(f"the note has {len(note)} characters; at most {MAX_NOTE}")
-    client = store.client()
-    decision = gate_now(store, model_name, version, thresholds)
+    client = tracking.client()
+    decision = gate_now(tracking, model_name, version, thresholds)
     outcome = Outcome.PROMOTED if decision.passed else Outcome.REFUSED
     if override and not decision.passed:
         outcome = Outcome.OVERRIDDEN
     record = record_decision(
-        store, model_name, version, reviewer=reviewer, note=note, outcome=outcome, decision=decision
+        tracking, model_name, version, reviewer=reviewer, note=note, outcome=outcome,
+        decision=decision
     )
     tags = {
         "reviewer": reviewer,

@@ -112,12 +112,12 @@ def last_day_task(settings: Settings) -> date:
 def champions_task(settings: Settings) -> str | None:
     """Why batch scoring cannot run (no champion yet, registry unreachable), or None."""
     from models.loading import RegistryUnavailable, resolve
-    from models.registry import ANOMALY_MODEL, CHAMPION, CREDIT_MODEL, store_for
+    from models.registry import ANOMALY_MODEL, CHAMPION, CREDIT_MODEL, tracking_for
     from models.scoring import ScoringError
 
     try:
         for name in (CREDIT_MODEL, ANOMALY_MODEL):
-            resolve(store_for(settings), name, CHAMPION, None)
+            resolve(tracking_for(settings), name, CHAMPION, None)
     except (ScoringError, RegistryUnavailable) as e:
         return str(e)
     return None

@@ -38,7 +38,7 @@ from models.monitoring.calibration import GradeCalibration, calibration_by_grade
 from models.monitoring.drift import DriftResult, Thresholds, drift
 from models.monitoring.frames import window_rows, with_scores
 from models.monitoring.reference import Reference, fit_reference, gain_importance, top_features
-from models.registry import CHAMPION, CREDIT_MODEL, alias_version, store_for
+from models.registry import CHAMPION, CREDIT_MODEL, alias_version, tracking_for
 from models.scoring import (
     EntityScorer,
     ModelRef,
@@ -119,7 +119,7 @@ def parse_month(text: str | None, today: date) -> tuple[str, pd.Timestamp]:
 
 
 def _run_artifact(settings: Settings, ref: ModelRef, path: str) -> dict | None:
-    client = store_for(settings).client()
+    client = tracking_for(settings).client()
     run_id = client.get_model_version(ref.name, ref.version).run_id
     with tempfile.TemporaryDirectory() as tmp:
         try:
@@ -161,7 +161,7 @@ def reference_for(settings: Settings, scorer: EntityScorer) -> Reference:
         raise MonitorError(f"{ref.name} v{ref.version} records no training window")
     first, last = data["windows"]["train"]
     reference = fit_training_reference(settings, scorer, (str(first), str(last)))
-    client = store_for(settings).client()
+    client = tracking_for(settings).client()
     client.log_dict(client.get_model_version(ref.name, ref.version).run_id,
                     reference.as_dict(), REFERENCE_ARTIFACT)
     return reference
@@ -223,7 +223,7 @@ def retrain_for_alert(engine: Engine, settings: Settings, source: Path | None, a
     """Run ``trainer`` (the training flow's function: new versions become challenger with
     their review reports) and note the credit challenger on the alert. Refuses to record a
     run that moved ``champion``: promotion is a reviewer's decision, never monitoring's."""
-    registry = store_for(settings)
+    registry = tracking_for(settings)
     before = alias_version(registry, CREDIT_MODEL, CHAMPION)
     summaries = trainer(settings, source)
     credit = next((s for s in summaries if s.model_name == CREDIT_MODEL), None)
@@ -302,7 +302,7 @@ def monitor_flow(month: str | None = None, retrain: bool | None = None,
         return MonitorSummary(label, scorer.credit_ref, reference, len(rows.frame),
                               tuple(results), written.already_checked, alert,
                               tuple(calibration),
-                              alias_version(store_for(s), CREDIT_MODEL, CHAMPION))
+                              alias_version(tracking_for(s), CREDIT_MODEL, CHAMPION))
     finally:
         engine.dispose()
 

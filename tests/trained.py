@@ -28,9 +28,9 @@ from models.registry import (
     ANOMALY_MODEL,
     CHALLENGER,
     CREDIT_MODEL,
-    Store,
+    Tracking,
     promote,
-    store_for,
+    tracking_for,
 )
 from pipelines.build_features import build_task
 from pipelines.training.panel import train_panel
@@ -70,7 +70,7 @@ def build(folder: Path) -> Trained:
                       trained.settings, market.truth["contracts"])
         train_panel(trained.settings, trained.source)
         for name in (ANOMALY_MODEL, CREDIT_MODEL):
-            promote(store_for(trained.settings), name, "1", reviewer="demo",
+            promote(tracking_for(trained.settings), name, "1", reviewer="demo",
                     note="test: demo promotion", thresholds=trained.settings.gate,
                     override=True)
         (folder / DONE).write_text("ok")
@@ -92,9 +92,9 @@ def copy_home(source: Path, target: Path) -> Path:
     return target
 
 
-def register_challenger(store: Store, name: str) -> str:
+def register_challenger(tracking: Tracking, name: str) -> str:
     """A second version of the champion's run, under the challenger alias, as training does."""
-    client = store.client()
+    client = tracking.client()
     v1 = client.get_model_version(name, "1")
     mv = client.create_model_version(name, v1.source, v1.run_id)
     client.set_registered_model_alias(name, CHALLENGER, mv.version)

@@ -20,7 +20,7 @@ from typing import Generic, Literal, cast
 
 from features.settings import Settings
 from models.declared import DeclarationError, load
-from models.registry import MAX_NOTE, Store, store_for
+from models.registry import MAX_NOTE, Tracking, tracking_for
 from models.rules.kinds import KindName, R, RuleKind
 
 RULES_EXPERIMENT = "techcredit-rules"
@@ -72,19 +72,19 @@ class InForce(Generic[R]):
         return f"default rules v{self.rules.version} (not yet approved)"
 
 
-def _rules_store(store: Store) -> Store:
-    return replace(store, experiment=RULES_EXPERIMENT)
+def _rules_tracking(tracking: Tracking) -> Tracking:
+    return replace(tracking, experiment=RULES_EXPERIMENT)
 
 
-def _store(store_or_settings: Store | Settings) -> Store:
-    return (store_for(store_or_settings) if isinstance(store_or_settings, Settings)
-            else store_or_settings)
+def _tracking(tracking_or_settings: Tracking | Settings) -> Tracking:
+    return (tracking_for(tracking_or_settings) if isinstance(tracking_or_settings, Settings)
+            else tracking_or_settings)
 
 
-def _record(store: Store, kind: RuleKind[R], ruleset: R, step: str, tags: Mapping[str, str],
+def _record(tracking: Tracking, kind: RuleKind[R], ruleset: R, step: str, tags: Mapping[str, str],
             texts: Mapping[str, str], metrics: Mapping[str, float]) -> RuleRecord:
     """Append one run holding the rule file's exact bytes, the texts and the metrics."""
-    rules = _rules_store(store)
+    rules = _rules_tracking(tracking)
     client = rules.client()
     now = datetime.now(UTC)
     all_tags = {"kind": step, "rule_kind": kind.name, "rules_version": str(ruleset.version),
@@ -106,13 +106,13 @@ def _record(store: Store, kind: RuleKind[R], ruleset: R, step: str, tags: Mappin
     return _from_tags(all_tags, run_id)
 
 
-def record_try(store: Store, kind: RuleKind[R], ruleset: R, texts: Mapping[str, str],
+def record_try(tracking: Tracking, kind: RuleKind[R], ruleset: R, texts: Mapping[str, str],
                metrics: Mapping[str, float], tags: Mapping[str, str]) -> RuleRecord:
     """Keep a try: the printed tables as artifacts, per-rule figures as metrics."""
-    return _record(store, kind, ruleset, "try", tags, texts, metrics)
+    return _record(tracking, kind, ruleset, "try", tags, texts, metrics)
 
 
-def review(store: Store, kind: RuleKind[R], ruleset: R, *, reviewer: str, note: str,
+def review(tracking: Tracking, kind: RuleKind[R], ruleset: R, *, reviewer: str, note: str,
            approve: bool) -> ReviewResult:
     """Record a reviewer's decision on a rule set of ``kind``, or refuse
     (:class:`RulesRefused`).
@@ -125,7 +125,7 @@ def review(store: Store, kind: RuleKind[R], ruleset: R, *, reviewer: str, note: 
         raise RulesRefused("a review needs the reviewer's name and a note")
     if len(note) > MAX_NOTE:
         raise RulesRefused(f"the note has {len(note)} characters; at most {MAX_NOTE}")
-    records = history(store, kind)
+    records = history(tracking, kind)
     label = f"{kind.name} rules v{ruleset.version} ({ruleset.sha256[:12]})"
     if approve:
         if not any(r.kind == "try" and r.sha256 == ruleset.sha256 for r in records):
@@ -143,15 +143,15 @@ def review(store: Store, kind: RuleKind[R], ruleset: R, *, reviewer: str, note: 
                                f"the {kind.name} rules in force: raise `version` in the file, "
                                "try it, then approve")
     outcome = APPROVED if approve else REJECTED
-    record = _record(store, kind, ruleset, "review",
+    record = _record(tracking, kind, ruleset, "review",
                      {"reviewer": reviewer, "note": note, "outcome": outcome}, {}, {})
     return ReviewResult(record, f"{label} {outcome} by {reviewer}")
 
 
-def history(store: Store, kind: RuleKind[R] | None = None) -> list[RuleRecord]:
+def history(tracking: Tracking, kind: RuleKind[R] | None = None) -> list[RuleRecord]:
     """Every try and review (of ``kind``, or of every kind), oldest first (few runs: the
     experiment is read whole)."""
-    rules = _rules_store(store)
+    rules = _rules_tracking(tracking)
     client = rules.client()
     found = client.get_experiment_by_name(RULES_EXPERIMENT)
     if found is None:
@@ -168,18 +168,18 @@ def history(store: Store, kind: RuleKind[R] | None = None) -> list[RuleRecord]:
     return sorted(mine, key=lambda r: r.decided_at)
 
 
-def active_rules(store_or_settings: Store | Settings, kind: RuleKind[R]) -> R | None:
+def active_rules(tracking_or_settings: Tracking | Settings, kind: RuleKind[R]) -> R | None:
     """The latest approved rule set of ``kind``, read from the approval's own artifact; None
     before any.
 
     Raises :class:`~models.declared.DeclarationError` if the stored bytes no longer hash to
     the approved sha256.
     """
-    store = _store(store_or_settings)
-    active = _active(history(store, kind))
+    tracking = _tracking(tracking_or_settings)
+    active = _active(history(tracking, kind))
     if active is None:
         return None
-    client = _rules_store(store).client()
+    client = _rules_tracking(tracking).client()
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(client.download_artifacts(active.run_id, RULES_FILE, tmp)).read_bytes()
     ruleset = kind.parse(data, f"runs:/{active.run_id}/{RULES_FILE}")
@@ -189,10 +189,10 @@ def active_rules(store_or_settings: Store | Settings, kind: RuleKind[R]) -> R | 
     return ruleset
 
 
-def active_rules_sha(store_or_settings: Store | Settings, kind: RuleKind[R]) -> str | None:
+def active_rules_sha(tracking_or_settings: Tracking | Settings, kind: RuleKind[R]) -> str | None:
     """The sha256 of the rule set of ``kind`` in force (None before any approval): a cheap
     fingerprint for a service that rebuilds its rule state when an approval changes it."""
-    active = _active(history(_store(store_or_settings), kind))
+    active = _active(history(_tracking(tracking_or_settings), kind))
     return active.sha256 if active else None
 
 

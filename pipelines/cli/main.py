@@ -226,12 +226,12 @@ def promote(
     from pipelines.runtime import configure
 
     settings = configure()
-    from models.registry import GateRefused, store_for
+    from models.registry import GateRefused, tracking_for
     from models.registry import promote as promote_version
 
     try:
         decision = promote_version(
-            store_for(settings),
+            tracking_for(settings),
             model,
             version,
             reviewer=reviewer,
@@ -255,9 +255,9 @@ def reviews(
     from pipelines.runtime import configure
 
     settings = configure()
-    from models.registry import review_history, store_for
+    from models.registry import review_history, tracking_for
 
-    records = review_history(store_for(settings), model, version)
+    records = review_history(tracking_for(settings), model, version)
     if not records:
         typer.echo(f"no review decisions for {model}" + (f" v{version}" if version else ""))
         return

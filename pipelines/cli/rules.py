@@ -100,7 +100,7 @@ def try_rules(
     from pipelines.runtime import configure
 
     settings = configure()
-    from models.registry import store_for
+    from models.registry import tracking_for
     from models.rules.reviews import RULES_EXPERIMENT, record_try
     from pipelines.cli.rules_try import TryRefused, run_try
 
@@ -108,7 +108,7 @@ def try_rules(
         outcome = run_try(settings, rule_kind, ruleset, lo, hi, source, typer.echo)
     except TryRefused as e:
         _fail(str(e))
-    record = record_try(store_for(settings), rule_kind, ruleset, outcome.texts,
+    record = record_try(tracking_for(settings), rule_kind, ruleset, outcome.texts,
                         outcome.metrics, outcome.tags)
     typer.echo(f"kept as run {record.run_id} in experiment {RULES_EXPERIMENT} "
                f"({kind} rules v{ruleset.version}, sha256 {ruleset.sha256[:12]})")
@@ -132,12 +132,12 @@ def review(
     from pipelines.runtime import configure
 
     settings = configure()
-    from models.registry import store_for
+    from models.registry import tracking_for
     from models.rules.reviews import RulesRefused
     from models.rules.reviews import review as record_review
 
     try:
-        result = record_review(store_for(settings), rule_kind, ruleset, reviewer=reviewer,
+        result = record_review(tracking_for(settings), rule_kind, ruleset, reviewer=reviewer,
                                note=note, approve=approve)
     except RulesRefused as e:
         _fail(str(e))
@@ -151,10 +151,10 @@ def history(kind: Annotated[Literal["contract", "entity"] | None, typer.Option(
     from pipelines.runtime import configure
 
     settings = configure()
-    from models.registry import store_for
+    from models.registry import tracking_for
     from models.rules.reviews import history as rule_history
 
-    records = rule_history(store_for(settings), _kind(kind) if kind else None)
+    records = rule_history(tracking_for(settings), _kind(kind) if kind else None)
     if not records:
         typer.echo("no rule tries or reviews yet")
         return

@@ -148,14 +148,14 @@ def _review_list(settings: Settings, period: pd.DataFrame, echo: Callable[[str],
     """The contracts the champion anomaly model puts on each office's yearly review list
     (its top ``offices.review_capacity``, a year's capacity), or None without a champion."""
     from models.metrics import top_k_by_group
-    from models.registry import ANOMALY_MODEL, CHAMPION, alias_version, load_alias, store_for
+    from models.registry import ANOMALY_MODEL, CHAMPION, alias_version, load_alias, tracking_for
 
-    store = store_for(settings)
-    model = load_alias(store, ANOMALY_MODEL)
+    tracking = tracking_for(settings)
+    model = load_alias(tracking, ANOMALY_MODEL)
     if model is None:
         echo(f"no champion {ANOMALY_MODEL} model: overlap with the model skipped")
         return None, "none"
-    version = f"{ANOMALY_MODEL} v{alias_version(store, ANOMALY_MODEL, CHAMPION)}"
+    version = f"{ANOMALY_MODEL} v{alias_version(tracking, ANOMALY_MODEL, CHAMPION)}"
     missing = [f for f in model.features if f not in period]
     if missing:
         echo(f"{version} reads {missing[0]!r}, which the history lacks: overlap skipped")

@@ -110,16 +110,16 @@ def promote_first_versions(settings: Settings, summaries: list[TrainSummary]) ->
     """Until a reviewer has promoted a champion, make the demo's versions champion under a
     recorded demo reviewer, so that scoring has something to load; the review history keeps
     the decision, and a real reviewer's promotion later replaces it."""
-    from models.registry import CHAMPION, alias_version, promote, store_for
+    from models.registry import CHAMPION, alias_version, promote, tracking_for
 
-    store = store_for(settings)
+    tracking = tracking_for(settings)
     lines = []
     for s in summaries:
-        current = alias_version(store, s.model_name, CHAMPION)
+        current = alias_version(tracking, s.model_name, CHAMPION)
         if current is not None:
             lines.append(f"{s.model_name}: champion is v{current} (kept; promoted by a reviewer)")
             continue
-        promote(store, s.model_name, s.version, reviewer=DEMO_REVIEWER, note=DEMO_NOTE,
+        promote(tracking, s.model_name, s.version, reviewer=DEMO_REVIEWER, note=DEMO_NOTE,
                 thresholds=settings.gate, override=True)
         lines.append(f"{s.model_name} v{s.version} → champion by {DEMO_REVIEWER} (demo only; "
                      f"see `techcredit reviews --model {s.model_name}`)")

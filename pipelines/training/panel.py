@@ -18,7 +18,7 @@ from features.settings import Settings
 from models import panels
 from models.anomaly import entity_anomaly, scores_without_leakage
 from models.fit import FitResult
-from models.registry import store_for
+from models.registry import tracking_for
 from models.rules.contract import ContractRules
 from models.rules.evaluate import evaluate_contracts
 from models.rules.kinds import CONTRACT
@@ -106,12 +106,12 @@ def log_contract_scores(settings: Settings, run_id: str, contracts: pd.DataFrame
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / CONTRACT_SCORES
         contracts[SCORE_COLUMNS].to_parquet(path, index=False)
-        store_for(settings).client().log_artifact(run_id, str(path))
+        tracking_for(settings).client().log_artifact(run_id, str(path))
 
 
 def log_credit_inputs(settings: Settings, summary: TrainSummary, inputs: CreditInputs) -> None:
     """Record on the credit version what scoring needs: the anomaly version and the features."""
-    client = store_for(settings).client()
+    client = tracking_for(settings).client()
     client.log_dict(summary.run_id, inputs.as_dict(), CREDIT_INPUTS)
     for key in ("anomaly_model", "anomaly_version"):
         client.set_model_version_tag(CREDIT.name, summary.version, key, getattr(inputs, key))

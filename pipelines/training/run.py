@@ -22,7 +22,7 @@ from models.registry import (
     alias_version,
     load_alias,
     log_training,
-    store_for,
+    tracking_for,
 )
 from models.review import build_review
 from models.review_render import plots, render_html
@@ -92,7 +92,7 @@ def train(settings: Settings, data: TrainingData, spec: ModelSpec
     missing = spec.missing(data.frame.columns)
     if missing:
         raise KeyError(f"{spec.name}: columns missing from the table: {missing}")
-    store = store_for(settings, spec.experiment)
+    tracking = tracking_for(settings, spec.experiment)
     fit = fit_risk_model(
         data.frame,
         spec.columns,
@@ -111,8 +111,8 @@ def train(settings: Settings, data: TrainingData, spec: ModelSpec
     review = build_review(
         fit,
         segments=spec.columns.segments,
-        champion=load_alias(store, spec.name, CHAMPION),
-        champion_version=alias_version(store, spec.name, CHAMPION),
+        champion=load_alias(tracking, spec.name, CHAMPION),
+        champion_version=alias_version(tracking, spec.name, CHAMPION),
         extra=extra,
         thresholds=settings.gate,
         cluster=spec.cluster.resampled if spec.cluster is not None else None,
@@ -121,7 +121,7 @@ def train(settings: Settings, data: TrainingData, spec: ModelSpec
     )
     images = plots(review, fit.held_out)
     logged = log_training(
-        store,
+        tracking,
         fit,
         review,
         render_html(review, images),

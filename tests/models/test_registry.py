@@ -16,7 +16,7 @@ from models.registry import (
     REVIEW_EXPERIMENT,
     GateRefused,
     Outcome,
-    Store,
+    Tracking,
     alias_version,
     load_alias,
     log_training,
@@ -40,7 +40,7 @@ STRICT = GateThresholds(
 )
 
 
-def _log(store: Store, seed: int):
+def _log(tracking: Tracking, seed: int):
     table = credit_table(3000, seed=seed)
     fit = fit_risk_model(
         table,
@@ -48,16 +48,16 @@ def _log(store: Store, seed: int):
                        exclude=["entity_id"]),
         Policy(monotone={"past_conduct_records": 1}),
     )
-    champion = load_alias(store, CREDIT_MODEL)
+    champion = load_alias(tracking, CREDIT_MODEL)
     review = build_review(
         fit,
         segments=["region", "entity_kind"],
         champion=champion,
-        champion_version=alias_version(store, CREDIT_MODEL, CHAMPION),
+        champion_version=alias_version(tracking, CREDIT_MODEL, CHAMPION),
     )
     images = plots(review, fit.held_out)
     return log_training(
-        store,
+        tracking,
         fit,
         review,
         render_html(review, images),
@@ -68,34 +68,34 @@ def _log(store: Store, seed: int):
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory: pytest.TempPathFactory) -> Store:
+def tracking(tmp_path_factory: pytest.TempPathFactory) -> Tracking:
     home = tmp_path_factory.mktemp("mlflow")
-    return Store(f"sqlite:///{home / 'mlflow.db'}", (home / "artifacts").as_uri())
+    return Tracking(f"sqlite:///{home / 'mlflow.db'}", (home / "artifacts").as_uri())
 
 
-def test_register_review_promote_and_reload(store: Store) -> None:
-    logged, review = _log(store, seed=21)
-    client = store.client()
-    assert alias_version(store, CREDIT_MODEL, CHALLENGER) == logged.version == "1"
-    assert alias_version(store, CREDIT_MODEL, CHAMPION) is None
+def test_register_review_promote_and_reload(tracking: Tracking) -> None:
+    logged, review = _log(tracking, seed=21)
+    client = tracking.client()
+    assert alias_version(tracking, CREDIT_MODEL, CHALLENGER) == logged.version == "1"
+    assert alias_version(tracking, CREDIT_MODEL, CHAMPION) is None
     run = client.get_run(logged.run_id)
     assert run.data.metrics["test_auc"] == pytest.approx(review.metrics["test_auc"])
     assert "baseline_auc" in run.data.metrics and run.data.params["method"] == "out-of-time"
     names = {a.path for a in client.list_artifacts(logged.run_id, "review")}
     assert {"review/review.html", "review/review.json", "review/calibration.png"} <= names
     exp = client.get_experiment(run.info.experiment_id)
-    assert exp.artifact_location.startswith(store.artifact_root)
+    assert exp.artifact_location.startswith(tracking.artifact_root)
 
     with pytest.raises(GateRefused, match="test_auc"):
-        promote(store, CREDIT_MODEL, "1", reviewer="王审", note="first look", thresholds=STRICT)
-    assert alias_version(store, CREDIT_MODEL, CHAMPION) is None
+        promote(tracking, CREDIT_MODEL, "1", reviewer="王审", note="first look", thresholds=STRICT)
+    assert alias_version(tracking, CREDIT_MODEL, CHAMPION) is None
     assert client.get_model_version(CREDIT_MODEL, "1").tags["review_outcome"] == "refused"
 
     with pytest.raises(ValueError, match="reviewer"):
-        promote(store, CREDIT_MODEL, "1", reviewer=" ", note="x", thresholds=LENIENT)
+        promote(tracking, CREDIT_MODEL, "1", reviewer=" ", note="x", thresholds=LENIENT)
 
     decision = promote(
-        store,
+        tracking,
         CREDIT_MODEL,
         "1",
         reviewer="王审",
@@ -107,7 +107,7 @@ def test_register_review_promote_and_reload(store: Store) -> None:
     tags = client.get_model_version(CREDIT_MODEL, "1").tags
     assert tags["reviewer"] == "王审" and tags["review_note"] == "accepted: pilot only"
     assert tags["override"] == "true" and tags["review_outcome"] == "promoted"
-    assert alias_version(store, CREDIT_MODEL, CHAMPION) == "1"
+    assert alias_version(tracking, CREDIT_MODEL, CHAMPION) == "1"
 
     # models:/techcredit-credit@champion reproduces the predictions logged with the run
     sample = pd.read_parquet(
@@ -118,23 +118,24 @@ def test_register_review_promote_and_reload(store: Store) -> None:
     assert set(served["grade"]) <= {"A", "B", "C", "D"}
 
 
-def test_new_version_is_challenger_compared_with_champion(store: Store) -> None:
+def test_new_version_is_challenger_compared_with_champion(tracking: Tracking) -> None:
     # The module's store may already hold a champion from the test above (same worker) or not
     # (another worker): make sure there is one, and remember which.
-    champion = alias_version(store, CREDIT_MODEL, CHAMPION)
+    champion = alias_version(tracking, CREDIT_MODEL, CHAMPION)
     if champion is None:
-        first, _ = _log(store, seed=21)
+        first, _ = _log(tracking, seed=21)
         promote(
-            store, CREDIT_MODEL, first.version, reviewer="李评", note="first", thresholds=LENIENT
+            tracking, CREDIT_MODEL, first.version, reviewer="李评", note="first", thresholds=LENIENT
         )
         champion = first.version
-    logged, review = _log(store, seed=22)
-    assert alias_version(store, CREDIT_MODEL, CHALLENGER) == logged.version
-    assert alias_version(store, CREDIT_MODEL, CHAMPION) == champion
+    logged, review = _log(tracking, seed=22)
+    assert alias_version(tracking, CREDIT_MODEL, CHALLENGER) == logged.version
+    assert alias_version(tracking, CREDIT_MODEL, CHAMPION) == champion
     assert f"champion v{champion}" in review.comparison
-    promote(store, CREDIT_MODEL, logged.version, reviewer="李评", note="passes", thresholds=LENIENT)
-    assert alias_version(store, CREDIT_MODEL, CHAMPION) == logged.version
-    tags = store.client().get_model_version(CREDIT_MODEL, logged.version).tags
+    promote(tracking, CREDIT_MODEL, logged.version, reviewer="李评", note="passes",
+            thresholds=LENIENT)
+    assert alias_version(tracking, CREDIT_MODEL, CHAMPION) == logged.version
+    tags = tracking.client().get_model_version(CREDIT_MODEL, logged.version).tags
     assert tags["gate_passed"] == "true" and tags["override"] == "false"
 
 
@@ -142,18 +143,19 @@ def test_every_decision_is_kept_in_order_with_its_own_reviewer_note_and_gate(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     home = tmp_path_factory.mktemp("reviews")
-    store = Store(f"sqlite:///{home / 'mlflow.db'}", (home / "artifacts").as_uri())
-    logged, _ = _log(store, seed=23)
+    tracking = Tracking(f"sqlite:///{home / 'mlflow.db'}", (home / "artifacts").as_uri())
+    logged, _ = _log(tracking, seed=23)
     v = logged.version
-    assert review_history(store, CREDIT_MODEL) == []
+    assert review_history(tracking, CREDIT_MODEL) == []
     with pytest.raises(GateRefused):
-        promote(store, CREDIT_MODEL, v, reviewer="王审", note="too weak", thresholds=STRICT)
+        promote(tracking, CREDIT_MODEL, v, reviewer="王审", note="too weak", thresholds=STRICT)
     promote(
-        store, CREDIT_MODEL, v, reviewer="李评", note="pilot only", thresholds=STRICT, override=True
+        tracking, CREDIT_MODEL, v, reviewer="李评", note="pilot only", thresholds=STRICT,
+        override=True
     )
-    promote(store, CREDIT_MODEL, v, reviewer="赵核", note="re-review", thresholds=LENIENT)
+    promote(tracking, CREDIT_MODEL, v, reviewer="赵核", note="re-review", thresholds=LENIENT)
 
-    refused, overridden, passed = review_history(store, CREDIT_MODEL, v)
+    refused, overridden, passed = review_history(tracking, CREDIT_MODEL, v)
     assert (refused.reviewer, refused.note, refused.outcome) == (
         "王审",
         "too weak",
@@ -170,9 +172,9 @@ def test_every_decision_is_kept_in_order_with_its_own_reviewer_note_and_gate(
     assert passed.gate.failures == []
     assert len({r.run_id for r in (refused, overridden, passed)}) == 3
     # the version's tags mirror only the latest decision; the history is the record
-    tags = store.client().get_model_version(CREDIT_MODEL, v).tags
+    tags = tracking.client().get_model_version(CREDIT_MODEL, v).tags
     assert tags["reviewer"] == "赵核" and tags["review_run_id"] == passed.run_id
-    assert review_history(store, CREDIT_MODEL, "999") == []
-    assert review_history(store, "another-model") == []
-    exp = store.client().get_experiment_by_name(REVIEW_EXPERIMENT)
-    assert exp is not None and exp.artifact_location.startswith(store.artifact_root)
+    assert review_history(tracking, CREDIT_MODEL, "999") == []
+    assert review_history(tracking, "another-model") == []
+    exp = tracking.client().get_experiment_by_name(REVIEW_EXPERIMENT)
+    assert exp is not None and exp.artifact_location.startswith(tracking.artifact_root)

@@ -25,7 +25,7 @@ from models.loading import load_scorer
 from models.monitoring.drift import Level, drift
 from models.monitoring.reference import SCORE, Kind
 from models.registry import ANOMALY_MODEL, CHALLENGER, CHAMPION, CREDIT_MODEL, alias_version
-from models.registry import store_for as registry
+from models.registry import tracking_for as registry
 from models.scoring import CreditInputs, contract_inputs, covered_through, score_entities
 from pipelines.build_features import read_panel
 from pipelines.cli.main import app
@@ -172,14 +172,14 @@ def test_an_act_alert_retrains_a_challenger_and_never_moves_the_champion(
     engine = make_engine(url)
     upgrade(engine)
     settings = _settings(home, url)
-    store = registry(settings)
+    tracking = registry(settings)
     alert = monitor_flow(SHIFTED, False, shifted, settings).alert
     assert alert is not None and alert.level == "act"
     done = retrain_for_alert(engine, settings, shifted, alert.id, trainer=retrain_credit)
-    version = alias_version(store, CREDIT_MODEL, CHALLENGER)
+    version = alias_version(tracking, CREDIT_MODEL, CHALLENGER)
     assert version is not None and int(version) > 1 and done.challenger_version == version
-    assert alias_version(store, CREDIT_MODEL, CHAMPION) == "1"
-    client = store.client()
+    assert alias_version(tracking, CREDIT_MODEL, CHAMPION) == "1"
+    client = tracking.client()
     run_id = client.get_model_version(CREDIT_MODEL, version).run_id
     assert done.retrain_run_id == run_id
     assert {a.path for a in client.list_artifacts(run_id, "review")} >= {"review/review.html",
@@ -191,7 +191,7 @@ def test_an_act_alert_retrains_a_challenger_and_never_moves_the_champion(
     # a re-run finds the month checked and the alert retrained: nothing is trained again
     again = monitor_flow(SHIFTED, True, shifted, settings)
     assert again.already_checked and again.alert.challenger_version == version
-    assert alias_version(store, CREDIT_MODEL, CHALLENGER) == version and again.champion == "1"
+    assert alias_version(tracking, CREDIT_MODEL, CHALLENGER) == version and again.champion == "1"
     engine.dispose()
 
 
@@ -231,10 +231,10 @@ def test_the_flow_retrains_with_the_training_flow_on_an_act_alert(
     engine.dispose()
     settings = _settings(home, url)
     summary = monitor_flow(SHIFTED, True, shifted, settings)
-    store = registry(settings)
+    tracking = registry(settings)
     assert summary.alert is not None and summary.alert.level == "act"
-    assert summary.alert.challenger_version == alias_version(store, CREDIT_MODEL, CHALLENGER)
+    assert summary.alert.challenger_version == alias_version(tracking, CREDIT_MODEL, CHALLENGER)
     assert summary.alert.challenger_version == "2" and summary.champion == "1"
-    assert alias_version(store, ANOMALY_MODEL, CHALLENGER) == "2"
-    assert alias_version(store, ANOMALY_MODEL, CHAMPION) == "1"
+    assert alias_version(tracking, ANOMALY_MODEL, CHALLENGER) == "2"
+    assert alias_version(tracking, ANOMALY_MODEL, CHAMPION) == "1"
     assert "retraining started" in summary.alert.message_en

@@ -10,26 +10,26 @@ from models.registry import (
     CREDIT_MODEL,
     load_version,
     review_history,
-    store_for,
+    tracking_for,
 )
 from models.scoring import ModelRef
 from service.core.champions.holder import Loaded, ModelSource
 
 
 def mlflow_source(settings: Settings, alias: str = CHAMPION) -> ModelSource:
-    store = store_for(settings)
+    tracking = tracking_for(settings)
 
     def versions() -> tuple[str | None, str | None]:
-        return serving_version(store, ANOMALY_MODEL, alias), serving_version(store, CREDIT_MODEL,
-                                                                            alias)
+        return (serving_version(tracking, ANOMALY_MODEL, alias),
+                serving_version(tracking, CREDIT_MODEL, alias))
 
     def load(wanted: tuple[str | None, str | None]) -> Loaded:
         anomaly_version, credit_version = wanted
         assert anomaly_version is not None
-        anomaly = load_version(store, ANOMALY_MODEL, anomaly_version)  # pinned: cannot move
-        reviews = review_history(store, ANOMALY_MODEL, anomaly_version)
+        anomaly = load_version(tracking, ANOMALY_MODEL, anomaly_version)  # pinned: cannot move
+        reviews = review_history(tracking, ANOMALY_MODEL, anomaly_version)
         if credit_version is not None:
-            reviews += review_history(store, CREDIT_MODEL, credit_version)
+            reviews += review_history(tracking, CREDIT_MODEL, credit_version)
         return Loaded(anomaly, ModelRef(ANOMALY_MODEL, anomaly_version, alias),
                       ModelRef(CREDIT_MODEL, credit_version, alias) if credit_version else None,
                       tuple(reviews))

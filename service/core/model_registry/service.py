@@ -16,7 +16,7 @@ from mlflow.exceptions import MlflowException
 
 from models.catalog import ModelCatalog, UnknownVersion, catalog, review_report
 from models.gate import GateDecision
-from models.registry import PRODUCTION_MODELS, GateRefused, promote, store_for
+from models.registry import PRODUCTION_MODELS, GateRefused, promote, tracking_for
 from service.core.context import ServiceContext
 from service.core.db.audit import AuditRecord, audited
 from service.core.db.tokens import Principal
@@ -37,16 +37,16 @@ async def catalogs(ctx: ServiceContext) -> list[ModelCatalog]:
     cached = ctx.catalogs.fresh(ctx.settings.polling.models_page_seconds)
     if cached is not None:
         return cached
-    store, thresholds = store_for(ctx.settings), ctx.settings.gate
+    tracking, thresholds = tracking_for(ctx.settings), ctx.settings.gate
     started = time.monotonic()
     value = await asyncio.to_thread(
-        lambda: [catalog(store, name, thresholds) for name in PRODUCTION_MODELS])
+        lambda: [catalog(tracking, name, thresholds) for name in PRODUCTION_MODELS])
     ctx.catalogs.keep(value, started)
     return value
 
 
 async def report(ctx: ServiceContext, model_name: str, version: str) -> str:
-    return await asyncio.to_thread(review_report, store_for(ctx.settings), model_name, version)
+    return await asyncio.to_thread(review_report, tracking_for(ctx.settings), model_name, version)
 
 
 async def decide(ctx: ServiceContext, principal: Principal, model_name: str, version: str,
@@ -60,7 +60,7 @@ async def decide(ctx: ServiceContext, principal: Principal, model_name: str, ver
 
     def run() -> Promotion:
         try:
-            gate = promote(store_for(ctx.settings), model_name, version,
+            gate = promote(tracking_for(ctx.settings), model_name, version,
                            reviewer=principal.user, note=note,
                            thresholds=ctx.settings.gate, override=override)
         except GateRefused as e:

@@ -18,7 +18,7 @@ from features.point_in_time.build import build_features
 from features.point_in_time.history import prepare
 from features.settings import DatabaseSettings, Settings, get_settings
 from models.loading import load_scorer
-from models.registry import store_for
+from models.registry import tracking_for
 from models.rules.entity import parse_entity_rules
 from models.rules.kinds import ENTITY
 from models.rules.reviews import record_try, review
@@ -208,9 +208,9 @@ def test_the_batch_warns_by_the_approved_entity_rules(trained: Trained, tmp_path
     upgrade(engine)
     settings = Settings(home=home, database={"url": url})
     approved = parse_entity_rules(EVERYONE.encode(), "everyone.toml")
-    store = store_for(settings)
-    record_try(store, ENTITY, approved, {}, {}, {"hits": "all"})
-    review(store, ENTITY, approved, reviewer="王审", note="warn everyone", approve=True)
+    tracking = tracking_for(settings)
+    record_try(tracking, ENTITY, approved, {}, {}, {"hits": "all"})
+    review(tracking, ENTITY, approved, reviewer="王审", note="warn everyone", approve=True)
 
     summary = score_batch_flow(FIRST, trained.source, settings)
     assert summary.rules_version == 2

@@ -13,7 +13,7 @@ from features.settings import Settings
 from features.synthetic.market import Market, generate_market, write_market
 from features.synthetic.spec import MarketSpec
 from models.anomaly import aggregate_names
-from models.registry import ANOMALY_MODEL, CHALLENGER, CREDIT_MODEL, alias_version, store_for
+from models.registry import ANOMALY_MODEL, CHALLENGER, CREDIT_MODEL, alias_version, tracking_for
 from pipelines.build_features import build_task
 from pipelines.training.panel import train_panel
 
@@ -42,23 +42,24 @@ def test_panel_trains_and_registers_both_models(seven_years: Market, tmp_path: P
     assert (
         0 < credit.comparison["lightgbm"].auc < 1 and "scorecard baseline" in credit.comparison
     )
-    store = store_for(settings)
-    assert alias_version(store, CREDIT_MODEL, CHALLENGER) == credit.version
-    features = store.client().download_artifacts(credit.run_id, "features.json", str(tmp_path))
+    tracking = tracking_for(settings)
+    assert alias_version(tracking, CREDIT_MODEL, CHALLENGER) == credit.version
+    features = tracking.client().download_artifacts(credit.run_id, "features.json", str(tmp_path))
     logged = pd.read_json(features, typ="series")
     listed, dropped = logged["features"], logged["dropped"]
     # every anomaly aggregate is a candidate: used, or dropped by name with the reason
     assert all(a in listed or "permutation" in dropped[a] for a in aggregate_names("brk"))
     assert "region" not in listed and "entity_id" not in listed  # segments and keys only
     assert "truth_risk" not in listed  # the hidden truth is a ceiling, never a feature
-    review = store.client().download_artifacts(credit.run_id, "review/review.json", str(tmp_path))
+    review = tracking.client().download_artifacts(credit.run_id, "review/review.json",
+                                                  str(tmp_path))
     sections = {s["title_en"]: s for s in pd.read_json(review, typ="series")["sections"]}
     rows = sections["Intervals (entity-clustered bootstrap)"]["rows"]
     intervals = {r["segment"]: r for r in rows}
     assert set(intervals) == {"all", "broker", "institution"}
     assert "ceiling AUC (hidden truth)" in intervals["all"]
     assert "Permutation importance (test period)" in sections
-    review = store.client().download_artifacts(anomaly.run_id, "review/review.json",
+    review = tracking.client().download_artifacts(anomaly.run_id, "review/review.json",
                                                str(tmp_path / "a"))
     sections = {s["title_en"]: s for s in pd.read_json(review, typ="series")["sections"]}
     recall = {r["pattern"]: r for r in sections[

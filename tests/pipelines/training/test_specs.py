@@ -12,7 +12,7 @@ import pytest
 from features.settings import Settings
 from models.loading import load_scorer
 from models.panels import with_truth_risk
-from models.registry import load_version, store_for
+from models.registry import load_version, tracking_for
 from models.specs import ANOMALY, CREDIT, ModelSpec
 from pipelines.training.panel import anomaly_data, credit_frame, read_entity_truth, read_tables
 from tests.trained import Trained, build, copy_home, shared_folder
@@ -56,11 +56,11 @@ def test_every_column_a_spec_reads_is_in_the_panel_it_names(
 def test_the_registered_model_reads_the_specs_features(
     spec: ModelSpec, settings: Settings, tmp_path: Path
 ) -> None:
-    store = store_for(settings)
-    model = load_version(store, spec.name, "1")
+    tracking = tracking_for(settings)
+    model = load_version(tracking, spec.name, "1")
     assert model.kind == spec.policy.kind
-    run_id = store.client().get_model_version(spec.name, "1").run_id
-    logged = json.loads(Path(store.client().download_artifacts(
+    run_id = tracking.client().get_model_version(spec.name, "1").run_id
+    logged = json.loads(Path(tracking.client().download_artifacts(
         run_id, "features.json", str(tmp_path))).read_text())
     # a candidate the model lacks was dropped by name, with the reason on record
     assert set(model.features) <= set(spec.columns.features)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from features.settings import Settings
-from models.registry import CHALLENGER, alias_version, store_for
+from models.registry import CHALLENGER, alias_version, tracking_for
 from models.specs import table_spec
 from pipelines.training.run import TrainingData, train
 from tests.known_signal import credit_table
@@ -25,9 +25,9 @@ def test_train_registers_a_model_reading_exactly_the_specs_features(tmp_path: Pa
     summary, fit = train(settings, TrainingData(table, {"source": spec.panel}), spec)
     assert fit.model.features == declared and fit.model.kind == spec.policy.kind
     assert summary.model_name == spec.name == "external-bank"
-    store = store_for(settings, spec.experiment)
-    assert alias_version(store, spec.name, CHALLENGER) == summary.version
-    client = store.client()
+    tracking = tracking_for(settings, spec.experiment)
+    assert alias_version(tracking, spec.name, CHALLENGER) == summary.version
+    client = tracking.client()
     run = client.get_run(summary.run_id)
     assert client.get_experiment(run.info.experiment_id).name == spec.experiment
     logged = json.loads(Path(client.download_artifacts(summary.run_id, "features.json",

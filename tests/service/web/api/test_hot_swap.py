@@ -29,7 +29,7 @@ from sqlalchemy import Engine, select
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from features.settings import DatabaseSettings, MLflowSettings, PollingSettings, Settings
-from models.registry import ANOMALY_MODEL, CHAMPION, Store
+from models.registry import ANOMALY_MODEL, CHAMPION, Tracking
 from service.core.db.engine import make_engine, session_factory
 from service.core.db.migrate import upgrade
 from service.core.db.tables import AuditEntry, ContractCheck
@@ -115,7 +115,7 @@ def served(trained: Trained, db_url: str, tmp_path: Path) -> Iterator[Served]:
     champion). Artifacts stay in the shared build and are only read."""
     shutil.copy(trained.settings.home / "mlflow.db", tmp_path / "mlflow.db")
     backend = f"sqlite:///{tmp_path / 'mlflow.db'}"
-    local = Store(backend, trained.settings.mlflow_artifact_root).client()  # sets MLflow's URI
+    local = Tracking(backend, trained.settings.mlflow_artifact_root).client()  # sets MLflow's URI
     v1 = local.get_model_version(ANOMALY_MODEL, "1")
     v2 = local.create_model_version(ANOMALY_MODEL, v1.source, v1.run_id,
                                     tags={"run_id": v1.run_id, "test": "hot swap"})

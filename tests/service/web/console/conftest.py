@@ -19,7 +19,7 @@ from sqlalchemy import Engine
 
 from features.settings import DatabaseSettings, PollingSettings, Settings
 from models.assessment.config import load_config
-from models.registry import CREDIT_MODEL, store_for
+from models.registry import CREDIT_MODEL, tracking_for
 from pipelines.assess import compute, read_inputs, write
 from service.core.cases.policy import CasePolicy
 from service.core.cases.service import Names, open_from_warnings
@@ -85,7 +85,7 @@ def live(trained: Trained, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     home = copy_home(trained.settings.home_dir, tmp_path_factory.mktemp("console") / "home")
     settings = Settings(home=home, database=DatabaseSettings(url=db_url),
                         polling=PollingSettings(model_seconds=3600.0))
-    challenger = register_challenger(store_for(settings), CREDIT_MODEL)
+    challenger = register_challenger(tracking_for(settings), CREDIT_MODEL)
     add_drift_alert(engine, challenger)
     opened = open_from_warnings(session_factory(engine), date.fromisoformat(AS_OF),
                                 replace(CasePolicy.from_settings(settings),
