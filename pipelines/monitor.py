@@ -55,7 +55,7 @@ from pipelines.training.run import TrainSummary
 from service.core.db.engine import make_engine, session_factory
 from service.core.db.migrate import require_migrated
 from service.core.db.types import utcnow
-from service.core.monitoring import records as store
+from service.core.monitoring import records
 from service.core.monitoring.tables import AlertLevel, MonitorAlert
 
 REFERENCE_ARTIFACT = "monitoring/reference.json"  # on the credit version's run
@@ -204,17 +204,17 @@ def write(engine: Engine, model: ModelRef, month: str, results: list[DriftResult
     """Checks and alert once per month and version; calibration once; one transaction."""
     key = (model.name, model.version)
     with session_factory(engine).begin() as session:
-        already = store.month_checked(session, month, key)
+        already = records.month_checked(session, month, key)
         if not already:
-            store.insert_checks(session, month, key, results)
+            records.insert_checks(session, month, key, results)
             draft = month_alert(month, f"{model.name} v{model.version}", results, thresholds,
                                 retrain)
             if draft is not None:
-                store.insert_alert(session, month, key, draft)
-        if calibration and not store.calibration_stored(session, month, key):
-            store.insert_calibration(session, month, key, calibration)
+                records.insert_alert(session, month, key, draft)
+        if calibration and not records.calibration_stored(session, month, key):
+            records.insert_calibration(session, month, key, calibration)
         session.flush()
-        alert = store.alert_of(session, month, key)
+        alert = records.alert_of(session, month, key)
         return Written(already, None if alert is None else AlertView.of(alert))
 
 
@@ -234,7 +234,7 @@ def retrain_for_alert(engine: Engine, settings: Settings, source: Path | None, a
         raise MonitorError(f"retraining moved champion from v{before} to v{after}; "
                            "monitoring never promotes")
     with session_factory(engine).begin() as session:
-        return AlertView.of(store.record_retrain(session, alert_id, credit.run_id,
+        return AlertView.of(records.record_retrain(session, alert_id, credit.run_id,
                                                  credit.version, utcnow()))
 
 

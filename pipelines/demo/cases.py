@@ -17,8 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from features.settings import Settings
-from service.core.cases import records as store
-from service.core.cases import service
+from service.core.cases import records, service
 from service.core.cases.calendar import WorkCalendar
 from service.core.cases.enums import CaseSource, CaseState
 from service.core.cases.machine import Action
@@ -26,9 +25,9 @@ from service.core.cases.policy import CasePolicy
 from service.core.cases.tables import Case
 from service.core.db.engine import make_engine, session_factory
 
-INVESTIGATOR = store.Actor("demo-investigator 演示核查员", "regulator")
-APPROVER = store.Actor("demo-approver 演示审批人", "regulator")
-SUBJECT = store.Actor("demo-subject 演示当事机构", "institution")
+INVESTIGATOR = records.Actor("demo-investigator 演示核查员", "regulator")
+APPROVER = records.Actor("demo-approver 演示审批人", "regulator")
+SUBJECT = records.Actor("demo-subject 演示当事机构", "institution")
 
 
 @dataclass(frozen=True)
@@ -59,9 +58,9 @@ def walk(sessions: sessionmaker[Session], start: date, policy: CasePolicy,
     day = calendar.add_workdays(start, 1).day
     states: list[str] = []
 
-    def step(action: Action, actor: store.Actor, **given: object) -> Case:
+    def step(action: Action, actor: records.Actor, **given: object) -> Case:
         outcome = service.act(sessions, case_id, action, actor, day, _noon(day),
-                              store.ActionInput(**given), policy, calendar, None, "demo")
+                              records.ActionInput(**given), policy, calendar, None, "demo")
         states.append(outcome.case.state)
         return outcome.case
 
@@ -79,13 +78,13 @@ def walk(sessions: sessionmaker[Session], start: date, policy: CasePolicy,
     case = both(Action.list, reason="no objection within the window / 异议期满无异议")
     listed_on = day
     with sessions() as session, session.begin():
-        store.add_measure(session, session.get(Case, case_id), "restrict_funding",
+        records.add_measure(session, session.get(Case, case_id), "restrict_funding",
                           "科技部 Ministry of Science and Technology", day, case.publication_ends,
                           APPROVER, _noon(day))
     assert case.repair_from is not None
     day = case.repair_from
     with sessions() as session, session.begin():
-        report = store.add_file(session, session.get(Case, case_id), "整改报告 remediation.txt",
+        report = records.add_file(session, session.get(Case, case_id), "整改报告 remediation.txt",
                                 "text/plain", "已退回违规享受的税收优惠并完成整改。".encode(),
                                 SUBJECT, _noon(day))
         file_id = report.id

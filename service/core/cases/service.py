@@ -18,8 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from models.contract_tier import TIER_NAMES
-from service.core.cases import lists
-from service.core.cases import records as store
+from service.core.cases import lists, records
 from service.core.cases.calendar import WorkCalendar
 from service.core.cases.enums import CaseSource
 from service.core.cases.machine import Action
@@ -63,7 +62,7 @@ def open_by_hand(sessions: sessionmaker[Session], subject: Subject, conduct: str
     """A person's opening; an open case of the same subject and conduct takes the note in as
     evidence instead (``merged``)."""
     def work(session: Session) -> Outcome:
-        return store.open_case(session, subject, conduct, CaseSource.manual, actor, now, reason,
+        return records.open_case(session, subject, conduct, CaseSource.manual, actor, now, reason,
                                [{"kind": "manual", "by": actor.user, "note": reason}])
 
     return transact(sessions, work, lambda o: event_audit(o, actor, source, extra))
@@ -74,7 +73,7 @@ def attach_file(sessions: sessionmaker[Session], case_id: int, name: str, media_
                 audits: Callable[[CaseFile], Sequence[AuditRecord]]) -> CaseFile:
     """Evidence kept with its SHA-256, its event and its audit entries in one commit."""
     def work(session: Session) -> CaseFile:
-        return store.add_file(session, _case(session, case_id), name, media_type, content,
+        return records.add_file(session, _case(session, case_id), name, media_type, content,
                               actor, now)
 
     return transact(sessions, work, audits)
@@ -85,26 +84,26 @@ def add_measure(sessions: sessionmaker[Session], case_id: int, measure: str, age
                 audits: Callable[[Measure], Sequence[AuditRecord]]) -> Measure:
     """A joint-punishment measure on a listed subject; :class:`Conflict` if it is not."""
     def work(session: Session) -> Measure:
-        return store.add_measure(session, _case(session, case_id), measure, agency, starts,
+        return records.add_measure(session, _case(session, case_id), measure, agency, starts,
                                  ends, actor, now)
 
     return transact(sessions, work, audits)
 
 
 def _case(session: Session, case_id: int) -> Case:
-    case = store.get(session, case_id)
+    case = records.get(session, case_id)
     assert case is not None  # cases are never deleted
     return case
 
 
 def act(sessions: sessionmaker[Session], case_id: int, action: Action, actor: Actor,
-        today: date, now: datetime, given: store.ActionInput, policy: CasePolicy,
+        today: date, now: datetime, given: records.ActionInput, policy: CasePolicy,
         calendar: WorkCalendar, expected_version: int | None, source: str | None) -> Outcome:
     def work(session: Session) -> Outcome:
-        case = store.get(session, case_id)
+        case = records.get(session, case_id)
         if case is None:
             raise LookupError(case_id)
-        return store.act(session, case, action, actor, today, now, given, policy, calendar,
+        return records.act(session, case, action, actor, today, now, given, policy, calendar,
                          expected_version)
 
     return transact(sessions, work, lambda o: event_audit(o, actor, source))
@@ -150,7 +149,7 @@ def open_from_warnings(sessions: sessionmaker[Session], as_of: date, policy: Cas
                               w.region or names.regions.get(key))
             reason = (f"{as_of} {TIER_NAMES[w.tier]}预警：{'；'.join(w.reasons_zh)} / "
                       f"{w.tier} warning of {as_of}: {'; '.join(w.reasons_en)}")
-            outcome = store.open_case(session, subject, None, CaseSource.warning, SYSTEM, now,
+            outcome = records.open_case(session, subject, None, CaseSource.warning, SYSTEM, now,
                                       reason, [evidence], w.id,
                                       (w.model_name, w.model_version), points)
             if outcome.events:
@@ -171,8 +170,8 @@ def sweep(sessions: sessionmaker[Session], today: date, now: datetime, policy: C
     """End every publication that has reached its maximum (移出): the list already hides
     them; this records it, lifts their measures and closes the cases."""
     def work(session: Session) -> list[Outcome]:
-        return [store.act(session, case, Action.expire, SYSTEM, today, now,
-                          store.ActionInput(reason="publication period ended / 公示期届满"),
+        return [records.act(session, case, Action.expire, SYSTEM, today, now,
+                          records.ActionInput(reason="publication period ended / 公示期届满"),
                           policy, calendar)
                 for case in lists.due_to_expire(session, today)]
 
