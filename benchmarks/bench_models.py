@@ -163,7 +163,7 @@ def main() -> None:
         summaries.append(summary)
 
     a = anomaly.summary.metrics
-    k = settings.office_review_capacity
+    k = settings.offices.review_capacity
     windows = fits[0].windows
     rows = [
         ("as-of windows (12-month gaps between)",

@@ -33,7 +33,7 @@ from features.point_in_time.history import prepare
 from features.settings import Settings
 from features.synthetic.market import generate_market, write_market
 from features.synthetic.spec import MarketSpec
-from models.registry import ANOMALY_MODEL, CREDIT_MODEL, gate_thresholds, promote, store_for
+from models.registry import ANOMALY_MODEL, CREDIT_MODEL, promote, store_for
 from pipelines.build_features import build_task
 from pipelines.runtime import configure
 from pipelines.training.panel import train_panel
@@ -47,7 +47,7 @@ build_task.fn(prepare(market.tables), month_ends("2015-01", "2019-12"), settings
 train_panel(settings, source)
 for name in (ANOMALY_MODEL, CREDIT_MODEL):
     promote(store_for(settings), name, "1", reviewer="bench", note="benchmark home",
-            thresholds=gate_thresholds(settings), override=True)
+            thresholds=settings.gate, override=True)
 """
     env = server_env(home)
     # cwd: the work folder, so that nothing MLflow or Prefect may write lands in the checkout

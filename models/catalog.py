@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 import mlflow
 from mlflow.exceptions import MlflowException
 
-from models.gate import GateDecision, GateThresholds
+from features.settings import GateThresholds
+from models.gate import GateDecision
 from models.registry import (
     CHALLENGER,
     CHAMPION,

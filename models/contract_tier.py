@@ -9,9 +9,8 @@ lowers what the model said; the same tiers serve the real-time check and the bat
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 
-from features.settings import Settings
+from features.settings import Settings, TierSettings
 from models.rules.evaluate import Hit
 
 TIERS = ("red", "orange", "yellow", "blue")  # most to least severe
@@ -19,25 +18,14 @@ SEVERITY_TIER = {"high": "orange", "medium": "yellow", "low": "blue"}
 TIER_NAMES = {"red": "红色", "orange": "橙色", "yellow": "黄色", "blue": "蓝色"}
 
 
-@dataclass(frozen=True)
-class TierBands:
-    """Lowest probability of each tier; below ``blue`` there is no warning."""
-
-    red: float = 0.5
-    orange: float = 0.2
-    yellow: float = 0.08
-    blue: float = 0.03
-
-    def __post_init__(self) -> None:
-        if not 0 < self.blue <= self.yellow <= self.orange <= self.red <= 1:
-            raise ValueError(f"tier bands must rise blue ≤ yellow ≤ orange ≤ red in (0, 1]: "
-                             f"{self}")
+class TierBands(TierSettings):
+    """The tier settings (lowest probability of each tier; below ``blue`` there is no warning)
+    reading a probability's tier."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TierBands:
         """The bands in force (``TECHCREDIT_CONTRACT_TIER_*``): batch and real time alike."""
-        return cls(settings.contract_tier_red, settings.contract_tier_orange,
-                   settings.contract_tier_yellow, settings.contract_tier_blue)
+        return cls(**settings.tiers.model_dump())
 
     def of(self, probability: float) -> str | None:
         for tier in TIERS:

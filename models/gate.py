@@ -17,6 +17,8 @@ import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 
+from features.settings import GateThresholds
+
 GRADES = ("A", "B", "C", "D")
 
 # the run metrics the gate reads (logged by the training flow under these names)
@@ -28,18 +30,6 @@ CHAMPION_AUC_METRIC = "champion_auc"
 CHAMPION_VERSION_METRIC = "champion_version"  # the champion the run was compared with
 # not logged: ``promote`` adds the champion in force when the decision is taken
 CURRENT_CHAMPION_KEY = "current_champion_version"
-
-
-@dataclass(frozen=True)
-class GateThresholds:
-    min_auc: float = 0.70
-    max_psi: float = 0.25
-    min_calibration_ratio: float = 0.75  # expected / observed bads on the test period
-    max_calibration_ratio: float = 1.33
-    auc_tolerance: float = 0.005  # how much worse than the baseline / champion AUC is allowed
-    min_rows: int = 30  # fewer rows in a grade or segment: too few to judge
-    min_segment_auc: float = 0.60
-    segment: str = "entity_kind"  # the segment column whose levels are checked
 
 
 @dataclass(frozen=True)

@@ -23,9 +23,9 @@ import sklearn
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from features.settings import Settings
+from features.settings import GateThresholds, Settings
 from models.fit import FitResult
-from models.gate import CURRENT_CHAMPION_KEY, GateDecision, GateThresholds, review_gate
+from models.gate import CURRENT_CHAMPION_KEY, GateDecision, review_gate
 from models.review import Review
 from models.risk_model import RiskModel, load_risk_model
 
@@ -101,19 +101,6 @@ def external_model_name(features: Path, name: str | None = None) -> str:
             f"under another name (default external-<file name>) / 外部数据不得使用生产模型名"
         )
     return name.strip()
-
-
-def gate_thresholds(settings: Settings) -> GateThresholds:
-    return GateThresholds(
-        settings.gate_min_auc,
-        settings.gate_max_psi,
-        settings.gate_min_calibration_ratio,
-        settings.gate_max_calibration_ratio,
-        settings.gate_auc_tolerance,
-        settings.gate_min_rows,
-        settings.gate_min_segment_auc,
-        settings.gate_segment,
-    )
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from features.settings import GateThresholds
 from models.fit import FitResult
 from models.gate import (
     CHAMPION_AUC_METRIC,
@@ -25,7 +26,6 @@ from models.gate import (
     CURRENT_CHAMPION_KEY,
     GRADES,
     GateDecision,
-    GateThresholds,
     grade_metric,
     review_gate,
     segment_metric,
@@ -146,8 +146,9 @@ def _records(df: pd.DataFrame) -> list[dict]:
     return df.to_dict("records")
 
 
-def segment_table(held: pd.DataFrame, column: str, min_rows: int = 30) -> pd.DataFrame:
-    """AUC and KS per level of a segment (region, entity kind) on the held-out rows."""
+def segment_table(held: pd.DataFrame, column: str, min_rows: int) -> pd.DataFrame:
+    """AUC and KS per level of a segment (region, entity kind) on the held-out rows; levels
+    with fewer than the gate's ``min_rows`` are left out, as the gate leaves them unjudged."""
     rows = []
     for level, part in held.groupby(held[column].astype("str"), sort=True):
         if len(part) < min_rows:

@@ -10,22 +10,14 @@ Higher points mean lower risk.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
+from features.settings import GradeSettings, PointsSettings
 
-@dataclass(frozen=True)
-class PointsScale:
-    base_score: float = 600.0
-    base_odds: float = 50.0  # good:bad odds at the base score
-    pdo: float = 20.0
 
-    def __post_init__(self) -> None:
-        if self.pdo <= 0 or self.base_odds <= 0:
-            raise ValueError(
-                f"PDO and base odds must be positive, got {self.pdo}, {self.base_odds}"
-            )
+class PointsScale(PointsSettings):
+    """The points settings (base score, base odds, PDO) with the arithmetic that uses them."""
 
     @property
     def factor(self) -> float:
@@ -50,22 +42,10 @@ class PointsScale:
 GRADES: tuple[str, ...] = ("A", "B", "C", "D")
 
 
-@dataclass(frozen=True)
-class GradeCuts:
-    """Lower point bounds of grades A, B and C; everything below C's bound is D.
-
-    A score exactly on a bound gets the better grade.
+class GradeCuts(GradeSettings):
+    """The grade settings (lower point bounds of A, B and C) grading points: everything below
+    C's bound is D, and a score exactly on a bound gets the better grade.
     """
-
-    a: float = 600.0  # PD below about 2 % at the default scale
-    b: float = 575.0  # below about 4.6 %
-    c: float = 545.0  # below about 12 %
-
-    def __post_init__(self) -> None:
-        if not self.a > self.b > self.c:
-            raise ValueError(
-                f"grade cut-offs must fall strictly: A {self.a} > B {self.b} > C {self.c}"
-            )
 
     def grade(self, points: np.ndarray | float) -> np.ndarray:
         bounds = np.array([self.c, self.b, self.a])

@@ -147,14 +147,14 @@ def assess_flow(year: int, by: str, quota: int | None = None, source: Path | Non
                 settings: Settings | None = None) -> AssessSummary:
     """Compute the assessment of ``year`` and store it as a draft run by ``by`` (年度考核)."""
     s = settings or get_settings()
-    config = load_config(s.assessment_indicators)
+    config = load_config(s.assessment.indicators)
     engine = make_engine(s.db_url)
     try:
         require_migrated(engine)  # refuse before the slow part
         tables = store_task(s, source)
         inputs = inputs_task(engine, tables, year)
         proposal = assess_task(config, tables, inputs, year,
-                               s.assessment_quota if quota is None else quota)
+                               s.assessment.quota if quota is None else quota)
         return write_task(engine, config, proposal, inputs, by)
     finally:
         engine.dispose()

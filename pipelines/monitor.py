@@ -144,8 +144,8 @@ def fit_training_reference(settings: Settings, scorer: EntityScorer, window: tup
                            f"{window[1]}: run `techcredit features` for those month ends")
     model = scorer.credit
     rows = with_scores(model, window_rows(entities, scorer.stored, dates))
-    watched = top_features(gain_importance(model), settings.monitor_top_features)
-    return fit_reference(rows, watched, set(model.encoder.levels), bins=settings.monitor_bins,
+    watched = top_features(gain_importance(model), settings.monitor.top_features)
+    return fit_reference(rows, watched, set(model.encoder.levels), bins=settings.monitor.bins,
                          model_name=scorer.credit_ref.name,
                          model_version=scorer.credit_ref.version, window=window)
 
@@ -268,8 +268,7 @@ def retrain_task(engine: Engine, settings: Settings, source: Path | None, alert_
 
 
 def thresholds_of(settings: Settings) -> Thresholds:
-    return Thresholds(settings.monitor_psi_watch, settings.monitor_psi_act,
-                      settings.monitor_alpha)
+    return Thresholds(**settings.drift.model_dump())
 
 
 @flow(name="monitor")
@@ -280,7 +279,7 @@ def monitor_flow(month: str | None = None, retrain: bool | None = None,
     checks and alerts into the database, calibration by grade once labels exist, and for an
     ``act`` alert (unless ``retrain`` is false) a retrained challenger (模型监控)."""
     s = settings or get_settings()
-    wanted = s.monitor_retrain if retrain is None else retrain
+    wanted = s.monitor.retrain if retrain is None else retrain
     label, as_of = parse_month(month, date.today())
     thresholds = thresholds_of(s)
     engine = make_engine(s.db_url)

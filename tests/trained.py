@@ -29,7 +29,6 @@ from models.registry import (
     CHALLENGER,
     CREDIT_MODEL,
     Store,
-    gate_thresholds,
     promote,
     store_for,
 )
@@ -72,7 +71,7 @@ def build(folder: Path) -> Trained:
         train_panel(trained.settings, trained.source)
         for name in (ANOMALY_MODEL, CREDIT_MODEL):
             promote(store_for(trained.settings), name, "1", reviewer="demo",
-                    note="test: demo promotion", thresholds=gate_thresholds(trained.settings),
+                    note="test: demo promotion", thresholds=trained.settings.gate,
                     override=True)
         (folder / DONE).write_text("ok")
     return trained

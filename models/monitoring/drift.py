@@ -25,6 +25,7 @@ import pandas as pd
 from scipy.spatial.distance import jensenshannon
 from scipy.stats import chi2_contingency
 
+from features.settings import DriftSettings
 from models.monitoring.reference import Kind, Reference, VariableReference
 
 # Empty bins are floored at this share before the logarithm, as models.metrics.psi does, so
@@ -41,21 +42,10 @@ class Level(StrEnum):
 LEVEL_ORDER = (Level.ok, Level.watch, Level.act)
 
 
-@dataclass(frozen=True)
-class Thresholds:
-    """PSI thresholds, both inclusive (PSI ≥ ``watch`` is watch, PSI ≥ ``act`` is act), and
-    the test level a shift must pass to count (p-value strictly below ``alpha``)."""
-
-    watch: float = 0.10
-    act: float = 0.25
-    alpha: float = 0.01
-
-    def __post_init__(self) -> None:
-        if not 0 < self.watch < self.act:
-            raise ValueError(f"PSI thresholds must satisfy 0 < watch < act, got watch "
-                             f"{self.watch}, act {self.act}")
-        if not 0 < self.alpha <= 1:
-            raise ValueError(f"the test level alpha must lie in (0, 1], got {self.alpha}")
+class Thresholds(DriftSettings):
+    """The drift settings (PSI thresholds, both inclusive: PSI ≥ ``watch`` is watch, PSI ≥
+    ``act`` is act; a shift counts only with a p-value strictly below ``alpha``) reading the
+    level of one variable."""
 
     def level(self, psi: float, p_value: float) -> Level:
         if p_value >= self.alpha or psi < self.watch:
@@ -115,13 +105,15 @@ def compare(ref: VariableReference, rows: int, values: pd.Series | np.ndarray,
                        thresholds.level(value, p))
 
 
-def drift(reference: Reference, month: pd.DataFrame, thresholds: Thresholds = Thresholds()
+def drift(reference: Reference, month: pd.DataFrame, thresholds: Thresholds | None = None
           ) -> list[DriftResult]:
     """Every reference variable on the month's rows (``month`` holds a column per variable),
-    in the reference's order: the score first."""
+    in the reference's order: the score first; judged on the default thresholds unless
+    others are given."""
     if not len(month):
         raise ValueError("the month has no rows: drift cannot be judged on nothing")
     missing = [v.name for v in reference.variables if v.name not in month.columns]
     if missing:
         raise KeyError(f"monitored columns missing from the month's rows: {missing}")
-    return [compare(v, reference.rows, month[v.name], thresholds) for v in reference.variables]
+    t = thresholds or Thresholds()
+    return [compare(v, reference.rows, month[v.name], t) for v in reference.variables]

@@ -49,7 +49,7 @@ def assess(
     from service.core.db.migrate import NotMigrated, require_migrated
 
     try:
-        load_config(settings.assessment_indicators)
+        load_config(settings.assessment.indicators)
         engine = make_engine(settings.db_url)
         try:
             require_migrated(engine)

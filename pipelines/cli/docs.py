@@ -12,7 +12,7 @@ def docs(
     out: Annotated[Path, typer.Option(help="docs folder")] = Path("docs"),
 ) -> None:
     """Regenerate the documents derived from code (数据标准文档, 特征目录, 失信案件流程,
-    市场指数, 考核指标表)."""
+    市场指数, 考核指标表, and the settings table of operations.md)."""
     from features.docs import render_data_standard
     from features.point_in_time.catalogue import render_features_doc
 
@@ -21,7 +21,15 @@ def docs(
     typer.echo(f"wrote {out / 'data-standard.md'}")
     (out / "features.md").write_text(render_features_doc(), encoding="utf-8")
     typer.echo(f"wrote {out / 'features.md'}")
-    from features.settings import Settings
+    from features.settings import Settings, with_settings_table
+
+    operations = out / "operations.md"  # written by hand around the generated table
+    if operations.exists():
+        operations.write_text(with_settings_table(operations.read_text(encoding="utf-8")),
+                              encoding="utf-8")
+        typer.echo(f"wrote the settings table in {operations}")
+    else:
+        typer.echo(f"no {operations} to write the settings table in")
     from service.core.cases.docs import render_cases_doc
     from service.core.cases.policy import CasePolicy
 

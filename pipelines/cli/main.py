@@ -226,7 +226,7 @@ def promote(
     from pipelines.runtime import configure
 
     settings = configure()
-    from models.registry import GateRefused, gate_thresholds, store_for
+    from models.registry import GateRefused, store_for
     from models.registry import promote as promote_version
 
     try:
@@ -236,7 +236,7 @@ def promote(
             version,
             reviewer=reviewer,
             note=note,
-            thresholds=gate_thresholds(settings),
+            thresholds=settings.gate,
             override=override,
         )
     except GateRefused as e:

@@ -241,7 +241,7 @@ def _contract_hits(settings: Settings, ruleset: RuleSet, h: History,
 def _review_list(settings: Settings, period: pd.DataFrame, echo: Callable[[str], None]
                  ) -> tuple[set[str] | None, str]:
     """The contracts the champion anomaly model puts on each office's yearly review list
-    (its top ``office_review_capacity``, a year's capacity), or None without a champion."""
+    (its top ``offices.review_capacity``, a year's capacity), or None without a champion."""
     from models.metrics import top_k_by_group
     from models.registry import ANOMALY_MODEL, CHAMPION, alias_version, load_alias, store_for
 
@@ -257,9 +257,9 @@ def _review_list(settings: Settings, period: pd.DataFrame, echo: Callable[[str],
         return None, version
     groups = (period["office_id"].astype("str") + "|"
               + period["registered_date"].dt.strftime("%Y")).to_numpy()
-    top = top_k_by_group(model.predict(period), groups, settings.office_review_capacity)
+    top = top_k_by_group(model.predict(period), groups, settings.offices.review_capacity)
     echo(f"overlap: share of hits on the {version} review list (top "
-         f"{settings.office_review_capacity} per office and year)")
+         f"{settings.offices.review_capacity} per office and year)")
     return set(period.loc[top, "contract_id"].astype("str")), version
 
 

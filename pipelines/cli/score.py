@@ -108,7 +108,7 @@ def _batch(as_of: str, source: Path | None, alias: str) -> None:
     except ValueError:
         raise _fail(f"--as-of must look like 2020-06-30, got {as_of!r}") from None
     try:
-        load_warning_rules(settings.warning_rules)
+        load_warning_rules(settings.warnings.rules)
         url = display_url(database_url(settings.db_url))
         engine = make_engine(settings.db_url)
         try:

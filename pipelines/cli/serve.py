@@ -66,7 +66,7 @@ def serve(
 
     app = create_app(settings, lambda: read_store(settings, source),
                      fingerprint=lambda: data_version(settings, source))
-    bind_host, bind_port = host or settings.serve_host, port or settings.serve_port
+    bind_host, bind_port = host or settings.api.host, port or settings.api.port
     typer.echo(f"serving on http://{bind_host}:{bind_port} (OpenAPI: /docs); "
                "/readyz says when models and the registry state are loaded")
     uvicorn.run(app, host=bind_host, port=bind_port, access_log=False, log_level="info")

@@ -70,7 +70,7 @@ def up(
     if state.stale:
         _clean_stale(state)
     try:
-        info = start(settings, port or settings.serve_port, prefect_port, typer.echo)
+        info = start(settings, port or settings.api.port, prefect_port, typer.echo)
     except StackError as e:
         _fail(str(e))
     _addresses(info, readiness(info))

@@ -111,7 +111,7 @@ def promote_first_versions(settings: Settings, summaries: list[TrainSummary]) ->
     """Until a reviewer has promoted a champion, make the demo's versions champion under a
     recorded demo reviewer, so that scoring has something to load; the review history keeps
     the decision, and a real reviewer's promotion later replaces it."""
-    from models.registry import CHAMPION, alias_version, gate_thresholds, promote, store_for
+    from models.registry import CHAMPION, alias_version, promote, store_for
 
     store = store_for(settings)
     lines = []
@@ -121,7 +121,7 @@ def promote_first_versions(settings: Settings, summaries: list[TrainSummary]) ->
             lines.append(f"{s.model_name}: champion is v{current} (kept; promoted by a reviewer)")
             continue
         promote(store, s.model_name, s.version, reviewer=DEMO_REVIEWER, note=DEMO_NOTE,
-                thresholds=gate_thresholds(settings), override=True)
+                thresholds=settings.gate, override=True)
         lines.append(f"{s.model_name} v{s.version} → champion by {DEMO_REVIEWER} (demo only; "
                      f"see `techcredit reviews --model {s.model_name}`)")
     if len(lines) and any("demo only" in line for line in lines):

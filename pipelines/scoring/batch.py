@@ -242,7 +242,7 @@ def score_batch_flow(as_of: str, source: Path | None = None, settings: Settings 
     """Score every active institution and broker at ``as_of`` with the models behind
     ``alias``, warn, check new contracts and record it all (批量评分)."""
     s = settings or get_settings()
-    rules = load_warning_rules(s.warning_rules)
+    rules = load_warning_rules(s.warnings.rules)
     engine = make_engine(s.db_url)
     try:
         require_migrated(engine)  # refuse before the slow part

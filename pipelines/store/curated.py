@@ -136,7 +136,7 @@ def to_frame(t: Table, at: pa.Table) -> pd.DataFrame:
 class Snapshot:
     """The store as one manifest left it: read several tables from the same state.
 
-    Versions stay on disk for the last ``store_keep_runs`` publishes, so a snapshot stays
+    Versions stay on disk for the last ``store.keep_runs`` publishes, so a snapshot stays
     readable while later runs publish.
     """
 
@@ -316,9 +316,9 @@ def manifests(settings: Settings | None = None) -> list[StoreManifest]:
 
 
 def collect_garbage(settings: Settings) -> None:
-    """Keep the last ``store_keep_runs`` manifests and the versions they name; remove the rest
+    """Keep the last ``store.keep_runs`` manifests and the versions they name; remove the rest
     (and versions renamed by runs killed before their manifest). Call with the store lock."""
-    kept = manifests(settings)[: max(settings.store_keep_runs, 1)]
+    kept = manifests(settings)[: max(settings.store.keep_runs, 1)]
     root = settings.curated_dir / MANIFESTS
     names = {m.file_name for m in kept}
     for f in root.glob("*.json"):

@@ -111,7 +111,7 @@ def rules_floor(ruleset: RuleSet, contracts: pd.DataFrame) -> np.ndarray:
 def train_anomaly(settings: Settings, tables: dict[str, pd.DataFrame]) -> AnomalyStep:
     """Fit, review and register the anomaly model; score every contract out of sample."""
     contracts = panels.contract_panel(read_panel("contract", settings), tables["contracts"])
-    k = settings.office_review_capacity
+    k = settings.offices.review_capacity
     truth = [c for c in panels.CONTRACT_TRUTH if c in contracts.columns]
     ruleset, rules_note = rules_in_force(settings)
     contracts[RULE_SCORE] = rules_floor(ruleset, contracts)

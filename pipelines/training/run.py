@@ -21,7 +21,6 @@ from models.registry import (
     CHAMPION,
     EXPERIMENT,
     alias_version,
-    gate_thresholds,
     load_alias,
     log_training,
     store_for,
@@ -117,10 +116,8 @@ def train_and_log(
         params=params,
         select_features=select_features,
         select_within=select_within,
-        scale=PointsScale(
-            settings.points_base_score, settings.points_base_odds, settings.points_pdo
-        ),
-        cuts=GradeCuts(settings.grade_a_min, settings.grade_b_min, settings.grade_c_min),
+        scale=PointsScale(**settings.points.model_dump()),
+        cuts=GradeCuts(**settings.grades.model_dump()),
     )
     review = build_review(
         fit,
@@ -128,7 +125,7 @@ def train_and_log(
         champion=load_alias(store, model_name, CHAMPION),
         champion_version=alias_version(store, model_name, CHAMPION),
         extra=extra_metrics(fit) if extra_metrics else None,
-        thresholds=gate_thresholds(settings),
+        thresholds=settings.gate,
         cluster=cluster,
         ceiling=ceiling,
         sections=sections(fit) if sections else (),

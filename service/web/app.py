@@ -60,7 +60,7 @@ def api_router() -> APIRouter:
 async def _keep_models_fresh(ctx: ServiceContext) -> None:
     await asyncio.to_thread(refresh_models, ctx)
     while True:
-        await asyncio.sleep(ctx.settings.model_poll_seconds)
+        await asyncio.sleep(ctx.settings.polling.model_seconds)
         await asyncio.to_thread(refresh_models, ctx)
 
 
@@ -80,13 +80,13 @@ def create_app(settings: Settings, tables: TablesLoader, models: ModelSource | N
         ctx = ServiceContext(
             settings, engine, sessions, session_factory(reader), Journal(sessions),
             ModelHolder(models or mlflow_source(settings)), metrics,
-            TokenCache(settings.auth_cache_seconds),
+            TokenCache(settings.api.auth_cache_seconds),
             ReadModel(reader, lambda: ctx.directory),
-            MicroBatcher(score_checks, wait_s=settings.check_batch_wait_seconds))
+            MicroBatcher(score_checks, wait_s=settings.api.check_batch_wait_seconds))
         app.state.ctx = ctx
         tasks = [asyncio.create_task(_keep_models_fresh(ctx)),
                  asyncio.create_task(keep_state_fresh(ctx, tables, fingerprint)),
-                 asyncio.create_task(ctx.scores.poll(settings.scores_poll_seconds))]
+                 asyncio.create_task(ctx.scores.poll(settings.polling.scores_seconds))]
         try:
             yield
         finally:
@@ -110,7 +110,7 @@ def create_app(settings: Settings, tables: TablesLoader, models: ModelSource | N
     app.include_router(api_router())
     app.add_middleware(FastLane)  # inside Timing and BodyLimit: measured and limited alike
     app.add_middleware(Timing, metrics=metrics)
-    app.add_middleware(errors.BodyLimit, limit=settings.api_max_body_bytes)
+    app.add_middleware(errors.BodyLimit, limit=settings.api.max_body_bytes)
     return app
 
 

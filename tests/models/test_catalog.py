@@ -15,7 +15,6 @@ from models.registry import (
     CREDIT_MODEL,
     Store,
     gate_now,
-    gate_thresholds,
     promote,
     store_for,
 )
@@ -37,7 +36,7 @@ def store(trained: Trained, tmp_path: Path) -> Store:
 
 def test_a_champion_alone_with_its_figures_and_the_decision_that_made_it(
         store: Store, trained: Trained) -> None:
-    found = catalog(store, CREDIT_MODEL, gate_thresholds(trained.settings))
+    found = catalog(store, CREDIT_MODEL, trained.settings.gate)
     assert found.challenger is None
     assert found.champion is not None and found.champion.version == "1"
     assert [c.version for c in found.recent] == ["1"]
@@ -52,7 +51,7 @@ def test_a_champion_alone_with_its_figures_and_the_decision_that_made_it(
 
 def test_a_challenger_is_judged_against_the_champion_in_force(store: Store,
                                                               trained: Trained) -> None:
-    thresholds = gate_thresholds(trained.settings)
+    thresholds = trained.settings.gate
     version = register_challenger(store, CREDIT_MODEL)
     found = catalog(store, CREDIT_MODEL, thresholds)
     assert found.challenger is not None and found.challenger.version == version == "2"
@@ -92,4 +91,4 @@ def test_the_review_report_is_the_runs_own_html(store: Store) -> None:
 
 def test_only_production_models_are_catalogued(store: Store, trained: Trained) -> None:
     with pytest.raises(UnknownVersion):
-        catalog(store, "external-table", gate_thresholds(trained.settings))
+        catalog(store, "external-table", trained.settings.gate)

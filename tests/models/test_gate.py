@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 
+from features.settings import GateThresholds
 from models.gate import (
     CURRENT_CHAMPION_KEY,
     GateDecision,
-    GateThresholds,
     grade_metric,
     review_gate,
     segment_metric,

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from features.settings import GateThresholds
 from models.fit import fit_risk_model
-from models.gate import GateThresholds
 from models.registry import (
     CHALLENGER,
     CHAMPION,

@@ -6,7 +6,8 @@ import math
 
 import pandas as pd
 
-from models.gate import GateThresholds, grade_metric, review_gate, segment_metric
+from features.settings import GateThresholds
+from models.gate import grade_metric, review_gate, segment_metric
 from models.review import gate_figures
 
 GRADES = pd.DataFrame(

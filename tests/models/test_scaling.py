@@ -23,7 +23,7 @@ def test_base_score_sits_at_base_odds_and_pdo_doubles_them() -> None:
 
 
 def test_points_fall_as_risk_rises_by_pdo_per_doubling_of_the_odds() -> None:
-    s = PointsScale(500, 20, 40)
+    s = PointsScale(base_score=500, base_odds=20, pdo=40)
     p = np.array([0.001, 0.01, 0.1, 0.5, 0.9])
     pts = s.points(p)
     assert np.all(np.diff(pts) < 0)
@@ -35,7 +35,7 @@ def test_points_fall_as_risk_rises_by_pdo_per_doubling_of_the_odds() -> None:
 
 def test_invalid_scale_is_refused() -> None:
     with pytest.raises(ValueError):
-        PointsScale(600, 50, 0)
+        PointsScale(base_score=600, base_odds=50, pdo=0)
 
 
 def test_grade_cut_offs_with_bounds_going_to_the_better_grade() -> None:

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from features.point_in_time.build import build_features
 from features.point_in_time.history import prepare
-from features.settings import Settings, get_settings
+from features.settings import DatabaseSettings, Settings, get_settings
 from models import panels
 from models.loading import load_scorer
 from models.monitoring.drift import Level, drift
@@ -82,7 +82,7 @@ def shifted(trained: Trained, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _settings(home: Path, db_url: str | None = None) -> Settings:
-    return Settings(home=home, database_url=db_url)
+    return Settings(home=home, database=DatabaseSettings(url=db_url))
 
 
 def test_shifted_year_acts_and_the_same_month_unshifted_does_not(
@@ -96,7 +96,7 @@ def test_shifted_year_acts_and_the_same_month_unshifted_does_not(
     panel = pd.concat([read_panel(k, settings, labels=False) for k, *_ in panels.ENTITY_KINDS])
     assert reference.rows == int(pd.to_datetime(panel["as_of"]).dt.year.eq(2015).sum())
     names = [v.name for v in reference.variables]
-    assert names[0] == SCORE and len(names) == 1 + settings.monitor_top_features
+    assert names[0] == SCORE and len(names) == 1 + settings.monitor.top_features
     assert reference_for(settings, scorer) == reference  # stored with the run, read back
     thresholds = thresholds_of(settings)
     levels = {}

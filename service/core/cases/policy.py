@@ -40,18 +40,22 @@ class CasePolicy:
 
     @classmethod
     def from_settings(cls, s: Settings) -> CasePolicy:
+        """The case settings with their severities read as :class:`Severity` (which the
+        settings, in ``features``, cannot name)."""
+        c = s.cases
         periods = {}
         for severity in Severity:
-            if severity.value not in s.case_publication_months:
-                raise ValueError(f"case_publication_months: no period for {severity.value!r}")
-            low, high = s.case_publication_months[severity.value]
+            if severity.value not in c.publication_months:
+                raise ValueError(f"TECHCREDIT_CASE_PUBLICATION_MONTHS: no period for "
+                                 f"{severity.value!r}")
+            low, high = c.publication_months[severity.value]
             if not 0 <= low <= high:
-                raise ValueError(f"case_publication_months[{severity.value!r}]: need "
-                                 f"0 <= minimum <= maximum, got ({low}, {high})")
-            periods[severity] = Period(low, high)
-        return cls(s.case_objection_workdays, s.case_answer_workdays,
-                   s.case_repair_answer_workdays, periods, s.case_publish_minor,
-                   frozenset(s.case_open_tiers))
+                raise ValueError(f"TECHCREDIT_CASE_PUBLICATION_MONTHS[{severity.value!r}]: "
+                                 f"need 0 <= minimum <= maximum, got ({low}, {high})")
+            periods[severity] = Period(min_months=low, max_months=high)
+        return cls(objection_workdays=c.objection_workdays, answer_workdays=c.answer_workdays,
+                   repair_answer_workdays=c.repair_answer_workdays, periods=periods,
+                   publish_minor=c.publish_minor, open_tiers=frozenset(c.open_tiers))
 
     def publication(self, severity: Severity, decided_on: date) -> Publication:
         """Counted from the decision date, as the measures say."""

@@ -4,7 +4,7 @@ The state (every party's running totals, the contract flow network, the approved
 recent hits), the entity directory and the market index come from the curated store and
 the rule set in force. A long-lived service (``techcredit up``) outlives many store versions
 (the daily run ingests each morning) and rule approvals, so it polls a fingerprint of both
-every ``state_poll_seconds``; a change builds a new state in a worker thread while the old one
+every ``polling.state_seconds``; a change builds a new state in a worker thread while the old one
 keeps answering, then swaps the three in on the event loop. A failed build keeps the old state
 serving (``/readyz`` says so) and is tried again at the next poll. Contracts registered by
 checks since the last build and not yet in the store are not carried over: the register's
@@ -97,9 +97,9 @@ def fingerprint_of(ctx: ServiceContext, tables: Fingerprint) -> str:
 async def keep_state_fresh(ctx: ServiceContext, tables: TablesLoader,
                            fingerprint: Fingerprint | None) -> None:
     """Build the state, then rebuild it whenever the fingerprint changes (never without
-    one, or with ``state_poll_seconds`` 0). The score answers are rendered again after
+    one, or with ``polling.state_seconds`` 0). The score answers are rendered again after
     each build: they show register statuses from the directory."""
-    every = ctx.settings.state_poll_seconds
+    every = ctx.settings.polling.state_seconds
 
     async def seen() -> str | None:
         if fingerprint is None or every <= 0:

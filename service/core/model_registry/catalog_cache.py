@@ -2,8 +2,8 @@
 
 Reading it costs about 50 ms of MLflow queries per model in the serving process: under 20
 reviewers the models page would slow every other page (measured: ``bench_console``), so it is
-reused for ``models_page_seconds``. A decision taken through the service drops it, and a read
-that began before the drop is never kept, so the decider sees their decision at once; a
+reused for ``polling.models_page_seconds``. A decision taken through the service drops it, and
+a read that began before the drop is never kept, so the decider sees their decision at once; a
 change made elsewhere (``techcredit promote``, training) shows within those seconds.
 """
 

@@ -16,7 +16,7 @@ from mlflow.exceptions import MlflowException
 
 from models.catalog import ModelCatalog, UnknownVersion, catalog, review_report
 from models.gate import GateDecision
-from models.registry import PRODUCTION_MODELS, GateRefused, gate_thresholds, promote, store_for
+from models.registry import PRODUCTION_MODELS, GateRefused, promote, store_for
 from service.core.context import ServiceContext
 from service.core.db.audit import AuditRecord, audited
 from service.core.db.tokens import Principal
@@ -34,10 +34,10 @@ class Promotion:
 
 
 async def catalogs(ctx: ServiceContext) -> list[ModelCatalog]:
-    cached = ctx.catalogs.fresh(ctx.settings.models_page_seconds)
+    cached = ctx.catalogs.fresh(ctx.settings.polling.models_page_seconds)
     if cached is not None:
         return cached
-    store, thresholds = store_for(ctx.settings), gate_thresholds(ctx.settings)
+    store, thresholds = store_for(ctx.settings), ctx.settings.gate
     started = time.monotonic()
     value = await asyncio.to_thread(
         lambda: [catalog(store, name, thresholds) for name in PRODUCTION_MODELS])
@@ -62,7 +62,7 @@ async def decide(ctx: ServiceContext, principal: Principal, model_name: str, ver
         try:
             gate = promote(store_for(ctx.settings), model_name, version,
                            reviewer=principal.user, note=note,
-                           thresholds=gate_thresholds(ctx.settings), override=override)
+                           thresholds=ctx.settings.gate, override=override)
         except GateRefused as e:
             return Promotion(model_name, version, "refused", e.decision, False)
         except MlflowException as e:

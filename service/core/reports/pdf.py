@@ -65,7 +65,7 @@ def html_to_pdf(html: str, out: Path, chromium: Path | None = None,
     share state and nothing is left in the user's home; on timeout its whole process group is
     killed, since a hung renderer outlives its parent.
     """
-    binary = find_chromium(chromium or get_settings().chromium_path)
+    binary = find_chromium(chromium or get_settings().reports.chromium)
     check_cjk_font()
     with tempfile.TemporaryDirectory(prefix="techcredit-report-") as tmp:
         src, pdf = Path(tmp) / "report.html", Path(tmp) / "report.pdf"

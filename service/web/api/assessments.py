@@ -108,7 +108,7 @@ async def list_assessments(principal: AssessmentReader, ctx: Ctx, session: Sessi
     """Every year's assessment, newest first (an institution: published ones only)."""
     rows = records.assessments(session, published_only=principal.role == Role.institution)
     counts = records.outcome_counts(session)
-    out = [assessment_out(a, counts.get(a.id, {}), ctx.settings.assessment_appeal_days)
+    out = [assessment_out(a, counts.get(a.id, {}), ctx.settings.assessment.appeal_days)
            for a in rows]
     await journal(ctx, request, audits=[record(request, principal, READ, "ok",
                                                detail={"rows": len(out)})])
@@ -134,7 +134,7 @@ async def year_results(
     rows = records.results(session, a.id, group=group, outcome=outcome, regions=regions,
                          institution_id=own)
     counts = records.outcome_counts(session).get(a.id, {})
-    out = YearOut(assessment=assessment_out(a, counts, ctx.settings.assessment_appeal_days),
+    out = YearOut(assessment=assessment_out(a, counts, ctx.settings.assessment.appeal_days),
                   results=[row_out(r) for r in rows])
     await journal(ctx, request, audits=[record(request, principal, READ, "ok", detail={
         "year": year, "rows": len(rows), "query": str(request.url.query)[:500]})])
@@ -184,7 +184,7 @@ async def publish(year: Year, body: PublishIn, principal: Assessor, ctx: Ctx,
     await ctx.scores.refresh()  # statuses of record show beside scores at once
     with ctx.readers() as fresh:
         counts = records.outcome_counts(fresh).get(d.assessment.id, {})
-    return assessment_out(d.assessment, counts, ctx.settings.assessment_appeal_days)
+    return assessment_out(d.assessment, counts, ctx.settings.assessment.appeal_days)
 
 
 @router.get("/assessments/{year}/appeals", response_model=list[AppealOut])
@@ -219,7 +219,7 @@ async def file_appeal(year: Year, body: AppealIn, principal: AssessmentAppellant
     d = await _decide(ctx, request, principal, "assessment.appeal", body.institution_id, year,
                       lambda s: service.file_appeal(
                           s, year, body.institution_id, body.reason, body.requested_outcome,
-                          _actor(principal), ctx.clock(), ctx.settings.assessment_appeal_days))
+                          _actor(principal), ctx.clock(), ctx.settings.assessment.appeal_days))
     assert d.appeal is not None
     return appeal_out(d.appeal, year)
 

@@ -41,8 +41,8 @@ async def check_contract(contract: ContractIn, principal: ContractOfficer,  # ty
 async def check_batch(body: BatchIn, principal: ContractOfficer, ctx: Ctx, request: Request,
                       register: Register = True) -> BatchOut:
     """Up to 1,000 contracts, checked in the order given (a later one sees the earlier)."""
-    if len(body.contracts) > ctx.settings.api_batch_max:
+    if len(body.contracts) > ctx.settings.api.batch_max:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [{
             "field": "body.contracts", "rule": "too_long",
-            "message": f"at most {ctx.settings.api_batch_max} contracts per batch"}])
+            "message": f"at most {ctx.settings.api.batch_max} contracts per batch"}])
     return BatchOut(results=await _check(ctx, request, principal, body.contracts, register))

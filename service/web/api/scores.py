@@ -117,7 +117,7 @@ async def list_scores(
         regions = (region,)
     f = queries.ScoreFilter(as_of, kind, regions, grade, tier, min_points, max_points)
     try:
-        day, rows, following = queries.page(session, f, sort, min(limit, ctx.settings.api_page_max),
+        day, rows, following = queries.page(session, f, sort, min(limit, ctx.settings.api.page_max),
                                             cursor)
     except queries.BadCursor as e:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT,

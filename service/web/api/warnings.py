@@ -65,10 +65,10 @@ async def list_warnings(
         q = q.where(RiskWarning.region.in_(regions))
     if before_id is not None:
         q = q.where(RiskWarning.id < before_id)
-    if limit > ctx.settings.api_page_max:
+    if limit > ctx.settings.api.page_max:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, [{
             "field": "query.limit", "rule": "less_than_equal",
-            "message": f"at most {ctx.settings.api_page_max} rows per page"}])
+            "message": f"at most {ctx.settings.api.page_max} rows per page"}])
     rows = list(session.scalars(q.order_by(RiskWarning.id.desc()).limit(limit + 1)))
     following = rows[limit - 1].id if len(rows) > limit else None
     rows = rows[:limit]

@@ -127,7 +127,7 @@ async def upload(case_id: RowId, request: Request, ctx: Ctx, session: SessionDep
         return c
     session.close()
     here = f"{PATH}/cases/{case_id}"
-    limit = max_file_bytes(ctx.settings.api_max_body_bytes)
+    limit = max_file_bytes(ctx.settings.api.max_body_bytes)
     content = await file.read(limit + 1) if file is not None else b""
     if len(content) > limit:
         return back(here, f"413 {words(lang)['too_large']}: > {limit} bytes")

@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from features.point_in_time.build import build_features
 from features.point_in_time.history import prepare
-from features.settings import Settings, get_settings
+from features.settings import DatabaseSettings, Settings, get_settings
 from models.loading import load_scorer
 from models.scoring import (
     EntityScore,
@@ -87,7 +87,7 @@ def test_scoring_everyone_at_once_equals_scoring_each_alone(trained: Trained) ->
 def test_batch_writes_scores_warnings_and_new_contracts_once(
     trained: Trained, expected: EntityScore, db_url: str, engine: Engine
 ) -> None:
-    settings = Settings(home=trained.settings.home, database_url=db_url)
+    settings = Settings(home=trained.settings.home, database=DatabaseSettings(url=db_url))
     sessions = session_factory(engine)
     with sessions.begin() as session:  # the constructed case: grade A at an earlier date
         session.add(Score(

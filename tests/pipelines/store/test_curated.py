@@ -12,7 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from features.ingest.lineage import LINEAGE
-from features.settings import Settings
+from features.settings import Settings, StoreSettings
 from features.standard.schema import arrow_schema, conform
 from features.standard.tables import CONTRACTS
 from pipelines.store import curated as store
@@ -47,7 +47,7 @@ def _marker(s: Settings, name: str, snap: store.Snapshot | None = None) -> str:
 ])
 def test_one_manifest_makes_a_runs_tables_current_together(
         tmp_path: Path, names: tuple[str, ...]) -> None:
-    s = Settings(home=tmp_path, store_keep_runs=2)
+    s = Settings(home=tmp_path, store=StoreSettings(keep_runs=2))
     for i, v in enumerate(names):
         m = _publish_marker(s, v, brokers=f"b{v}", contracts=f"c{v}")
         assert m.sequence == i + 1 and store.current_manifest(s) == m

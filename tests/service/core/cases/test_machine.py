@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from features.settings import Settings
+from features.settings import CaseSettings, Settings
 from service.core.cases.calendar import WorkCalendar
 from service.core.cases.enums import CaseState, Severity
 from service.core.cases.machine import (
@@ -126,13 +126,13 @@ def test_available_actions_are_the_buttons_a_person_may_press() -> None:
 
 
 def test_the_policy_refuses_an_inverted_period() -> None:
-    settings = Settings(case_publication_months={"minor": (0, 3), "general": (12, 3),
-                                                 "serious": (12, 36)})
+    settings = Settings(cases=CaseSettings(publication_months={
+        "minor": (0, 3), "general": (12, 3), "serious": (12, 36)}))
     with pytest.raises(ValueError, match="general"):
         CasePolicy.from_settings(settings)
     with pytest.raises(ValueError, match="serious"):
-        CasePolicy.from_settings(Settings(case_publication_months={"minor": (0, 3),
-                                                                   "general": (3, 12)}))
+        CasePolicy.from_settings(Settings(cases=CaseSettings(publication_months={
+            "minor": (0, 3), "general": (3, 12)})))
 
 
 END_STATES = {S.dismissed, S.overturned, S.removed}

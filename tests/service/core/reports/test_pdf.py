@@ -34,7 +34,7 @@ class Printed:
 @pytest.fixture(scope="module")
 def printed(tmp_path_factory: pytest.TempPathFactory) -> Printed:
     try:
-        find_chromium(get_settings().chromium_path)
+        find_chromium(get_settings().reports.chromium)
         check_cjk_font()
     except MissingPackage as e:
         pytest.skip(str(e))

@@ -27,7 +27,7 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from features.point_in_time.history import prepare
-from features.settings import Settings
+from features.settings import DatabaseSettings, PollingSettings, Settings
 from models.contract_tier import TierBands
 from models.registry import CHAMPION
 from models.warning_rules import WarningRules, load_warning_rules
@@ -171,7 +171,7 @@ def _batch(home: Path, source: Path, as_of: str) -> tuple[Models, Scored, Warnin
     """The batch run's models and results before any database is written: computed once
     per test process, written to each backend's database."""
     settings = Settings(home=home)
-    rules = load_warning_rules(settings.warning_rules)
+    rules = load_warning_rules(settings.warnings.rules)
     tables = read_store(settings, source)
     h = prepare(tables)
     models = load_task.fn(settings, CHAMPION)
@@ -248,8 +248,8 @@ def start_api(backend: str, db_url: str, trained: Trained, **settings: Any) -> I
     # The shared models are polled once: the registry client keeps its URI in MLflow's global
     # state, so a second app in this process polling another registry (the hot-swap tests)
     # must not race this one. ``settings`` may override.
-    s = Settings(**{"home": trained.settings.home, "database_url": db_url,
-                    "model_poll_seconds": 3600.0, **settings})
+    s = Settings(**{"home": trained.settings.home, "database": DatabaseSettings(url=db_url),
+                    "polling": PollingSettings(model_seconds=3600.0), **settings})
     engine = make_engine(db_url)
     try:
         upgrade(engine)

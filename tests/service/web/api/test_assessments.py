@@ -175,7 +175,7 @@ def test_assess_adjust_publish_appeal_and_exit(api: Api) -> None:
     assert beside["status_of_record"]["status"] == "warned"
 
     # the window closes
-    days, clock = api.ctx.settings.assessment_appeal_days, api.ctx.clock
+    days, clock = api.ctx.settings.assessment.appeal_days, api.ctx.clock
     api.ctx.clock = lambda: datetime.fromisoformat(won["published_at"]) + timedelta(
         days=days, seconds=1)
     try:

@@ -125,7 +125,8 @@ def test_a_batch_over_the_limit_is_422(api: Api, monkeypatch: pytest.MonkeyPatch
     assert over.status_code == 422
     assert [(p["field"], p["rule"]) for p in over.json()["detail"]] == [
         ("body.contracts", "too_long")]
-    monkeypatch.setattr(api.ctx.settings, "api_batch_max", 3)  # the configured limit
+    monkeypatch.setattr(api.ctx.settings, "api",  # the configured limit
+                        api.ctx.settings.api.model_copy(update={"batch_max": 3}))
     ids = _ids("CL")
     mark = api.audit_mark()
     configured = api.post("/api/v1/contracts/check/batch", "office", json={
@@ -261,7 +262,7 @@ def _scored(api: Api, kind: str, entity_id: str) -> bool:
 
 
 def test_a_body_over_the_limit_is_413(api: Api) -> None:
-    limit = api.settings.api_max_body_bytes
+    limit = api.settings.api.max_body_bytes
     one = contract_body(api.trained, "CZ0000001")
     size = len(json.dumps(one))
     over = json.dumps({"contracts": [one] * (limit // size + 1)}).encode("utf-8")

@@ -28,7 +28,7 @@ from mlflow import MlflowClient
 from sqlalchemy import Engine, select
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from features.settings import Settings
+from features.settings import DatabaseSettings, MLflowSettings, PollingSettings, Settings
 from models.registry import ANOMALY_MODEL, CHAMPION, Store
 from service.core.db.engine import make_engine, session_factory
 from service.core.db.migrate import upgrade
@@ -123,8 +123,9 @@ def served(trained: Trained, db_url: str, tmp_path: Path) -> Iterator[Served]:
     registry = RegistryServer(backend, trained.settings.mlflow_artifact_root)
     engine = make_engine(db_url)
     try:
-        settings = Settings(home=trained.settings.home, database_url=db_url,
-                            mlflow_uri=registry.url, model_poll_seconds=POLL_S)
+        settings = Settings(home=trained.settings.home, database=DatabaseSettings(url=db_url),
+                            mlflow=MLflowSettings(uri=registry.url),
+                            polling=PollingSettings(model_seconds=POLL_S))
         upgrade(engine)
         with session_factory(engine).begin() as session:
             _, token = add_user(session, "swap-admin", "admin")

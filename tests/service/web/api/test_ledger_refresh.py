@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 
-from features.settings import Settings
+from features.settings import DatabaseSettings, PollingSettings, Settings
 from service.core.context import ServiceContext
 from service.core.db.engine import make_engine
 from service.core.db.migrate import upgrade
@@ -54,8 +54,8 @@ def _app(trained: Trained, tmp_path: Path, registry: Registry) -> TestClient:
     engine = make_engine(db_url)
     upgrade(engine)
     engine.dispose()
-    s = Settings(home=trained.settings.home, database_url=db_url, model_poll_seconds=3600.0,
-                 state_poll_seconds=0.2)
+    s = Settings(home=trained.settings.home, database=DatabaseSettings(url=db_url),
+                 polling=PollingSettings(model_seconds=3600.0, state_seconds=0.2))
     return TestClient(create_app(s, registry.tables, fingerprint=registry.fingerprint))
 
 

@@ -47,7 +47,8 @@ def test_warnings_page_newest_first_and_the_page_maximum_holds(
             RiskWarning.state == "open").order_by(RiskWarning.id.desc())))
     assert ids == expected and len(ids) == sum(api.batch.warnings.values())
 
-    monkeypatch.setattr(api.ctx.settings, "api_page_max", 10)
+    monkeypatch.setattr(api.ctx.settings, "api",
+                        api.ctx.settings.api.model_copy(update={"page_max": 10}))
     over = api.get("/api/v1/warnings?limit=11", "regulator_all")
     assert over.status_code == 422
     assert over.json()["detail"] == [{"field": "query.limit", "rule": "less_than_equal",

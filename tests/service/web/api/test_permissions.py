@@ -90,7 +90,7 @@ _ALERTS: dict[tuple[str, str], int] = {}
 
 def alert_for(api: Api, user: str) -> int:
     """A drift alert of the user's own, so each granted role acknowledges an open one."""
-    key = (api.settings.database_url or "", user)
+    key = (api.settings.database.url or "", user)
     if key not in _ALERTS:
         with api.session() as session, session.begin():
             alert = MonitorAlert(month=f"2000-{len(_ALERTS) + 1:02d}", model_name=CREDIT_MODEL,

@@ -17,7 +17,7 @@ import uvicorn
 from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy import Engine
 
-from features.settings import Settings
+from features.settings import DatabaseSettings, PollingSettings, Settings
 from models.assessment.config import load_config
 from models.registry import CREDIT_MODEL, store_for
 from pipelines.assess import compute, read_inputs, write
@@ -83,7 +83,8 @@ def live(trained: Trained, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     tokens = issue_tokens(engine, entities.institution_in)
     # its own copy of the models: the reviewer's test promotes the challenger registered here
     home = copy_home(trained.settings.home_dir, tmp_path_factory.mktemp("console") / "home")
-    settings = Settings(home=home, database_url=db_url, model_poll_seconds=3600.0)
+    settings = Settings(home=home, database=DatabaseSettings(url=db_url),
+                        polling=PollingSettings(model_seconds=3600.0))
     challenger = register_challenger(store_for(settings), CREDIT_MODEL)
     add_drift_alert(engine, challenger)
     opened = open_from_warnings(session_factory(engine), date.fromisoformat(AS_OF),

@@ -17,7 +17,7 @@ from urllib.parse import urlencode
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from features.settings import Settings
+from features.settings import ApiSettings
 from service.core import context
 from service.core.cases.access import max_file_bytes
 from service.core.cases.calendar import china_day
@@ -25,7 +25,7 @@ from tests.service.web.console.conftest import Live
 from tests.service.web.console.test_browser import shot, sign_in
 
 pytestmark = pytest.mark.e2e
-FILE_LIMIT = max_file_bytes(Settings.model_fields["api_max_body_bytes"].default)
+FILE_LIMIT = max_file_bytes(ApiSettings().max_body_bytes)
 
 
 def api(live: Live, user: str, path: str, body: dict[str, Any] | None = None) -> Any:
