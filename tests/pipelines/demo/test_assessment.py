@@ -52,7 +52,7 @@ def _drafted(year: int, by: str, settings: Settings) -> AssessSummary:
 def test_the_demo_publishes_with_a_second_assessor_and_writes_the_reports(
         db_url: str, sessions: sessionmaker[Session], tmp_path: Path, no_chromium: None,
         monkeypatch: pytest.MonkeyPatch) -> None:
-    settings = Settings(home=tmp_path, database_url=db_url)
+    settings = Settings(home=tmp_path, database={"url": db_url})
     ensure_people(settings)  # as the demo does before: the runner must be an assessor
     monkeypatch.setattr(assessment, "assess_flow", _drafted)
     said: list[str] = []

@@ -89,7 +89,7 @@ def test_without_a_warning_case_of_an_institution_nothing_is_walked(
     _open(sessions, "institution", "I-MANUAL", CaseSource.manual, None)
     _open(sessions, "broker", "B1", CaseSource.warning, 200.0)
     said: list[str] = []
-    demo_cases(Settings(home=tmp_path, database_url=db_url), START, said.append)
+    demo_cases(Settings(home=tmp_path, database={"url": db_url}), START, said.append)
     assert said == ["no warning opened a case / 无预警立案"]
     with sessions() as session:
         assert set(session.scalars(select(Case.state))) == {"flagged"}
@@ -99,7 +99,7 @@ def test_the_demo_says_which_case_it_walked_and_where_to_read_it(
         db_url: str, sessions: sessionmaker[Session], tmp_path: Path) -> None:
     case_id = _warnings(sessions)["I-LOW"]
     said: list[str] = []
-    demo_cases(Settings(home=tmp_path, database_url=db_url), START, said.append)
+    demo_cases(Settings(home=tmp_path, database={"url": db_url}), START, said.append)
     assert said == [
         f"3 flagged cases from warnings; case {case_id} (I-LOW) walked: flagged → investigating "
         "→ determined → notified → listed → repair_requested → repaired",

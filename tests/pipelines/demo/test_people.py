@@ -28,7 +28,7 @@ def _lines(path: Path) -> list[list[str]]:
 
 def test_people_are_made_once_with_tokens_that_log_in(
         db_url: str, sessions: sessionmaker[Session], tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path, database_url=db_url)
+    settings = Settings(home=tmp_path, database={"url": db_url})
     first = ensure_people(settings)
     assert first.path == logins_path(settings) == tmp_path / "demo-logins.txt"
     assert first.created == [name for name, _ in PEOPLE]
@@ -52,6 +52,6 @@ def test_a_person_who_exists_is_left_out_of_the_file(
     """A token is shown only once, when it is made: an existing user's token is not known."""
     with sessions.begin() as session:
         add_user(session, "demo-admin", "admin")
-    logins = ensure_people(Settings(home=tmp_path, database_url=db_url))
+    logins = ensure_people(Settings(home=tmp_path, database={"url": db_url}))
     assert logins.created == [name for name, _ in PEOPLE[:-1]]
     assert [name for name, *_ in _lines(logins.path)] == logins.created
