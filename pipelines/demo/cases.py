@@ -91,7 +91,7 @@ def walk(sessions: sessionmaker[Session], start: date, policy: CasePolicy,
     step(Action.request_repair, SUBJECT, reason="conduct corrected",
          remediation="refunded the tax relief", commitment=True, file_ids=(file_id,))
     day += timedelta(days=7)
-    step(Action.repair, APPROVER, reason="remediation verified / 整改到位")
+    both(Action.repair, reason="remediation verified / 整改到位")
     return Walk(case_id, case.subject_id, states, listed_on, day, open_cases)
 
 

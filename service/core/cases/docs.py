@@ -61,10 +61,17 @@ def render_cases_doc(policy: CasePolicy) -> str:
             f"{t.target.value} | {who} | {'yes 双人' if t.four_eyes else 'no'} | "
             f"{', '.join(t.requires) or '–'} | {rules} |")
     lines += [
-        "", "**Four eyes / 双人复核.** `determine` and `list` are proposed by one person "
-        "(202, the case shows `pending_action`) and take effect when a different person makes "
-        "the same call; the proposer's own second call is refused (`four_eyes`). The approver "
-        "approves what was proposed.", "",
+        "", "**Four eyes / 双人复核.** "
+        + ", ".join(f"`{t.action.value}`" for t in TRANSITIONS if t.four_eyes)
+        + " — every decision that makes, reverses or lifts a determination or a listing — are "
+        "proposed by one person (202, the case shows `pending_action`) and take effect when a "
+        "different person makes the same call; the proposer's own second call is refused "
+        "(`four_eyes`). The approver approves what was proposed.", "",
+        "**Separation of duties / 职责分离.** Whoever acted on the subject's side of a case — "
+        "objected or applied for repair, also on the subject's behalf (a regulator recording a "
+        "paper filing) — decides no later step of it (`separation_of_duties`), so no single "
+        "person can take a case from determined to an end state. 代当事人提出异议或申请修复的"
+        "人员，不得决定本案此后任何步骤。", "",
         "## Deadlines / 期限\n",
         f"- Notice opens an objection window of **{policy.objection_workdays} working days** "
         "(`objection_due`); an objection after it is refused (`objection_window_closed`), and "

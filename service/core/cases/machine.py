@@ -1,6 +1,12 @@
 """The case state machine, declared as data: which action moves a case from which states to
 which, who may take it, whether it needs a second person, and the time rules it must pass.
 
+Separation of duties is part of the table: a determination is made by two people, and so is
+every decision that reverses or lifts one (overturn, repair, removal), so no single person can
+take a case from determined to an end state; and whoever acted on the subject's side of a
+case (an objection or a repair request, also when filed on the subject's behalf) decides no
+later step of it.
+
 Everything here is pure (facts and a day in, a decision out), so every path, refusal and
 deadline is tested without a server; ``service.core.cases.records`` applies a decision to the
 database under optimistic locking.
@@ -54,6 +60,7 @@ class CaseFacts:
     publication_ends: date | None = None
     pending_action: str | None = None
     pending_by: str | None = None
+    subject_side: frozenset[str] = frozenset()  # who acted on the subject's side so far
 
 
 @dataclass(frozen=True)
@@ -129,17 +136,20 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(Action.object, {S.notified}, S.objection, SUBJECT, "提出异议", "object",
        guards=(objection_window_open,)),
     _t(Action.uphold, {S.objection}, S.upheld, OFFICER, "异议不成立，维持认定", "uphold"),
-    _t(Action.overturn, {S.objection}, S.overturned, OFFICER, "异议成立，撤销认定", "overturn"),
+    _t(Action.overturn, {S.objection}, S.overturned, OFFICER, "异议成立，撤销认定", "overturn",
+       four_eyes=True),
     _t(Action.list, {S.notified, S.upheld}, S.listed, OFFICER, "列入失信名单", "list",
        four_eyes=True, guards=(objection_window_closed,)),
     _t(Action.request_repair, {S.listed, S.repair_denied}, S.repair_requested, SUBJECT,
        "申请信用修复", "apply for credit repair",
        requires=("reason", "remediation", "commitment", "evidence_files"),
        guards=(repair_period_reached,)),
-    _t(Action.repair, {S.repair_requested}, S.repaired, OFFICER, "准予信用修复", "grant repair"),
+    _t(Action.repair, {S.repair_requested}, S.repaired, OFFICER, "准予信用修复", "grant repair",
+       four_eyes=True),
     _t(Action.deny_repair, {S.repair_requested}, S.repair_denied, OFFICER, "不予信用修复",
        "deny repair"),
-    _t(Action.remove, {S.repaired}, S.removed, OFFICER, "移出失信名单", "remove from the list"),
+    _t(Action.remove, {S.repaired}, S.removed, OFFICER, "移出失信名单", "remove from the list",
+       four_eyes=True),
     _t(Action.expire, {S.listed, S.repair_requested, S.repair_denied}, S.removed, Party.system,
        "公示期届满移出", "publication period ended", requires=(), guards=(publication_over,)),
 )
@@ -170,6 +180,11 @@ def plan(f: CaseFacts, action: Action, actor: str, today: date) -> Decision:
                        f"案件处于“{STATE_LABELS[f.state][0]}”状态，不能执行“{t.zh}”",
                        f"a case in state {f.state.value!r} cannot {t.en}: it is allowed from "
                        f"{allowed}")
+    if t.party == Party.officer and actor in f.subject_side:
+        return Refusal("separation_of_duties",
+                       f"{actor} 已代表当事人办理本案事项，不得决定本案后续步骤“{t.zh}”",
+                       f"separation of duties: {actor} acted on the subject's side of this "
+                       f"case and may not decide a later step ({t.en})")
     for guard in t.guards:
         refused = guard(f, today)
         if refused is not None:

@@ -20,9 +20,11 @@ from sqlalchemy.orm import Session
 from service.core.cases.calendar import WorkCalendar
 from service.core.cases.enums import CLOSED, ON_LIST, CaseSource, CaseState, Severity
 from service.core.cases.machine import (
+    TRANSITIONS,
     Action,
     Apply,
     CaseFacts,
+    Party,
     Propose,
     Refusal,
     consequences,
@@ -116,10 +118,20 @@ def active_key(kind: str, subject_id: str, conduct: str | None) -> str:
     return f"{kind}:{subject_id}:{conduct or UNSPECIFIED}"
 
 
-def facts(case: Case) -> CaseFacts:
+def facts(case: Case, subject_side: frozenset[str] = frozenset()) -> CaseFacts:
     return CaseFacts(CaseState(case.state), Severity(case.severity) if case.severity else None,
                      case.decided_on, case.objection_due, case.repair_from,
-                     case.publication_ends, case.pending_action, case.pending_by)
+                     case.publication_ends, case.pending_action, case.pending_by, subject_side)
+
+
+SUBJECT_ACTIONS = tuple(t.action.value for t in TRANSITIONS if t.party == Party.subject)
+
+
+def subject_side(session: Session, case: Case) -> frozenset[str]:
+    """Who has acted on the subject's side of ``case`` (objected, asked for repair), from its
+    events: they decide no later step of it."""
+    return frozenset(session.scalars(select(CaseEvent.actor).where(
+        CaseEvent.case_id == case.id, CaseEvent.action.in_(SUBJECT_ACTIONS))))
 
 
 def _event(case: Case, action: str, before: str | None, actor: Actor, now: datetime,
@@ -181,7 +193,7 @@ def act(session: Session, case: Case, action: Action, actor: Actor, today: date,
     if expected is not None and expected != case.version:
         raise Conflict("stale_version", f"the case is at version {case.version}, not "
                        f"{expected}: reload it / 案件已被他人更新，请刷新")
-    decision = plan(facts(case), action, actor.user, today)
+    decision = plan(facts(case, subject_side(session, case)), action, actor.user, today)
     if isinstance(decision, Refusal):
         raise Conflict(decision.rule, decision.message)
     t = decision.transition

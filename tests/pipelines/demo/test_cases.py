@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from features.settings import Settings
 from pipelines.demo.cases import APPROVER, INVESTIGATOR, SUBJECT, Walk, demo_cases, walk
-from service.core.cases import records as store
+from service.core.cases import records
 from service.core.cases.calendar import WorkCalendar
 from service.core.cases.enums import CaseSource
 from service.core.cases.policy import CasePolicy
@@ -28,10 +28,11 @@ OPENED = datetime(2020, 12, 31, 8, 0, tzinfo=UTC)
 def _open(sessions: sessionmaker[Session], kind: str, subject_id: str, source: CaseSource,
           points: float | None) -> int:
     with sessions.begin() as session:
-        return store.open_case(
-            session, store.Subject(kind, subject_id, f"主体{subject_id}", "310000"), None, source,
-            store.Actor("system", None), OPENED, "red warning", [{"kind": "warning"}],
-            store.WarningLink(0, ("techcredit-credit", "1"), points)).case.id
+        return records.open_case(
+            session, records.Subject(kind, subject_id, f"主体{subject_id}", "310000"), None,
+            source, records.Actor("system", None), OPENED, "red warning",
+            [{"kind": "warning"}], records.WarningLink(0, ("techcredit-credit", "1"), points)
+        ).case.id
 
 
 def _warnings(sessions: sessionmaker[Session]) -> dict[str, int]:
@@ -49,7 +50,7 @@ def test_the_lowest_scored_institution_case_is_walked_from_flagged_to_repaired(
     assert done == Walk(
         case_id=cases["I-LOW"], subject_id="I-LOW",
         states=["investigating", "investigating", "determined", "notified", "notified",
-                "listed", "repair_requested", "repaired"],
+                "listed", "repair_requested", "repair_requested", "repaired"],
         listed_on=date(2021, 1, 26),  # the workday after the 15-workday objection window
         repaired_on=date(2021, 4, 11),  # a week after the 3-month minimum of general conduct
         open_cases=3)
@@ -60,21 +61,21 @@ def test_the_lowest_scored_institution_case_is_walked_from_flagged_to_repaired(
                 case.active_key) == (
             "repaired", "false_registration", "general", date(2021, 1, 4), date(2021, 1, 25),
             date(2021, 1, 26), date(2021, 4, 4), date(2022, 1, 4), False, None)
-        [measure] = store.measures(session, case.id)
+        [measure] = records.measures(session, case.id)
         assert (measure.measure, measure.starts, measure.ends, measure.lifted_reason) == (
             "restrict_funding", date(2021, 1, 26), date(2022, 1, 4), "case repaired")
-        [evidence] = store.files(session, case.id)
+        [evidence] = records.files(session, case.id)
         assert (evidence.uploaded_by, evidence.content.decode()) == (
             SUBJECT.user, "已退回违规享受的税收优惠并完成整改。")
-        events = store.events(session, case.id)
+        events = records.events(session, case.id)
         assert [(e.action, e.actor) for e in events] == [
             ("open", "system"), ("investigate", INVESTIGATOR.user),
             ("propose:determine", INVESTIGATOR.user), ("determine", APPROVER.user),
             ("notify", INVESTIGATOR.user), ("propose:list", INVESTIGATOR.user),
             ("list", APPROVER.user), ("add_measure", APPROVER.user),
             ("attach_file", SUBJECT.user), ("request_repair", SUBJECT.user),
-            ("repair", APPROVER.user)]
-        assert events[-2].file_ids == [evidence.id]
+            ("propose:repair", INVESTIGATOR.user), ("repair", APPROVER.user)]
+        assert events[-3].file_ids == [evidence.id]
         audited = {e.detail["event_id"]: e.action for e in session.scalars(select(AuditEntry))}
         steps = {e.id: f"case.{e.action}" for e in events
                  if e.action not in ("open", "add_measure", "attach_file")}

@@ -17,6 +17,7 @@ from service.core.cases.machine import (
     Action,
     Apply,
     CaseFacts,
+    Party,
     Propose,
     Refusal,
     available,
@@ -132,3 +133,71 @@ def test_the_policy_refuses_an_inverted_period() -> None:
     with pytest.raises(ValueError, match="serious"):
         CasePolicy.from_settings(Settings(cases=CaseSettings(publication_months={
             "minor": (0, 3), "general": (3, 12)})))
+
+
+END_STATES = {S.dismissed, S.overturned, S.removed}
+MID, LATE = date(2027, 3, 1), date(2028, 6, 1)
+DAYS = (date(2027, 2, 1), date(2027, 4, 1), date(2028, 7, 1))  # before, between, after
+
+
+def _reachable(start: CaseFacts, people: tuple[str, ...]) -> set[CaseState]:
+    """Every state ``people`` (each of whom may act for the regulator or for the subject) and
+    the system can bring a case to from ``start``, on any of the days that pass or fail each
+    time rule: every path of the transition table, walked."""
+    seen: set[CaseFacts] = set()
+    todo = [start]
+    while todo:
+        f = todo.pop()
+        if f in seen:
+            continue
+        seen.add(f)
+        for t in TRANSITIONS:
+            actors = ("system",) if t.party == Party.system else people
+            for actor, today in ((a, d) for a in actors for d in DAYS):
+                decision = plan(f, t.action, actor, today)
+                if isinstance(decision, Propose):
+                    todo.append(replace(f, pending_action=t.action.value, pending_by=actor))
+                elif isinstance(decision, Apply):
+                    side = f.subject_side | ({actor} if t.party == Party.subject else set())
+                    todo.append(replace(f, state=t.target, pending_action=None,
+                                        pending_by=None, subject_side=frozenset(side)))
+    return {f.state for f in seen}
+
+
+DETERMINED = CaseFacts(S.determined, Severity.general, date(2027, 1, 5), objection_due=MID,
+                       repair_from=MID, publication_ends=LATE)
+
+
+def test_no_single_person_takes_a_determined_case_to_any_end_state() -> None:
+    alone = _reachable(DETERMINED, ("mallory",))
+    assert not alone & END_STATES, alone
+    # notice, and an objection filed for the subject; after it that person decides nothing
+    assert alone == {S.determined, S.notified, S.objection}
+
+
+def test_who_acted_for_the_subject_decides_no_later_step() -> None:
+    """Two people, one of whom must object or ask for repair on the subject's behalf: the
+    other alone is left to decide, so nothing that needs two deciders — overturning, granting
+    repair — can happen; listing (before any objection) and expiry still can."""
+    pair = _reachable(DETERMINED, ("alice", "bob"))
+    assert S.overturned not in pair and S.repaired not in pair
+    assert {S.listed, S.removed} <= pair
+    trio = _reachable(DETERMINED, ("alice", "bob", "carol"))
+    assert {S.overturned, S.repaired, S.removed} <= trio
+
+
+def test_the_subjects_representative_is_refused_a_decision_naming_the_rule() -> None:
+    f = replace(DETERMINED, state=S.objection, subject_side=frozenset({"alice"}))
+    refused = plan(f, Action.overturn, "alice", DAYS[1])
+    assert isinstance(refused, Refusal) and refused.rule == "separation_of_duties"
+    assert "alice" in refused.en and "separation of duties" in refused.en
+    assert isinstance(plan(f, Action.overturn, "bob", DAYS[1]), Propose)
+    pending = replace(f, pending_action="overturn", pending_by="bob")
+    assert isinstance(plan(pending, Action.overturn, "alice", DAYS[1]), Refusal)
+    assert isinstance(plan(pending, Action.overturn, "carol", DAYS[1]), Apply)
+
+
+@pytest.mark.parametrize("action", [Action.determine, Action.list, Action.overturn,
+                                    Action.repair, Action.remove])
+def test_decisions_that_make_reverse_or_lift_a_listing_need_two_people(action: Action) -> None:
+    assert BY_ACTION[action].four_eyes

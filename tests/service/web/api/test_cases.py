@@ -134,7 +134,9 @@ def test_flagged_to_listed_to_repaired_to_removed(api: Api, clock: Clock) -> Non
     # skipped (fixed by law) and the deadline is marked provisional
     assert (case["state"], case["repair_due"], case["deadline_provisional"]) == (
         "repair_requested", "2027-01-12", True)
-    case = act(api, cid, "repair", "admin", reason="remediation verified")["case"]
+    proposed = act(api, cid, "repair", "admin", 202, reason="remediation verified")
+    assert proposed["case"]["state"] == "repair_requested"  # lifting a listing: four eyes
+    case = act(api, cid, "repair", "regulator_all", reason="agreed")["case"]
     assert (case["state"], case["published"]) == ("repaired", False)
     score = api.get(f"/api/v1/institutions/{subject}/score", "regulator_all").json()
     assert score["listing"] is None  # repair shows beside the score at once
@@ -143,13 +145,15 @@ def test_flagged_to_listed_to_repaired_to_removed(api: Api, clock: Clock) -> Non
     assert [m.lifted_reason for m in lifted] == ["case repaired"]
     listed = api.get("/api/v1/dishonesty-list", "regulator_all").json()["items"]
     assert subject not in {e["unified_code"] for e in listed}
-    case = act(api, cid, "remove", "regulator_all", reason="off the list")["case"]
+    act(api, cid, "remove", "regulator_all", 202, reason="off the list")
+    case = act(api, cid, "remove", "admin", reason="agreed")["case"]
     assert (case["state"], case["actions"]) == ("removed", [])
 
     detail = api.get(f"{CASES}/{cid}", "regulator_all").json()
     assert [e["action"] for e in detail["events"]] == [
         "open", "investigate", "propose:determine", "determine", "notify", "propose:list",
-        "list", "add_measure", "attach_file", "request_repair", "repair", "remove"]
+        "list", "add_measure", "attach_file", "request_repair", "propose:repair", "repair",
+        "propose:remove", "remove"]
     notice = next(e for e in detail["events"] if e["action"] == "notify")
     assert "2026-10-23" in notice["detail"]["rights_zh"] and notice["detail"]["basis"]
     assert [f["sha256"] for f in detail["files"]] == [hashlib.sha256(content).hexdigest()]
@@ -159,19 +163,40 @@ def test_flagged_to_listed_to_repaired_to_removed(api: Api, clock: Clock) -> Non
 
 
 def test_objection_overturned_closes_the_case(api: Api, clock: Clock) -> None:
-    cid = open_case(api, api.entities.institution_out, "split_contracts")["id"]
+    cid = open_case(api, api.entities.institution_in, "split_contracts")["id"]
     act(api, cid, "investigate", "regulator_all", reason="take it")
     determine(api, cid, "serious", "split_contracts")
     act(api, cid, "notify", "regulator_all", reason="notice served")
-    # the subject's paper objection, recorded by a regulator on its behalf
-    case = act(api, cid, "object", "regulator_all", reason="the contracts are real")["case"]
+    case = act(api, cid, "object", "institution", reason="the contracts are real")["case"]
     assert (case["state"], case["answer_due"]) == ("objection", "2026-10-16")
-    case = act(api, cid, "overturn", "admin", reason="evidence of delivery")["case"]
+    act(api, cid, "overturn", "regulator_all", 202, reason="evidence of delivery")
+    case = act(api, cid, "overturn", "admin", reason="agreed")["case"]
     assert (case["state"], case["actions"]) == ("overturned", [])
     refused = act(api, cid, "list", "admin", 409, reason="list it")
     assert refused["detail"]["rule"] == "transition_not_allowed"
     # the conduct is free again: a new case may be opened
-    assert open_case(api, api.entities.institution_out, "split_contracts")["id"] != cid
+    assert open_case(api, api.entities.institution_in, "split_contracts")["id"] != cid
+
+
+def test_who_objected_for_the_subject_cannot_undo_the_determination(api: Api,
+                                                                    clock: Clock) -> None:
+    """A regulator records the subject's paper objection, then tries to overturn the two
+    regulators' determination: refused and audited, whoever proposed it."""
+    cid = open_case(api, api.entities.institution_out, "inflated_amount")["id"]
+    act(api, cid, "investigate", "regulator_all", reason="take it")
+    determine(api, cid, "general", "inflated_amount")
+    act(api, cid, "notify", "regulator_all", reason="notice served")
+    act(api, cid, "object", "regulator_all", reason="paper objection filed at the counter")
+    mark = api.audit_mark()
+    refused = act(api, cid, "overturn", "regulator_all", 409, reason="I agree with them")
+    assert refused["detail"]["rule"] == "separation_of_duties"
+    act(api, cid, "overturn", "admin", 202, reason="evidence of delivery")
+    refused = act(api, cid, "overturn", "regulator_all", 409, reason="approve")
+    assert refused["detail"]["rule"] == "separation_of_duties"
+    assert [(e.action, e.outcome) for e in api.audit_since(mark)] == [
+        ("case.overturn", "refused"), ("case.propose:overturn", "ok"),
+        ("case.overturn", "refused")]
+    assert api.get(f"{CASES}/{cid}", "admin").json()["state"] == "objection"
 
 
 def test_objection_upheld_listing_repair_denied_and_expiry_at_the_maximum(
@@ -181,6 +206,7 @@ def test_objection_upheld_listing_repair_denied_and_expiry_at_the_maximum(
     determine(api, cid, "general", "circular_trade")
     act(api, cid, "notify", "regulator_all", reason="notice served")
     clock.set(date(2026, 10, 9))
+    # brokers file on paper: a regulator records it, and decides nothing on this case after
     act(api, cid, "object", "regulator_all", reason="the broker objects")
     clock.set(date(2026, 10, 23))  # answer was due on 22 October: overdue
     queue = api.get(f"{CASES}/queue?overdue=true", "regulator_all").json()["items"]
@@ -188,7 +214,9 @@ def test_objection_upheld_listing_repair_denied_and_expiry_at_the_maximum(
         (cid, "objection_answer", "2026-10-22")]
     act(api, cid, "uphold", "admin", reason="objection unfounded")
     clock.set(date(2026, 10, 26))
-    act(api, cid, "list", "regulator_all", 202, reason="list")
+    assert act(api, cid, "list", "regulator_all", 409, reason="list")["detail"]["rule"] == \
+        "separation_of_duties"
+    act(api, cid, "list", "regulator_region", 202, reason="list")
     case = act(api, cid, "list", "admin", reason="approved")["case"]
     assert case["publication_ends"] == "2027-09-28"
     clock.set(date(2026, 12, 28))
