@@ -195,10 +195,18 @@ def run_try(settings: Settings, ruleset: RuleSet, lo: pd.Timestamp | None,
                for k in ("hits", "irregular", "precision", "overlap")
                if not np.isnan(float(getattr(r, k)))}
     texts = {"summary.txt": summary, "hits_per_month.txt": monthly,
-             "hits.csv": hits.drop(columns=["row"]).to_csv(index=False)}
+             "hits.csv": _csv(hits.drop(columns=["row"]))}
     tags = {"from": span[0], "to": span[-1], "hits": str(len(hits)),
             "champion": str(champion)}
     return TryOutcome(texts, metrics, tags)
+
+
+def _csv(frame: pd.DataFrame) -> str:
+    """``frame`` as a spreadsheet-safe CSV (missing values empty), like every CSV written."""
+    from service.core.exports import csv_text
+
+    cells = frame.astype(object).where(frame.notna(), None)
+    return csv_text([str(c) for c in frame.columns], cells.itertuples(index=False))
 
 
 def _contract_hits(settings: Settings, ruleset: RuleSet, h: History,

@@ -3,8 +3,6 @@ other agencies, a subject's standing, and the sweep that ends publication at its
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import asdict, dataclass, fields
 from datetime import date
@@ -15,6 +13,7 @@ from sqlalchemy.orm import Session
 from features.standard.enums import CONDUCT_KIND
 from service.core.cases.enums import ON_LIST, SEVERITY_LABELS, CaseState, Severity
 from service.core.cases.tables import Case
+from service.core.exports import csv_text
 
 OPEN_STATES = (CaseState.flagged, CaseState.investigating, CaseState.determined,
                CaseState.notified, CaseState.objection, CaseState.upheld,
@@ -120,12 +119,10 @@ def dishonesty_list(session: Session, today: date) -> list[ListEntry]:
 
 
 def to_csv(entries: list[ListEntry]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([f.name for f in fields(ListEntry)])
-    for e in entries:
-        writer.writerow([str(v) for v in asdict(e).values()])
-    return out.getvalue()
+    """The list as the CSV other agencies open in a spreadsheet: names, bases and decision
+    numbers come from users, so every cell is neutralised (:mod:`service.core.exports`)."""
+    return csv_text([f.name for f in fields(ListEntry)],
+                    (asdict(e).values() for e in entries))
 
 
 def to_json(entries: list[ListEntry]) -> str:
