@@ -131,6 +131,8 @@ def users_add(
     regions: Annotated[str, typer.Option(help="a regulator's province codes, e.g. "
                                               "110000,310000; none: all")] = "",
     institution: Annotated[str | None, typer.Option(help="an institution user's id")] = None,
+    offices: Annotated[str, typer.Option(help="an office user's registration office ids, e.g. "
+                                              "OF11000001; none: refused every check")] = "",
     expires_days: Annotated[int | None, typer.Option(help="token lifetime in days")] = None,
 ) -> None:
     """Add a user and print their token, once: only its hash is kept (添加用户)."""
@@ -139,13 +141,14 @@ def users_add(
     from service.core.db.users import add_user
 
     codes = [c.strip() for c in regions.split(",") if c.strip()]
+    office_ids = [o.strip() for o in offices.split(",") if o.strip()]
     with _database() as engine, session_factory(engine).begin() as session:
-        user, token = add_user(session, name, role, codes, institution, expires_days)
+        user, token = add_user(session, name, role, codes, institution, expires_days, office_ids)
         append(session, AuditRecord(
             actor=_actor(), role="admin", action="users.add", outcome="ok", entity_kind="user",
             entity_id=user.name, source="cli",
             detail={"role": user.role, "regions": user.regions, "institution_id": institution,
-                    "expires_days": expires_days}))
+                    "offices": user.offices, "expires_days": expires_days}))
     typer.echo(f"user {user.name} ({user.role}) added; token, shown only now:")
     typer.echo(token)
 
@@ -159,7 +162,7 @@ def users_list() -> None:
     with _database() as engine, session_factory(engine)() as session:
         users = list_users(session)
     for u in users:
-        scope = ",".join(u.regions) or u.institution_id or "-"
+        scope = ",".join(u.regions) or u.institution_id or ",".join(u.offices) or "-"
         state = f"revoked {u.revoked_at:%Y-%m-%d}" if u.revoked_at else "active"
         typer.echo(f"{u.name:<24} {u.role:<12} {scope:<24} {u.created_at:%Y-%m-%d}  {state}")
     if not users:

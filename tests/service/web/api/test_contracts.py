@@ -17,7 +17,8 @@ from sqlalchemy import select
 
 from service.core.contracts.schemas import ContractIn
 from service.core.db.tables import ContractCheck, Score
-from tests.service.web.api.conftest import Api, contract_body
+from service.core.db.users import add_user
+from tests.service.web.api.conftest import Api, contract_body, market_offices
 
 pytestmark = pytest.mark.e2e
 
@@ -292,3 +293,35 @@ def test_a_body_over_the_limit_is_413(api: Api) -> None:
                                         "Content-Type": "application/json"})
     assert at_limit.status_code == 200, at_limit.text
     assert at_limit.json()["contract_id"] == "CZ0000001"
+
+
+def test_an_office_token_registers_for_its_own_office_only(api: Api) -> None:
+    """Another office's contract is a 403, audited, from the route and the fast lane alike
+    (the lane falls through), and nothing is checked; the token's own office is answered."""
+    own = contract_body(api.trained, "OW00000001")
+    foreign = sorted(set(market_offices(api.trained)) - {own["office_id"]})[0]
+    with api.session() as session, session.begin():
+        _, token = add_user(session, "office_one", "office", offices=[own["office_id"]])
+    headers = {"Authorization": f"Bearer {token}"}
+    assert api.client.post("/api/v1/contracts/check", headers=headers,
+                           json=own).status_code == 200  # the lane learns the route
+    mark = api.audit_mark()
+    for path, body in (("/api/v1/contracts/check", {"office_id": foreign}),
+                       ("/api/v1/contracts/check", {"office_id": "OF65000001"}),
+                       ("/api/v1/contracts/check/batch", None)):
+        sent = contract_body(api.trained, "OW00000002", **(body or {}))
+        if body is None:
+            sent = {"contracts": [own | {"contract_id": "OW00000003"},
+                                  sent | {"office_id": foreign}]}
+        answer = api.client.post(path, headers=headers, json=sent)
+        assert answer.status_code == 403, answer.text
+        assert "not this token's office" in answer.json()["detail"]
+    assert _checks(api, "OW00000002") == [] and _checks(api, "OW00000003") == []
+    denials = api.audit_since(mark)
+    assert [(e.actor, e.action, e.outcome) for e in denials] == [
+        ("office_one", "check_contract", "denied")] * 3
+    with api.session() as session, session.begin():
+        _, unbound = add_user(session, "office_none", "office")
+    refused = api.client.post("/api/v1/contracts/check", json=own | {"contract_id": "OW00000004"},
+                              headers={"Authorization": f"Bearer {unbound}"})
+    assert refused.status_code == 403, refused.text
