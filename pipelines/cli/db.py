@@ -10,6 +10,7 @@ from __future__ import annotations
 import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
@@ -60,6 +61,28 @@ def _database(migrated: bool = True) -> Iterator[Engine]:
         _fail(f"cannot use database {url}: {cause}")
     finally:
         engine.dispose()
+
+
+def _known_institution(institution_id: str, source: Path | None) -> None:
+    """Refuse (one line, exit 2) an institution the register does not hold: a user bound to
+    a mistyped id would see nothing, or someone else's records once that id is issued.
+    The register is a market folder's ``institutions.parquet`` or the curated store's."""
+    import pandas as pd
+
+    from pipelines.store.curated import read_curated, snapshot
+
+    if source is not None:
+        path = source / "institutions.parquet"
+        if not path.exists():
+            _fail(f"--source {source} holds no institutions.parquet")
+        known = pd.read_parquet(path, columns=["institution_id"])["institution_id"]
+    elif snapshot().version("institutions") is None:
+        _fail("the curated store holds no institutions to check --institution against: run "
+              "`techcredit ingest FILES` or give --source MARKET_FOLDER")
+    else:
+        known = read_curated("institutions")["institution_id"]
+    if not known.eq(institution_id).any():
+        _fail(f"unknown institution {institution_id!r}: not in the register's institutions")
 
 
 def _actor() -> str:
@@ -134,12 +157,17 @@ def users_add(
     offices: Annotated[str, typer.Option(help="an office user's registration office ids, e.g. "
                                               "OF11000001; none: refused every check")] = "",
     expires_days: Annotated[int | None, typer.Option(help="token lifetime in days")] = None,
+    source: Annotated[Path | None, typer.Option(
+        help="market folder whose institutions.parquet --institution is checked against; "
+             "default: the curated store")] = None,
 ) -> None:
     """Add a user and print their token, once: only its hash is kept (添加用户)."""
     from service.core.db.audit import AuditRecord, append
     from service.core.db.engine import session_factory
     from service.core.db.users import add_user
 
+    if institution is not None:
+        _known_institution(institution, source)
     codes = [c.strip() for c in regions.split(",") if c.strip()]
     office_ids = [o.strip() for o in offices.split(",") if o.strip()]
     with _database() as engine, session_factory(engine).begin() as session:

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from service.core.inputs import NO_NUL
+from service.core.inputs import FREE_TEXT
 
 Kind = Literal["institution", "broker"]
 Grade = Literal["A", "B", "C", "D"]
@@ -33,7 +33,7 @@ class OverrideOut(BaseModel):
 
 class OverrideIn(BaseModel):
     grade: Grade
-    reason: str = Field(min_length=5, max_length=2000, pattern=NO_NUL,
+    reason: str = Field(min_length=5, max_length=2000, pattern=FREE_TEXT,
                         description="why, recorded in the audit")
     days: int = Field(ge=1, le=730, description="the override expires after this many days")
 

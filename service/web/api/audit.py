@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from service.core.db.tables import AuditEntry
-from service.core.inputs import NO_NUL
+from service.core.inputs import FREE_TEXT
 from service.web.deps import Auditor, Ctx, SessionDep, journal, record
 
 router = APIRouter(tags=["audit 审计"])
@@ -41,10 +41,10 @@ async def read_audit(
     principal: Auditor, ctx: Ctx, session: SessionDep, request: Request,
     after_id: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    actor: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None,
-    action: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None,
-    entity_id: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None,
-    outcome: Annotated[str | None, Query(max_length=16, pattern=NO_NUL)] = None,
+    actor: Annotated[str | None, Query(max_length=64, pattern=FREE_TEXT)] = None,
+    action: Annotated[str | None, Query(max_length=64, pattern=FREE_TEXT)] = None,
+    entity_id: Annotated[str | None, Query(max_length=64, pattern=FREE_TEXT)] = None,
+    outcome: Annotated[str | None, Query(max_length=16, pattern=FREE_TEXT)] = None,
 ) -> AuditPage:
     """Entries after ``after_id`` with their hashes (so a client can re-check the chain),
     filtered by actor, action, entity or outcome."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner, Result
@@ -55,7 +56,7 @@ def refused_in_one_line(result: Result) -> str:
     return result.output.strip()
 
 
-def test_upgrade_users_and_audit_from_an_empty_database(db_url: str) -> None:
+def test_upgrade_users_and_audit_from_an_empty_database(db_url: str, tmp_path: Path) -> None:
     empty = run("db", "current")
     assert empty.exit_code == 0 and "is at revision none (empty)" in empty.output
     unmigrated = refused_in_one_line(run("users", "list"))
@@ -68,7 +69,12 @@ def test_upgrade_users_and_audit_from_an_empty_database(db_url: str) -> None:
     assert added.exit_code == 0, added.output
     token = added.output.strip().splitlines()[-1]
     assert token.startswith("tc_")
-    institution = run("users", "add", "inst", "--role", "institution", "--institution", "I1")
+    pd.DataFrame({"institution_id": ["I1"]}).to_parquet(tmp_path / "institutions.parquet")
+    unknown = refused_in_one_line(run("users", "add", "inst", "--role", "institution",
+                                      "--institution", "I999999", "--source", str(tmp_path)))
+    assert unknown == "unknown institution 'I999999': not in the register's institutions"
+    institution = run("users", "add", "inst", "--role", "institution", "--institution", "I1",
+                      "--source", str(tmp_path))
     assert institution.exit_code == 0, institution.output
     assert run("users", "revoke", "inst").exit_code == 0
     listed = run("users", "list").output.splitlines()
