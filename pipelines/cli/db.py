@@ -181,6 +181,27 @@ def users_add(
     typer.echo(token)
 
 
+@users_app.command("offices")
+def users_offices(
+    name: Annotated[str, typer.Argument(help="an office user's name")],
+    offices: Annotated[str, typer.Option(help="its registration office ids, e.g. OF11000001")],
+) -> None:
+    """Bind an office user to its registration offices (绑定登记机构); tokens keep working,
+    within the new offices once the token cache expires."""
+    from service.core.db.audit import AuditRecord, append
+    from service.core.db.engine import session_factory
+    from service.core.db.users import bind_offices
+
+    office_ids = [o.strip() for o in offices.split(",") if o.strip()]
+    with _database() as engine, session_factory(engine).begin() as session:
+        user = bind_offices(session, name, office_ids)
+        append(session, AuditRecord(
+            actor=_actor(), role="admin", action="users.offices", outcome="ok",
+            entity_kind="user", entity_id=user.name, source="cli",
+            detail={"offices": user.offices}))
+    typer.echo(f"user {name} registers for {', '.join(office_ids)}")
+
+
 @users_app.command("list")
 def users_list() -> None:
     """List users, their roles and scopes (用户列表)."""

@@ -71,6 +71,21 @@ def add_user(session: Session, name: str, role: str, regions: Sequence[str] = ()
     return user, issue_token(session, user, expires_at)
 
 
+def bind_offices(session: Session, name: str, offices: Sequence[str]) -> User:
+    """Set the registration offices an office user registers for (replacing the old ones):
+    how an office user added before offices were bound is given its own."""
+    user = session.scalar(select(User).where(User.name == name))
+    if user is None:
+        raise UserError(f"no user {name!r}")
+    _check_scope(Role(user.role), (), None if user.role != Role.institution else
+                 user.institution_id, offices)
+    if not offices:
+        raise UserError("give at least one office id: an office without one is refused "
+                        "every check")
+    user.offices = sorted(set(offices))
+    return user
+
+
 def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.name)))
 

@@ -98,6 +98,18 @@ def test_upgrade_users_and_audit_from_an_empty_database(db_url: str, tmp_path: P
                                      "does not match it; 1 entries sound before it")
 
 
+def test_an_office_user_is_bound_to_its_offices(db_url: str) -> None:
+    assert run("db", "upgrade").exit_code == 0
+    assert run("users", "add", "登记处", "--role", "office").exit_code == 0
+    assert run("users", "add", "王监管", "--role", "regulator").exit_code == 0
+    bound = run("users", "offices", "登记处", "--offices", "OF11000001,OF11000002")
+    assert bound.exit_code == 0 and "registers for OF11000001, OF11000002" in bound.output
+    assert run("users", "list").output.splitlines()[1].split()[:3] == [
+        "登记处", "office", "OF11000001,OF11000002"]
+    assert refused_in_one_line(run("users", "offices", "王监管", "--offices", "OF11000001")
+                               ) == "offices bind office users only, not role 'regulator'"
+
+
 @pytest.mark.parametrize(("args", "message"), [
     (["users", "add", "x", "--role", "wizard"], "unknown role 'wizard': one of regulator, "
                                                "office, institution, reviewer, auditor, "
