@@ -10,8 +10,8 @@ ENTITY_ID = r"^[A-Z]{1,3}[0-9A-Z]{4,20}$"  # the data standard's id pattern
 # sequences, CR/LF forge lines in logs and exports) and the bidirectional overrides and
 # isolates (U+202A-U+202E, U+2066-U+2069, which make "txt.exe" read "exe.txt") show a reader
 # something other than what was stored. They are refused as input, never cleaned silently.
-_BIDI = r"\u202a-\u202e\u2066-\u2069"
-FREE_TEXT = rf"^[^\x00-\x1f\x7f-\x9f{_BIDI}]*$"  # one line: names, ids, reasons, queries
+REFUSED = r"\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069"  # as a character class's body
+FREE_TEXT = rf"^[^{REFUSED}]*$"  # one line: names, ids, reasons, queries
 # several lines (a reason or remediation written as paragraphs): line breaks kept (CRLF, as a
 # browser sends a textarea, or LF), a lone CR and every other control still refused
-MULTILINE_TEXT = rf"^(?:[^\x00-\x1f\x7f-\x9f{_BIDI}]|\r?\n)*$"
+MULTILINE_TEXT = rf"^(?:[^{REFUSED}]|\r?\n)*$"
