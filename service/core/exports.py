@@ -14,13 +14,17 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from numbers import Number
 from typing import Any
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(value: Any) -> str:
-    """The cell as text a spreadsheet shows and never evaluates."""
+    """The cell as text a spreadsheet shows and never evaluates. A number is written as it
+    is (a negative amount is no formula, and quoting it would make it text)."""
+    if isinstance(value, Number) and not isinstance(value, bool):
+        return str(value)
     text = "" if value is None else str(value)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
