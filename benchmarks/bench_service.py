@@ -88,7 +88,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     home, market = build_home(work)
     tmp = Path(tempfile.mkdtemp(prefix="run_", dir=work))
-    office, admin = tokens(home)
+    office, admin = tokens(home, market)
     entities = scored_entities(home)
     args.n_entities = len(entities)
     paths = {"institution": "institutions", "broker": "brokers"}

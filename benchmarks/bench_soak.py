@@ -31,7 +31,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     home, market = build_home(work)
     tmp = Path(tempfile.mkdtemp(prefix="soak_", dir=work))
-    office, admin = tokens(home)
+    office, admin = tokens(home, market)
     paths = {"institution": "institutions", "broker": "brokers"}
     lookups = [{"method": "GET", "path": f"/api/v1/{paths[k]}/{i}/score",
                 "headers": {"Authorization": f"Bearer {admin}"}} for k, i in scored_entities(home)]

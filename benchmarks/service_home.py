@@ -33,7 +33,7 @@ from features.point_in_time.history import prepare
 from features.settings import Settings
 from features.synthetic.market import generate_market, write_market
 from features.synthetic.spec import MarketSpec
-from models.registry import ANOMALY_MODEL, CREDIT_MODEL, promote, store_for
+from models.registry import ANOMALY_MODEL, CREDIT_MODEL, promote, tracking_for
 from pipelines.build_features import build_task
 from pipelines.runtime import configure
 from pipelines.training.panel import train_panel
@@ -46,7 +46,7 @@ build_task.fn(prepare(market.tables), month_ends("2015-01", "2019-12"), settings
               market.truth["contracts"])
 train_panel(settings, source)
 for name in (ANOMALY_MODEL, CREDIT_MODEL):
-    promote(store_for(settings), name, "1", reviewer="bench", note="benchmark home",
+    promote(tracking_for(settings), name, "1", reviewer="bench", note="benchmark home",
             thresholds=settings.gate, override=True)
 """
     env = server_env(home)
@@ -75,8 +75,11 @@ def server_env(home: Path) -> dict[str, str]:
     return env
 
 
-def tokens(home: Path) -> tuple[str, str]:
-    """A registration office's token (checks) and an admin's (lookups), fresh each run."""
+def tokens(home: Path, market: Path | None = None) -> tuple[str, str]:
+    """A registration office's token (checks, for every office of ``market``: an office user
+    registers for its own offices only) and an admin's (lookups), fresh each run."""
+    import pandas as pd
+
     from features.settings import Settings
     from service.core.db.engine import make_engine, session_factory
     from service.core.db.users import add_user
@@ -84,7 +87,9 @@ def tokens(home: Path) -> tuple[str, str]:
     engine = make_engine(Settings(home=home).db_url)
     stamp = f"{os.getpid()}-{int(time.time())}"
     with session_factory(engine).begin() as session:
-        _, office = add_user(session, f"bench-office-{stamp}", "office")
+        offices = sorted(pd.read_parquet(market / "contracts.parquet", columns=["office_id"])
+                         ["office_id"].dropna().unique()) if market is not None else []
+        _, office = add_user(session, f"bench-office-{stamp}", "office", offices=offices)
         _, admin = add_user(session, f"bench-admin-{stamp}", "admin")
     engine.dispose()
     return office, admin

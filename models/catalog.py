@@ -1,7 +1,7 @@
 """What a model reviewer reads before deciding: each version's headline figures, the gate as it
 would decide now, the decisions already taken, and the review report logged with the run.
 
-MLflow IO only, read through the same :class:`models.registry.Store` as training and
+MLflow IO only, read through the same :class:`models.registry.Tracking` as training and
 promotion, so the page and the CLI can never disagree about which version is champion.
 """
 

@@ -94,7 +94,7 @@ def allowed(e: Edge) -> bool:
 
 # Lowest first. A module belongs to the longest prefix naming it; the web layer is on top.
 SERVICE_LAYERS: tuple[tuple[str, ...], ...] = (
-    ("service.core.db", "service.core.inputs", "service.core.paging"),
+    ("service.core.db", "service.core.inputs", "service.core.paging", "service.core.exports"),
     ("service.core.permissions", "service.core.token_cache", "service.core.metrics",
      "service.core.journal", "service.core.market_index", "service.core.reports",
      "service.core.monitoring", "service.core.champions",

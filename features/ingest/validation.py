@@ -159,6 +159,9 @@ def checks(t: Table, today: date, known_keys: dict[str, pd.Index] | None = None)
         if c.not_in_future:
             out.append(Check("expect_column_values_to_be_between", c.name,
                              {"max_value": now}, "not in future"))
+        if c.not_before is not None:
+            out.append(Check("expect_column_values_to_be_between", c.name,
+                             {"min_value": f"{c.not_before}T00:00:00"}, "not before"))
         if c.references is not None and c.references in known_keys:
             out.append(Check("expect_column_values_to_be_in_set", c.name,
                              {"value_set": known_keys[c.references], "references": c.references},

@@ -55,6 +55,7 @@ class Column:
     references: str | None = None  # "table.column" foreign key
     pattern: str | None = None  # regular expression a text value must match
     not_in_future: bool = False  # dates only: never after the load date
+    not_before: str | None = None  # dates only: the earliest valid date, ISO (YYYY-MM-DD)
 
 
 @dataclass(frozen=True)

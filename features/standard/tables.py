@@ -23,6 +23,11 @@ from features.standard.enums import (
 )
 from features.standard.schema import Column, Rule, Table
 
+# The technology market opened with the State Council's 1984 decision to commercialise
+# technology (technology contracts registered from then on): an earlier contract date is a
+# typing error (0001-01-01, 1900-01-01 as a spreadsheet's zero), never a contract.
+MARKET_OPENED = "1984-01-01"
+
 _ID = r"^[A-Z]{1,3}[0-9A-Z]{4,20}$"
 
 INSTITUTIONS = Table(
@@ -94,8 +99,10 @@ CONTRACTS = Table(
     status_basis="status_basis",
     columns=(
         Column("contract_id", "str", "合同登记编号", "contract id", unique=True, pattern=_ID),
-        Column("signed_date", "date", "签订日期", "signing date", not_in_future=True),
-        Column("registered_date", "date", "登记日期", "registration date", not_in_future=True),
+        Column("signed_date", "date", "签订日期", "signing date", not_in_future=True,
+               not_before=MARKET_OPENED),
+        Column("registered_date", "date", "登记日期", "registration date", not_in_future=True,
+               not_before=MARKET_OPENED),
         Column("contract_type", "str", "合同类型", "contract type", enum=CONTRACT_TYPE),
         Column("seller_id", "str", "卖方编号", "seller id", pattern=_ID),
         Column("seller_kind", "str", "卖方类型", "seller kind", enum=PARTY_KIND),
@@ -140,6 +147,7 @@ CONTRACTS = Table(
             "status change date",
             nullable=True,
             not_in_future=True,
+            not_before=MARKET_OPENED,
         ),
         Column(
             "status_basis", "str", "状态变更依据(文号)", "basis of a status change (decision)",

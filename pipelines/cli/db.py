@@ -10,6 +10,7 @@ from __future__ import annotations
 import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
@@ -60,6 +61,28 @@ def _database(migrated: bool = True) -> Iterator[Engine]:
         _fail(f"cannot use database {url}: {cause}")
     finally:
         engine.dispose()
+
+
+def _known_institution(institution_id: str, source: Path | None) -> None:
+    """Refuse (one line, exit 2) an institution the register does not hold: a user bound to
+    a mistyped id would see nothing, or someone else's records once that id is issued.
+    The register is a market folder's ``institutions.parquet`` or the curated store's."""
+    import pandas as pd
+
+    from pipelines.store.curated import read_curated, snapshot
+
+    if source is not None:
+        path = source / "institutions.parquet"
+        if not path.exists():
+            _fail(f"--source {source} holds no institutions.parquet")
+        known = pd.read_parquet(path, columns=["institution_id"])["institution_id"]
+    elif snapshot().version("institutions") is None:
+        _fail("the curated store holds no institutions to check --institution against: run "
+              "`techcredit ingest FILES` or give --source MARKET_FOLDER")
+    else:
+        known = read_curated("institutions")["institution_id"]
+    if not known.eq(institution_id).any():
+        _fail(f"unknown institution {institution_id!r}: not in the register's institutions")
 
 
 def _actor() -> str:
@@ -131,23 +154,52 @@ def users_add(
     regions: Annotated[str, typer.Option(help="a regulator's province codes, e.g. "
                                               "110000,310000; none: all")] = "",
     institution: Annotated[str | None, typer.Option(help="an institution user's id")] = None,
+    offices: Annotated[str, typer.Option(help="an office user's registration office ids, e.g. "
+                                              "OF11000001; none: refused every check")] = "",
     expires_days: Annotated[int | None, typer.Option(help="token lifetime in days")] = None,
+    source: Annotated[Path | None, typer.Option(
+        help="market folder whose institutions.parquet --institution is checked against; "
+             "default: the curated store")] = None,
 ) -> None:
     """Add a user and print their token, once: only its hash is kept (添加用户)."""
     from service.core.db.audit import AuditRecord, append
     from service.core.db.engine import session_factory
     from service.core.db.users import add_user
 
+    if institution is not None:
+        _known_institution(institution, source)
     codes = [c.strip() for c in regions.split(",") if c.strip()]
+    office_ids = [o.strip() for o in offices.split(",") if o.strip()]
     with _database() as engine, session_factory(engine).begin() as session:
-        user, token = add_user(session, name, role, codes, institution, expires_days)
+        user, token = add_user(session, name, role, codes, institution, expires_days, office_ids)
         append(session, AuditRecord(
             actor=_actor(), role="admin", action="users.add", outcome="ok", entity_kind="user",
             entity_id=user.name, source="cli",
             detail={"role": user.role, "regions": user.regions, "institution_id": institution,
-                    "expires_days": expires_days}))
+                    "offices": user.offices, "expires_days": expires_days}))
     typer.echo(f"user {user.name} ({user.role}) added; token, shown only now:")
     typer.echo(token)
+
+
+@users_app.command("offices")
+def users_offices(
+    name: Annotated[str, typer.Argument(help="an office user's name")],
+    offices: Annotated[str, typer.Option(help="its registration office ids, e.g. OF11000001")],
+) -> None:
+    """Bind an office user to its registration offices (绑定登记机构); tokens keep working,
+    within the new offices once the token cache expires."""
+    from service.core.db.audit import AuditRecord, append
+    from service.core.db.engine import session_factory
+    from service.core.db.users import bind_offices
+
+    office_ids = [o.strip() for o in offices.split(",") if o.strip()]
+    with _database() as engine, session_factory(engine).begin() as session:
+        user = bind_offices(session, name, office_ids)
+        append(session, AuditRecord(
+            actor=_actor(), role="admin", action="users.offices", outcome="ok",
+            entity_kind="user", entity_id=user.name, source="cli",
+            detail={"offices": user.offices}))
+    typer.echo(f"user {name} registers for {', '.join(office_ids)}")
 
 
 @users_app.command("list")
@@ -159,7 +211,7 @@ def users_list() -> None:
     with _database() as engine, session_factory(engine)() as session:
         users = list_users(session)
     for u in users:
-        scope = ",".join(u.regions) or u.institution_id or "-"
+        scope = ",".join(u.regions) or u.institution_id or ",".join(u.offices) or "-"
         state = f"revoked {u.revoked_at:%Y-%m-%d}" if u.revoked_at else "active"
         typer.echo(f"{u.name:<24} {u.role:<12} {scope:<24} {u.created_at:%Y-%m-%d}  {state}")
     if not users:

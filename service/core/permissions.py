@@ -7,6 +7,7 @@ itself. The functions here are pure, so the whole matrix is tested without a ser
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 from service.core.db.tokens import Principal
@@ -64,6 +65,22 @@ def entity_denial(principal: Principal, kind: str, entity_id: str,
         return (f"region {region or 'unknown'} is outside this token's regions "
                 f"{', '.join(principal.regions)} / 超出授权地区")
     return None
+
+
+def office_denial(principal: Principal, office_ids: Iterable[str]) -> str | None:
+    """Why ``principal`` may not register contracts naming these offices (None: it may).
+
+    An office token acts for its own registration offices only: one that could name any
+    office could register contracts in another province's name. An office user bound to no
+    office is refused everything (fail closed), never given every office."""
+    if principal.role != Role.office:
+        return None
+    foreign = sorted(set(office_ids) - set(principal.offices))
+    if not foreign:
+        return None
+    mine = ", ".join(principal.offices) or "none"
+    return (f"office {', '.join(foreign)} is not this token's office ({mine}) "
+            f"/ 只能登记本登记机构的合同")
 
 
 def region_filter(principal: Principal) -> tuple[str, ...] | None:

@@ -33,7 +33,7 @@ from service.core.metrics import Metrics
 from service.core.model_registry.service import refresh_models
 from service.core.scores.read_model import ReadModel
 from service.core.token_cache import TokenCache
-from service.web import errors
+from service.web import errors, openapi
 from service.web.api.assessments import router as assessments_router
 from service.web.api.audit import router as audit_router
 from service.web.api.cases import router as cases_router
@@ -108,6 +108,7 @@ def create_app(settings: Settings, tables: TablesLoader, models: ModelSource | N
     app.include_router(health_router)
     mount_console(app)
     app.include_router(api_router())
+    openapi.install(app)
     app.add_middleware(FastLane)  # inside Timing and BodyLimit: measured and limited alike
     app.add_middleware(Timing, metrics=metrics)
     app.add_middleware(errors.BodyLimit, limit=settings.api.max_body_bytes)

@@ -11,7 +11,8 @@ same function behind
 the check route (:func:`service.core.contracts.check.check_contracts`), the same audit record
 committed before the answer, and the same JSON. Everything else falls through untouched to
 FastAPI's routes, which stay the documented endpoints and the one place errors are made: no
-token or an unknown one (401), a refusal (403, audited there), a body that fails validation
+token or an unknown one (401), a refusal (403, audited there; another office's contract
+too), a body that fails validation
 (422), an unknown entity (404), a service not ready (503). Falling through has no side effect,
 so the route answers as if the lane did not exist.
 """
@@ -30,7 +31,7 @@ from service.core.contracts.check import NotReady, check_contracts
 from service.core.contracts.schemas import ContractIn
 from service.core.db.tokens import Principal
 from service.core.inputs import ENTITY_ID
-from service.core.permissions import Permission, allowed, entity_denial
+from service.core.permissions import Permission, allowed, entity_denial, office_denial
 from service.web import errors
 from service.web.deps import journal, record
 
@@ -126,6 +127,9 @@ class FastLane:
         try:  # as FastAPI reads a JSON body: json.loads, then the model in Python mode
             contract = ContractIn.model_validate(json.loads(body))
         except ValueError:  # not JSON, or invalid: the route answers 422
+            await self._through("check", scope, replay, send)
+            return
+        if office_denial(principal, [contract.office_id]):  # the route answers 403, audited
             await self._through("check", scope, replay, send)
             return
         scope["route"] = self.routes["check"]

@@ -7,11 +7,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from service.core.inputs import NO_NUL
+from service.core.inputs import FREE_TEXT
 from service.core.paging import PageOut
 
 OutcomeName = Literal["pass", "warning", "exit"]
-Reason = Field(min_length=5, max_length=2000, pattern=NO_NUL,
+Reason = Field(min_length=5, max_length=2000, pattern=FREE_TEXT,
                description="why, recorded with the decision and in the audit")
 Version = Field(ge=1, le=2**31, description="the assessment's version you saw (optimistic lock)")
 

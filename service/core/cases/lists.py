@@ -8,8 +8,6 @@ SQL from the same rules as :func:`queue_item`, so its order holds across pages.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from dataclasses import asdict, dataclass, fields
 from datetime import date
@@ -21,6 +19,7 @@ from sqlalchemy.orm import Session
 from features.standard.enums import CONDUCT_KIND
 from service.core.cases.enums import ON_LIST, SEVERITY_LABELS, CaseState, Severity
 from service.core.cases.tables import Case
+from service.core.exports import csv_text
 from service.core.paging import Key, Keyset, Page, PageRequest, fetch
 
 OPEN_STATES = (CaseState.flagged, CaseState.investigating, CaseState.determined,
@@ -148,11 +147,17 @@ class QueueCounts:
     overdue: int
 
 
-def queue_counts(session: Session, today: date) -> QueueCounts:
-    """How many cases are open, and how many of them owe a late answer."""
+def queue_counts(session: Session, today: date, regions: tuple[str, ...] | None = None,
+                 institution: str | None = None) -> QueueCounts:
+    """How many cases are open, and how many of them owe a late answer, within ``regions``
+    (None: all) or of one ``institution``."""
     overdue = Urgency.on(today).overdue
-    n, late = session.execute(select(func.count(), func.coalesce(func.sum(overdue), 0))
-                              .select_from(Case).where(IS_OPEN)).one()
+    q = select(func.count(), func.coalesce(func.sum(overdue), 0)).select_from(Case).where(IS_OPEN)
+    if regions is not None:
+        q = q.where(Case.region.in_(regions))
+    if institution is not None:
+        q = q.where(Case.subject_kind == "institution", Case.subject_id == institution)
+    n, late = session.execute(q).one()
     return QueueCounts(n, late)
 
 
@@ -209,12 +214,10 @@ def dishonesty_page(session: Session, today: date, ask: PageRequest) -> Page[Lis
 
 
 def to_csv(entries: list[ListEntry]) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow([f.name for f in fields(ListEntry)])
-    for e in entries:
-        writer.writerow([str(v) for v in asdict(e).values()])
-    return out.getvalue()
+    """The list as the CSV other agencies open in a spreadsheet: names, bases and decision
+    numbers come from users, so every cell is neutralised (:mod:`service.core.exports`)."""
+    return csv_text([f.name for f in fields(ListEntry)],
+                    (asdict(e).values() for e in entries))
 
 
 def to_json(entries: list[ListEntry]) -> str:

@@ -8,19 +8,20 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import BaseModel, Field
 
 from service.core.cases.enums import Severity
-from service.core.inputs import ENTITY_ID, NO_NUL
+from service.core.inputs import ENTITY_ID, FREE_TEXT, MULTILINE_TEXT
 
 Conduct = Literal["false_registration", "split_contracts", "circular_trade", "inflated_amount",
                   "misreported_performance", "breach_of_contract", "research_integrity"]
-Text = Field(default=None, min_length=2, max_length=4000, pattern=NO_NUL)
+# case reasons and remediations are written as paragraphs: LF kept, other controls refused
+Text = Field(default=None, min_length=2, max_length=4000, pattern=MULTILINE_TEXT)
 
 
 class CaseOpenIn(BaseModel):
     subject_kind: Literal["institution", "broker", "party"]
     subject_id: str = Field(pattern=ENTITY_ID)
-    subject_name: str | None = Field(default=None, max_length=200, pattern=NO_NUL)
+    subject_name: str | None = Field(default=None, max_length=200, pattern=FREE_TEXT)
     conduct: Conduct | None = Field(default=None, description="empty: to be established")
-    reason: str = Field(min_length=2, max_length=4000, pattern=NO_NUL)
+    reason: str = Field(min_length=2, max_length=4000, pattern=MULTILINE_TEXT)
 
 
 class ActionIn(BaseModel):
@@ -30,10 +31,10 @@ class ActionIn(BaseModel):
     reason: str | None = Text
     conduct: Conduct | None = None
     severity: Severity | None = None
-    basis: str | None = Field(default=None, min_length=2, max_length=1000, pattern=NO_NUL,
+    basis: str | None = Field(default=None, min_length=2, max_length=1000, pattern=FREE_TEXT,
                               description="legal basis of the determination")
     decision_number: str | None = Field(default=None, min_length=2, max_length=64,
-                                        pattern=NO_NUL)
+                                        pattern=FREE_TEXT)
     remediation: str | None = Text
     commitment: bool | None = Field(default=None, description="the subject's credit commitment")
     evidence_files: list[Annotated[int, Field(ge=1, le=2**62)]] = Field(
@@ -43,11 +44,11 @@ class ActionIn(BaseModel):
 
 
 class AssignIn(BaseModel):
-    assignee: str = Field(min_length=1, max_length=64, pattern=NO_NUL)
+    assignee: str = Field(min_length=1, max_length=64, pattern=FREE_TEXT)
 
 
 class FileIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200, pattern=NO_NUL)
+    name: str = Field(min_length=1, max_length=200, pattern=FREE_TEXT)
     media_type: str = Field(default="application/octet-stream", max_length=100,
                             pattern=r"^[\w.+-]+/[\w.+-]+$")
     content_base64: str = Field(min_length=1, description="the file, base64-encoded")
@@ -66,7 +67,7 @@ class FileOut(BaseModel):
 class MeasureIn(BaseModel):
     measure: Literal["restrict_funding", "revoke_tax_relief", "strict_registration",
                      "restrict_procurement", "restrict_honours", "restrict_qualification"]
-    agency: str = Field(min_length=2, max_length=200, pattern=NO_NUL)
+    agency: str = Field(min_length=2, max_length=200, pattern=FREE_TEXT)
     starts: date
     ends: date | None = None
 

@@ -28,12 +28,18 @@ from service.core.db.tables import ContractCheck
 from service.core.db.tokens import Principal
 from service.core.db.types import CheckSource
 from service.core.journal import Insert
+from service.core.permissions import office_denial
 
 CHECKS = ContractCheck.__table__
 
 
 class NotReady(Exception):
     """The models or the contract ledger are still loading (or failed to): try again later."""
+
+
+class Forbidden(Exception):
+    """The caller may not register these contracts (another office's): the caller audits
+    and answers the refusal (403), nothing was checked or written."""
 
 
 def score_checks(items: Sequence[CheckItem]) -> list[CheckResult]:
@@ -88,7 +94,11 @@ def _audit(stamp: AuditRecord, r: CheckResult) -> AuditRecord:
 async def check_contracts(ctx: ServiceContext, principal: Principal, stamp: AuditRecord,
                           contracts: Sequence[ContractIn], register: bool) -> list[CheckOut]:
     """Check ``contracts`` in order, commit their rows and audit entries (``stamp``: the
-    caller's record of the request, completed here per contract), then answer."""
+    caller's record of the request, completed here per contract), then answer. A contract
+    naming an office that is not the caller's is :class:`Forbidden` before anything runs."""
+    denial = office_denial(principal, [c.office_id for c in contracts])
+    if denial is not None:
+        raise Forbidden(denial)
     loaded, checker = ctx.holder.current, ctx.checker
     if loaded is None or checker is None:
         raise NotReady(ctx.state_problem or ctx.holder.problem or "not ready")

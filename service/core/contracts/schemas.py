@@ -1,8 +1,9 @@
 """The contract a registration office sends, generated from the data standard's columns.
 
-Types, enums, id patterns, bounds, "not in the future" and the standard's cross-field rules
-all come from :data:`features.standard.tables.CONTRACTS`, so the API refuses exactly what
-ingest would quarantine, field by field (422 naming the field and the rule).
+Types, enums, id patterns, bounds, "not before the market opened", "not in the future" and
+the standard's cross-field rules all come from :data:`features.standard.tables.CONTRACTS`, so
+the API refuses exactly what ingest would quarantine, field by field (422 naming the field
+and the rule).
 """
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ def _field(c: Column) -> tuple[Any, Any]:
         constraints["ge"] = c.min
     if c.max is not None:
         constraints["le"] = c.max
+    if c.not_before is not None:
+        constraints["ge"] = date.fromisoformat(c.not_before)
     if c.dtype == "float":
         constraints["allow_inf_nan"] = False
     if c.nullable:

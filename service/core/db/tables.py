@@ -163,6 +163,8 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(16))
     regions: Mapped[list[str]]  # province codes a regulator sees; empty: all
     institution_id: Mapped[str | None] = mapped_column(String(32))
+    # the registration offices an office user registers contracts for; empty: none
+    offices: Mapped[list[str]] = mapped_column(default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
 

@@ -33,6 +33,7 @@ class Principal:
     institution_id: str | None  # an institution user's own institution
     token_prefix: str
     expires_at: datetime | None = None  # the token's own expiry
+    offices: tuple[str, ...] = ()  # an office user's registration offices
 
 
 def hash_token(token: str) -> str:
@@ -68,4 +69,4 @@ def authenticate(session: Session, token: str, now: datetime | None = None) -> P
     if stored.expires_at is not None and stored.expires_at <= now:
         return None
     return Principal(user.name, Role(user.role), tuple(user.regions), user.institution_id, prefix,
-                     stored.expires_at)
+                     stored.expires_at, tuple(user.offices or ()))

@@ -9,10 +9,12 @@ from pydantic import BaseModel, Field
 
 from models.catalog import ModelCatalog, VersionCard
 from models.registry import ReviewRecord
+from service.core.inputs import REFUSED
 from service.core.monitoring.tables import MonitorAlert
 
-# a note says something (not only spaces) and holds no NUL, which PostgreSQL text cannot keep
-NOTE = r"^[^\x00]*[^\s\x00][^\x00]*$"
+# a review note says something (not only spaces), may run over several lines, and holds none
+# of the characters free text refuses (service.core.inputs)
+NOTE = rf"^(?:[^{REFUSED}]|\r?\n)*[^\s{REFUSED}](?:[^{REFUSED}]|\r?\n)*$"
 
 
 class ReviewOut(BaseModel):

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from models.rules.tier import Tier
-from service.core.inputs import NO_NUL
+from service.core.inputs import FREE_TEXT
 from service.core.paging import PageOut
 
 Kind = Literal["institution", "broker"]
@@ -35,7 +35,7 @@ class OverrideOut(BaseModel):
 
 class OverrideIn(BaseModel):
     grade: Grade
-    reason: str = Field(min_length=5, max_length=2000, pattern=NO_NUL,
+    reason: str = Field(min_length=5, max_length=2000, pattern=FREE_TEXT,
                         description="why, recorded in the audit")
     days: int = Field(ge=1, le=730, description="the override expires after this many days")
 

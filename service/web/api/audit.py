@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 
 from service.core.db.audit import AuditFilter, entries
-from service.core.inputs import NO_NUL
+from service.core.inputs import FREE_TEXT
 from service.core.paging import PageOut
 from service.web.deps import Auditor, Ctx, SessionDep, journal, record
 from service.web.paging import Paged
@@ -35,10 +35,10 @@ class AuditOut(BaseModel):
 @router.get("/audit", response_model=PageOut[AuditOut])
 async def read_audit(
     principal: Auditor, ctx: Ctx, session: SessionDep, request: Request, paged: Paged,
-    actor: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None,
-    action: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None,
-    entity_id: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None,
-    outcome: Annotated[str | None, Query(max_length=16, pattern=NO_NUL)] = None,
+    actor: Annotated[str | None, Query(max_length=64, pattern=FREE_TEXT)] = None,
+    action: Annotated[str | None, Query(max_length=64, pattern=FREE_TEXT)] = None,
+    entity_id: Annotated[str | None, Query(max_length=64, pattern=FREE_TEXT)] = None,
+    outcome: Annotated[str | None, Query(max_length=16, pattern=FREE_TEXT)] = None,
 ) -> PageOut[AuditOut]:
     """Entries in chain order with their hashes (so a client can re-check the chain page by
     page), filtered by actor, action, entity or outcome."""

@@ -39,7 +39,7 @@ from service.core.cases.tables import Case
 from service.core.context import ServiceContext
 from service.core.db.tokens import Principal
 from service.core.db.types import Role
-from service.core.inputs import NO_NUL
+from service.core.inputs import FREE_TEXT
 from service.core.paging import PageOut
 from service.core.permissions import Permission, region_filter
 from service.web.deps import (
@@ -120,7 +120,7 @@ async def transitions(principal: CaseReader) -> list[TransitionOut]:
 async def list_cases(principal: CaseReader, ctx: Ctx, session: SessionDep, request: Request,
                      paged: Paged, state: CaseState | None = None,
                      subject_kind: Literal["institution", "broker", "party"] | None = None,
-                     subject_id: Annotated[str | None, Query(max_length=32, pattern=NO_NUL)
+                     subject_id: Annotated[str | None, Query(max_length=32, pattern=FREE_TEXT)
                                            ] = None) -> PageOut[CaseOut]:
     """Cases, newest first; an institution sees only its own, a regional regulator only its
     regions."""

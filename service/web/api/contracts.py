@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, Query, Request, status
 from service.core.contracts import check
 from service.core.contracts.schemas import BatchIn, BatchOut, CheckOut, ContractIn
 from service.core.db.tokens import Principal
-from service.web.deps import ContractOfficer, Ctx, record
+from service.web.deps import ContractOfficer, Ctx, deny, record
 from service.web.errors import not_ready
 
 router = APIRouter(tags=["contracts 合同核查"])
@@ -27,6 +27,10 @@ async def _check(ctx: Ctx, request: Request, principal: Principal,
             register)
     except check.NotReady as e:
         raise not_ready(e) from None
+    except check.Forbidden as e:
+        raise await deny(ctx, request, principal, "check_contract", status.HTTP_403_FORBIDDEN,
+                         str(e), "contract", ",".join(c.contract_id for c in contracts)
+                         ) from None
 
 
 @router.post("/contracts/check", response_model=CheckOut)

@@ -11,22 +11,26 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import replace
+from datetime import date
 from typing import Annotated, get_args
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from features.standard.enums import CONDUCT_KIND, CONTRACT_TYPE, REGION, TECH_FIELD
 from models.rules.tier import Tier
 from service.core.assessments.records import trend
-from service.core.cases.lists import queue_counts, standing
+from service.core.cases.lists import QueueCounts, queue_counts, standing
 from service.core.cases.tables import Case
 from service.core.contracts.directory import find
 from service.core.db.audit import AuditFilter, entries
 from service.core.db.tables import ContractCheck, RiskWarning, Score
+from service.core.db.tokens import Principal
 from service.core.db.types import Role
-from service.core.permissions import Permission, allowed, entity_denial
+from service.core.inputs import FREE_TEXT
+from service.core.permissions import Permission, allowed, entity_denial, region_filter
 from service.core.reports.charts import Column, HBar, Series, column_chart, hbar_chart, line_chart
 from service.core.scores import warnings as warning_list
 from service.core.scores.schemas import Grade, Kind
@@ -77,28 +81,78 @@ async def logout() -> Response:
     return response
 
 
+def _grades(session: Session, user: Principal, as_of: date | None) -> Counter[str] | None:
+    """Scores by grade as the user may count them: every listing role its regions', an
+    institution its own score; None: the role reads no scores in bulk."""
+    own = user.institution_id if user.role == Role.institution else None
+    if not (allowed(user, Permission.list_scores) or own):
+        return None
+    q = select(Score.grade, func.count()).where(Score.as_of == as_of)
+    if own:
+        q = q.where(Score.entity_kind == "institution", Score.entity_id == own)
+    elif (scope := region_filter(user)) is not None:
+        q = q.where(Score.region.in_(scope))
+    return Counter(dict(session.execute(q.group_by(Score.grade)).all()))
+
+
+def _tiers(session: Session, user: Principal, as_of: date | None) -> Counter[str] | None:
+    """Warnings by tier in the user's regions; None: the role may not read warnings."""
+    if not allowed(user, Permission.read_warnings):
+        return None
+    q = select(RiskWarning.tier, func.count()).where(RiskWarning.as_of == as_of)
+    if (scope := region_filter(user)) is not None:
+        q = q.where(RiskWarning.region.in_(scope))
+    return Counter(dict(session.execute(q.group_by(RiskWarning.tier)).all()))
+
+
+def _open_cases(session: Session, user: Principal, today: date) -> QueueCounts | None:
+    """Open and overdue cases the user may read (its regions', an institution's own); None:
+    the role reads no cases."""
+    if not allowed(user, Permission.read_cases):
+        return None
+    own = user.institution_id if user.role == Role.institution else None
+    return queue_counts(session, today, region_filter(user), own)
+
+
 @router.get("", response_class=HTMLResponse)
 async def home(request: Request, ctx: Ctx, session: SessionDep, user: ConsoleUser,
                lang: ConsoleLang) -> HTMLResponse:
+    """The overview, holding only the figures the role and its regions may read: the home
+    page is a read like any other, so the same grants and scopes apply and it is audited."""
     as_of = session.scalar(select(func.max(Score.as_of)))
-    grades = Counter(dict(session.execute(select(Score.grade, func.count()).where(
-        Score.as_of == as_of).group_by(Score.grade)).all())) if as_of else Counter()
-    tiers = Counter(dict(session.execute(select(RiskWarning.tier, func.count()).where(
-        RiskWarning.as_of == as_of).group_by(RiskWarning.tier)).all())) if as_of else Counter()
-    cases = queue_counts(session, ctx.today())
-    chart = column_chart([Column(g, grades.get(g, 0)) for g in "ABCD"], words(lang)["grades"])
+    grades, tiers = _grades(session, user, as_of), _tiers(session, user, as_of)
+    cases = _open_cases(session, user, ctx.today())
+    chart = column_chart([Column(g, grades.get(g, 0)) for g in "ABCD"], words(lang)["grades"]
+                         ) if grades is not None else None
+    shown = [name for name, v in (("scores", grades), ("warnings", tiers), ("cases", cases))
+             if v is not None]
+    await journal(ctx, request, audits=[record(request, user, "read_console_home", "ok", detail={
+        "console": True, "shown": shown, "regions": list(region_filter(user) or ())})])
     return page(request, "home.html", lang, user, words(lang)["home"], as_of=as_of,
-                scored=sum(grades.values()), tiers=[(t.value, tiers.get(t, 0)) for t in Tier],
-                open_cases=cases.open, overdue=cases.overdue, grade_chart=chart)
+                scored=sum(grades.values()) if grades is not None else None,
+                tiers=[(t.value, tiers.get(t, 0)) for t in Tier] if tiers is not None else None,
+                open_cases=cases.open if cases is not None else None,
+                overdue=cases.overdue if cases is not None else None,
+                grade_chart=chart)
 
 
 @router.get("/search", response_class=HTMLResponse)
 async def search(request: Request, ctx: Ctx, user: ConsoleUser, lang: ConsoleLang,
-                 paged: Paged, q: str = "") -> HTMLResponse:
+                 paged: Paged,
+                 q: Annotated[str, Query(max_length=200, pattern=FREE_TEXT)] = ""
+                 ) -> HTMLResponse:
+    """The entity directory, for the roles that read scores, within their scope: names and
+    regions of institutions are what an office, auditor or assessor has no need to browse.
+    The query is audited (what was looked for is part of who read what)."""
+    if not allowed(user, Permission.read_score):
+        return await refuse(ctx, request, user, lang, "search",
+                            f"role {user.role.value} may not read_score")
     found = find(ctx.directory.values(), q, user, paged)
     results = [{"kind": e.kind, "entity_id": e.entity_id, "name": e.name, "status": e.status,
                 "region_label": REGION.label(e.region, lang) if e.region else ""}
                for e in found.items]
+    await journal(ctx, request, audits=[record(request, user, "search", "ok", detail={
+        "console": True, "q": q, "results": len(results)})])
     return page(request, "search.html", lang, user, words(lang)["search"], q=q,
                 results=results, pager=pager(request, found))
 

@@ -15,6 +15,7 @@ from service.core.cases.access import scope_denial
 from service.core.cases.enums import Severity
 from service.core.cases.machine import BY_ACTION, Action, Party, available
 from service.core.cases.schemas import MEASURES
+from service.core.inputs import FREE_TEXT, MULTILINE_TEXT
 from service.core.permissions import Permission, allowed
 from service.web.console.messages import words
 from service.web.console.render import (
@@ -86,12 +87,14 @@ async def case_page(case_id: RowId, request: Request, ctx: Ctx, session: Session
 @router.post("/cases/{case_id}/act")
 async def case_act(case_id: RowId, request: Request, ctx: Ctx, session: SessionDep,
                    user: ConsoleUser, lang: ConsoleLang,
-                   action: Annotated[Action, Form()], reason: Annotated[str, Form(max_length=4000)],
+                   action: Annotated[Action, Form()], reason: Annotated[str, Form(max_length=4000,
+                                                                         pattern=MULTILINE_TEXT)],
                    expected_version: Annotated[int | None, Form(ge=1, le=2**31)] = None,
                    conduct: Annotated[str | None, Form(max_length=32)] = None,
                    severity: Annotated[Severity | None, Form()] = None,
-                   basis: Annotated[str | None, Form(max_length=1000)] = None,
-                   decision_number: Annotated[str | None, Form(max_length=64)] = None
+                   basis: Annotated[str | None, Form(max_length=1000, pattern=FREE_TEXT)] = None,
+                   decision_number: Annotated[str | None, Form(max_length=64,
+                                                               pattern=FREE_TEXT)] = None
                    ) -> Response:
     t = BY_ACTION[action]
     need = Permission.answer_case if t.party == Party.subject else Permission.work_cases
@@ -104,7 +107,7 @@ async def case_act(case_id: RowId, request: Request, ctx: Ctx, session: SessionD
         return await refuse(ctx, request, user, lang, need.value, denial, c.subject_kind,
                              c.subject_id)
     session.close()
-    given = records.ActionInput(reason=reason.replace("\x00", ""), conduct=conduct,
+    given = records.ActionInput(reason=reason, conduct=conduct,
                               severity=severity, basis=basis, decision_number=decision_number,
                               expected_version=expected_version)
     try:
@@ -128,7 +131,8 @@ async def case_act(case_id: RowId, request: Request, ctx: Ctx, session: SessionD
 @router.post("/cases/{case_id}/assign")
 async def case_assign(case_id: RowId, request: Request, ctx: Ctx, session: SessionDep,
                       user: ConsoleUser, lang: ConsoleLang,
-                      assignee: Annotated[str, Form(min_length=1, max_length=64)]) -> Response:
+                      assignee: Annotated[str, Form(min_length=1, max_length=64,
+                                                              pattern=FREE_TEXT)]) -> Response:
     c = records.get(session, case_id)
     if c is None:
         return message(request, lang, user, words(lang)["not_found"], f"case {case_id}", 404)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner, Result
@@ -55,7 +56,7 @@ def refused_in_one_line(result: Result) -> str:
     return result.output.strip()
 
 
-def test_upgrade_users_and_audit_from_an_empty_database(db_url: str) -> None:
+def test_upgrade_users_and_audit_from_an_empty_database(db_url: str, tmp_path: Path) -> None:
     empty = run("db", "current")
     assert empty.exit_code == 0 and "is at revision none (empty)" in empty.output
     unmigrated = refused_in_one_line(run("users", "list"))
@@ -68,7 +69,12 @@ def test_upgrade_users_and_audit_from_an_empty_database(db_url: str) -> None:
     assert added.exit_code == 0, added.output
     token = added.output.strip().splitlines()[-1]
     assert token.startswith("tc_")
-    institution = run("users", "add", "inst", "--role", "institution", "--institution", "I1")
+    pd.DataFrame({"institution_id": ["I1"]}).to_parquet(tmp_path / "institutions.parquet")
+    unknown = refused_in_one_line(run("users", "add", "inst", "--role", "institution",
+                                      "--institution", "I999999", "--source", str(tmp_path)))
+    assert unknown == "unknown institution 'I999999': not in the register's institutions"
+    institution = run("users", "add", "inst", "--role", "institution", "--institution", "I1",
+                      "--source", str(tmp_path))
     assert institution.exit_code == 0, institution.output
     assert run("users", "revoke", "inst").exit_code == 0
     listed = run("users", "list").output.splitlines()
@@ -90,6 +96,19 @@ def test_upgrade_users_and_audit_from_an_empty_database(db_url: str) -> None:
     assert broken.exit_code == 1
     assert broken.output.strip() == ("BROKEN at entry 2 (edited): entry 2 was edited: its hash "
                                      "does not match it; 1 entries sound before it")
+
+
+def test_an_office_user_is_bound_to_its_offices(db_url: str) -> None:
+    assert run("db", "upgrade").exit_code == 0
+    assert run("users", "add", "登记处", "--role", "office").exit_code == 0
+    assert run("users", "add", "王监管", "--role", "regulator").exit_code == 0
+    bound = run("users", "offices", "登记处", "--offices", "OF11000001,OF11000002")
+    assert bound.exit_code == 0 and "registers for OF11000001, OF11000002" in bound.output
+    [office] = [line.split()[:3] for line in run("users", "list").output.splitlines()
+                if line.startswith("登记处")]
+    assert office == ["登记处", "office", "OF11000001,OF11000002"]
+    assert refused_in_one_line(run("users", "offices", "王监管", "--offices", "OF11000001")
+                               ) == "offices bind office users only, not role 'regulator'"
 
 
 @pytest.mark.parametrize(("args", "message"), [

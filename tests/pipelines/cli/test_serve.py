@@ -66,8 +66,9 @@ def test_a_served_process_gets_ready_and_checks_a_contract(trained: Trained,
     db = f"sqlite:///{tmp_path / 'service.core.db'}"
     engine = make_engine(db)
     upgrade(engine)
-    with session_factory(engine).begin() as session:
-        _, token = add_user(session, "登记处", "office", [], None, None)
+    contract = pd.read_parquet(trained.source / "contracts.parquet").iloc[-1]
+    with session_factory(engine).begin() as session:  # the office of the contract it sends
+        _, token = add_user(session, "登记处", "office", [], None, None, [contract["office_id"]])
     engine.dispose()
     port = _free_port()
     env = {**os.environ, "TECHCREDIT_HOME": str(trained.settings.home),
@@ -87,7 +88,6 @@ def test_a_served_process_gets_ready_and_checks_a_contract(trained: Trained,
                 assert server.poll() is None, server.stdout.read() if server.stdout else ""
         assert ready[0] == 200, ready
         assert ready[1]["models"].startswith("techcredit-anomaly v1 @champion")
-        contract = pd.read_parquet(trained.source / "contracts.parquet").iloc[-1]
         body = {k: (None if pd.isna(v) else str(v)[:10] if hasattr(v, "year") else v)
                 for k, v in contract.items() if not str(k).startswith("status")}
         body["contract_id"] = "C20990000001"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import functools
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -159,6 +159,11 @@ def contract_body(trained: Trained, contract_id: str, row: int = -1,
     return {**body, "contract_id": contract_id, **changes}
 
 
+def market_offices(trained: Trained) -> list[str]:
+    """Every registration office of the market: the test office user registers for all."""
+    return sorted(contract_rows(trained.source)["office_id"].dropna().unique())
+
+
 _CONTRACTS: dict[Path, pd.DataFrame] = {}
 
 
@@ -201,13 +206,17 @@ def wait_ready(client: TestClient, timeout_s: float = READY_TIMEOUT_S) -> dict[s
         time.sleep(0.1)
 
 
-def issue_tokens(engine: Engine, own_institution: str) -> dict[str, str]:
-    """One user and token per role, a revoked user and a user whose token expired."""
+def issue_tokens(engine: Engine, own_institution: str,
+                 offices: Sequence[str] = ()) -> dict[str, str]:
+    """One user and token per role (the office user bound to ``offices``), a revoked user and
+    a user whose token expired."""
     tokens: dict[str, str] = {}
     with session_factory(engine).begin() as session:
         for spec in USERS:
-            _, tokens[spec.name] = add_user(session, spec.name, spec.role, spec.regions,
-                                            own_institution if spec.institution else None)
+            _, tokens[spec.name] = add_user(
+                session, spec.name, spec.role, spec.regions,
+                own_institution if spec.institution else None,
+                offices=offices if spec.role == "office" else ())
         _, tokens["revoked"] = add_user(session, "revoked", "admin")
         revoke_user(session, "revoked")
         user, tokens["expired"] = add_user(session, "expired", "admin", expires_days=1)
@@ -257,7 +266,7 @@ def start_api(backend: str, db_url: str, trained: Trained, **settings: Any) -> I
         upgrade(engine)
         summary = batch_score(trained, engine, AS_OF)
         entities = pick_entities(engine)
-        tokens = issue_tokens(engine, entities.institution_in)
+        tokens = issue_tokens(engine, entities.institution_in, market_offices(trained))
         with TestClient(create_app(s, trained.tables)) as client:
             wait_ready(client)
             yield Api(backend, client, s, engine, tokens, entities, summary, trained)

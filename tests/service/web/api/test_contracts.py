@@ -17,7 +17,8 @@ from sqlalchemy import select
 
 from service.core.contracts.schemas import ContractIn
 from service.core.db.tables import ContractCheck, Score
-from tests.service.web.api.conftest import Api, contract_body
+from service.core.db.users import add_user
+from tests.service.web.api.conftest import Api, contract_body, market_offices
 
 pytestmark = pytest.mark.e2e
 
@@ -152,6 +153,9 @@ BAD_CONTRACTS: dict[str, tuple[dict[str, Any], list[tuple[str, str]]]] = {
                      ("body.registered_date", "not_in_future")]),
     "tech over amount": ({"amount_yuan": 100.0, "tech_amount_yuan": 200.0},
                          [("body.tech_amount_yuan", "tech_within_amount")]),
+    "before the market opened": ({"signed_date": "0001-01-01", "registered_date": "1900-01-01"},
+                                 [("body.signed_date", "greater_than_equal"),
+                                  ("body.registered_date", "greater_than_equal")]),
     "signed after registered": ({"signed_date": "2020-12-31", "registered_date": "2020-12-01"},
                                 [("body.registered_date", "signed_before_registered")]),
     "two problems": ({"amount_yuan": -1, "tech_field": "astrology"},
@@ -293,3 +297,63 @@ def test_a_body_over_the_limit_is_413(api: Api) -> None:
                                         "Content-Type": "application/json"})
     assert at_limit.status_code == 200, at_limit.text
     assert at_limit.json()["contract_id"] == "CZ0000001"
+
+
+def test_an_office_token_registers_for_its_own_office_only(api: Api) -> None:
+    """Another office's contract is a 403, audited, from the route and the fast lane alike
+    (the lane falls through), and nothing is checked; the token's own office is answered."""
+    own = contract_body(api.trained, "OW00000001")
+    foreign = sorted(set(market_offices(api.trained)) - {own["office_id"]})[0]
+    with api.session() as session, session.begin():
+        _, token = add_user(session, "office_one", "office", offices=[own["office_id"]])
+    headers = {"Authorization": f"Bearer {token}"}
+    assert api.client.post("/api/v1/contracts/check", headers=headers,
+                           json=own).status_code == 200  # the lane learns the route
+    mark = api.audit_mark()
+    for path, body in (("/api/v1/contracts/check", {"office_id": foreign}),
+                       ("/api/v1/contracts/check", {"office_id": "OF65000001"}),
+                       ("/api/v1/contracts/check/batch", None)):
+        sent = contract_body(api.trained, "OW00000002", **(body or {}))
+        if body is None:
+            sent = {"contracts": [own | {"contract_id": "OW00000003"},
+                                  sent | {"office_id": foreign}]}
+        answer = api.client.post(path, headers=headers, json=sent)
+        assert answer.status_code == 403, answer.text
+        assert "not this token's office" in answer.json()["detail"]
+    assert _checks(api, "OW00000002") == [] and _checks(api, "OW00000003") == []
+    denials = api.audit_since(mark)
+    assert [(e.actor, e.action, e.outcome) for e in denials] == [
+        ("office_one", "check_contract", "denied")] * 3
+    with api.session() as session, session.begin():
+        _, unbound = add_user(session, "office_none", "office")
+    refused = api.client.post("/api/v1/contracts/check", json=own | {"contract_id": "OW00000004"},
+                              headers={"Authorization": f"Bearer {unbound}"})
+    assert refused.status_code == 403, refused.text
+
+
+@pytest.mark.parametrize("text", ["escape \u001b[2J cleared", "right \u202eexe.txt",
+                                  "two\r\nlines", "next\u0085line", "isolate \u2066x\u2069"])
+def test_controls_and_bidi_overrides_are_refused_in_free_text(api: Api, text: str) -> None:
+    """What a reader would be shown differently from what is stored never is stored: an
+    override reason, a case's name and the audit filter refuse it; a case reason written
+    as paragraphs keeps its line breaks, and nothing else."""
+    e = api.entities
+    override = api.post(f"/api/v1/scores/institution/{e.institution_in}/override", "admin",
+                        json={"grade": "A", "reason": text, "days": 1})
+    assert [(p["field"], p["rule"]) for p in override.json()["detail"]] == [
+        ("body.reason", "string_pattern_mismatch")], override.text
+    case = api.post("/api/v1/cases", "regulator_all", json={
+        "subject_kind": "institution", "subject_id": e.institution_in, "conduct": None,
+        "subject_name": text, "reason": "a reason"})
+    assert [(p["field"], p["rule"]) for p in case.json()["detail"]] == [
+        ("body.subject_name", "string_pattern_mismatch")], case.text
+    filtered = api.get("/api/v1/audit", "auditor", params={"actor": text})
+    assert filtered.status_code == 422, filtered.text
+
+
+def test_a_case_reason_keeps_its_paragraphs() -> None:
+    from service.core.cases.schemas import CaseOpenIn
+
+    opened = CaseOpenIn(subject_kind="institution", subject_id="I0000001",
+                        reason="first paragraph\r\nsecond\nthird")
+    assert opened.reason.count("\n") == 2
