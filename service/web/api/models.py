@@ -25,7 +25,15 @@ from service.core.model_registry.schemas import (
     ServedModel,
 )
 from service.core.monitoring import records as monitoring
-from service.web.deps import Ctx, ModelReader, ModelReviewer, SessionDep, journal, record
+from service.web.deps import (
+    Ctx,
+    ModelReader,
+    ModelReviewer,
+    SessionDep,
+    journal,
+    mark_audited,
+    record,
+)
 from service.web.headers import REPORT_POLICY
 from service.web.params import AlertId, ModelName, Version
 
@@ -90,7 +98,8 @@ async def promote_version(name: ModelName, version: Version, body: PromoteIn,
                                     record(request, principal, "review_models", "ok"))
     except LookupError as e:  # not a production model, or no such version (UnknownVersion)
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"{name} v{version}: {e}") from None
-    if done.outcome == "refused":
+    if done.outcome == "refused":  # the core audited the refusal with the gate's figures
+        mark_audited(request)
         raise HTTPException(status.HTTP_409_CONFLICT, {
             "rule": "gate_refused", "failures": done.gate.failures,
             "message": f"{name} v{version} fails the review gate; champion unchanged "
@@ -118,7 +127,8 @@ async def acknowledge_alert(alert_id: AlertId, body: AcknowledgeIn, principal: M
                                           record(request, principal, "review_models", "ok"))
     except monitoring.AlertMissing as e:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(e)) from None
-    except monitoring.AlertAlreadyAcknowledged as e:
+    except monitoring.AlertAlreadyAcknowledged as e:  # the core audited the refusal
+        mark_audited(request)
         raise HTTPException(status.HTTP_409_CONFLICT, {"rule": "acknowledged",
                                                        "message": str(e)}) from None
     return AlertOut.of(alert)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from datetime import timedelta
 from typing import Annotated, get_args
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 
@@ -19,6 +20,7 @@ from features.standard.enums import CONDUCT_KIND, CONTRACT_TYPE, REGION, TECH_FI
 from service.core.assessments.records import trend
 from service.core.cases.lists import queue, standing
 from service.core.cases.tables import Case
+from service.core.db.console_sessions import close_session, open_session
 from service.core.db.tables import AuditEntry, ContractCheck, RiskWarning, Score
 from service.core.db.types import Role
 from service.core.permissions import Permission, allowed, entity_denial
@@ -26,8 +28,16 @@ from service.core.reports.charts import Column, HBar, Series, column_chart, hbar
 from service.core.scores.schemas import Grade, Kind
 from service.web.console.messages import words
 from service.web.console.render import TIERS, conducts, message, page, refuse, regions, state_labels
-from service.web.console.session import COOKIE, PATH, ConsoleLang, ConsoleUser
-from service.web.deps import Ctx, SessionDep, journal, principal_of, record
+from service.web.console.session import (
+    COOKIE,
+    PATH,
+    ConsoleLang,
+    ConsoleUser,
+    refuse_post,
+    same_origin,
+)
+from service.web.deps import Ctx, SessionDep, guard_of, journal, record, throttle
+from service.web.guard import AuthGuard
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
 
@@ -42,20 +52,43 @@ async def login_form(request: Request, lang: ConsoleLang, next: str = PATH) -> H
 async def login(request: Request, ctx: Ctx, lang: ConsoleLang,
                 token: Annotated[str, Form(max_length=200)],
                 next: Annotated[str, Form(max_length=500)] = PATH) -> Response:
-    principal = principal_of(ctx, token.strip())
+    """Open a session for a valid token; the cookie gets the session's id, never the token.
+    Failures count against the address and the token prefix as the API's do."""
+    token = token.strip()
+    if not same_origin(request):
+        raise await refuse_post(ctx, request, None, "cross-origin sign-in")
+    keys = AuthGuard.keys(request.client.host if request.client else None, token)
+    try:
+        await throttle(ctx, request, keys)
+    except HTTPException as e:
+        held = page(request, "login.html", lang, None, words(lang)["login"], e.status_code,
+                    next=PATH, flash=f"{e.status_code} {e.detail}", flash_error=True)
+        held.headers.update(e.headers or {})
+        return held
+    lifetime = timedelta(hours=ctx.settings.security.console_session_hours)
+    with ctx.sessions.begin() as session:
+        opened = open_session(session, token, lifetime)
     await journal(ctx, request, audits=[record(
-        request, principal, "console.login", "ok" if principal else "unauthenticated")])
-    if principal is None:
+        request, opened[1] if opened else None, "console.login",
+        "ok" if opened else "unauthenticated")])
+    if opened is None:
+        guard_of(request).failed(keys)
         return page(request, "login.html", lang, None, words(lang)["login"], 401,
                     next=next, flash=words(lang)["bad_token"], flash_error=True)
     response = RedirectResponse(next if next.startswith(PATH) else PATH, status_code=303)
-    response.set_cookie(COOKIE, token.strip(), path=PATH, httponly=True, samesite="strict",
-                        max_age=8 * 3600)
+    response.set_cookie(COOKIE, opened[0], path=PATH, httponly=True, samesite="strict",
+                        secure=ctx.settings.security.console_https,
+                        max_age=int(lifetime.total_seconds()))
     return response
 
 
-@router.get("/logout")
-async def logout() -> Response:
+@router.post("/logout")
+async def logout(request: Request, ctx: Ctx, user: ConsoleUser) -> Response:
+    """Sign out by the page's form (a link could be followed by anyone's page): the session
+    ends on the server, so a copy of the cookie is worthless too."""
+    with ctx.sessions.begin() as session:
+        close_session(session, request.cookies.get(COOKIE, ""))
+    await journal(ctx, request, audits=[record(request, user, "console.logout", "ok")])
     response = RedirectResponse(f"{PATH}/login", status_code=303)
     response.delete_cookie(COOKIE, path=PATH)
     return response
