@@ -15,6 +15,7 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -149,6 +150,14 @@ async def _docs() -> HTMLResponse:
     page = get_swagger_ui_html(openapi_url="/openapi.json", title="techcredit API")
     page.headers["Content-Security-Policy"] = DOCS_POLICY
     return page
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for who may speak for the caller: only the configured proxies'
+    ``X-Forwarded-For``/``-Proto`` are believed (uvicorn would otherwise believe any local
+    process's, and a forged address would reach the audit log); none configured, none read."""
+    proxies = settings.security.trusted_proxies
+    return {"proxy_headers": bool(proxies), "forwarded_allow_ips": ",".join(proxies) or None}
 
 
 class Timing:

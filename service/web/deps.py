@@ -183,6 +183,7 @@ CaseSubject = Annotated[Principal, require(Permission.answer_case)]
 AssessmentReader = Annotated[Principal, require(Permission.read_assessments)]
 Assessor = Annotated[Principal, require(Permission.assess)]
 AssessmentAppellant = Annotated[Principal, require(Permission.appeal_assessment)]
+MetricsReader = Annotated[Principal, require(Permission.read_metrics)]
 
 
 async def _caller(

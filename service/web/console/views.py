@@ -104,6 +104,8 @@ async def home(request: Request, ctx: Ctx, session: SessionDep, user: ConsoleUse
         RiskWarning.as_of == as_of).group_by(RiskWarning.tier)).all())) if as_of else Counter()
     items = queue(session, ctx.today())
     chart = column_chart([Column(g, grades.get(g, 0)) for g in "ABCD"], words(lang)["grades"])
+    await journal(ctx, request, audits=[record(request, user, "console.home", "ok",
+                                               detail={"console": True})])
     return page(request, "home.html", lang, user, words(lang)["home"], as_of=as_of,
                 scored=sum(grades.values()), tiers=[(t, tiers.get(t, 0)) for t in TIERS],
                 open_cases=len(items), overdue=sum(i.overdue for i in items),
@@ -120,6 +122,8 @@ async def search(request: Request, ctx: Ctx, user: ConsoleUser, lang: ConsoleLan
     results = [{"kind": e.kind, "entity_id": e.entity_id, "name": e.name, "status": e.status,
                 "region_label": REGION.label(e.region, lang) if e.region else ""}
                for e in found]
+    await journal(ctx, request, audits=[record(request, user, "console.search", "ok", detail={
+        "q": q[:200], "results": len(results), "console": True})])
     return page(request, "search.html", lang, user, words(lang)["search"], q=q,
                 results=results)
 
@@ -251,5 +255,7 @@ async def market(request: Request, ctx: Ctx, user: ConsoleUser, lang: ConsoleLan
         flows = [{"src": REGION.label(f.seller_region, lang),
                   "dst": REGION.label(f.buyer_region, lang), "contracts": f.contracts,
                   "amount": f.tech_amount_yi} for f in m.flows]
+    await journal(ctx, request, audits=[record(request, user, "console.market", "ok",
+                                               detail={"console": True})])
     return page(request, "market.html", lang, user, words(lang)["market"], m=m, charts=charts,
                 regions_rows=regions_rows, flows=flows)

@@ -84,6 +84,7 @@ ENDPOINTS = {
     "alerts": Endpoint(P.read_models, "GET", "/api/v1/monitoring/alerts"),
     "acknowledge": Endpoint(P.review_models, "POST",
                             "/api/v1/monitoring/alerts/{alert_id}/acknowledge"),
+    "metrics": Endpoint(P.read_metrics, "GET", "/metrics"),
 }
 _ALERTS: dict[tuple[str, str], int] = {}
 

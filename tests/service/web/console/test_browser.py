@@ -147,7 +147,9 @@ def test_a_reviewer_reads_the_report_promotes_the_challenger_and_acknowledges_dr
     with urllib.request.urlopen(request, timeout=10) as answer:
         served = {m["name"]: m["version"] for m in json.load(answer)["models"]}
     assert served == {"techcredit-anomaly": "1", "techcredit-credit": "2"}
-    with urllib.request.urlopen(f"{live.url}/metrics", timeout=10) as answer:
+    request = urllib.request.Request(f"{live.url}/metrics", headers={
+        "Authorization": f"Bearer {live.tokens['auditor']}"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
         metrics = answer.read().decode()
     assert 'techcredit_model_loaded{alias="champion",name="techcredit-credit",version="2"} 1.0' \
         in metrics
