@@ -67,7 +67,8 @@ async def override(kind: str, entity_id: str, request: Request, ctx: Ctx, sessio
         body = OverrideIn.model_validate({"grade": grade, "reason": reason, "days": days})
     except ValidationError as e:
         return back(here, invalid(lang, e))
-    await record_override(ctx, request, user, kind, entity_id, body, found.latest, CONSOLE)
+    await record_override(ctx, user, record(request, user, "override", "ok", kind, entity_id),
+                          body, found.latest, CONSOLE)
     return back(here, f"201 {words(lang)['override_set']}: {body.grade}")
 
 
