@@ -259,8 +259,9 @@ class SecuritySettings(Group):
     """What the service believes about its callers and how it guards the console."""
 
     console_https: bool = setting(
-        False, "TECHCREDIT_CONSOLE_HTTPS", "the console is served over HTTPS (directly or "
-        "behind a TLS proxy): its session cookie is marked Secure, never sent in clear")
+        False, "TECHCREDIT_CONSOLE_HTTPS", "the service is served over HTTPS (directly or "
+        "behind a TLS proxy): the console's cookies are marked Secure, never sent in clear, "
+        "and answers carry Strict-Transport-Security")
     console_session_hours: float = setting(
         8.0, "TECHCREDIT_CONSOLE_SESSION_HOURS", "a console sign-in lasts this long (never "
         "past its token's expiry); signing out or revoking the token ends it at once", gt=0)

@@ -132,7 +132,8 @@ def create_app(settings: Settings, tables: TablesLoader, models: ModelSource | N
     app.add_middleware(FastLane)  # inside Timing and BodyLimit: measured and limited alike
     app.add_middleware(Timing, metrics=metrics)
     app.add_middleware(errors.BodyLimit, limit=settings.api.max_body_bytes)
-    app.add_middleware(SecurityHeaders)  # outermost: on every answer, the 413s included
+    # outermost: on every answer, the 413s included
+    app.add_middleware(SecurityHeaders, https=settings.security.console_https)
     return app
 
 

@@ -39,11 +39,14 @@ def _private(path: str) -> bool:
 
 
 class SecurityHeaders:
-    """ASGI middleware: :data:`ALWAYS` on every answer (a header the response set wins), and
-    ``Cache-Control: no-store`` on private ones."""
+    """ASGI middleware: :data:`ALWAYS` on every answer (a header the response set wins),
+    ``Cache-Control: no-store`` on private ones, and, when the service is reached over HTTPS
+    (``https``), ``Strict-Transport-Security`` so a browser never tries it in clear again."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, https: bool = False) -> None:
         self.app = app
+        self.always = {**ALWAYS, **({"strict-transport-security": "max-age=31536000"}
+                                    if https else {})}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -54,7 +57,7 @@ class SecurityHeaders:
         async def guarded(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
-                for name, value in ALWAYS.items():
+                for name, value in self.always.items():
                     headers.setdefault(name, value)
                 if private:
                     headers["cache-control"] = "no-store"

@@ -14,7 +14,7 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from service.core.db.tables import ApiToken, ConsoleSession, User
@@ -40,6 +40,9 @@ def open_session(session: Session, token: str, lifetime: timedelta,
     ends = now + lifetime
     if principal.expires_at is not None:
         ends = min(ends, principal.expires_at)
+    # sessions ended a day ago or more are no use to anyone (the audit log keeps the sign-ins)
+    session.execute(delete(ConsoleSession).where(
+        ConsoleSession.expires_at < now - timedelta(days=1)))
     session_id = secrets.token_urlsafe(32)
     session.add(ConsoleSession(hash=_hash(session_id), token_id=token_id, created_at=now,
                                expires_at=ends))

@@ -69,7 +69,8 @@ def page(request: Request, template: str, lang: Lang, user: Principal | None, ti
     asked = request.query_params.get("lang")
     if asked in ("zh", "en"):
         response.set_cookie(LANG_COOKIE, asked, path=PATH, samesite="strict",
-                            max_age=365 * 86400)
+                            max_age=365 * 86400,
+                            secure=request.app.state.ctx.settings.security.console_https)
     return response
 
 

@@ -10,10 +10,15 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+from starlette.testclient import TestClient
 
 from service.core.db.console_sessions import form_token
 from service.web.guard import AuthGuard
-from service.web.headers import evidence
+from service.web.headers import SecurityHeaders, evidence
 from tests.service.web.api.conftest import Api
 
 pytestmark = pytest.mark.e2e
@@ -193,3 +198,23 @@ def test_refusals_of_an_authenticated_caller_are_audited(api: Api) -> None:
             for a in api.audit_since(mark)] == [
         ("reviewer", "review_models", "not_found", 404),
         ("office", "check_contract", "invalid", 422)]
+
+
+def test_over_https_the_console_cookie_is_secure(console: Api,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    api = console
+    monkeypatch.setattr(api.ctx.settings, "security",
+                        api.ctx.settings.security.model_copy(update={"console_https": True}))
+    answer = api.client.post("/console/login", data={"token": api.tokens["auditor"]},
+                             headers={"Origin": ORIGIN}, follow_redirects=False)
+    assert answer.status_code == 303 and "Secure" in answer.headers["set-cookie"]
+
+
+def test_over_https_answers_carry_strict_transport_security() -> None:
+    async def hello(_: Request) -> PlainTextResponse:
+        return PlainTextResponse("hello")
+
+    app = SecurityHeaders(Starlette(routes=[Route("/", hello)]), https=True)
+    answer = TestClient(app).get("/")
+    assert answer.headers["strict-transport-security"] == "max-age=31536000"
+    assert answer.headers["x-content-type-options"] == "nosniff"
