@@ -255,6 +255,29 @@ class ApiSettings(Group):
         "others to be scored with it (0: those of the same loop turn)", ge=0)
 
 
+class SecuritySettings(Group):
+    """What the service believes about its callers and how it guards the console."""
+
+    console_https: bool = setting(
+        False, "TECHCREDIT_CONSOLE_HTTPS", "the service is served over HTTPS (directly or "
+        "behind a TLS proxy): the console's cookies are marked Secure, never sent in clear, "
+        "and answers carry Strict-Transport-Security")
+    console_session_hours: float = setting(
+        8.0, "TECHCREDIT_CONSOLE_SESSION_HOURS", "a console sign-in lasts this long (never "
+        "past its token's expiry); signing out or revoking the token ends it at once", gt=0)
+    trusted_proxies: list[str] = setting(
+        [], "TECHCREDIT_TRUSTED_PROXIES", "addresses (or networks) of the reverse proxies in "
+        "front of the service, as a JSON list: only their X-Forwarded-For/-Proto are believed "
+        "and written in the audit; empty: none, the peer's address is the caller's")
+    auth_failures_per_minute: int = setting(
+        20, "TECHCREDIT_AUTH_FAILURES_PER_MINUTE", "failed sign-ins from one address (or with "
+        "one token prefix) in a minute before further attempts are answered 429", ge=1)
+    api_docs: bool = setting(
+        False, "TECHCREDIT_API_DOCS", "serve Swagger UI at /docs; its script and styles come "
+        "from cdn.jsdelivr.net, so only where browsers reach it; /openapi.json is always "
+        "served")
+
+
 class PollingSettings(Group):
     """How often the service looks for what other processes wrote."""
 
@@ -301,6 +324,7 @@ class Settings(BaseSettings):
     drift: DriftSettings = Field(default_factory=DriftSettings)
     monitor: MonitorSettings = Field(default_factory=MonitorSettings)
     api: ApiSettings = Field(default_factory=ApiSettings)
+    security: SecuritySettings = Field(default_factory=SecuritySettings)
     polling: PollingSettings = Field(default_factory=PollingSettings)
     reports: ReportSettings = Field(default_factory=ReportSettings)
 

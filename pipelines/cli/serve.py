@@ -62,11 +62,12 @@ def serve(
     import uvicorn
 
     from pipelines.scoring.adhoc import read_store
-    from service.web.app import create_app
+    from service.web.app import create_app, server_options
 
     app = create_app(settings, lambda: read_store(settings, source),
                      fingerprint=lambda: data_version(settings, source))
     bind_host, bind_port = host or settings.api.host, port or settings.api.port
-    typer.echo(f"serving on http://{bind_host}:{bind_port} (OpenAPI: /docs); "
+    typer.echo(f"serving on http://{bind_host}:{bind_port} (OpenAPI: /openapi.json); "
                "/readyz says when models and the registry state are loaded")
-    uvicorn.run(app, host=bind_host, port=bind_port, access_log=False, log_level="info")
+    uvicorn.run(app, host=bind_host, port=bind_port, access_log=False, log_level="info",
+                **server_options(settings))

@@ -32,7 +32,7 @@ def _addresses(info: StackInfo, ready: str) -> None:
     settings = configure()
     typer.echo(f"techcredit stack (常驻服务) since {info.started}, data in {info.home}")
     typer.echo(f"  console     {info.api}/console")
-    typer.echo(f"  API         {info.api}/docs   /readyz: {ready}")
+    typer.echo(f"  API         {info.api}/openapi.json   /readyz: {ready}")
     typer.echo(f"  Prefect UI  {info.prefect_ui}   (API {info.prefect_api}; "
                "CLI commands run their flows there)")
     typer.echo(f"  logs        {run_dir(settings)}/*.log")

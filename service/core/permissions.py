@@ -29,6 +29,7 @@ class Permission(StrEnum):
     read_assessments = "read_assessments"  # an institution sees only its own, published
     assess = "assess"  # run, adjust and publish an assessment; decide appeals
     appeal_assessment = "appeal_assessment"
+    read_metrics = "read_metrics"  # /metrics: request counts, latencies, models loaded
 
 
 R = Role
@@ -48,6 +49,7 @@ GRANTS: dict[Permission, frozenset[Role]] = {
                                             R.admin}),
     Permission.assess: frozenset({R.assessor, R.admin}),
     Permission.appeal_assessment: frozenset({R.institution, R.regulator, R.admin}),
+    Permission.read_metrics: frozenset({R.auditor, R.admin}),
 }
 
 

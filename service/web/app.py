@@ -15,8 +15,11 @@ import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from features.settings import Settings
@@ -44,6 +47,8 @@ from service.web.api.scores import router as scores_router
 from service.web.api.warnings import router as warnings_router
 from service.web.console.app import mount_console
 from service.web.fast_lane import FastLane
+from service.web.guard import AuthGuard
+from service.web.headers import SecurityHeaders
 
 log = logging.getLogger("techcredit.service")
 API_PREFIX = "/api/v1"
@@ -55,6 +60,14 @@ def api_router() -> APIRouter:
                    audit_router, cases_router, assessments_router):
         api.include_router(router)
     return api
+
+
+async def _summarise_refusals(ctx: ServiceContext, guard: AuthGuard) -> None:
+    """Each minute, one audit entry per source for the attempts held back the minute before."""
+    while True:
+        await asyncio.sleep(15)
+        if records := guard.drain():
+            await ctx.journal.write((), records)
 
 
 async def _keep_models_fresh(ctx: ServiceContext) -> None:
@@ -85,6 +98,7 @@ def create_app(settings: Settings, tables: TablesLoader, models: ModelSource | N
             MicroBatcher(score_checks, wait_s=settings.api.check_batch_wait_seconds))
         app.state.ctx = ctx
         tasks = [asyncio.create_task(_keep_models_fresh(ctx)),
+                 asyncio.create_task(_summarise_refusals(ctx, guard)),
                  asyncio.create_task(keep_state_fresh(ctx, tables, fingerprint)),
                  asyncio.create_task(ctx.scores.poll(settings.polling.scores_seconds))]
         try:
@@ -95,16 +109,23 @@ def create_app(settings: Settings, tables: TablesLoader, models: ModelSource | N
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+            if records := guard.drain(everything=True):
+                await ctx.journal.write((), records)
             ctx.journal.close()
             engine.dispose()
             reader.dispose()
 
     metrics = Metrics()
+    guard = AuthGuard(settings.security.auth_failures_per_minute)
     app = FastAPI(title="techcredit 科技市场信用评价与风险预警", version="1", lifespan=lifespan,
+                  docs_url=None, redoc_url=None,
                   description="Scores with reasons, real-time contract checks, warnings, "
                               "overrides and the audit log. "
                               "评分、合同实时核查、预警、人工调整与审计。")
+    app.state.guard = guard
     errors.install(app)
+    if settings.security.api_docs:
+        app.add_api_route("/docs", _docs, include_in_schema=False)
     app.include_router(health_router)
     mount_console(app)
     app.include_router(api_router())
@@ -112,7 +133,33 @@ def create_app(settings: Settings, tables: TablesLoader, models: ModelSource | N
     app.add_middleware(FastLane)  # inside Timing and BodyLimit: measured and limited alike
     app.add_middleware(Timing, metrics=metrics)
     app.add_middleware(errors.BodyLimit, limit=settings.api.max_body_bytes)
+    # outermost: on every answer, the 413s included
+    app.add_middleware(SecurityHeaders, https=settings.security.console_https)
     return app
+
+
+# Swagger UI's page loads its script and stylesheet from this CDN and starts with an inline
+# script; the page gets a policy allowing exactly that, the rest of the service allows neither.
+SWAGGER_CDN = "https://cdn.jsdelivr.net"
+DOCS_POLICY = (f"default-src 'self'; script-src {SWAGGER_CDN} 'unsafe-inline'; "
+               f"style-src {SWAGGER_CDN}; img-src 'self' data: https://fastapi.tiangolo.com; "
+               "frame-ancestors 'none'")
+
+
+async def _docs() -> HTMLResponse:
+    """Swagger UI (``TECHCREDIT_API_DOCS``): off by default, since its assets come from a CDN
+    that production machines cannot reach; ``/openapi.json`` is always served."""
+    page = get_swagger_ui_html(openapi_url="/openapi.json", title="techcredit API")
+    page.headers["Content-Security-Policy"] = DOCS_POLICY
+    return page
+
+
+def server_options(settings: Settings) -> dict[str, Any]:
+    """uvicorn's options for who may speak for the caller: only the configured proxies'
+    ``X-Forwarded-For``/``-Proto`` are believed (uvicorn would otherwise believe any local
+    process's, and a forged address would reach the audit log); none configured, none read."""
+    proxies = settings.security.trusted_proxies
+    return {"proxy_headers": bool(proxies), "forwarded_allow_ips": ",".join(proxies) or None}
 
 
 class Timing:

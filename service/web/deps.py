@@ -1,7 +1,10 @@
 """Request dependencies, as ``Annotated`` aliases so each route's needs show in its signature:
 ``Ctx``, ``SessionDep``, and one principal alias per permission (``ScoreReader``,
 ``ContractChecker``, …) that authenticates the bearer token, checks the role's grant, and
-audits every refusal before it is answered."""
+audits every refusal before it is answered. Failed authentications are limited per source
+address and token prefix (:mod:`service.web.guard`); the principal found is kept on the request
+so a later refusal of the route (404, 409, 422) is audited under its name
+(:func:`service.web.errors.http_error`)."""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from service.core.db.audit import AuditRecord
 from service.core.db.tables import Base
 from service.core.db.tokens import Principal, authenticate
 from service.core.permissions import Permission, allowed
+from service.web.guard import AuthGuard
 
 bearer = HTTPBearer(auto_error=False, description="API token: `Authorization: Bearer tc_…`")
 
@@ -71,7 +75,33 @@ async def journal(ctx: ServiceContext, request: Request, rows: Sequence[Base] = 
     """Commit ``rows`` and ``audits`` (group commit), releasing the request's read
     connection first."""
     release(request)
+    if audits:
+        mark_audited(request)
     await ctx.journal.write(rows, audits)
+
+
+def mark_audited(request: Request) -> None:
+    """The request's outcome is in the audit log (here or by the core): its error answer
+    adds no second entry."""
+    request.state.audited = True
+
+
+def guard_of(request: Request) -> AuthGuard:
+    return request.app.state.guard
+
+
+async def throttle(ctx: ServiceContext, request: Request, keys: tuple[str, ...]) -> None:
+    """429 once ``keys`` failed too often this minute; counted for the minute's one audit
+    entry rather than audited each (a flood must not become a flood of fsync'd rows)."""
+    guard = guard_of(request)
+    wait = guard.retry_after(keys)
+    if wait is not None:
+        guard.hold(request.client.host if request.client else None, _path(request))
+        ctx.metrics.denials.labels("throttled").inc()
+        mark_audited(request)
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS,
+                            "too many failed authentications, retry later "
+                            "/ 认证失败次数过多，请稍后再试", headers={"Retry-After": str(wait)})
 
 
 async def deny(ctx: ServiceContext, request: Request, principal: Principal | None,
@@ -105,13 +135,22 @@ async def authenticated(request: Request, ctx: ServiceContext,
                         action: str) -> Principal:
     """The caller of a valid token; a refusal is audited under ``action`` (the permission
     asked for, as for a 403 and a success, so one filter finds every attempt)."""
-    if credentials is None:
-        raise await deny(ctx, request, None, action, status.HTTP_401_UNAUTHORIZED,
-                         "a bearer token is required / 需要访问令牌")
-    principal = principal_of(ctx, credentials.credentials)
+    token = credentials.credentials if credentials is not None else None
+    principal = ctx.tokens.get(token) if token else None
     if principal is None:
-        raise await deny(ctx, request, None, action, status.HTTP_401_UNAUTHORIZED,
-                         "the token is unknown, expired or revoked / 令牌无效、过期或已吊销")
+        keys = AuthGuard.keys(request.client.host if request.client else None, token)
+        await throttle(ctx, request, keys)
+        if token is None:
+            guard_of(request).failed(keys)
+            raise await deny(ctx, request, None, action, status.HTTP_401_UNAUTHORIZED,
+                             "a bearer token is required / 需要访问令牌")
+        principal = principal_of(ctx, token)
+        if principal is None:
+            guard_of(request).failed(keys)
+            raise await deny(ctx, request, None, action, status.HTTP_401_UNAUTHORIZED,
+                             "the token is unknown, expired or revoked / 令牌无效、过期或已吊销")
+    request.state.principal = principal
+    request.state.action = action
     return principal
 
 
@@ -144,6 +183,7 @@ CaseSubject = Annotated[Principal, require(Permission.answer_case)]
 AssessmentReader = Annotated[Principal, require(Permission.read_assessments)]
 Assessor = Annotated[Principal, require(Permission.assess)]
 AssessmentAppellant = Annotated[Principal, require(Permission.appeal_assessment)]
+MetricsReader = Annotated[Principal, require(Permission.read_metrics)]
 
 
 async def _caller(

@@ -3,7 +3,9 @@
 Validation errors (a list's bad cursor among them) are 422 with one entry per problem naming
 the field and the rule; unknown ids 404; bodies over the limit 413 (refused by
 :class:`BodyLimit` before they are read whole); anything unforeseen is logged and answered
-500 without internals, and the schema test treats any 500 as a bug.
+500 without internals, and the schema test treats any 500 as a bug. A refusal (404, 409, 422)
+of a request whose caller was authenticated is audited here unless the route already audited
+it, so probing for ids or feeding malformed bodies leaves a trace under the caller's name.
 """
 
 from __future__ import annotations
@@ -19,33 +21,59 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from service.core.paging import BadCursor
+from service.web.deps import journal, record
 
 log = logging.getLogger("techcredit.service")
+AUDITED_REFUSALS = {404: "not_found", 409: "refused", 422: "invalid"}
 
 
 def _field(loc: tuple[Any, ...]) -> str:
     return ".".join(str(p) for p in loc)
 
 
-def _invalid(problems: list[dict[str, str]]) -> JSONResponse:
+async def audit_refusal(request: Request, code: int, detail: Any) -> None:
+    """The refusal in the audit log under the caller's name and the action asked for, if the
+    request had an authenticated caller and nothing audited it yet."""
+    principal = getattr(request.state, "principal", None)
+    outcome = AUDITED_REFUSALS.get(code)
+    if principal is None or outcome is None or getattr(request.state, "audited", False):
+        return
+    await journal(request.app.state.ctx, request, audits=[record(
+        request, principal, getattr(request.state, "action", "authenticate"), outcome,
+        detail={"status": code, "reason": _short(detail)})])
+
+
+def _short(detail: Any) -> Any:
+    """The refusal's words for the audit log, at most a few hundred characters."""
+    text = detail if isinstance(detail, str) else json.dumps(detail, ensure_ascii=False,
+                                                            default=str)
+    return text[:500]
+
+
+async def _invalid(request: Request, problems: list[dict[str, str]]) -> JSONResponse:
+    await audit_refusal(request, 422, [{"field": p["field"], "rule": p["rule"]}
+                                       for p in problems])
     return JSONResponse(status_code=422, content={
         "detail": problems, "message": "request failed validation / 请求参数校验失败"})
 
 
-async def validation_error(_: Request, exc: Exception) -> JSONResponse:
+async def validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return _invalid([{"field": _field(e.get("loc", ())), "rule": e.get("type", "invalid"),
-                      "message": e.get("msg", "")} for e in exc.errors()])
+    return await _invalid(request, [{"field": _field(e.get("loc", ())),
+                                     "rule": e.get("type", "invalid"),
+                                     "message": e.get("msg", "")} for e in exc.errors()])
 
 
-async def bad_cursor(_: Request, exc: Exception) -> JSONResponse:
+async def bad_cursor(request: Request, exc: Exception) -> JSONResponse:
     """A list's cursor is read where the list's order is known, in the core: refused there,
     answered here as the schema's refusals are."""
-    return _invalid([{"field": "query.cursor", "rule": "cursor", "message": str(exc)}])
+    return await _invalid(request, [{"field": "query.cursor", "rule": "cursor",
+                                     "message": str(exc)}])
 
 
-async def http_error(_: Request, exc: Exception) -> JSONResponse:
+async def http_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    await audit_refusal(request, exc.status_code, exc.detail)
     return JSONResponse(status_code=exc.status_code, content={"detail": exc.detail},
                         headers=getattr(exc, "headers", None))
 

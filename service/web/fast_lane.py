@@ -126,7 +126,8 @@ class FastLane:
         body, replay = await _read(receive)
         try:  # as FastAPI reads a JSON body: json.loads, then the model in Python mode
             contract = ContractIn.model_validate(json.loads(body))
-        except ValueError:  # not JSON, or invalid: the route answers 422
+        except (ValueError, RecursionError):  # not JSON, nested too deep, invalid: the route
+            # answers it (400 or 422), so both paths refuse alike
             await self._through("check", scope, replay, send)
             return
         if office_denial(principal, [contract.office_id]):  # the route answers 403, audited

@@ -189,6 +189,22 @@ class ApiToken(Base):
     user: Mapped[User] = relationship(back_populates="tokens")
 
 
+class ConsoleSession(Base):
+    """A console sign-in: the browser holds a random session id, the database only its SHA-256
+    and the token it was opened with, so a stolen cookie is not an API token, and revoking
+    the token (or its user) ends every session opened with it."""
+
+    __tablename__ = "console_sessions"
+
+    hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    token_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("api_tokens.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
 class AuditEntry(Base):
     """Append-only and hash-chained (see ``service.core.db.audit``); ``id`` is the chain position,
     assigned under a lock, so a gap is a deleted entry."""

@@ -54,6 +54,7 @@ from service.web.deps import (
     journal,
 )
 from service.web.deps import record as audit_record
+from service.web.headers import evidence
 from service.web.paging import Paged
 from service.web.params import RowId
 
@@ -269,8 +270,7 @@ async def download(case_id: RowId, file_id: RowId, principal: CaseReader, ctx: C
     await journal(ctx, request, audits=[audit_record(
         request, principal, "read_cases", "ok", c.subject_kind, c.subject_id,
         {"case_id": c.id, "file_id": f.id})])
-    return Response(f.content, media_type=f.media_type,
-                    headers={"X-Content-SHA256": f.sha256})
+    return evidence(f.content, f.name, f.media_type, f.sha256)
 
 
 @router.post("/cases/{case_id}/measures", response_model=MeasureOut,

@@ -1,6 +1,7 @@
 """``/healthz`` (the process answers), ``/readyz`` (it can serve: database reachable, models
 loaded, registry state built, score answers loaded; and whether the model registry can be
-reached), ``/metrics``."""
+reached), ``/metrics`` (for a token granted ``read_metrics``: the counts tell who is served,
+how often and which models, which is not for anyone who can reach the port)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pydantic import BaseModel
 from sqlalchemy import text
 
 from service.core.context import STATE_NOT_BUILT
-from service.web.deps import Ctx
+from service.web.deps import Ctx, MetricsReader, journal, record
 
 router = APIRouter(tags=["health 运行状态"])
 
@@ -66,5 +67,6 @@ async def readyz(ctx: Ctx, request: Request, response: Response) -> Ready:
 
 
 @router.get("/metrics", response_class=Response)
-async def metrics(ctx: Ctx) -> Response:
+async def metrics(principal: MetricsReader, ctx: Ctx, request: Request) -> Response:
+    await journal(ctx, request, audits=[record(request, principal, "read_metrics", "ok")])
     return Response(ctx.metrics.render(), media_type="text/plain; version=0.0.4")

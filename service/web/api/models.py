@@ -26,7 +26,15 @@ from service.core.model_registry.schemas import (
 )
 from service.core.monitoring import records as monitoring
 from service.core.paging import PageOut
-from service.web.deps import Ctx, ModelReader, ModelReviewer, SessionDep, journal, record
+from service.web.deps import (
+    Ctx,
+    ModelReader,
+    ModelReviewer,
+    SessionDep,
+    journal,
+    mark_audited,
+    record,
+)
 from service.web.headers import REPORT_POLICY
 from service.web.paging import Paged
 from service.web.params import AlertId, ModelName, Version
@@ -92,7 +100,8 @@ async def promote_version(name: ModelName, version: Version, body: PromoteIn,
                                     record(request, principal, "review_models", "ok"))
     except LookupError as e:  # not a production model, or no such version (UnknownVersion)
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"{name} v{version}: {e}") from None
-    if done.outcome == "refused":
+    if done.outcome == "refused":  # the core audited the refusal with the gate's figures
+        mark_audited(request)
         raise HTTPException(status.HTTP_409_CONFLICT, {
             "rule": "gate_refused", "failures": done.gate.failures,
             "message": f"{name} v{version} fails the review gate; champion unchanged "
@@ -120,7 +129,8 @@ async def acknowledge_alert(alert_id: AlertId, body: AcknowledgeIn, principal: M
                                           record(request, principal, "review_models", "ok"))
     except monitoring.AlertMissing as e:
         raise HTTPException(status.HTTP_404_NOT_FOUND, str(e)) from None
-    except monitoring.AlertAlreadyAcknowledged as e:
+    except monitoring.AlertAlreadyAcknowledged as e:  # the core audited the refusal
+        mark_audited(request)
         raise HTTPException(status.HTTP_409_CONFLICT, {"rule": "acknowledged",
                                                        "message": str(e)}) from None
     return AlertOut.of(alert)

@@ -1,15 +1,26 @@
-"""The console mounted on the service: its pages, its local static files (no CDN), and the
-redirect to sign-in for a browser without a valid token."""
+"""The console mounted on the service: its pages, its local static files (no CDN), the
+redirect to sign-in for a browser without a valid session, and the 403 page of a refused
+cross-site POST."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 from service.web.console import views, views_actions, views_assessments, views_cases, views_models
-from service.web.console.session import PATH, LoginRequired, to_login
+from service.web.console.messages import words
+from service.web.console.render import message
+from service.web.console.session import PATH, LoginRequired, Refused, lang_of, to_login
+
+
+def refused(request: Request, exc: Exception) -> HTMLResponse:
+    """The page of a POST refused by the session's checks (audited before it was raised)."""
+    assert isinstance(exc, Refused)
+    lang = lang_of(request)
+    return message(request, lang, exc.user, words(lang)["forbidden"], exc.reason, 403)
 
 
 def mount_console(app: FastAPI) -> None:
@@ -21,3 +32,4 @@ def mount_console(app: FastAPI) -> None:
     app.mount(f"{PATH}/static", StaticFiles(directory=Path(__file__).parent / "static"),
               name="console-static")
     app.add_exception_handler(LoginRequired, to_login)
+    app.add_exception_handler(Refused, refused)

@@ -65,12 +65,14 @@ def page(request: Request, template: str, lang: Lang, user: Principal | None, ti
          status_code: int = 200, **values: Any) -> HTMLResponse:
     response = TEMPLATES.TemplateResponse(request, template, {
         "lang": lang, "w": words(lang), "user": user, "title": title,
+        "csrf": getattr(request.state, "csrf", ""),
         "tier_names": tier_names(lang), "state_labels": state_labels(lang), **values},
         status_code=status_code)
     asked = request.query_params.get("lang")
     if asked in ("zh", "en"):
         response.set_cookie(LANG_COOKIE, asked, path=PATH, samesite="strict",
-                            max_age=365 * 86400)
+                            max_age=365 * 86400,
+                            secure=request.app.state.ctx.settings.security.console_https)
     return response
 
 

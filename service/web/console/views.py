@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, get_args
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -26,6 +26,7 @@ from service.core.cases.lists import QueueCounts, queue_counts, standing
 from service.core.cases.tables import Case
 from service.core.contracts.directory import find
 from service.core.db.audit import AuditFilter, entries
+from service.core.db.console_sessions import close_session, open_session
 from service.core.db.tables import ContractCheck, RiskWarning, Score
 from service.core.db.tokens import Principal
 from service.core.db.types import Role
@@ -45,8 +46,16 @@ from service.web.console.render import (
     regions,
     state_labels,
 )
-from service.web.console.session import COOKIE, PATH, ConsoleLang, ConsoleUser
-from service.web.deps import Ctx, SessionDep, journal, principal_of, record
+from service.web.console.session import (
+    COOKIE,
+    PATH,
+    ConsoleLang,
+    ConsoleUser,
+    refuse_post,
+    same_origin,
+)
+from service.web.deps import Ctx, SessionDep, guard_of, journal, record, throttle
+from service.web.guard import AuthGuard
 from service.web.paging import Paged
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
@@ -62,20 +71,43 @@ async def login_form(request: Request, lang: ConsoleLang, next: str = PATH) -> H
 async def login(request: Request, ctx: Ctx, lang: ConsoleLang,
                 token: Annotated[str, Form(max_length=200)],
                 next: Annotated[str, Form(max_length=500)] = PATH) -> Response:
-    principal = principal_of(ctx, token.strip())
+    """Open a session for a valid token; the cookie gets the session's id, never the token.
+    Failures count against the address and the token prefix as the API's do."""
+    token = token.strip()
+    if not same_origin(request):
+        raise await refuse_post(ctx, request, None, "cross-origin sign-in")
+    keys = AuthGuard.keys(request.client.host if request.client else None, token)
+    try:
+        await throttle(ctx, request, keys)
+    except HTTPException as e:
+        held = page(request, "login.html", lang, None, words(lang)["login"], e.status_code,
+                    next=PATH, flash=f"{e.status_code} {e.detail}", flash_error=True)
+        held.headers.update(e.headers or {})
+        return held
+    lifetime = timedelta(hours=ctx.settings.security.console_session_hours)
+    with ctx.sessions.begin() as session:
+        opened = open_session(session, token, lifetime)
     await journal(ctx, request, audits=[record(
-        request, principal, "console.login", "ok" if principal else "unauthenticated")])
-    if principal is None:
+        request, opened[1] if opened else None, "console.login",
+        "ok" if opened else "unauthenticated")])
+    if opened is None:
+        guard_of(request).failed(keys)
         return page(request, "login.html", lang, None, words(lang)["login"], 401,
                     next=next, flash=words(lang)["bad_token"], flash_error=True)
     response = RedirectResponse(next if next.startswith(PATH) else PATH, status_code=303)
-    response.set_cookie(COOKIE, token.strip(), path=PATH, httponly=True, samesite="strict",
-                        max_age=8 * 3600)
+    response.set_cookie(COOKIE, opened[0], path=PATH, httponly=True, samesite="strict",
+                        secure=ctx.settings.security.console_https,
+                        max_age=int(lifetime.total_seconds()))
     return response
 
 
-@router.get("/logout")
-async def logout() -> Response:
+@router.post("/logout")
+async def logout(request: Request, ctx: Ctx, user: ConsoleUser) -> Response:
+    """Sign out by the page's form (a link could be followed by anyone's page): the session
+    ends on the server, so a copy of the cookie is worthless too."""
+    with ctx.sessions.begin() as session:
+        close_session(session, request.cookies.get(COOKIE, ""))
+    await journal(ctx, request, audits=[record(request, user, "console.logout", "ok")])
     response = RedirectResponse(f"{PATH}/login", status_code=303)
     response.delete_cookie(COOKIE, path=PATH)
     return response
@@ -126,7 +158,7 @@ async def home(request: Request, ctx: Ctx, session: SessionDep, user: ConsoleUse
                          ) if grades is not None else None
     shown = [name for name, v in (("scores", grades), ("warnings", tiers), ("cases", cases))
              if v is not None]
-    await journal(ctx, request, audits=[record(request, user, "read_console_home", "ok", detail={
+    await journal(ctx, request, audits=[record(request, user, "console.home", "ok", detail={
         "console": True, "shown": shown, "regions": list(region_filter(user) or ())})])
     return page(request, "home.html", lang, user, words(lang)["home"], as_of=as_of,
                 scored=sum(grades.values()) if grades is not None else None,
@@ -151,8 +183,8 @@ async def search(request: Request, ctx: Ctx, user: ConsoleUser, lang: ConsoleLan
     results = [{"kind": e.kind, "entity_id": e.entity_id, "name": e.name, "status": e.status,
                 "region_label": REGION.label(e.region, lang) if e.region else ""}
                for e in found.items]
-    await journal(ctx, request, audits=[record(request, user, "search", "ok", detail={
-        "console": True, "q": q, "results": len(results)})])
+    await journal(ctx, request, audits=[record(request, user, "console.search", "ok", detail={
+        "q": q[:200], "results": len(results), "console": True})])
     return page(request, "search.html", lang, user, words(lang)["search"], q=q,
                 results=results, pager=pager(request, found))
 
@@ -287,5 +319,7 @@ async def market(request: Request, ctx: Ctx, user: ConsoleUser, lang: ConsoleLan
         flows = [{"src": REGION.label(f.seller_region, lang),
                   "dst": REGION.label(f.buyer_region, lang), "contracts": f.contracts,
                   "amount": f.tech_amount_yi} for f in m.flows]
+    await journal(ctx, request, audits=[record(request, user, "console.market", "ok",
+                                               detail={"console": True})])
     return page(request, "market.html", lang, user, words(lang)["market"], m=m, charts=charts,
                 regions_rows=regions_rows, flows=flows)

@@ -32,6 +32,7 @@ from service.web.console.messages import Lang, words
 from service.web.console.render import back, invalid, message, refuse
 from service.web.console.session import PATH, ConsoleLang, ConsoleUser
 from service.web.deps import Ctx, SessionDep, journal, record, release
+from service.web.headers import evidence
 from service.web.params import RowId
 
 router = APIRouter(prefix=PATH, include_in_schema=False)
@@ -163,9 +164,7 @@ async def download(case_id: RowId, file_id: RowId, request: Request, ctx: Ctx,
     await journal(ctx, request, audits=[record(
         request, user, "read_cases", "ok", c.subject_kind, c.subject_id,
         {"case_id": case_id, "file_id": f.id, **CONSOLE})])
-    return Response(f.content, media_type=f.media_type, headers={
-        "X-Content-SHA256": f.sha256,
-        "Content-Disposition": f"attachment; filename*=UTF-8''{quote(f.name)}"})
+    return evidence(f.content, f.name, f.media_type, f.sha256)
 
 
 @router.post("/cases/{case_id}/measures")

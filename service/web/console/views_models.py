@@ -86,6 +86,9 @@ async def promote(name: ModelName, version: Version, request: Request, ctx: Ctx,
                                     record(request, user, "review_models", "ok",
                                            detail={"console": True}))
     except LookupError as e:  # not a production model, or no such version
+        await journal(ctx, request, audits=[record(
+            request, user, "review_models", "not_found",
+            detail={"model": name, "version": version, "reason": str(e), "console": True})])
         return _back(f"404 {w['not_found']}: {e}")
     if done.outcome == "refused":
         return _back(f"409 {w['gate_refused']} {name} v{version}: "
@@ -108,6 +111,9 @@ async def acknowledge(alert_id: AlertId, request: Request, ctx: Ctx, user: Conso
     try:
         alert = await service.acknowledge(ctx, user, alert_id, body.note, stamp)
     except monitoring.AlertMissing as e:
+        await journal(ctx, request, audits=[record(
+            request, user, "review_models", "not_found",
+            detail={"alert_id": alert_id, "reason": str(e), "console": True})])
         return _back(f"404 {e}")
     except monitoring.AlertAlreadyAcknowledged as e:
         return _back(f"409 {e}")

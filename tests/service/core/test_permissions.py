@@ -19,7 +19,7 @@ def test_every_permission_is_granted_to_admin_and_the_matrix_is_as_documented() 
     assert {p for p in Permission if allowed(_p(Role.office), p)} == {Permission.check_contract}
     assert {p for p in Permission if allowed(_p(Role.auditor), p)} == {
         Permission.read_audit, Permission.read_models, Permission.read_cases,
-        Permission.read_assessments}
+        Permission.read_assessments, Permission.read_metrics}
     # an institution reads its own score, cases and published assessment, and answers for
     # itself: objections, repair applications, appeals
     assert {p for p in Permission if allowed(_p(Role.institution), p)} == {

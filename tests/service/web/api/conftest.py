@@ -27,7 +27,7 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from features.point_in_time.history import prepare
-from features.settings import DatabaseSettings, PollingSettings, Settings
+from features.settings import DatabaseSettings, PollingSettings, SecuritySettings, Settings
 from models.registry import CHAMPION
 from models.rules.contract_tier import TierBands
 from models.rules.entity import EntityRules
@@ -258,9 +258,13 @@ def start_api(backend: str, db_url: str, trained: Trained, **settings: Any) -> I
     """Migrate, score, issue tokens, start the app and wait until it is ready."""
     # The shared models are polled once: the registry client keeps its URI in MLflow's global
     # state, so a second app in this process polling another registry (the hot-swap tests)
-    # must not race this one. ``settings`` may override.
+    # must not race this one. The permission matrix sends hundreds of bad tokens from one
+    # test client, each to be audited: the failed-authentication limit is lifted (its own
+    # tests set it). ``settings`` may override.
     s = Settings(**{"home": trained.settings.home, "database": DatabaseSettings(url=db_url),
-                    "polling": PollingSettings(model_seconds=3600.0), **settings})
+                    "polling": PollingSettings(model_seconds=3600.0),
+                    "security": SecuritySettings(auth_failures_per_minute=1_000_000),
+                    **settings})
     engine = make_engine(db_url)
     try:
         upgrade(engine)

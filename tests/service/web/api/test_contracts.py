@@ -135,7 +135,10 @@ def test_a_batch_over_the_limit_is_422(api: Api, monkeypatch: pytest.MonkeyPatch
     assert configured.status_code == 422
     assert configured.json()["detail"] == [{"field": "body.contracts", "rule": "too_long",
                                             "message": "at most 3 contracts per batch"}]
-    assert api.audit_since(mark) == [] and _checks(api, "CL0000001") == []
+    # nothing checked; the refusal itself is on the record, under the caller's name
+    assert [(a.actor, a.action, a.outcome) for a in api.audit_since(mark)] == [
+        ("office", "check_contract", "invalid")]
+    assert _checks(api, "CL0000001") == []
 
 
 BAD_CONTRACTS: dict[str, tuple[dict[str, Any], list[tuple[str, str]]]] = {

@@ -84,6 +84,7 @@ ENDPOINTS = {
     "alerts": Endpoint(P.read_models, "GET", "/api/v1/monitoring/alerts"),
     "acknowledge": Endpoint(P.review_models, "POST",
                             "/api/v1/monitoring/alerts/{alert_id}/acknowledge"),
+    "metrics": Endpoint(P.read_metrics, "GET", "/metrics"),
 }
 _ALERTS: dict[tuple[str, str], int] = {}
 
@@ -109,7 +110,7 @@ def test_the_matrix_covers_every_permission_and_every_api_route(api: Api) -> Non
     assert {e.permission for e in matrices} == set(P)
     paths = api.app.openapi()["paths"]
     routes = {(method.upper(), path) for path, methods in paths.items()
-              if path.startswith("/api/") for method in methods}
+              if path.startswith("/api/") or path == "/metrics" for method in methods}
     assert routes == {(e.method, e.template) for e in matrices}
 
 

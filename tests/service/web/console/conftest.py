@@ -28,7 +28,7 @@ from service.core.db.migrate import upgrade
 from service.core.db.types import utcnow
 from service.core.db.users import add_user
 from service.core.monitoring.tables import DriftCheck, MonitorAlert
-from service.web.app import create_app
+from service.web.app import create_app, server_options
 from tests.service.web.api.conftest import AS_OF, Entities, batch_score, issue_tokens, pick_entities
 from tests.trained import Trained, build, copy_home, register_challenger, shared_folder
 
@@ -98,7 +98,8 @@ def live(trained: Trained, tmp_path_factory: pytest.TempPathFactory) -> Iterator
     write(engine, config, compute(config, tables, inputs, 2020, 0), inputs, "console_runner")
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(settings, trained.tables), host="127.0.0.1",
-                                           port=port, log_level="warning"))
+                                           port=port, log_level="warning",
+                                           **server_options(settings)))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{port}"

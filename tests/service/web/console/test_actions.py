@@ -22,7 +22,7 @@ from service.core import context
 from service.core.cases.access import max_file_bytes
 from service.core.cases.calendar import china_day
 from tests.service.web.console.conftest import Live
-from tests.service.web.console.test_browser import shot, sign_in
+from tests.service.web.console.test_browser import form_post, shot, sign_in
 
 pytestmark = pytest.mark.e2e
 FILE_LIMIT = max_file_bytes(ApiSettings().max_body_bytes)
@@ -110,8 +110,8 @@ def test_overrides_are_refused_without_the_grant_or_outside_the_region(browser: 
     e = live.entities
     form = {"grade": "D", "reason": "should never be recorded", "days": "30"}
     office = sign_in(browser, live, "office")
-    refused = office.request.post(f"{live.url}/console/entities/institution/{e.institution_in}"
-                                  "/override", form=form)
+    refused = form_post(office, live, f"/console/entities/institution/{e.institution_in}"
+                        "/override", form=form)
     assert refused.status == 403
     assert "role office may not override" in refused.text()
     office.close()
@@ -119,12 +119,12 @@ def test_overrides_are_refused_without_the_grant_or_outside_the_region(browser: 
     regional = sign_in(browser, live, "regulator_region")
     regional.goto(f"{live.url}/console/entities/institution/{e.institution_in}")
     expect(regional.locator("#form-override")).to_be_visible()  # inside its region
-    outside = regional.request.post(
-        f"{live.url}/console/entities/institution/{e.institution_out}/override", form=form)
+    outside = form_post(
+        regional, live, f"/console/entities/institution/{e.institution_out}/override", form=form)
     assert outside.status == 403
     assert "outside this token" in outside.text()
-    opening = regional.request.post(
-        f"{live.url}/console/entities/institution/{e.institution_out}/cases",
+    opening = form_post(
+        regional, live, f"/console/entities/institution/{e.institution_out}/cases",
         form={"conduct": "split_contracts", "reason": "should never be opened"})
     assert opening.status == 403
     assert "outside this token" in opening.text()
@@ -225,7 +225,7 @@ def test_evidence_is_kept_with_its_sha256_and_downloads_identical(browser: Brows
     auditor.goto(f"{live.url}/console/cases/{case_id}")
     expect(auditor.locator("#files tr")).to_have_count(2)
     expect(auditor.locator("#form-upload")).to_have_count(0)
-    refused = auditor.request.post(f"{live.url}/console/cases/{case_id}/files", multipart={
+    refused = form_post(auditor, live, f"/console/cases/{case_id}/files", multipart={
         "file": {"name": "x.txt", "mimeType": "text/plain", "buffer": b"not allowed"}})
     assert refused.status == 403 and "may not answer_case" in refused.text()
     auditor.close()
@@ -241,7 +241,7 @@ def test_a_measure_is_added_once_the_subject_is_listed(browser: Browser, live: L
     officer = sign_in(browser, live, "regulator_all")
     officer.goto(f"{live.url}/console/cases/{case_id}")
     expect(officer.locator("#form-measure")).to_have_count(0)
-    early = officer.request.post(f"{live.url}/console/cases/{case_id}/measures", form={
+    early = form_post(officer, live, f"/console/cases/{case_id}/measures", form={
         "measure": "restrict_funding", "agency": "科技部资源配置与管理司",
         "starts": "2026-01-01"})
     assert "409 not_listed" in early.text()
