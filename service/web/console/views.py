@@ -177,7 +177,7 @@ async def search(request: Request, ctx: Ctx, user: ConsoleUser, lang: ConsoleLan
     regions of institutions are what an office, auditor or assessor has no need to browse.
     The query is audited (what was looked for is part of who read what)."""
     if not allowed(user, Permission.read_score):
-        return await refuse(ctx, request, user, lang, "search",
+        return await refuse(ctx, request, user, lang, "console.search",
                             f"role {user.role.value} may not read_score")
     found = find(ctx.directory.values(), q, user, paged)
     results = [{"kind": e.kind, "entity_id": e.entity_id, "name": e.name, "status": e.status,

@@ -10,15 +10,21 @@ import pytest
 from sqlalchemy import func, select
 
 from service.core.db.tables import RiskWarning, Score
-from service.web.console.session import COOKIE
 from tests.service.web.api.conftest import REGION, Api
 
 pytestmark = pytest.mark.e2e
 
 
 def console(api: Api, user: str, path: str = "/console", **params: str) -> tuple[int, str]:
-    answer = api.client.get(path, params=params,
-                            headers={"Cookie": f"{COOKIE}={api.tokens[user]}"})
+    """A page as ``user`` sees it, signed in through the console's own form."""
+    api.client.cookies.clear()
+    signed = api.client.post("/console/login", data={"token": api.tokens[user]},
+                             headers={"Origin": "http://testserver"}, follow_redirects=False)
+    assert signed.status_code == 303, signed.text
+    try:
+        answer = api.client.get(path, params=params)
+    finally:
+        api.client.cookies.clear()
     return answer.status_code, answer.text
 
 
@@ -52,7 +58,7 @@ def test_the_overview_holds_only_what_the_role_may_read_and_is_audited(api: Api)
     _, own = console(api, "institution")
     assert scored(own) == 1 and "tier-red" not in own  # institutions read no warnings
 
-    homes = [e for e in api.audit_since(mark) if e.action == "read_console_home"]
+    homes = [e for e in api.audit_since(mark) if e.action == "console.home"]
     assert [(e.actor, e.outcome, e.detail["shown"]) for e in homes] == [
         ("office", "ok", []),
         ("regulator_region", "ok", ["scores", "warnings", "cases"]),
@@ -75,7 +81,7 @@ def test_search_is_for_the_roles_that_read_scores_and_audited(api: Api) -> None:
     code, _ = console(api, "regulator_all", "/console/search", q="x\u202ey")
     assert code == 422
     searches = [(e.actor, e.action, e.outcome, e.detail.get("q"))
-                for e in api.audit_since(mark) if e.action == "search"]
-    assert searches == [("office", "search", "denied", None),
-                        ("auditor", "search", "denied", None),
-                        ("regulator_region", "search", "ok", api.entities.institution_out)]
+                for e in api.audit_since(mark) if e.action == "console.search"]
+    assert searches == [("office", "console.search", "denied", None),
+                        ("auditor", "console.search", "denied", None),
+                        ("regulator_region", "console.search", "ok", api.entities.institution_out)]
