@@ -44,7 +44,7 @@ def ensure_people(settings: Settings) -> Logins:
             for name, role in PEOPLE:
                 if name in known:
                     continue
-                _, token = add_user(session, name, role)
+                _, token = add_user(session, name, role, actor="demo", source="demo")
                 created.append(name)
                 lines.append(f"{name}\t{role}\t{token}\n")
     finally:

@@ -10,9 +10,26 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from features.settings import get_settings
 from service.core.db.engine import make_engine, session_factory
 from service.core.db.migrate import upgrade
 from tests.service.backends import BACKENDS, empty_database, fresh_postgres_database
+
+
+TEST_AUDIT_KEY = "74657374206175646974206b6579206f6e6c7920666f72207465737473"  # tests only
+
+
+@pytest.fixture(autouse=True)
+def audit_outside(tmp_path_factory: pytest.TempPathFactory,
+                  monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Each test's own audit key and checkpoint file: checkpoints of one test's database must
+    not anchor another's, and no test writes a key under the working directory."""
+    place = tmp_path_factory.mktemp("audit")
+    monkeypatch.setenv("TECHCREDIT_AUDIT_KEY", TEST_AUDIT_KEY)
+    monkeypatch.setenv("TECHCREDIT_AUDIT_CHECKPOINTS", str(place / "audit-checkpoints.jsonl"))
+    get_settings.cache_clear()
+    yield place
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="module")
