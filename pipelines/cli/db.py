@@ -124,8 +124,8 @@ def verify(
     if problems:
         typer.echo(f"BROKEN checkpoints: {problems[0]}", err=True)
         raise typer.Exit(1)
-    anchors = [Anchor(m.id, m.hash, f"the checkpoint of {m.at} ({m.source})")
-               for m in marks if m.chain == "audit"]
+    anchors = [Anchor(m.id, m.hash, "the checkpointed head",
+                      f" (checkpoint of {m.at}, {m.source})") for m in marks if m.chain == "audit"]
     row_anchors = {m.id: (m.hash, f"the checkpoint of {m.at} ({m.source})")
                    for m in marks if m.chain == "rows"}
     with _database() as engine, session_factory(engine)() as session:

@@ -15,7 +15,6 @@ from service.core.db.engine import make_engine, session_factory
 from service.core.db.migrate import upgrade
 from tests.service.backends import BACKENDS, empty_database, fresh_postgres_database
 
-
 TEST_AUDIT_KEY = "74657374206175646974206b6579206f6e6c7920666f72207465737473"  # tests only
 
 

@@ -208,7 +208,8 @@ class Anchor:
 
     id: int
     hash: str
-    what: str
+    what: str  # "the recorded head"
+    where: str = ""  # " (checkpoint of <time>, <file> line <n>)"
 
 
 def verify(session: Session, batch: int = 1000, expect: tuple[int, str] | None = None,
@@ -229,8 +230,8 @@ def verify(session: Session, batch: int = 1000, expect: tuple[int, str] | None =
     for entry in rows:
         bad = _check(entry, prev_id, prev_hash, ring, keyed)
         if bad is None:
-            bad = next(((entry.id, "relinked", f"entry {entry.id} differs from {m.what}: its "
-                         "hash is not the one recorded, so the chain was rewritten from there")
+            bad = next(((entry.id, "relinked", f"entry {entry.id} is not {m.what}{m.where}: "
+                         "its hash differs, so the chain was rewritten from there")
                         for m in marks.get(entry.id, ()) if m.hash != entry.hash), None)
         if bad is not None:
             break
@@ -238,9 +239,10 @@ def verify(session: Session, batch: int = 1000, expect: tuple[int, str] | None =
         keyed = keyed or entry.key_id is not None
     if bad is None and marks and max(marks) > prev_id:
         last = max(marks)
-        bad = (prev_id + 1, "truncated", f"{marks[last][0].what} has entry {last}, but the "
-               f"chain ends at {prev_id or 'nothing'}, so entries {prev_id + 1}-{last} or more "
-               "were cut off the end")
+        mark = marks[last][0]
+        bad = (prev_id + 1, "truncated", f"{mark.what} {last} is gone{mark.where}: the chain "
+               f"ends at {prev_id or 'nothing'}, so entries {prev_id + 1}-{last} or more were "
+               "cut off the end")
     head_id, head_hash = (prev_id, prev_hash) if prev_id else (None, None)
     if bad is None:
         return VerifyResult(True, checked, head_id, head_hash)

@@ -209,8 +209,7 @@ class RawRecorder:
         compiled = select(table).where(table.c.id > bindparam("after")).compile(dialect=dialect)
         self.select_sql = compiled.string
         self.columns: list[Column[Any]] = list(table.columns)
-        self.processors = [c.type.dialect_impl(dialect).result_processor(dialect, None)
-                           for c in self.columns]
+        self.processors: list[Any] | None = None  # from the first result's column types
         self.param_style_positional = compiled.positional
 
     def before(self, cursor: Any) -> int:
@@ -220,6 +219,10 @@ class RawRecorder:
     def after(self, cursor: Any, before: int) -> list[tuple[str, str, str | None]]:
         cursor.execute(self.select_sql, (before,) if self.param_style_positional
                        else {"after": before})
+        if self.processors is None:
+            self.processors = [
+                c.type.dialect_impl(self.dialect).result_processor(self.dialect, d[1])
+                for c, d in zip(self.columns, cursor.description, strict=True)]
         out = []
         for raw in cursor.fetchall():
             row = {c.name: (p(v) if p is not None else v)
