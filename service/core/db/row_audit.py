@@ -75,6 +75,8 @@ def _plain(value: Any) -> Any:
         return value.value
     if isinstance(value, Decimal):
         return str(value)
+    if isinstance(value, bytes | memoryview):  # a file's content: its SHA-256 stands for it
+        return "sha256:" + hashlib.sha256(value).hexdigest()
     return value
 
 
