@@ -239,7 +239,7 @@ def verify(session: Session, batch: int = 1000, expect: tuple[int, str] | None =
         keyed = keyed or entry.key_id is not None
     if bad is None and marks and max(marks) > prev_id:
         last = max(marks)
-        mark = marks[last][0]
+        mark = marks[last][-1]  # the latest checkpoint of that head
         bad = (prev_id + 1, "truncated", f"{mark.what} {last} is gone{mark.where}: the chain "
                f"ends at {prev_id or 'nothing'}, so entries {prev_id + 1}-{last} or more were "
                "cut off the end")
