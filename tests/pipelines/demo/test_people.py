@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from features.settings import Settings
 from pipelines.demo.people import ensure_people, logins_path
-from service.core.db.tables import User
+from service.core.db.audit import verify
+from service.core.db.tables import AuditEntry, User
 from service.core.db.tokens import authenticate
 from service.core.db.users import add_user
 
@@ -28,7 +29,7 @@ def _lines(path: Path) -> list[list[str]]:
 
 def test_people_are_made_once_with_tokens_that_log_in(
         db_url: str, sessions: sessionmaker[Session], tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path, database_url=db_url)
+    settings = Settings(home=tmp_path, database={"url": db_url})
     first = ensure_people(settings)
     assert first.path == logins_path(settings) == tmp_path / "demo-logins.txt"
     assert first.created == [name for name, _ in PEOPLE]
@@ -45,6 +46,10 @@ def test_people_are_made_once_with_tokens_that_log_in(
     assert again.created == [] and again.path.read_bytes() == written
     with sessions() as session:
         assert sorted(session.scalars(select(User.name))) == sorted(n for n, _ in PEOPLE)
+        added = session.execute(select(AuditEntry.actor, AuditEntry.action, AuditEntry.entity_id)
+                                .order_by(AuditEntry.id)).all()
+        assert verify(session).ok
+    assert added == [("demo", "users.add", name) for name, _ in PEOPLE]  # the admin included
 
 
 def test_a_person_who_exists_is_left_out_of_the_file(
@@ -52,6 +57,6 @@ def test_a_person_who_exists_is_left_out_of_the_file(
     """A token is shown only once, when it is made: an existing user's token is not known."""
     with sessions.begin() as session:
         add_user(session, "demo-admin", "admin")
-    logins = ensure_people(Settings(home=tmp_path, database_url=db_url))
+    logins = ensure_people(Settings(home=tmp_path, database={"url": db_url}))
     assert logins.created == [name for name, _ in PEOPLE[:-1]]
     assert [name for name, *_ in _lines(logins.path)] == logins.created
