@@ -43,7 +43,7 @@ HEAD_SQL = "SELECT id, hash FROM audit_log ORDER BY id DESC LIMIT 1"
 # pg_advisory_xact_lock key: any fixed 64-bit number, the same for every writer of the log
 _PG_LOCK_KEY = 0x7465636863726564  # "techcred"
 
-Problem = Literal["edited", "deleted", "relinked", "truncated", "unkeyed", "row changed"]
+Problem = Literal["edited", "deleted", "relinked", "truncated", "unkeyed"]
 
 
 @dataclass(frozen=True)

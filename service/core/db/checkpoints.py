@@ -87,7 +87,7 @@ def note(chain: Chain, head: tuple[int, str]) -> None:
         _last[key] = (head[0], now)
     try:
         write(chain, head)
-    except OSError:
+    except (OSError, ValueError):  # an unwritable file, an unreadable key ring
         log.exception("audit checkpoint of %s entry %d not written", chain, head[0])
 
 

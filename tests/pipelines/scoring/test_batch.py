@@ -29,6 +29,7 @@ from pipelines.scoring.adhoc import read_store, score_entity_at
 from pipelines.scoring.batch import score_batch_flow
 from service.core.db.audit import verify
 from service.core.db.engine import session_factory
+from service.core.db.row_audit import verify_rows
 from service.core.db.tables import AuditEntry, ContractCheck, RiskWarning, Score
 from tests.trained import Trained, build, shared_folder
 
@@ -150,6 +151,8 @@ def test_batch_writes_scores_warnings_and_new_contracts_once(
         assert audits[1].detail["scored"] == 0 and audits[0].detail["credit_model"] == [
             "techcredit-credit", "1"]
         assert verify(session).ok
+        rows = verify_rows(session.connection())  # the bulk inserts' row hashes, every one
+        assert rows.ok and rows.rows > 0, rows.reason
 
 
 def test_cli_runs_the_batch_and_refuses_an_unmigrated_database(
