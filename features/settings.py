@@ -302,6 +302,27 @@ class ReportSettings(Group):
         "the Chromium that prints reports to PDF; if absent, `chromium` on PATH")
 
 
+class AuditSettings(Group):
+    """The audit chain's key and the checkpoints kept outside the database."""
+
+    key: str | None = setting(
+        None, "TECHCREDIT_AUDIT_KEY", "the audit key ring: a path to a key file (one hex key a "
+        "line, the last one signs), or one hex key itself; unset: `audit.key` in the home, "
+        "created (0600) on first use")
+    checkpoints: Path | None = setting(
+        None, "TECHCREDIT_AUDIT_CHECKPOINTS", "the signed checkpoint file of the audit chain; "
+        "unset: `audit-checkpoints.jsonl` in the home")
+    checkpoint_mirror: Path | None = setting(
+        None, "TECHCREDIT_AUDIT_CHECKPOINT_MIRROR", "a second checkpoint file, ideally on "
+        "another machine's mount; unset: none")
+    checkpoint_every: int = setting(
+        1000, "TECHCREDIT_AUDIT_CHECKPOINT_EVERY", "a writer adds a checkpoint after this many "
+        "new entries", ge=1)
+    checkpoint_seconds: float = setting(
+        10.0, "TECHCREDIT_AUDIT_CHECKPOINT_SECONDS", "… or when this long has passed since its "
+        "last checkpoint", ge=0)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="forbid")
 
@@ -327,6 +348,7 @@ class Settings(BaseSettings):
     security: SecuritySettings = Field(default_factory=SecuritySettings)
     polling: PollingSettings = Field(default_factory=PollingSettings)
     reports: ReportSettings = Field(default_factory=ReportSettings)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
 
     def __init__(self, **values: Any) -> None:
         try:
@@ -352,6 +374,10 @@ class Settings(BaseSettings):
     @property
     def home_dir(self) -> Path:
         return self.home.expanduser().resolve()
+
+    @property
+    def audit_checkpoints(self) -> Path:
+        return (self.audit.checkpoints or self.home_dir / "audit-checkpoints.jsonl").expanduser()
 
     @property
     def db_url(self) -> str:

@@ -121,12 +121,17 @@ def current() -> None:
 @audit_app.command("verify")
 def verify(
     expect_head: Annotated[str | None, typer.Option(
-        help="a head printed by an earlier verify, as ID:HASH; detects entries cut off the end"
+        help="a head printed by an earlier verify, as ID:HASH (the signed checkpoints under "
+             "the home already detect entries cut off the end)"
     )] = None,
 ) -> None:
-    """Walk the audit chain: OK with its head, or the first edited/deleted entry (exit 1)."""
-    from service.core.db.audit import verify
+    """Verify the audit chain (keyed hashes, signed checkpoints) and every protected row
+    against its recorded hash: OK with the heads, or the first problem (exit 1) (校验审计)."""
+    from service.core.db import checkpoints
+    from service.core.db.audit import Anchor, verify
+    from service.core.db.audit_keys import AuditKeyError, load_ring
     from service.core.db.engine import session_factory
+    from service.core.db.row_audit import verify_rows
 
     expect = None
     if expect_head is not None:
@@ -134,16 +139,68 @@ def verify(
         if not head_id.isdigit() or len(head_hash) != 64:
             _fail(f"--expect-head must look like 1234:<64 hex characters>, got {expect_head!r}")
         expect = (int(head_id), head_hash)
+    try:
+        ring = load_ring()
+        marks, problems = checkpoints.read(ring)
+    except (AuditKeyError, OSError) as e:
+        _fail(str(e))
+    if problems:
+        typer.echo(f"BROKEN checkpoints: {problems[0]}", err=True)
+        raise typer.Exit(1)
+    anchors = [Anchor(m.id, m.hash, "the checkpointed head",
+                      f" (checkpoint of {m.at}, {m.source})") for m in marks if m.chain == "audit"]
+    row_anchors = {m.id: (m.hash, f"the checkpoint of {m.at} ({m.source})")
+                   for m in marks if m.chain == "rows"}
     with _database() as engine, session_factory(engine)() as session:
-        result = verify(session, expect=expect)
-    if result.ok:
-        head = (f"head {result.head_id}:{result.head_hash}" if result.head_id
-                else "the log is empty")
-        typer.echo(f"OK: {result.checked} entries, {head}")
-        return
-    typer.echo(f"BROKEN at entry {result.bad_id} ({result.problem}): {result.reason}; "
-               f"{result.checked} entries sound before it", err=True)
-    raise typer.Exit(1)
+        result = verify(session, expect=expect, anchors=anchors, ring=ring)
+        rows = verify_rows(session.connection(), row_anchors, ring) if result.ok else None
+    if not result.ok:
+        typer.echo(f"BROKEN at entry {result.bad_id} ({result.problem}): {result.reason}; "
+                   f"{result.checked} entries sound before it", err=True)
+        raise typer.Exit(1)
+    assert rows is not None
+    if not rows.ok:
+        typer.echo(f"BROKEN rows: {rows.reason}", err=True)
+        for problem in rows.problems[1:]:
+            typer.echo(f"  {problem.reason}", err=True)
+        raise typer.Exit(1)
+    if result.head_id is not None and result.head_hash is not None:
+        checkpoints.write("audit", (result.head_id, result.head_hash), ring)
+    if rows.head_id is not None and rows.head_hash is not None:
+        checkpoints.write("rows", (rows.head_id, rows.head_hash), ring)
+    head = (f"head {result.head_id}:{result.head_hash}" if result.head_id
+            else "the log is empty")
+    typer.echo(f"OK: {result.checked} entries, {head}")
+    typer.echo(f"OK: {rows.rows} protected rows match the last of {rows.checked} row hashes")
+
+
+@audit_app.command("rotate-key")
+def rotate_key() -> None:
+    """Add a new audit key: it signs from now on, the old ones still verify (轮换密钥)."""
+    from service.core.db.audit_keys import AuditKeyError, rotate
+
+    try:
+        ring = rotate()
+    except (AuditKeyError, OSError) as e:
+        _fail(str(e))
+    typer.echo(f"new audit key {ring.current} in {ring.source} ({len(ring.keys)} keys); "
+               "back the file up now")
+
+
+@audit_app.command("adopt")
+def adopt() -> None:
+    """Record the hash of every protected row that has none (rows written before row hashing),
+    once, after checking them: from then on verify holds them (登记存量数据)."""
+    from service.core.db.audit import AuditRecord, append
+    from service.core.db.engine import session_factory
+    from service.core.db.row_audit import adopt_rows
+
+    with _database() as engine, session_factory(engine).begin() as session:
+        counts = adopt_rows(session)
+        append(session, AuditRecord(actor=_actor(), role="admin", action="audit.adopt",
+                                    outcome="ok", source="cli", detail=counts))
+    total = sum(counts.values())
+    typer.echo(f"{total} rows adopted" + (f": {counts}" if counts else ""))
 
 
 @users_app.command("add")
@@ -162,7 +219,6 @@ def users_add(
              "default: the curated store")] = None,
 ) -> None:
     """Add a user and print their token, once: only its hash is kept (添加用户)."""
-    from service.core.db.audit import AuditRecord, append
     from service.core.db.engine import session_factory
     from service.core.db.users import add_user
 
@@ -171,12 +227,8 @@ def users_add(
     codes = [c.strip() for c in regions.split(",") if c.strip()]
     office_ids = [o.strip() for o in offices.split(",") if o.strip()]
     with _database() as engine, session_factory(engine).begin() as session:
-        user, token = add_user(session, name, role, codes, institution, expires_days, office_ids)
-        append(session, AuditRecord(
-            actor=_actor(), role="admin", action="users.add", outcome="ok", entity_kind="user",
-            entity_id=user.name, source="cli",
-            detail={"role": user.role, "regions": user.regions, "institution_id": institution,
-                    "offices": user.offices, "expires_days": expires_days}))
+        user, token = add_user(session, name, role, codes, institution, expires_days, office_ids,
+                               actor=_actor(), source="cli")
     typer.echo(f"user {user.name} ({user.role}) added; token, shown only now:")
     typer.echo(token)
 
@@ -221,13 +273,9 @@ def users_list() -> None:
 @users_app.command("revoke")
 def users_revoke(name: Annotated[str, typer.Argument(help="user name")]) -> None:
     """Revoke a user and all their tokens; the record stays (吊销用户)."""
-    from service.core.db.audit import AuditRecord, append
     from service.core.db.engine import session_factory
     from service.core.db.users import revoke_user
 
     with _database() as engine, session_factory(engine).begin() as session:
-        user = revoke_user(session, name)
-        append(session, AuditRecord(actor=_actor(), role="admin", action="users.revoke",
-                                    outcome="ok", entity_kind="user", entity_id=user.name,
-                                    source="cli"))
+        revoke_user(session, name, actor=_actor(), source="cli")
     typer.echo(f"user {name} and their tokens revoked")

@@ -33,8 +33,21 @@ def logins_path(settings: Settings) -> Path:
     return settings.home_dir / "demo-logins.txt"
 
 
+def demo_offices(settings: Settings) -> tuple[str, ...]:
+    """Every registration office of the market in the curated store: the demo's clerk checks
+    contracts for all of them (a real clerk is bound to its own office)."""
+    from pipelines.store.curated import snapshot
+
+    current = snapshot(settings)
+    if current.version("contracts") is None:
+        return ()
+    offices = current.read("contracts")["office_id"].dropna().astype("str").unique()
+    return tuple(sorted(offices))
+
+
 def ensure_people(settings: Settings) -> Logins:
     path = logins_path(settings)
+    offices = demo_offices(settings)
     engine = make_engine(settings.db_url)
     created: list[str] = []
     try:
@@ -44,7 +57,9 @@ def ensure_people(settings: Settings) -> Logins:
             for name, role in PEOPLE:
                 if name in known:
                     continue
-                _, token = add_user(session, name, role)
+                _, token = add_user(session, name, role,
+                                    offices=offices if role == "office" else (),
+                                    actor="demo", source="demo")
                 created.append(name)
                 lines.append(f"{name}\t{role}\t{token}\n")
     finally:

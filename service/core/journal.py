@@ -4,8 +4,14 @@ Every score read, check, override and denial is audited before the response leav
 audit append serialises on the chain's head. One transaction per request would cap the service
 at the disk's commit rate; instead requests hand their rows to one writer thread, which
 commits whatever has queued up in a single transaction (as databases group their own commits)
-and then releases every waiting request. A request still waits for its own rows to be durable;
-if a batch fails, its items are retried one by one so a bad item fails only its own request.
+and then releases every waiting request.
+
+Rows of protected tables get their content hashes chained in the same transaction
+(:mod:`service.core.db.row_audit`: one ``max(id)`` before and one ``SELECT`` of the new rows
+after each table's insert, not a query per row), and a committed batch may be due for a signed
+checkpoint outside the database (:func:`service.core.db.checkpoints.note`). A request still
+waits for its own rows to be durable; if a batch fails, its items are retried one by one so a
+bad item fails only its own request.
 
 The writer shares the event loop's core and GIL, so its cost per entry is the service's cost:
 hot rows come as :class:`Insert` (column values, no ORM unit of work), each table's rows and
@@ -28,8 +34,11 @@ from typing import Any
 from sqlalchemy import Engine, Table
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.core.db import checkpoints
 from service.core.db.audit import AuditRecord, link, lock_head_raw
+from service.core.db.audit_keys import load_ring
 from service.core.db.raw_insert import RawInsert, RawWriter
+from service.core.db.row_audit import PROTECTED, RawRecorder, append_raw
 from service.core.db.tables import AuditEntry, Base
 
 log = logging.getLogger("techcredit.service")
@@ -68,6 +77,7 @@ class Journal:
         self.sessions = sessions
         self.engine: Engine = sessions.kw["bind"]
         self.raw: dict[tuple[Table, tuple[str, ...]], RawInsert] = {}  # by table and columns
+        self.recorders: dict[Table, RawRecorder] = {}
         self.writer = RawWriter(self.engine)  # used by the writer thread only
         self.queue: queue.SimpleQueue[_Item | None] = queue.SimpleQueue()
         self.thread = threading.Thread(target=self._run, name="journal", daemon=True)
@@ -129,31 +139,55 @@ class Journal:
                 else:
                     objects.append(row)
         audits = [record for item in batch for record in item.audits]
-        if objects:  # ORM rows (overrides): a session flushes them first
+        if objects:  # ORM rows (overrides): a session flushes them first (and hashes them)
             with self.sessions() as session, session.begin():
                 session.add_all(objects)
                 session.flush()
                 dbapi: Any = session.connection().connection.dbapi_connection
                 cursor = dbapi.cursor()
                 try:
-                    self._insert(cursor, inserts, audits)
+                    heads = self._insert(cursor, inserts, audits)
                 finally:
                     cursor.close()
-            return
-        with self.writer.begin() as cursor:  # the hot path: the DBAPI alone
-            self._insert(cursor, inserts, audits)
+        else:
+            with self.writer.begin() as cursor:  # the hot path: the DBAPI alone
+                heads = self._insert(cursor, inserts, audits)
+        for chain, head in heads:
+            checkpoints.note(chain, head)
 
     def _insert(self, cursor: Any, inserts: Mapping[Table, list[Mapping[str, Any]]],
-                audits: Sequence[AuditRecord]) -> None:
+                audits: Sequence[AuditRecord]
+                ) -> list[tuple[checkpoints.Chain, tuple[int, str]]]:
+        """Write the rows, their row hashes and the audit entries; the chains' new heads."""
+        ring = load_ring()
+        changes: list[tuple[str, str, str | None]] = []
         for table, values in inserts.items():
+            recorder = self._recorder(table)
+            before = recorder.before(cursor) if recorder else 0
             by_columns: dict[tuple[str, ...], list[Mapping[str, Any]]] = defaultdict(list)
             for row in values:
                 by_columns[tuple(row)].append(row)
             for columns, rows in by_columns.items():
                 self._raw(table, columns).run(cursor, rows)
+            if recorder:
+                changes += recorder.after(cursor, before)
+        heads: list[tuple[checkpoints.Chain, tuple[int, str]]] = []
+        rows_head = append_raw(cursor, self.engine.dialect, changes, ring)
+        if rows_head:
+            heads.append(("rows", rows_head))
         if audits:
-            rows = link(lock_head_raw(cursor, self.engine.dialect.name), audits)
+            rows = link(lock_head_raw(cursor, self.engine.dialect.name), audits, ring=ring)
             self._raw(AUDIT, tuple(rows[0])).run(cursor, rows)
+            heads.append(("audit", (rows[-1]["id"], rows[-1]["hash"])))
+        return heads
+
+    def _recorder(self, table: Table) -> RawRecorder | None:
+        if table.name not in PROTECTED:
+            return None
+        recorder = self.recorders.get(table)
+        if recorder is None:
+            recorder = self.recorders[table] = RawRecorder(table, self.engine.dialect)
+        return recorder
 
     def _raw(self, table: Table, columns: tuple[str, ...]) -> RawInsert:
         raw = self.raw.get((table, columns))

@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
 
 BACKENDS = ("sqlite", "postgresql")
@@ -69,3 +69,13 @@ def empty_database(backend: str, tmp_path: Path, module_db: str | None) -> str:
         connection.execute(text("CREATE SCHEMA public"))
     engine.dispose()
     return module_db
+
+
+def tamper(engine: Engine, *statements: str, **params: object) -> None:
+    """Run ``statements`` as someone with full access to the database would: on PostgreSQL
+    with the append-only triggers off (a superuser's ``session_replication_role``)."""
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SET LOCAL session_replication_role = replica"))
+        for statement in statements:
+            connection.execute(text(statement), params)

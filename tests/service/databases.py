@@ -3,6 +3,8 @@ for ``db_url``, ``engine`` or ``sessions`` runs on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,9 +12,29 @@ import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from features.settings import get_settings
 from service.core.db.engine import make_engine, session_factory
 from service.core.db.migrate import upgrade
 from tests.service.backends import BACKENDS, empty_database, fresh_postgres_database
+
+TEST_AUDIT_KEY = "74657374206175646974206b6579206f6e6c7920666f72207465737473"  # tests only
+# for the whole process, so fixtures of any scope (a module's app) sign with the same key, and
+# nothing writes a key or checkpoints under the working directory
+os.environ["TECHCREDIT_AUDIT_KEY"] = TEST_AUDIT_KEY
+os.environ.setdefault("TECHCREDIT_AUDIT_CHECKPOINTS",
+                      os.path.join(tempfile.mkdtemp(prefix="techcredit-audit-"), "cp.jsonl"))
+
+
+@pytest.fixture(autouse=True)
+def audit_outside(tmp_path_factory: pytest.TempPathFactory,
+                  monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Each test's own checkpoint file: checkpoints of one test's database must not anchor
+    another's."""
+    place = tmp_path_factory.mktemp("audit")
+    monkeypatch.setenv("TECHCREDIT_AUDIT_CHECKPOINTS", str(place / "audit-checkpoints.jsonl"))
+    get_settings.cache_clear()
+    yield place
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from features.settings import get_settings
+from service.core.db import row_audit  # noqa: F401  (every session hashes protected rows)
 
 SQLITE_BUSY_TIMEOUT_S = 30.0
 

@@ -223,3 +223,20 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]]
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64), unique=True)
+    key_id: Mapped[str | None] = mapped_column(String(16))  # None: written before keying
+
+
+class RowHash(Base):
+    """The content hash of a protected row after each change the application made, chained
+    and keyed as the audit log is (see ``service.core.db.row_audit``)."""
+
+    __tablename__ = "row_hashes"
+    __table_args__ = (Index("ix_row_hashes_row", "table_name", "row_key", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    table_name: Mapped[str] = mapped_column(String(64))
+    row_key: Mapped[str] = mapped_column(String(64))
+    row_hash: Mapped[str | None] = mapped_column(String(64))  # None: the row was deleted
+    key_id: Mapped[str] = mapped_column(String(16))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64), unique=True)

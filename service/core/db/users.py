@@ -1,5 +1,9 @@
 """Users of the service and their roles: added with a first token, listed, revoked.
 
+Who may act is itself a decision to audit: adding a user (with their first token) and revoking
+one append an audit entry in the caller's transaction, whoever calls — the command line, the
+demo's people, the tests' helpers — and the rows' hashes go into the row-hash chain.
+
 Mistakes are ``UserError`` with a one-line message, so the command line can print it and
 exit 2, and the API can answer 422, without either repeating the rules.
 """
@@ -14,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from features.standard.enums import REGION
+from service.core.db.audit import AuditRecord, append
 from service.core.db.tables import User
 from service.core.db.tokens import issue_token
 from service.core.db.types import Role, utcnow
@@ -52,9 +57,11 @@ def _check_scope(role: Role, regions: Sequence[str], institution_id: str | None,
 
 def add_user(session: Session, name: str, role: str, regions: Sequence[str] = (),
              institution_id: str | None = None, expires_days: int | None = None,
-             offices: Sequence[str] = ()) -> tuple[User, str]:
-    """Add a user with a first token; returns the user and the token (shown once). An office
-    user registers contracts for ``offices`` only (none: it is refused every check)."""
+             offices: Sequence[str] = (), actor: str = "system", source: str | None = None
+             ) -> tuple[User, str]:
+    """Add a user with a first token, audited as done by ``actor``; returns the user and the
+    token (shown once). An office user registers contracts for ``offices`` only (none: it is
+    refused every check)."""
     name = name.strip()
     if not name or len(name) > 64:
         raise UserError(f"user name must have 1-64 characters, got {name!r}")
@@ -68,7 +75,14 @@ def add_user(session: Session, name: str, role: str, regions: Sequence[str] = ()
                 institution_id=institution_id, offices=sorted(set(offices)))
     session.add(user)
     expires_at = utcnow() + timedelta(days=expires_days) if expires_days else None
-    return user, issue_token(session, user, expires_at)
+    token = issue_token(session, user, expires_at)
+    append(session, AuditRecord(
+        actor=actor, role="admin", action="users.add", outcome="ok", entity_kind="user",
+        entity_id=user.name, source=source,
+        detail={"role": user.role, "regions": user.regions, "institution_id": institution_id,
+                "offices": user.offices, "expires_days": expires_days,
+                "token_prefix": token.split("_")[1]}))
+    return user, token
 
 
 def bind_offices(session: Session, name: str, offices: Sequence[str]) -> User:
@@ -90,8 +104,10 @@ def list_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.name)))
 
 
-def revoke_user(session: Session, name: str) -> User:
-    """Revoke the user and every token of theirs; the rows stay for the record."""
+def revoke_user(session: Session, name: str, actor: str = "system",
+                source: str | None = None) -> User:
+    """Revoke the user and every token of theirs, audited as done by ``actor``; the rows stay
+    for the record."""
     user = session.scalar(select(User).where(User.name == name))
     if user is None:
         raise UserError(f"no user {name!r}")
@@ -99,8 +115,12 @@ def revoke_user(session: Session, name: str) -> User:
         raise UserError(f"user {name!r} was revoked at {user.revoked_at:%Y-%m-%d %H:%M} UTC")
     now = utcnow()
     user.revoked_at = now
+    revoked = []
     for token in user.tokens:
         if token.revoked_at is None:
             token.revoked_at = now
-    session.flush()
+            revoked.append(token.prefix)
+    append(session, AuditRecord(actor=actor, role="admin", action="users.revoke", outcome="ok",
+                                entity_kind="user", entity_id=user.name, source=source,
+                                detail={"token_prefixes": revoked}))
     return user

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 from typer.testing import CliRunner, Result
 
 from features.settings import get_settings
 from pipelines.cli.main import app
 from service.core.db.migrate import head_revision
-from tests.service.backends import BACKENDS, empty_database, fresh_postgres_database
+from tests.service.backends import BACKENDS, empty_database, fresh_postgres_database, tamper
 
 
 @pytest.fixture(scope="module")
@@ -83,14 +83,14 @@ def test_upgrade_users_and_audit_from_an_empty_database(db_url: str, tmp_path: P
     assert listed[1].endswith("active")
 
     verified = run("audit", "verify")
-    assert verified.exit_code == 0 and verified.output.startswith("OK: 3 entries, head 3:")
-    head = verified.output.strip().rpartition(" ")[2]
+    assert verified.exit_code == 0, verified.output
+    assert verified.output.startswith("OK: 3 entries, head 3:")
+    head = verified.output.splitlines()[0].rpartition(" ")[2]
     assert run("audit", "verify", "--expect-head", head).exit_code == 0
     assert run("audit", "verify", "--expect-head", "4:" + "0" * 64).exit_code == 1
     assert run("audit", "verify", "--expect-head", "three").exit_code == 2
     engine = create_engine(db_url)
-    with engine.begin() as connection:
-        connection.execute(text("UPDATE audit_log SET entity_id = 'someone' WHERE id = 2"))
+    tamper(engine, "UPDATE audit_log SET entity_id = 'someone' WHERE id = 2")
     engine.dispose()
     broken = run("audit", "verify")
     assert broken.exit_code == 1

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from features.settings import Settings
 from pipelines.demo.people import ensure_people, logins_path
-from service.core.db.tables import User
+from service.core.db.audit import verify
+from service.core.db.tables import AuditEntry, User
 from service.core.db.tokens import authenticate
 from service.core.db.users import add_user
 
@@ -45,6 +46,10 @@ def test_people_are_made_once_with_tokens_that_log_in(
     assert again.created == [] and again.path.read_bytes() == written
     with sessions() as session:
         assert sorted(session.scalars(select(User.name))) == sorted(n for n, _ in PEOPLE)
+        added = session.execute(select(AuditEntry.actor, AuditEntry.action, AuditEntry.entity_id)
+                                .order_by(AuditEntry.id)).all()
+        assert verify(session).ok
+    assert added == [("demo", "users.add", name) for name, _ in PEOPLE]  # the admin included
 
 
 def test_a_person_who_exists_is_left_out_of_the_file(

@@ -35,6 +35,7 @@ from pipelines.scoring.batch import score_batch_flow
 from service.core.db.audit import verify
 from service.core.db.engine import make_engine, session_factory
 from service.core.db.migrate import upgrade
+from service.core.db.row_audit import verify_rows
 from service.core.db.tables import AuditEntry, ContractCheck, RiskWarning, Score
 from tests.trained import Trained, build, copy_home, shared_folder
 
@@ -156,6 +157,8 @@ def test_batch_writes_scores_warnings_and_new_contracts_once(
         assert audits[1].detail["scored"] == 0 and audits[0].detail["credit_model"] == [
             "techcredit-credit", "1"]
         assert verify(session).ok
+        rows = verify_rows(session.connection())  # the bulk inserts' row hashes, every one
+        assert rows.ok and rows.rows > 0, rows.reason
 
 
 def test_cli_runs_the_batch_and_refuses_an_unmigrated_database(

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import asyncio
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from service.core.db.audit import AuditRecord, append, append_rows, entry_hash, verify
+from service.core.db.audit import (
+    AuditRecord,
+    append,
+    entry_hash,
+    link,
+    lock_head_raw,
+    verify,
+)
 from service.core.db.tables import AuditEntry, ContractCheck
 from service.core.journal import Insert, Journal
 
@@ -95,7 +102,18 @@ def test_core_inserts_and_orm_rows_commit_together(sessions: sessionmaker[Sessio
         "yellow", ["金额"], ["R1"], True)
 
 
-def test_append_rows_hashes_exactly_as_append(sessions: sessionmaker[Session]) -> None:
+def _append_linked(s: Session, records: list[AuditRecord]) -> int:
+    """What the journal does: lock and read the head by the DBAPI, link in memory, insert."""
+    cursor = s.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    head = lock_head_raw(cursor, s.get_bind().dialect.name)
+    cursor.close()
+    rows = link(head, records)
+    if rows:
+        s.execute(insert(AuditEntry), rows)
+    return rows[-1]["id"] if rows else head[0]
+
+
+def test_linked_rows_hash_exactly_as_append(sessions: sessionmaker[Session]) -> None:
     """The journal's Core path and the ORM path write the same entries: one chain verifies
     across both, and every stored hash is :func:`entry_hash` of the stored entry."""
     records = [
@@ -107,12 +125,12 @@ def test_append_rows_hashes_exactly_as_append(sessions: sessionmaker[Session]) -
         AuditRecord(actor="nobody", action="read", outcome="ok"),
     ]
     with sessions.begin() as s:
-        assert append_rows(s, records[:2]) == 2
+        assert _append_linked(s, records[:2]) == 2
     with sessions.begin() as s:
         append(s, records[2])
     with sessions.begin() as s:
-        assert append_rows(s, records) == 6
-        assert append_rows(s, []) == 6
+        assert _append_linked(s, records) == 6
+        assert _append_linked(s, []) == 6
     with sessions() as s:
         entries = list(s.scalars(select(AuditEntry).order_by(AuditEntry.id)))
         assert verify(s).ok

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import threading
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.core.db.audit import GENESIS, AuditRecord, append, entry_hash, verify
 from service.core.db.tables import AuditEntry
+from tests.service.backends import tamper
 
 
 def _record(i: int) -> AuditRecord:
@@ -42,8 +43,7 @@ def test_appended_entries_form_a_chain_that_verifies(sessions: sessionmaker[Sess
 
 def test_an_edited_field_is_named(engine: Engine, sessions: sessionmaker[Session]) -> None:
     _fill(sessions, 5)
-    with engine.begin() as connection:
-        connection.execute(text("UPDATE audit_log SET outcome = 'denied' WHERE id = 3"))
+    tamper(engine, "UPDATE audit_log SET outcome = 'denied' WHERE id = 3")
     with sessions() as s:
         result = verify(s)
     assert not result.ok and (result.bad_id, result.problem, result.checked) == (3, "edited", 2)
@@ -52,8 +52,7 @@ def test_an_edited_field_is_named(engine: Engine, sessions: sessionmaker[Session
 
 def test_a_deleted_entry_is_named(engine: Engine, sessions: sessionmaker[Session]) -> None:
     _fill(sessions, 5)
-    with engine.begin() as connection:
-        connection.execute(text("DELETE FROM audit_log WHERE id = 3"))
+    tamper(engine, "DELETE FROM audit_log WHERE id = 3")
     with sessions() as s:
         result = verify(s)
     assert not result.ok and (result.bad_id, result.problem) == (3, "deleted")
@@ -61,15 +60,26 @@ def test_a_deleted_entry_is_named(engine: Engine, sessions: sessionmaker[Session
     assert result.head_id == 2
 
 
+def _rewrite(engine: Engine, sessions: sessionmaker[Session], entry_id: int, **values: str
+             ) -> None:
+    """Change an entry and give it a fresh hash under the key: a forger holding the key."""
+    with sessions() as s:
+        entry = s.get(AuditEntry, entry_id)
+        assert entry is not None
+        for name, value in values.items():
+            setattr(entry, name, value)
+        fresh = entry_hash(entry)
+        s.rollback()
+    sets = ", ".join(f"{name} = :{name}" for name in values)
+    tamper(engine, f"UPDATE audit_log SET {sets}, hash = :fresh WHERE id = :id",
+           fresh=fresh, id=entry_id, **values)
+
+
 def test_a_rewritten_entry_with_a_fresh_hash_breaks_the_next_link(
-    sessions: sessionmaker[Session],
+    engine: Engine, sessions: sessionmaker[Session],
 ) -> None:
     _fill(sessions, 4)
-    with sessions.begin() as s:
-        entry = s.get(AuditEntry, 2)
-        assert entry is not None
-        entry.outcome = "denied"
-        entry.hash = entry_hash(entry)  # a forger who knows the scheme
+    _rewrite(engine, sessions, 2, outcome="denied")
     with sessions() as s:
         result = verify(s)
     assert not result.ok and (result.bad_id, result.problem) == (3, "relinked")
@@ -103,13 +113,11 @@ def test_concurrent_appends_give_one_unbroken_chain(sessions: sessionmaker[Sessi
     assert distinct_prev == threads * per_thread  # no two entries share a predecessor
 
 
-def test_a_first_entry_not_starting_from_genesis_is_named(sessions: sessionmaker[Session]) -> None:
+def test_a_first_entry_not_starting_from_genesis_is_named(
+    engine: Engine, sessions: sessionmaker[Session],
+) -> None:
     _fill(sessions, 2)
-    with sessions.begin() as s:
-        first = s.get(AuditEntry, 1)
-        assert first is not None
-        first.prev_hash = "f" * 64
-        first.hash = entry_hash(first)
+    _rewrite(engine, sessions, 1, prev_hash="f" * 64)
     with sessions() as s:
         result = verify(s)
     assert (result.bad_id, result.problem, result.head_id) == (1, "relinked", None)
@@ -124,8 +132,7 @@ def test_entries_cut_off_the_end_are_found_against_a_recorded_head(
         assert sound.head_id == 5 and sound.head_hash is not None
         head = (5, sound.head_hash)
         assert verify(s, expect=head).ok
-    with engine.begin() as connection:
-        connection.execute(text("DELETE FROM audit_log WHERE id >= 4"))
+    tamper(engine, "DELETE FROM audit_log WHERE id >= 4")
     with sessions() as s:
         assert verify(s).ok  # the shorter chain is sound on its own
         cut = verify(s, expect=head)

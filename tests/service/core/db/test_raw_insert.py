@@ -53,7 +53,7 @@ def test_time_zones_and_json_round_trip(engine: Engine) -> None:
     entry = {"id": 1, "at": at, "actor": "用户", "role": None, "action": "read",
              "entity_kind": None, "entity_id": None, "source": None, "outcome": "ok",
              "detail": {"path": "/x", "n": [1, 2.5, None], "zh": "读取"}, "prev_hash": "0" * 64,
-             "hash": "f" * 64}
+             "hash": "f" * 64, "key_id": None}
     table = AuditEntry.__table__
     with engine.begin() as conn:
         RawInsert(table, engine.dialect, tuple(entry)).run(_cursor(conn), [entry])

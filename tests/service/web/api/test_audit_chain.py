@@ -7,13 +7,14 @@ from collections.abc import Iterator
 from itertools import pairwise
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from features.settings import get_settings
 from pipelines.cli.main import app as cli
 from service.core.db.audit import GENESIS, verify
 from service.core.db.tables import AuditEntry
+from tests.service.backends import tamper
 from tests.service.web.api.conftest import Api, contract_body
 
 pytestmark = pytest.mark.e2e
@@ -56,12 +57,10 @@ def test_an_edited_row_is_named_and_the_restored_chain_holds(api: Api,
         True, total, total, head.hash)
     ok = cli_on.invoke(cli, ["audit", "verify"])
     assert ok.exit_code == 0, ok.output
-    assert ok.output.strip() == f"OK: {total} entries, head {total}:{head.hash}"
+    assert ok.output.splitlines()[0] == f"OK: {total} entries, head {total}:{head.hash}"
 
     # someone hides the refusal: one column of one row, straight in the database
-    with api.engine.begin() as connection:
-        connection.execute(text("UPDATE audit_log SET outcome = 'ok' WHERE id = :id"),
-                           {"id": denial})
+    tamper(api.engine, "UPDATE audit_log SET outcome = 'ok' WHERE id = :id", id=denial)
     try:
         with api.session() as session:
             broken = verify(session)
@@ -74,9 +73,8 @@ def test_an_edited_row_is_named_and_the_restored_chain_holds(api: Api,
             f"BROKEN at entry {denial} (edited): entry {denial} was edited: its hash does not "
             f"match it; {denial - 1} entries sound before it")
     finally:  # put it back: the shared app's chain must hold for the other tests
-        with api.engine.begin() as connection:
-            connection.execute(text("UPDATE audit_log SET outcome = 'denied' WHERE id = :id"),
-                               {"id": denial})
+        tamper(api.engine, "UPDATE audit_log SET outcome = 'denied' WHERE id = :id",
+               id=denial)
     with api.session() as session:
         assert verify(session).ok
 
