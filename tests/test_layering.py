@@ -17,6 +17,7 @@ the service through the core and the app factory only.
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,23 +50,28 @@ def resolve(name: str, known: dict[str, Path]) -> str | None:
     return None
 
 
-def edges(known: dict[str, Path]) -> list[Edge]:
-    out = []
+def imports(known: dict[str, Path]) -> Iterator[tuple[str, str, str]]:
+    """(importing module, imported dotted name, file:line) of every absolute import, even
+    inside a function; "from pkg import mod" names pkg.mod (the module, when there is one)."""
     for mod, path in known.items():
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 names = [a.name for a in node.names]
             elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                # "from pkg import mod" imports the module pkg.mod when there is one
                 names = [f"{node.module}.{a.name}" for a in node.names]
             else:
                 continue
             for n in names:
-                target = resolve(n, known)
-                if target is not None and target != mod and not mod.startswith(target + "."):
-                    where = f"{path.relative_to(ROOT)}:{node.lineno}"
-                    out.append(Edge(mod, target, where))
+                yield mod, n, f"{path.relative_to(ROOT)}:{node.lineno}"
+
+
+def edges(known: dict[str, Path]) -> list[Edge]:
+    out = []
+    for mod, name, where in imports(known):
+        target = resolve(name, known)
+        if target is not None and target != mod and not mod.startswith(target + "."):
+            out.append(Edge(mod, target, where))
     return out
 
 
@@ -137,21 +143,8 @@ def upward(es: list[Edge]) -> list[Edge]:
 
 def third_party(known: dict[str, Path]) -> list[tuple[str, str, str]]:
     """(module, top-level library, file:line) of every import of a library we do not own."""
-    out = []
-    for mod, path in known.items():
-        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-                names = [node.module]
-            else:
-                continue
-            for n in names:
-                top = n.split(".")[0]
-                if top not in PACKAGES:
-                    out.append((mod, top, f"{path.relative_to(ROOT)}:{node.lineno}"))
-    return out
+    return [(mod, name.split(".")[0], where) for mod, name, where in imports(known)
+            if name.split(".")[0] not in PACKAGES]
 
 
 def web_in_core(found: list[tuple[str, str, str]]) -> list[str]:
