@@ -127,6 +127,7 @@ def verify(
 ) -> None:
     """Verify the audit chain (keyed hashes, signed checkpoints) and every protected row
     against its recorded hash: OK with the heads, or the first problem (exit 1) (校验审计)."""
+    import service.core.schema  # noqa: F401  (every table, so none reads as empty)
     from service.core.db import checkpoints
     from service.core.db.audit import Anchor, verify
     from service.core.db.audit_keys import AuditKeyError, load_ring
@@ -191,6 +192,7 @@ def rotate_key() -> None:
 def adopt() -> None:
     """Record the hash of every protected row that has none (rows written before row hashing),
     once, after checking them: from then on verify holds them (登记存量数据)."""
+    import service.core.schema  # noqa: F401  (every table, so none reads as empty)
     from service.core.db.audit import AuditRecord, append
     from service.core.db.engine import session_factory
     from service.core.db.row_audit import adopt_rows

@@ -94,9 +94,18 @@ def _mac(ring: KeyRing, key_id: str, entry_id: int, table: str, key: str,
     return ring.mac(key_id, data.encode("utf-8"))
 
 
+class TablesNotLoaded(RuntimeError):
+    """A protected table is not registered in this process: its rows cannot be checked."""
+
+
 def protected_tables() -> dict[str, Table]:
+    """Every protected table, all of them: a table this process never imported would read as
+    empty, and its recorded rows as deleted (import :mod:`service.core.schema` first)."""
     tables = Base.metadata.tables
-    return {name: tables[name] for name in PROTECTED if name in tables}  # type: ignore[misc]
+    missing = [name for name in PROTECTED if name not in tables]
+    if missing:
+        raise TablesNotLoaded(f"tables {missing} are not registered: import service.core.schema")
+    return {name: tables[name] for name in PROTECTED}  # type: ignore[misc]
 
 
 def _link(head: tuple[int, str], changes: Iterable[tuple[str, str, str | None]],
