@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import re
 import statistics
 import sys
 import tempfile
 import threading
 import time
+import urllib.parse
 from collections import defaultdict
 from pathlib import Path
 
@@ -28,10 +30,39 @@ from benchmarks.service_home import build_home, scored_entities, server_env, tok
 from benchmarks.service_servers import start
 
 
+def _cookie(response: http.client.HTTPResponse, name: str) -> str:
+    for header in response.headers.get_all("set-cookie") or []:
+        key, _, rest = header.partition("=")
+        if key == name:
+            return rest.split(";")[0]
+    raise RuntimeError(f"no {name} cookie in the answer ({response.status})")
+
+
+def sign_in(port: int, token: str) -> str:
+    """A console session as a browser opens one: the sign-in form (its token in a cookie and
+    a hidden field), then the post from the same origin; the session cookie's value."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("GET", "/console/login")
+    form = conn.getresponse()
+    page = form.read().decode()
+    login = _cookie(form, "tc_login")
+    field = re.search(r'name="login_token" value="([^"]+)"', page)
+    if field is None:
+        raise RuntimeError("the sign-in form has no token")
+    body = urllib.parse.urlencode({"token": token, "login_token": field.group(1)})
+    conn.request("POST", "/console/login", body, {
+        "Content-Type": "application/x-www-form-urlencoded", "Cookie": f"tc_login={login}",
+        "Origin": f"http://127.0.0.1:{port}"})
+    signed = conn.getresponse()
+    signed.read()
+    conn.close()
+    return _cookie(signed, "tc_console")
+
+
 def _user(port: int, token: str, paths: list[str], until: float,
           out: dict[str, list[float]], errors: list[str], lock: threading.Lock) -> None:
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-    headers = {"Cookie": f"tc_console={token}"}
+    headers = {"Cookie": f"tc_console={sign_in(port, token)}"}
     i = 0
     mine: dict[str, list[float]] = defaultdict(list)
     while time.perf_counter() < until:

@@ -8,11 +8,13 @@ page as the API's do (``limit``, ``cursor``), with a link to the next page.
 
 from __future__ import annotations
 
+import hmac
 import json
+import secrets
 from collections import Counter
 from dataclasses import replace
 from datetime import date, timedelta
-from typing import Annotated, get_args
+from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -61,27 +63,47 @@ from service.web.paging import Paged
 router = APIRouter(prefix=PATH, include_in_schema=False)
 
 
+LOGIN_COOKIE = "tc_login"  # the sign-in form's token, before there is a session to key one
+
+
+def _login_page(request: Request, ctx: Ctx, lang: ConsoleLang, next: str,
+                status_code: int = 200, **flash: Any) -> HTMLResponse:
+    """The sign-in form with a fresh token in a cookie and in the form (double submit): a page
+    elsewhere can post neither, so nobody is signed in to a session they did not ask for."""
+    token = secrets.token_urlsafe(32)
+    answer = page(request, "login.html", lang, None, words(lang)["login"], status_code,
+                  next=next if next.startswith(PATH) else PATH, login_token=token, **flash)
+    answer.set_cookie(LOGIN_COOKIE, token, path=f"{PATH}/login", httponly=True,
+                      samesite="strict", secure=ctx.settings.security.console_https,
+                      max_age=1800)
+    return answer
+
+
 @router.get("/login", response_class=HTMLResponse)
-async def login_form(request: Request, lang: ConsoleLang, next: str = PATH) -> HTMLResponse:
-    return page(request, "login.html", lang, None, words(lang)["login"],
-                next=next if next.startswith(PATH) else PATH)
+async def login_form(request: Request, ctx: Ctx, lang: ConsoleLang, next: str = PATH
+                     ) -> HTMLResponse:
+    return _login_page(request, ctx, lang, next)
 
 
 @router.post("/login")
 async def login(request: Request, ctx: Ctx, lang: ConsoleLang,
                 token: Annotated[str, Form(max_length=200)],
-                next: Annotated[str, Form(max_length=500)] = PATH) -> Response:
+                next: Annotated[str, Form(max_length=500)] = PATH,
+                login_token: Annotated[str, Form(max_length=100)] = "") -> Response:
     """Open a session for a valid token; the cookie gets the session's id, never the token.
     Failures count against the address and the token prefix as the API's do."""
     token = token.strip()
     if not same_origin(request):
         raise await refuse_post(ctx, request, None, "cross-origin sign-in")
+    expected = request.cookies.get(LOGIN_COOKIE, "")
+    if not expected or not hmac.compare_digest(expected, login_token):
+        raise await refuse_post(ctx, request, None, "sign-in form token missing or wrong")
     keys = AuthGuard.keys(request.client.host if request.client else None, token)
     try:
         await throttle(ctx, request, keys)
     except HTTPException as e:
-        held = page(request, "login.html", lang, None, words(lang)["login"], e.status_code,
-                    next=PATH, flash=f"{e.status_code} {e.detail}", flash_error=True)
+        held = _login_page(request, ctx, lang, PATH, e.status_code,
+                           flash=f"{e.status_code} {e.detail}", flash_error=True)
         held.headers.update(e.headers or {})
         return held
     lifetime = timedelta(hours=ctx.settings.security.console_session_hours)
@@ -92,8 +114,8 @@ async def login(request: Request, ctx: Ctx, lang: ConsoleLang,
         "ok" if opened else "unauthenticated")])
     if opened is None:
         guard_of(request).failed(keys)
-        return page(request, "login.html", lang, None, words(lang)["login"], 401,
-                    next=next, flash=words(lang)["bad_token"], flash_error=True)
+        return _login_page(request, ctx, lang, next, 401, flash=words(lang)["bad_token"],
+                           flash_error=True)
     response = RedirectResponse(next if next.startswith(PATH) else PATH, status_code=303)
     response.set_cookie(COOKIE, opened[0], path=PATH, httponly=True, samesite="strict",
                         secure=ctx.settings.security.console_https,

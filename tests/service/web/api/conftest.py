@@ -11,6 +11,7 @@ the state valid for the next (a tampered audit row is put back).
 from __future__ import annotations
 
 import functools
+import re
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -285,3 +286,12 @@ def api(api_db_url: str, trained: Trained, tmp_path_factory: pytest.TempPathFact
     backend = "sqlite" if api_db_url.startswith("sqlite") else "postgresql"
     home = copy_home(trained.settings.home_dir, tmp_path_factory.mktemp("api") / "home")
     yield from start_api(backend, api_db_url, trained, home=home)
+
+
+def login_form(client: TestClient, token: str) -> dict[str, str]:
+    """The console's sign-in form as a browser fills it: the page is read first, for the form
+    token its cookie and hidden field carry."""
+    page = client.get("/console/login")
+    found = re.search(r'name="login_token" value="([^"]+)"', page.text)
+    assert page.status_code == 200 and found, page.text
+    return {"token": token, "login_token": found.group(1)}

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from service.core.db.tables import RiskWarning, Score
-from tests.service.web.api.conftest import REGION, Api
+from tests.service.web.api.conftest import REGION, Api, login_form
 
 pytestmark = pytest.mark.e2e
 
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.e2e
 def console(api: Api, user: str, path: str = "/console", **params: str) -> tuple[int, str]:
     """A page as ``user`` sees it, signed in through the console's own form."""
     api.client.cookies.clear()
-    signed = api.client.post("/console/login", data={"token": api.tokens[user]},
+    signed = api.client.post("/console/login", data=login_form(api.client, api.tokens[user]),
                              headers={"Origin": "http://testserver"}, follow_redirects=False)
     assert signed.status_code == 303, signed.text
     try:

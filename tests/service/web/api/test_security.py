@@ -19,7 +19,7 @@ from starlette.testclient import TestClient
 from service.core.db.console_sessions import form_token
 from service.web.guard import AuthGuard
 from service.web.headers import SecurityHeaders, evidence
-from tests.service.web.api.conftest import Api
+from tests.service.web.api.conftest import Api, login_form
 
 pytestmark = pytest.mark.e2e
 ORIGIN = "http://testserver"
@@ -36,7 +36,7 @@ def console(api: Api) -> Iterator[Api]:
 
 def sign_in(api: Api, user: str) -> str:
     """Sign ``user`` in at the console; the session id its cookie holds."""
-    answer = api.client.post("/console/login", data={"token": api.tokens[user]},
+    answer = api.client.post("/console/login", data=login_form(api.client, api.tokens[user]),
                              headers={"Origin": ORIGIN}, follow_redirects=False)
     assert answer.status_code == 303, answer.text
     return answer.cookies["tc_console"]
@@ -44,8 +44,9 @@ def sign_in(api: Api, user: str) -> str:
 
 def test_the_console_cookie_names_a_session_never_the_token(console: Api) -> None:
     api = console
-    answer = api.client.post("/console/login", data={"token": api.tokens["regulator_all"]},
-                             headers={"Origin": ORIGIN}, follow_redirects=False)
+    form = login_form(api.client, api.tokens["regulator_all"])
+    answer = api.client.post("/console/login", data=form, headers={"Origin": ORIGIN},
+                             follow_redirects=False)
     cookie = answer.headers["set-cookie"]
     assert api.tokens["regulator_all"] not in cookie
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Path=/console" in cookie
@@ -96,9 +97,29 @@ def test_a_console_post_without_the_sessions_form_token_is_refused(console: Api,
 
 def test_a_cross_origin_sign_in_is_refused(console: Api) -> None:
     api = console
-    answer = api.client.post("/console/login", data={"token": api.tokens["regulator_all"]},
+    form = login_form(api.client, api.tokens["regulator_all"])
+    answer = api.client.post("/console/login", data=form,
                              headers={"Origin": "https://evil.example"}, follow_redirects=False)
     assert answer.status_code == 403 and "tc_console" not in answer.cookies
+
+
+def test_a_sign_in_without_the_forms_token_is_refused(console: Api) -> None:
+    """Login CSRF: a page elsewhere cannot read the form's token, so a post it makes (even one
+    a browser would send with a same-site Origin) signs nobody in; the form's own post does."""
+    api = console
+    form = login_form(api.client, api.tokens["regulator_all"])
+    for data in ({"token": form["token"]}, {**form, "login_token": "guessed"}):
+        refused = api.client.post("/console/login", data=data, headers={"Origin": ORIGIN},
+                                  follow_redirects=False)
+        assert refused.status_code == 403 and "tc_console" not in refused.cookies
+    api.client.cookies.clear()  # the token's cookie gone: the field alone is not enough
+    alone = api.client.post("/console/login", data=form, headers={"Origin": ORIGIN},
+                            follow_redirects=False)
+    assert alone.status_code == 403
+    form = login_form(api.client, api.tokens["regulator_all"])
+    signed = api.client.post("/console/login", data=form, headers={"Origin": ORIGIN},
+                             follow_redirects=False)
+    assert signed.status_code == 303 and "tc_console" in signed.cookies
 
 
 def test_sign_out_is_a_post_and_ends_the_session_on_the_server(console: Api) -> None:
@@ -203,9 +224,10 @@ def test_refusals_of_an_authenticated_caller_are_audited(api: Api) -> None:
 def test_over_https_the_console_cookie_is_secure(console: Api,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     api = console
+    form = login_form(api.client, api.tokens["auditor"])  # read over http, its cookie plain
     monkeypatch.setattr(api.ctx.settings, "security",
                         api.ctx.settings.security.model_copy(update={"console_https": True}))
-    answer = api.client.post("/console/login", data={"token": api.tokens["auditor"]},
+    answer = api.client.post("/console/login", data=form,
                              headers={"Origin": ORIGIN}, follow_redirects=False)
     assert answer.status_code == 303 and "Secure" in answer.headers["set-cookie"]
 
