@@ -285,7 +285,7 @@ class PollingSettings(Group):
                                    "how often the service looks for a new champion")
     state_seconds: float = setting(
         60.0, "TECHCREDIT_STATE_POLL_SECONDS", "how often the service looks for a new "
-        "curated-store version or rule approval, and rebuilds its real-time registry state "
+        "curated-store version or rule approval, and rebuilds its real-time contract ledger "
         "when one came (0: never)", ge=0)
     scores_seconds: float = setting(
         1.0, "TECHCREDIT_SCORES_POLL_SECONDS", "how often the service looks for new scores, "

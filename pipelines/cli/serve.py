@@ -68,6 +68,6 @@ def serve(
                      fingerprint=lambda: data_version(settings, source))
     bind_host, bind_port = host or settings.api.host, port or settings.api.port
     typer.echo(f"serving on http://{bind_host}:{bind_port} (OpenAPI: /openapi.json); "
-               "/readyz says when models and the registry state are loaded")
+               "/readyz says when models and the contract ledger are loaded")
     uvicorn.run(app, host=bind_host, port=bind_port, access_log=False, log_level="info",
                 **server_options(settings))

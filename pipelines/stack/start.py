@@ -207,7 +207,7 @@ def start(settings: Settings, api_port: int, prefect_port: int,
                                                 POOL, "--type", "process"], env, settings))
         wait_http(f"{info.api}/readyz", started[1], "the API", START_TIMEOUT_S,
                   accept=(200, 503))
-        say("waiting for the API to load (models, registry state, score answers)")
+        say("waiting for the API to load (models, contract ledger, score answers)")
         wait_loaded(info.api, started[1], READY_WAIT_S)
         from pipelines.stack.processes import alive
 

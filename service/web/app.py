@@ -81,7 +81,7 @@ def create_app(settings: Settings, tables: TablesLoader, models: ModelSource | N
                fingerprint: Fingerprint | None = None) -> FastAPI:
     """The service. ``tables`` returns the standard tables (the curated store); ``models``
     defaults to the MLflow registry's champions; ``fingerprint`` names the tables' current
-    version, and the registry state is rebuilt when it (or the rule set in force) changes
+    version, and the contract ledger is rebuilt when it (or the rule set in force) changes
     (:mod:`service.core.contracts.ledger`; None: built once)."""
 
     @asynccontextmanager

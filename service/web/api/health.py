@@ -1,5 +1,5 @@
 """``/healthz`` (the process answers), ``/readyz`` (it can serve: database reachable, models
-loaded, registry state built, score answers loaded; and whether the model registry can be
+loaded, contract ledger built, score answers loaded; and whether the model registry can be
 reached), ``/metrics`` (for a token granted ``read_metrics``: the counts tell who is served,
 how often and which models, which is not for anyone who can reach the port)."""
 
