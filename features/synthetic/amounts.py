@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from features.standard.thresholds import JUST_ABOVE, SUBSIDY_THRESHOLDS_YUAN
-from features.synthetic.held_out import LEG_RATIO
+from features.synthetic.patterns import LEG_RATIO
 from features.synthetic.published import year_target
 from features.synthetic.spec import MarketSpec, year_of
 

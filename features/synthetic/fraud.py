@@ -22,8 +22,13 @@ import numpy as np
 import pandas as pd
 
 from features.synthetic.actors import Actors, PartyPicker
-from features.synthetic.held_out import SPREAD_DAYS, STEP_DAYS, shape_held_out
-from features.synthetic.patterns import DETECTION_P, PATTERN_SPECS
+from features.synthetic.held_out import (
+    SPREAD_DAYS,
+    STEP_DAYS,
+    distinct_members,
+    shape_held_out,
+)
+from features.synthetic.patterns import DETECTION_P, LEG_RATIO, PATTERN_SPECS
 from features.synthetic.perpetrators import assign_perpetrators
 from features.synthetic.published import year_target
 from features.synthetic.spec import MarketSpec
@@ -133,21 +138,31 @@ def _shape(rng: np.random.Generator, c: pd.DataFrame, pick: PartyPicker,
     circ = pat == "circular"
     lead = first[circ][k[circ] == 0]
     r = region[lead]
-    ring = np.stack([seller[lead], pick.draw(rng, pick.kind[buyer[lead]], r),
-                     pick.draw(rng, pick.kind[seller[lead + 1]], r)], axis=1)
+    ring = distinct_members(rng, pick, np.stack(
+        [seller[lead], pick.draw(rng, pick.kind[buyer[lead]], r),
+         pick.draw(rng, pick.kind[seller[lead + 1]], r)], axis=1))
     ev = np.repeat(np.arange(len(lead)), 3)
     kc = k[circ]
     seller[circ], buyer[circ] = ring[ev, kc], ring[ev, (kc + 1) % 3]
-    amount[circ] = amount[first[circ]] * rng.uniform(0.95, 1.05, int(circ.sum()))
 
     # A long cycle across provinces: members alternate between templates' sellers and buyers.
     cyc = pat == "long_cycle"
     member = np.where(k % 2 == 0, seller, buyer)
+    for size in np.unique(n[cyc]):
+        heads = np.flatnonzero(cyc & (k == 0) & (n == size))
+        members = distinct_members(rng, pick, np.stack([member[heads + j] for j in range(size)],
+                                                       axis=1))
+        member[heads[:, None] + np.arange(size)] = members
     nxt = first + (k + 1) % np.maximum(n, 1)
     seller[cyc], buyer[cyc] = member[cyc], member[nxt[cyc]]
-    factor = np.where(k == 0, 1.0, rng.uniform(0.9, 1.0, m))
+    # Rings pass the amount on, each leg its declared share of the previous one.
+    chained = np.isin(pat, ["circular", "long_cycle"])
+    bounds = pd.Series(pat).map(LEG_RATIO)
+    lo = bounds.map(lambda b: b[0] if isinstance(b, tuple) else 1.0).to_numpy(float)
+    hi = bounds.map(lambda b: b[1] if isinstance(b, tuple) else 1.0).to_numpy(float)
+    factor = np.where(k == 0, 1.0, rng.uniform(lo, hi, m))
     passed = pd.Series(factor).groupby(c["event_id"].to_numpy()).cumprod().to_numpy()
-    amount[cyc] = amount[first[cyc]] * passed[cyc]
+    amount[chained] = amount[first[chained]] * passed[chained]
 
     # A broker's burst serves sellers of the broker's province, each of its template's kind.
     burst = pat == "broker_spike"

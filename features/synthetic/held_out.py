@@ -19,10 +19,10 @@ import numpy as np
 import pandas as pd
 
 from features.synthetic.parties import PartyPicker
+from features.synthetic.patterns import LEG_RATIO
 
-# Days between consecutive legs, and each leg's amount as a share of the previous leg's.
+# Days between consecutive legs (each leg's amount is declared in the patterns' leg_ratio).
 STEP_DAYS: dict[str, tuple[int, int]] = {"wash_pair": (30, 120), "slow_ring": (60, 150)}
-LEG_RATIO: dict[str, tuple[float, float]] = {"wash_pair": (0.85, 1.0), "slow_ring": (0.8, 1.0)}
 # Days over which an event's contracts spread from its first.
 SPREAD_DAYS: dict[str, int] = {"newcomer_outsized": 13}
 # Patterns whose seller is itself the perpetrator: no other party takes its place.
@@ -31,11 +31,12 @@ _OUTSIZED = (3.0, 8.0)  # times the template's amount
 _REDRAWS = 10  # attempts at a ring member that is not already in the ring
 
 
-def _distinct(rng: np.random.Generator, pick: PartyPicker, members: np.ndarray) -> np.ndarray:
+def distinct_members(rng: np.random.Generator, pick: PartyPicker, members: np.ndarray
+                     ) -> np.ndarray:
     """Ring members with repeats redrawn (same kind and province), so every ring closes.
 
-    A busy party can sit in two templates of one event; a ring through it twice would be a
-    shorter ring, or a contract with itself.
+    A busy party can sit in two templates of one event (or be drawn twice); a ring through it
+    twice would be a shorter ring, or a contract with itself. Every ring pattern uses this.
     """
     m = members.copy()
     for j in range(1, m.shape[1]):
@@ -61,7 +62,7 @@ def _ring(rng: np.random.Generator, c: pd.DataFrame, pick: PartyPicker, name: st
     size = int(c["n"].to_numpy()[rows[0]])
     heads = rows[k[rows] == 0]
     member = np.where(k % 2 == 0, seller, buyer)
-    ring = _distinct(rng, pick, np.stack([member[heads + j] for j in range(size)], axis=1))
+    ring = distinct_members(rng, pick, np.stack([member[heads + j] for j in range(size)], axis=1))
     ev, kk = np.repeat(np.arange(len(heads)), size), k[rows]
     seller[rows], buyer[rows] = ring[ev, kk], ring[ev, (kk + 1) % size]
     lo, hi = LEG_RATIO[name]

@@ -34,6 +34,10 @@ class PatternSpec:
     # True: a variant of its family whose own shape (cycle length, timing, amounts) no feature
     # or rule threshold was chosen on; its family has features, written from the domain
     held_out: bool
+    # A chained pattern: each later leg's amount as a share (low, high) of the previous leg's.
+    # Declared here because the generator keeps it through the yearly amount fit, pricing and
+    # rounding (features.synthetic.amounts), and a test checks every planted leg against it.
+    leg_ratio: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:
@@ -58,10 +62,11 @@ PATTERN_SPECS: tuple[PatternSpec, ...] = (
     PatternSpec(
         "circular", "关联方循环交易", "three related parties trading in a ring",
         ("contracts.amount_yuan", "contracts.buyer_region:same_as_seller"),
-        "A→B→C→A among three parties of one province within about three weeks, amounts within "
-        "±5 % of each other",
-        "同一省份三方在约三周内A→B→C→A循环交易，金额彼此相差不超过5%",
-        0.3, "circular_trade", 0.08, (3, 3), family="network", held_out=False),
+        "A→B→C→A among three parties of one province within about three weeks, each leg "
+        "passing on 95–100 % of the previous amount",
+        "同一省份三方在约三周内A→B→C→A循环交易，每笔金额为上一笔的95–100%",
+        0.3, "circular_trade", 0.08, (3, 3), family="network", held_out=False,
+        leg_ratio=(0.95, 1.0)),
     PatternSpec(
         "inflated", "虚增金额", "amount many times its peers'",
         ("contracts.amount_yuan", "contracts.tech_amount_yuan:*"),
@@ -82,7 +87,8 @@ PATTERN_SPECS: tuple[PatternSpec, ...] = (
         "A→B→C→D(→E)→A among parties of different provinces, one leg every three to nine "
         "weeks, each leg passing on 90–100 % of the previous amount",
         "不同省份的四到五方形成A→B→C→D(→E)→A的长链，每三到九周一笔，每笔金额为上一笔的90–100%",
-        0.25, "circular_trade", 0.096, (4, 5), family="network", held_out=True),
+        0.25, "circular_trade", 0.096, (4, 5), family="network", held_out=True,
+        leg_ratio=(0.9, 1.0)),
     PatternSpec(
         "phantom_buyer", "虚设买方", "buyers that exist only on paper",
         ("contracts.buyer_id",),
@@ -97,7 +103,8 @@ PATTERN_SPECS: tuple[PatternSpec, ...] = (
         "A sells to B, then B sells to A 30–120 days later for 85–100 % of the first amount; "
         "A and B keep their own provinces",
         "A向B出售后，B在30–120天内以首笔金额的85–100%反向出售给A；双方所在省份不限",
-        0.3, "circular_trade", 0.07, (2, 2), family="network", held_out=True),
+        0.3, "circular_trade", 0.07, (2, 2), family="network", held_out=True,
+        leg_ratio=(0.85, 1.0)),
     PatternSpec(
         "slow_ring", "慢速环形交易", "a three-party ring over months",
         ("contracts.amount_yuan",),
@@ -105,7 +112,8 @@ PATTERN_SPECS: tuple[PatternSpec, ...] = (
         "on 80–100 % of the previous amount; the parties keep their own provinces",
         "A→B→C→A三方环形交易，每两笔间隔60–150天（共四到十个月），每笔金额为上一笔的80–100%；"
         "各方所在省份不限",
-        0.25, "circular_trade", 0.07, (3, 3), family="network", held_out=True),
+        0.25, "circular_trade", 0.07, (3, 3), family="network", held_out=True,
+        leg_ratio=(0.8, 1.0)),
     PatternSpec(
         "newcomer_outsized", "新主体大额合同", "a seller new to the register with outsized deals",
         ("contracts.seller_id", "contracts.amount_yuan", "contracts.tech_amount_yuan"),
@@ -118,6 +126,8 @@ PATTERNS: tuple[str, ...] = tuple(p.name for p in PATTERN_SPECS)
 SPEC_OF: dict[str, PatternSpec] = {p.name: p for p in PATTERN_SPECS}
 DETECTION_P: dict[str, float] = {p.name: p.detection_p for p in PATTERN_SPECS}
 CONDUCT_OF: dict[str, str] = {p.name: p.conduct_kind for p in PATTERN_SPECS}
+LEG_RATIO: dict[str, tuple[float, float]] = {
+    p.name: p.leg_ratio for p in PATTERN_SPECS if p.leg_ratio is not None}
 
 # One behaviour lives with the annual reports rather than the contracts.
 MISREPORT = PatternSpec(

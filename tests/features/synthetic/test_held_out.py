@@ -91,3 +91,30 @@ def test_newcomers_appear_first_in_their_own_event(planted: pd.DataFrame) -> Non
 def test_irregular_share_holds_every_year(planted: pd.DataFrame) -> None:
     share = planted.groupby(planted["registered_date"].dt.year)["is_irregular"].mean()
     assert share.between(0.017, 0.023).all(), share.to_dict()
+
+
+def _ring_order(g: pd.DataFrame) -> pd.DataFrame:
+    """A ring's legs from its first (the largest amount: every later leg passes on at most
+    all of it) around the ring, following each leg's buyer to the next leg's seller."""
+    by_seller = {s: row for s, (_, row) in zip(g["seller_id"], g.iterrows(), strict=True)}
+    leg = g.loc[g["amount_yuan"].idxmax()]
+    legs = [leg]
+    for _ in range(len(g) - 1):
+        leg = by_seller[leg["buyer_id"]]
+        legs.append(leg)
+    return pd.DataFrame(legs)
+
+
+@pytest.mark.parametrize("name", [p.name for p in PATTERN_SPECS if p.leg_ratio is not None])
+def test_every_ring_leg_keeps_its_declared_share_after_the_amount_fit(
+    planted: pd.DataFrame, name: str,
+) -> None:
+    """The yearly fit scales amounts by year and seller kind; a ring's legs must still pass
+    on their declared share, or a detector is judged on a signature nobody planted."""
+    lo, hi = SPEC_OF[name].leg_ratio or (1.0, 1.0)
+    events = _legs(planted, name)
+    assert len(events) >= 10
+    for g in events:
+        amounts = _ring_order(g)["amount_yuan"].to_numpy()
+        ratio = amounts[1:] / amounts[:-1]
+        assert ((ratio >= lo - 1e-9) & (ratio <= hi + 1e-9)).all(), (name, amounts)
