@@ -93,16 +93,20 @@ def test_irregular_share_holds_every_year(planted: pd.DataFrame) -> None:
     assert share.between(0.017, 0.023).all(), share.to_dict()
 
 
-def _ring_order(g: pd.DataFrame) -> pd.DataFrame:
-    """A ring's legs from its first (the largest amount: every later leg passes on at most
-    all of it) around the ring, following each leg's buyer to the next leg's seller."""
-    by_seller = {s: row for s, (_, row) in zip(g["seller_id"], g.iterrows(), strict=True)}
-    leg = g.loc[g["amount_yuan"].idxmax()]
-    legs = [leg]
-    for _ in range(len(g) - 1):
-        leg = by_seller[leg["buyer_id"]]
-        legs.append(leg)
-    return pd.DataFrame(legs)
+def _ring_ratios(g: pd.DataFrame) -> list[np.ndarray]:
+    """Each leg's amount over the previous leg's, going round the ring (each leg's buyer is
+    the next leg's seller) from each possible first leg: legs on one day leave the first
+    unknown, and amounts passed on at 100 % tie."""
+    nxt = {s: i for i, s in enumerate(g["seller_id"])}
+    buyer, amount = g["buyer_id"].to_numpy(), g["amount_yuan"].to_numpy()
+    out = []
+    for start in range(len(g)):
+        order = [start]
+        for _ in range(len(g) - 1):
+            order.append(nxt[buyer[order[-1]]])
+        a = amount[order]
+        out.append(a[1:] / a[:-1])
+    return out
 
 
 @pytest.mark.parametrize("name", [p.name for p in PATTERN_SPECS if p.leg_ratio is not None])
@@ -115,6 +119,5 @@ def test_every_ring_leg_keeps_its_declared_share_after_the_amount_fit(
     events = _legs(planted, name)
     assert len(events) >= 10
     for g in events:
-        amounts = _ring_order(g)["amount_yuan"].to_numpy()
-        ratio = amounts[1:] / amounts[:-1]
-        assert ((ratio >= lo - 1e-9) & (ratio <= hi + 1e-9)).all(), (name, amounts)
+        ratios = _ring_ratios(g)
+        assert any(((r >= lo - 1e-9) & (r <= hi + 1e-9)).all() for r in ratios), (name, ratios)
