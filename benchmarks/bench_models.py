@@ -68,55 +68,96 @@ def _credit_tables(fits: list, seeds: list[int]) -> str:
 
 
 def _detection_tables(anomalies: list, k: int) -> str:
-    """Recall per pattern (interval from the first seed, spread over seeds) and exposure."""
-    from features.synthetic.patterns import FAMILY_OF, HELD_OUT
-    from models.detection import large_party_exposure, recall_by_pattern, recall_intervals
-    from models.evidence import seed_spread
+    """Per pattern and per family: share in the top 2 % of the test year and recall at each
+    office's capacity (intervals from the first seed, spread over seeds), and the largest
+    honest parties' exposure."""
+    from features.synthetic.patterns import FAMILY_OF
+    from models.detection import PLANTED_TOP, large_party_exposure, top_by_rank
     from models.metrics import top_k_by_group
     from models.specs import ANOMALY
 
     assert ANOMALY.review is not None
     rankings = ANOMALY.review.rankings
-
-    per_seed = []
-    for step in anomalies:
-        held = step.fit.held_out
-        offices = held["office_id"].to_numpy()
-        per_seed.append(recall_by_pattern(held["pattern"].to_numpy(), offices, k,
-                                          rankings(held), frozenset(HELD_OUT)))
     held = anomalies[0].fit.held_out
     offices = held["office_id"].to_numpy()
-    reviewed = {n: top_k_by_group(v, offices, k) for n, v in rankings(held).items()}
-    ci = recall_intervals(held["pattern"].to_numpy(), held["event_id"].to_numpy(), reviewed)
-    ci = ci.set_index(["pattern", "ranking"])
-    lines = ["| pattern | family | held out | planted contracts / schemes | model [95%] | "
-             "rules [95%] | combined [95%] | model over seeds | combined over seeds |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-    first = per_seed[0].set_index("pattern")
-    for name in first.index:
-        cells = []
-        for ranking in ("model", "rules", "combined"):
-            if name == "all":
-                cells.append(f"{first.loc[name, f'recall_{ranking}']:.3f}")
-            else:
-                r = ci.loc[(name, ranking)]
-                cells.append(f"{r['recall']:.3f} [{r['lo']:.3f}, {r['hi']:.3f}]")
-        spread = [seed_spread([t.set_index("pattern").loc[name, f"recall_{r}"]
-                               for t in per_seed]) for r in ("model", "combined")]
-        schemes = "" if name == "all" else f" / {int(ci.loc[(name, 'model'), 'schemes']):,}"
-        lines.append(f"| {name} | {FAMILY_OF.get(name, '')} | "
-                     f"{'yes' if first.loc[name, 'held_out'] else ''} | "
-                     f"{int(first.loc[name, 'contracts']):,}{schemes} | {' | '.join(cells)} | "
-                     f"{spread[0]} | {spread[1]} |")
+    lists = {}
+    for n, v in rankings(held).items():
+        lists[f"top {n}"] = top_by_rank(v, PLANTED_TOP)
+        lists[n] = top_k_by_group(v, offices, k)
+    per_seed = [_seed_lists(step.fit.held_out, rankings, k) for step in anomalies]
+    pattern = held["pattern"].fillna("").astype("str").to_numpy()
+    family = np.array([FAMILY_OF.get(p, "") for p in pattern], dtype=object)
+    lines = []
+    for label, groups in (("pattern", pattern), ("family", family)):
+        lines += _group_table(label, groups, held["event_id"].to_numpy(), lists, per_seed)
+        lines.append("")
     exposure = large_party_exposure(held["seller_id"].to_numpy(), held["pattern"].to_numpy(),
                                     offices, k, rankings(held))
-    lines += ["", "Largest honest parties (the 10 sellers with the most test-year contracts and "
-              "none planted), first seed:", "",
-              "| ranking | their contracts | in the top decile | on the review list | "
-              "review list share of all contracts |", "| --- | --- | --- | --- | --- |"]
-    lines += [f"| {r.ranking} | {r.contracts:,} | {r.top_decile_share:.3f} | "
-              f"{r.review_share:.4f} | {r.review_share_all:.4f} |" for r in exposure.itertuples()]
+    lines += ["Largest honest parties (the 10 sellers with the most test-year contracts and "
+              f"none planted), first seed; bound: their share of the top {PLANTED_TOP:.0%} at "
+              "most twice their share of all contracts:", "",
+              f"| ranking | their contracts | share of all contracts | in the top "
+              f"{PLANTED_TOP:.0%} | their share of the top over their share of all | within "
+              "bound | in the top decile | on the review list | review list share of all |",
+              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    n_all = len(held)
+    lines += [f"| {r.ranking} | {r.contracts:,} | {r.contracts / n_all:.4f} | {r.top_share:.4f} "
+              f"| {r.top_over_share:.2f} | {'yes' if r.top_over_share <= 2 else 'NO'} "
+              f"| {r.top_decile_share:.3f} | {r.review_share:.4f} | {r.review_share_all:.4f} |"
+              for r in exposure.itertuples()]
     return "\n".join(lines)
+
+
+def _seed_lists(held, rankings, k: int) -> dict:
+    """One seed's (top 2 %, review list) per ranking, keyed like the first seed's lists."""
+    from models.detection import PLANTED_TOP, top_by_rank
+    from models.metrics import top_k_by_group
+
+    offices = held["office_id"].to_numpy()
+    out = {"pattern": held["pattern"].fillna("").astype("str").to_numpy()}
+    for n, v in rankings(held).items():
+        out[f"top {n}"] = top_by_rank(v, PLANTED_TOP)
+        out[n] = top_k_by_group(v, offices, k)
+    return out
+
+
+def _group_table(label: str, groups, event, lists: dict, per_seed: list) -> list[str]:
+    """Rows of one grouping (pattern or family): intervals resampling planted schemes."""
+    from features.synthetic.patterns import FAMILY_OF, HELD_OUT
+    from models.detection import PLANTED_TOP, recall_intervals
+    from models.evidence import seed_spread
+
+    ci = recall_intervals(groups, event, lists).set_index(["pattern", "ranking"])
+    cols = ("top model", "top combined", "model", "rules", "combined")
+    head = (f"| {label} | {'family | held out | ' if label == 'pattern' else ''}planted "
+            f"contracts / schemes | top {PLANTED_TOP:.0%}: model [95%] | top {PLANTED_TOP:.0%}: "
+            "model + rules [95%] | caught (≥ half in the top) | at capacity: model [95%] | "
+            "rules [95%] | model + rules [95%] | top, model + rules, over seeds | capacity, "
+            "model + rules, over seeds |")
+    width = head.count("|") - 1
+    lines = [head, "|" + " --- |" * width]
+    names = sorted(set(groups) - {""})
+    for name in names:
+        cells = [f"{ci.loc[(name, c), 'recall']:.3f} [{ci.loc[(name, c), 'lo']:.3f}, "
+                 f"{ci.loc[(name, c), 'hi']:.3f}]" for c in cols]
+        caught = "yes" if ci.loc[(name, "top combined"), "recall"] >= 0.5 else "no"
+        spread = []
+        for c in ("top combined", "combined"):
+            vals = []
+            for seed in per_seed:
+                g = seed["pattern"] if label == "pattern" else np.array(
+                    [FAMILY_OF.get(p, "") for p in seed["pattern"]], dtype=object)
+                mine = g == name
+                vals.append(float(seed[c][mine].mean()) if mine.any() else float("nan"))
+            spread.append(seed_spread(vals))
+        held_out = ""
+        if label == "pattern":
+            held_out = f"{FAMILY_OF.get(name, '')} | {'yes' if name in HELD_OUT else ''} | "
+        n = int((groups == name).sum())
+        lines.append(f"| {name} | {held_out}{n:,} / {int(ci.loc[(name, 'model'), 'schemes']):,} "
+                     f"| {cells[0]} | {cells[1]} | {caught} | {cells[2]} | {cells[3]} "
+                     f"| {cells[4]} | {spread[0]} | {spread[1]} |")
+    return lines
 
 
 def main() -> None:
@@ -202,8 +243,10 @@ def main() -> None:
         "gain = LightGBM AUC − scorecard AUC on the same replicate; ceiling = AUC of the "
         "hidden integrity from `_truth/entities.parquet`):\n\n"
         + _credit_tables(fits, seeds)
-        + "\n\nAnomaly: recall per fraud pattern when each office reviews its top "
-        f"{k} contracts of the test year (all planted contracts, found by an audit or not). "
+        + "\n\nAnomaly, per fraud pattern and per family (all planted contracts of the test "
+        "year, found by an audit or not): the share ranked within the top 2 % of all the test "
+        "year's contracts (the planted share; a family is caught when at least half are), and "
+        f"recall when each office reviews its top {k}. "
         "model = LightGBM; rules = the rules in force (`models/rules/contract.toml` until one "
         "is approved), ranked by the precision each rule's hits showed on the training period "
         "(shrunk toward the base rate); combined = the higher of that and the model's "

@@ -23,19 +23,33 @@ from models.review_sections import Section
 from models.rules.rank import combined_score
 
 TOP_SHARE = 0.10  # "top decile"
+# The planted share of the register (features.synthetic.fraud.IRREGULAR_SHARE): a family is
+# caught when at least half of its planted contracts rank within this top share of their year.
+PLANTED_TOP = 0.02
 LARGE_PARTIES = 10
+
+
+def top_by_rank(scores: np.ndarray, share: float) -> np.ndarray:
+    """The ``share`` of rows with the highest scores, by rank, so ties cannot empty or
+    flood it."""
+    s = np.asarray(scores, dtype=np.float64)
+    top = np.zeros(len(s), dtype=bool)
+    top[np.argsort(-s, kind="stable")[: int(np.ceil(share * len(s)))]] = True
+    return top
 
 
 def recall_by_pattern(pattern: np.ndarray, offices: np.ndarray, k: int,
                       scores: Mapping[str, np.ndarray], held_out: frozenset[str] = frozenset()
                       ) -> pd.DataFrame:
-    """Per pattern: contracts, and the share on the review list under each ranking.
+    """Per pattern: contracts, the share on the review list and the share in the top
+    :data:`PLANTED_TOP` of all rows, under each ranking.
 
     ``pattern`` is empty for honest contracts; ``scores`` maps a ranking's name (model, rules,
     combined) to its scores, higher reviewed first; each office reviews its top ``k``.
     """
     pattern = pd.Series(pattern).fillna("").astype("str").to_numpy()
     reviewed = {name: top_k_by_group(s, offices, k) for name, s in scores.items()}
+    top = {name: top_by_rank(s, PLANTED_TOP) for name, s in scores.items()}
     names = [*sorted(set(pattern) - {""}), "all"]
     rows = []
     for name in names:
@@ -44,6 +58,8 @@ def recall_by_pattern(pattern: np.ndarray, offices: np.ndarray, k: int,
                                   "contracts": int(mine.sum())}
         for ranking, on_list in reviewed.items():
             row[f"recall_{ranking}"] = float((mine & on_list).sum() / max(int(mine.sum()), 1))
+        for ranking, in_top in top.items():
+            row[f"top_{ranking}"] = float((mine & in_top).sum() / max(int(mine.sum()), 1))
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -52,7 +68,9 @@ def large_party_exposure(seller: np.ndarray, pattern: np.ndarray, offices: np.nd
                          scores: Mapping[str, np.ndarray], n_parties: int = LARGE_PARTIES
                          ) -> pd.DataFrame:
     """The ``n_parties`` sellers with the most contracts and none planted: the share of their
-    contracts in each ranking's top decile and on the review list (false positives)."""
+    contracts in each ranking's top decile, in its top :data:`PLANTED_TOP` and on the review
+    list (false positives). ``top_over_share``: their share of the top rows over their share
+    of all rows (1 = no more exposed than their volume says; the issue's bound is 2)."""
     seller = pd.Series(seller).astype("str").to_numpy()
     planted = pd.Series(pattern).fillna("").astype("str").to_numpy() != ""
     dirty = set(seller[planted])
@@ -61,12 +79,15 @@ def large_party_exposure(seller: np.ndarray, pattern: np.ndarray, offices: np.nd
     mine = np.isin(seller, large)
     rows = []
     for ranking, s in scores.items():
-        s = np.asarray(s, dtype=np.float64)
-        top = np.zeros(len(s), dtype=bool)  # by rank, so ties cannot empty or flood it
-        top[np.argsort(-s, kind="stable")[: int(np.ceil(TOP_SHARE * len(s)))]] = True
+        top = top_by_rank(s, TOP_SHARE)
+        planted_top = top_by_rank(s, PLANTED_TOP)
         on_list = top_k_by_group(s, offices, k)
+        share_of_top = (planted_top & mine).sum() / max(int(planted_top.sum()), 1)
         rows.append({"ranking": ranking, "parties": len(large), "contracts": int(mine.sum()),
                      "top_decile_share": float(top[mine].mean()) if mine.any() else np.nan,
+                     "top_share": float(planted_top[mine].mean()) if mine.any() else np.nan,
+                     "top_over_share": float(share_of_top / mine.mean()) if mine.any()
+                     else np.nan,
                      "review_share": float(on_list[mine].mean()) if mine.any() else np.nan,
                      "review_share_all": float(on_list.mean()) if len(s) else np.nan})
     return pd.DataFrame(rows)
@@ -135,15 +156,19 @@ class CapacityReview:
                     recall,
                     f"Each office reviews its top {k} contracts of the test period; patterns "
                     f"from the synthetic market's truth file; held_out = a variant of its "
-                    f"family whose own shape no feature or rule threshold was chosen on. "
+                    f"family whose own shape no feature or rule threshold was chosen on; "
+                    f"top_* = share of the pattern's contracts in the top {PLANTED_TOP:.0%} of "
+                    f"all contracts of the period (the planted share). "
                     f"Rules: {rules}; alone they rank by the precision their hits showed on "
                     "the training period; combined = the higher of that and the model's "
                     "probability."),
             Section("最大诚信主体的误报", "False positives on the largest honest parties",
                     exposure,
                     f"The {LARGE_PARTIES} sellers with the most contracts in the test period "
-                    f"and none planted: share of their contracts in the top decile and on the "
-                    f"review list (review_share_all = the list's share of all contracts)."),
+                    f"and none planted: share of their contracts in the top decile, in the top "
+                    f"{PLANTED_TOP:.0%} and on the review list (review_share_all = the list's "
+                    f"share of all contracts; top_over_share = their share of the top "
+                    f"{PLANTED_TOP:.0%} over their share of all contracts)."),
         ]
 
     def metrics(self, held: pd.DataFrame, k: int, sections: Sequence[Section]
@@ -156,9 +181,11 @@ class CapacityReview:
             if "pattern" in frame:
                 out |= {f"{col}_{r['pattern']}": float(r[col])
                         for r in frame.to_dict("records")
-                        for col in ("recall_model", "recall_rules", "recall_combined")}
+                        for col in ("recall_model", "recall_rules", "recall_combined",
+                                    "top_model", "top_rules", "top_combined")}
             else:
                 out |= {f"large_party_{col}_{r['ranking']}": float(r[col])
                         for r in frame.to_dict("records")
-                        for col in ("top_decile_share", "review_share")}
+                        for col in ("top_decile_share", "top_share", "top_over_share",
+                                    "review_share")}
         return out

@@ -46,3 +46,27 @@ def test_recall_intervals_resample_whole_schemes() -> None:
     assert t.loc["ring", "recall"] == 0.5 and t.loc["ring", "schemes"] == 2
     assert t.loc["ring", "lo"] == 0.0 and t.loc["ring", "hi"] == 1.0  # one scheme of two
     assert (t.loc["split", "lo"], t.loc["split", "hi"]) == (1.0, 1.0)
+
+
+def test_top_share_recall_ranks_every_contract_of_the_period_together() -> None:
+    """The top 2 % is of all rows, not per office: 100 rows, so the top two."""
+    n = 100
+    pattern = np.where(np.arange(n) < 4, "ring", "")
+    offices = np.where(np.arange(n) % 2 == 0, "A", "B")
+    model = np.linspace(0.0, 1.0, n)[::-1]  # row 0 highest
+    t = recall_by_pattern(pattern, offices, 1, {"model": model}).set_index("pattern")
+    assert t.loc["ring", "top_model"] == 0.5  # rows 0 and 1 of the four
+    assert t.loc["ring", "recall_model"] == 0.5  # each office reviews its first: rows 0 and 1
+
+
+def test_honest_parties_over_share_of_the_top_rows() -> None:
+    n = 1000
+    seller = np.where(np.arange(n) < 100, "UNI", "F")  # 10 % of all rows
+    pattern = np.where(np.arange(n) == 999, "split", "")
+    offices = np.array(["A"] * n)
+    crowded = np.where(seller == "UNI", 1.0, 0.0) + np.arange(n) * 1e-6
+    t = large_party_exposure(seller, pattern, offices, 5, {"crowded": crowded},
+                             n_parties=1).set_index("ranking")
+    # the top 2 % (20 rows) are all the university's: 100 % of the top against 10 % of all
+    assert t.loc["crowded", "top_share"] == pytest.approx(0.2)
+    assert t.loc["crowded", "top_over_share"] == pytest.approx(10.0)
