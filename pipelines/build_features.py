@@ -68,10 +68,22 @@ def prepare_task(tables: dict[str, pd.DataFrame]) -> History:
     return prepare(tables)
 
 
+def month_end_panel(h: History, as_ofs: list[pd.Timestamp], settings: Settings
+                    ) -> dict[str, pd.DataFrame]:
+    """The panel in-process, or with its months in parallel on the Dask scheduler the settings
+    name (the same tables either way)."""
+    address = settings.prefect.dask_address
+    if address is None:
+        return build_panel(h, as_ofs)
+    from pipelines.panel_on_dask import panel_on_dask
+
+    return panel_on_dask(h, as_ofs, address)
+
+
 @task(name="build-and-write", cache_policy=NO_CACHE)
 def build_task(h: History, as_ofs: list[pd.Timestamp], settings: Settings,
                truth: pd.DataFrame | None) -> list[Path]:
-    panel = build_panel(h, as_ofs)
+    panel = month_end_panel(h, as_ofs, settings)
     labels = panel_labels(h, panel, truth)
     written = []
     for kind in KINDS:
