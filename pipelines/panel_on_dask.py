@@ -2,12 +2,10 @@
 ``DaskTaskRunner``): one Prefect task a month, each a thin wrapper over the pure
 :func:`features.point_in_time.build.build_month`.
 
-The feature flow comes here when ``TECHCREDIT_DASK_ADDRESS`` names a scheduler; its workers
-need this project's environment (they import the task). Each worker records its task runs on
-the flow's Prefect server, so the flow must run against one (``PREFECT_API_URL``, as under
-``techcredit up``): with Prefect's temporary server every worker would start a temporary
-server of its own. Imported only then: Dask adds more than a second to the start of every
-command that imports it.
+The feature flow comes here when ``TECHCREDIT_DASK_ADDRESS`` names a scheduler (and the flow
+runs against a Prefect server, see :func:`pipelines.build_features.month_end_panel`); the
+workers need this project's environment, for they import the task. Imported only then: Dask
+adds more than a second to the start of every command that imports it.
 """
 
 from __future__ import annotations
@@ -17,15 +15,10 @@ from collections.abc import Iterable
 import pandas as pd
 from prefect import task
 from prefect.cache_policies import NO_CACHE
-from prefect.settings import get_current_settings
 from prefect_dask import DaskTaskRunner
 
 from features.point_in_time.build import Month, build_month, panel_months, stack
 from features.point_in_time.history import History
-
-
-class NoPrefectServer(RuntimeError):
-    """The flow runs on Prefect's temporary server, which Dask workers cannot share."""
 
 
 @task(name="build-month", cache_policy=NO_CACHE)  # the input is the whole prepared history
@@ -43,10 +36,6 @@ def panel_on_dask(h: History, as_ofs: Iterable[str | pd.Timestamp], address: str
     go through a runner of their own rather than a subflow, because a flow's parameters (here
     the history) travel in the context of each of its tasks.
     """
-    if get_current_settings().api.url is None:
-        raise NoPrefectServer(
-            f"the panel on Dask ({address}) needs a Prefect server its workers can record "
-            "their task runs on: set PREFECT_API_URL (`techcredit up` starts one)")
     with DaskTaskRunner(address=address) as runner:
         shared = runner.client.scatter(h, broadcast=True, hash=False)
         futures = [runner.submit(month_task, {"h": shared, "month": m})
