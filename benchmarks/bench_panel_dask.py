@@ -4,8 +4,9 @@ months on a local Dask cluster (two worker processes of one thread), the same ta
     PREFECT_API_URL=http://127.0.0.1:4200/api python -m benchmarks.bench_panel_dask
 
 The Dask path records its task runs on a Prefect server (``techcredit up`` or
-``prefect server start`` gives one). Also timed: the months built one by one in-process, the
-work the Dask path shares out (each month reads the contract history before it again).
+``prefect server start`` gives one). CPU seconds are timed besides wall time: they show the
+work the months cost in total (each reads the contract history before it again), which wall
+time hides on a machine shared with other work.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import pandas as pd
 from distributed import Client, LocalCluster
 
 from benchmarks.report import write_section
-from features.point_in_time.build import KINDS, build_month, month_ends, panel_months, stack
+from features.point_in_time.build import KINDS, month_ends
 from features.point_in_time.history import History, prepare
 from features.settings import PrefectSettings, Settings
 from features.synthetic.market import generate_market
@@ -41,9 +42,9 @@ def timed(fn: Callable[[], dict[str, pd.DataFrame]], cpu: Callable[[], float]) -
     return time.perf_counter() - t, cpu() - c, out
 
 
-def on_dask(h: History, runs: int) -> list[Timed]:
-    """The panel on a fresh cluster ``runs`` times: the first with workers that have imported
-    nothing yet, as a flow run on a new cluster meets them. CPU: the workers' and ours."""
+def on_dask(h: History) -> Timed:
+    """The panel on a new cluster, whose workers have imported nothing yet, as a flow run on a
+    new cluster meets them. CPU: the workers' and ours."""
     with LocalCluster(n_workers=WORKERS, threads_per_worker=1, processes=True,
                       dashboard_address=None) as cluster, Client(cluster) as client:
         settings = Settings(prefect=PrefectSettings(dask_address=cluster.scheduler_address))
@@ -51,7 +52,7 @@ def on_dask(h: History, runs: int) -> list[Timed]:
         def cpu() -> float:
             return sum(client.run(time.process_time).values()) + time.process_time()
 
-        return [timed(lambda: month_end_panel(h, DATES, settings), cpu) for _ in range(runs)]
+        return timed(lambda: month_end_panel(h, DATES, settings), cpu)
 
 
 def row(t: Timed) -> str:
@@ -67,26 +68,21 @@ def main() -> None:
     load = os.getloadavg()[0]
     in_process = Settings(prefect=PrefectSettings())
     panel = timed(lambda: month_end_panel(h, DATES, in_process), time.process_time)
-    months = timed(lambda: stack(build_month(h, m) for m in panel_months(DATES)),
-                   time.process_time)
-    cold, warm = on_dask(h, 2)
-    for *_, got in (months, cold, warm):
-        for kind in KINDS:
-            pd.testing.assert_frame_equal(got[kind], panel[2][kind], check_exact=True)
+    dask = on_dask(h)
+    for kind in KINDS:
+        pd.testing.assert_frame_equal(dask[2][kind], panel[2][kind], check_exact=True)
     rows = " / ".join(f"{len(panel[2][k]):,}" for k in KINDS)
     body = f"""
 Demo-scale market ({spec.first_year}–{spec.last_year}, scale {spec.scale:g}, seed {spec.seed}:
 {len(h.contracts):,} contracts), the 12 month-end panel of 2020 ({rows} institution / broker /
 contract rows) on prepared tables; single runs on a machine shared with other work (load
-average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end). All four give the same
-tables (`assert_frame_equal`, exact).
+average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end). Both give the same tables
+(`assert_frame_equal`, exact).
 
 | figure | wall | CPU |
 | --- | --- | --- |
 | in-process, `build_panel` (contracts in one pass) — the default | {row(panel)} |
-| in-process, the 12 months one by one (`build_month`): the Dask path's work | {row(months)} |
-| Dask, {WORKERS} local workers × 1 thread, new (imports, history broadcast) | {row(cold)} |
-| Dask, the same workers again | {row(warm)} |
+| Dask, {WORKERS} local workers × 1 thread (new: imports, history broadcast) | {row(dask)} |
 """
     print(body)
     write_section("panel-dask", "PREFECT_API_URL=… python -m benchmarks.bench_panel_dask", body)
