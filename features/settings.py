@@ -79,6 +79,10 @@ class PrefectSettings(Group):
     home: Path | None = setting(
         None, "TECHCREDIT_PREFECT_HOME", "Prefect's home for the temporary local server; "
         "unset: `prefect/` in the home (set `PREFECT_API_URL` to use a Prefect server instead)")
+    dask_address: str | None = setting(
+        None, "TECHCREDIT_DASK_ADDRESS", "a Dask scheduler, e.g. `tcp://10.0.0.5:8786`: the "
+        "month-end feature panel builds its months in parallel there, one Prefect task a month "
+        "(docs/operations.md, \"The panel on a Dask cluster\"); unset: in-process")
 
 
 class StoreSettings(Group):

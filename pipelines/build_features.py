@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
+from prefect.settings import get_current_settings
 
 from features.point_in_time.build import KINDS, build_panel
 from features.point_in_time.history import History, prepare
@@ -68,10 +69,35 @@ def prepare_task(tables: dict[str, pd.DataFrame]) -> History:
     return prepare(tables)
 
 
+class NoPrefectServer(RuntimeError):
+    """A Dask scheduler is set but the flow runs on Prefect's temporary server."""
+
+
+def month_end_panel(h: History, as_ofs: list[pd.Timestamp], settings: Settings
+                    ) -> dict[str, pd.DataFrame]:
+    """The panel in-process, or with its months in parallel on the Dask scheduler the settings
+    name (the same tables either way).
+
+    Dask workers record their task runs on the flow's Prefect server, which they learn from
+    the flow. Prefect's temporary server has no address to pass on, and each worker would
+    start a temporary server of its own instead: refused, before any work is sent.
+    """
+    address = settings.prefect.dask_address
+    if address is None:
+        return build_panel(h, as_ofs)
+    if get_current_settings().api.url is None:
+        raise NoPrefectServer(
+            f"the panel on Dask ({address}) needs a Prefect server its workers can record "
+            "their task runs on: set PREFECT_API_URL (`techcredit up` starts one)")
+    from pipelines.panel_on_dask import panel_on_dask
+
+    return panel_on_dask(h, as_ofs, address)
+
+
 @task(name="build-and-write", cache_policy=NO_CACHE)
 def build_task(h: History, as_ofs: list[pd.Timestamp], settings: Settings,
                truth: pd.DataFrame | None) -> list[Path]:
-    panel = build_panel(h, as_ofs)
+    panel = month_end_panel(h, as_ofs, settings)
     labels = panel_labels(h, panel, truth)
     written = []
     for kind in KINDS:

@@ -10,6 +10,7 @@ overlap.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -61,31 +62,63 @@ def month_ends(first: str | pd.Timestamp, last: str | pd.Timestamp) -> list[pd.T
                               freq="ME"))
 
 
+@dataclass(frozen=True)
+class Month:
+    """One month of the panel: entities as of ``as_of``, and the contracts registered from
+    ``contracts_from`` through ``as_of`` (so the months of a panel tile the contract history)."""
+
+    as_of: pd.Timestamp
+    contracts_from: pd.Timestamp
+
+
+def panel_months(as_ofs: Iterable[str | pd.Timestamp]) -> list[Month]:
+    """The months of a panel, in date order: the first takes the contracts of its calendar
+    month, each later one those registered after the previous as-of date."""
+    dates = sorted(pd.Timestamp(a).normalize() for a in as_ofs)
+    starts = [month_start(dates[0])] + [t + pd.Timedelta(days=1) for t in dates[:-1]]
+    return [Month(t, s) for t, s in zip(dates, starts, strict=True)]
+
+
+def build_month(h: History, month: Month) -> dict[str, pd.DataFrame]:
+    """One month of the panel on its own: the unit a distributed build gives each worker.
+
+    Its rows equal :func:`build_panel`'s for that month (contract features are taken at
+    registration), but each month reads the contract history before it again (the network
+    features replay it), so the months cost more in total than the panel's single pass.
+    """
+    return build_features(h, month.as_of, month.contracts_from)
+
+
+def stack(months: Iterable[Mapping[str, pd.DataFrame]]) -> dict[str, pd.DataFrame]:
+    """Month tables of each kind, one under the other in the order given."""
+    parts = list(months)
+    return {k: pd.concat([m[k] for m in parts], ignore_index=True) for k in KINDS}
+
+
 def build_panel(tables: Mapping[str, pd.DataFrame] | History, as_ofs: Iterable[str | pd.Timestamp]
                 ) -> dict[str, pd.DataFrame]:
     """Feature tables for several as-of dates, stacked (the training panel).
 
     Contract features do not depend on the as-of date (they are taken at registration), so
-    they are computed in one pass over the whole span and cut per month: contracts registered
-    after the previous as-of date up to this one go with this one.
+    they are computed in one pass over the whole span and cut per month as
+    :func:`panel_months` says: the same rows as stacking :func:`build_month` of each month.
     """
     h = prepare(tables)
-    dates = sorted(pd.Timestamp(a).normalize() for a in as_ofs)
+    months = panel_months(as_ofs)
     parts: dict[str, list[pd.DataFrame]] = {k: [] for k in KINDS}
-    for ts in dates:
-        day = day_of(ts)
+    for m in months:
+        day = day_of(m.as_of)
         flags = market_flags(h, day)
         for kind in ("institution", "broker"):
             frame = entity_features(h, kind, day, flags)
-            frame.insert(1, "as_of", ts.to_datetime64().astype("datetime64[s]"))
+            frame.insert(1, "as_of", m.as_of.to_datetime64().astype("datetime64[s]"))
             parts[kind].append(frame)
-    starts = [day_of(month_start(dates[0]))] + [day_of(t) + 1 for t in dates[:-1]]
-    ends = [day_of(t) for t in dates]
-    rows = _contract_rows(h, starts[0], ends[-1])
+    rows = _contract_rows(h, day_of(months[0].contracts_from), day_of(months[-1].as_of))
     contracts = contract_features(h, rows)
     reg = h.contracts["reg"].to_numpy()[rows]
-    for ts, lo, hi in zip(dates, starts, ends, strict=True):
-        frame = contracts[(reg >= lo) & (reg <= hi)].reset_index(drop=True)
-        frame.insert(2, "as_of", ts.to_datetime64().astype("datetime64[s]"))
+    for m in months:
+        frame = contracts[(reg >= day_of(m.contracts_from)) & (reg <= day_of(m.as_of))]
+        frame = frame.reset_index(drop=True)
+        frame.insert(2, "as_of", m.as_of.to_datetime64().astype("datetime64[s]"))
         parts["contract"].append(frame)
     return {k: pd.concat(v, ignore_index=True) for k, v in parts.items()}

@@ -263,7 +263,7 @@ def contract_features(h: History, rows: np.ndarray) -> pd.DataFrame:
     if set(values) != set(names):
         raise RuntimeError(f"contract features computed {sorted(values)}, declared {sorted(names)}")
     out = pd.DataFrame({n: np.asarray(values[n], dtype=np.float64) for n in names})
-    out.insert(0, "contract_id", c["contract_id"].take(rows).to_numpy())
+    out.insert(0, "contract_id", c["contract_id"].take(rows).array)  # its dtype, even empty
     out.insert(1, "registered_date", d.astype("datetime64[D]").astype("datetime64[s]"))
     return out
 

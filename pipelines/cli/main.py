@@ -122,12 +122,17 @@ def features(
         raise typer.BadParameter("give --as-of YYYY-MM-DD or --month-ends YYYY-MM:YYYY-MM")
     if source is not None and not source.is_dir():
         raise typer.BadParameter(f"--source {source} is not a folder")
-    from pipelines.runtime import configure
+    from pipelines.runtime import configure, quiet_flow_failures
 
     settings = configure()
-    from pipelines.build_features import build_features_flow
+    from pipelines.build_features import NoPrefectServer, build_features_flow
 
-    written = build_features_flow(dates, source, settings)
+    try:
+        with quiet_flow_failures():
+            written = build_features_flow(dates, source, settings)
+    except NoPrefectServer as e:
+        typer.echo(f"Error: {e}", err=True)
+        raise typer.Exit(2) from None
     for path in written:
         typer.echo(str(path))
 

@@ -42,6 +42,8 @@ FLAT: list[tuple[str, str, str, Any]] = [
      "postgresql+psycopg://u@h/tc"),
     ("TECHCREDIT_MLFLOW_URI", "mlflow.uri", "http://mlflow:5000", "http://mlflow:5000"),
     ("TECHCREDIT_PREFECT_HOME", "prefect.home", "/srv/prefect", Path("/srv/prefect")),
+    ("TECHCREDIT_DASK_ADDRESS", "prefect.dask_address", "tcp://10.0.0.5:8786",
+     "tcp://10.0.0.5:8786"),
     ("TECHCREDIT_SEED", "seed", "7", 7),
     ("TECHCREDIT_STORE_KEEP_RUNS", "store.keep_runs", "9", 9),
     ("TECHCREDIT_MLFLOW_ARTIFACTS", "mlflow.artifacts", "s3://bucket/ml", "s3://bucket/ml"),

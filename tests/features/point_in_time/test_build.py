@@ -17,8 +17,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from features.point_in_time.build import build_features
+from features.point_in_time.build import (
+    KINDS,
+    build_features,
+    build_month,
+    build_panel,
+    month_ends,
+    panel_months,
+    stack,
+)
 from features.point_in_time.catalogue import names_of
+from features.point_in_time.history import prepare
 
 AS_OF = pd.Timestamp("2020-06-30")
 
@@ -210,3 +219,25 @@ def test_contract_history_at_registration(built: dict[str, pd.DataFrame]) -> Non
     assert lone.ctr_seller_prior == 0 and np.isnan(lone.ctr_seller_bad_share)
     assert np.isnan(lone.ctr_institution_conduct) and lone.ctr_broker_conduct == 0
     assert (lone.ctr_broker_recent, lone.ctr_broker_spike) == (0, 1)
+
+
+def test_panel_months_tile_the_contract_history() -> None:
+    months = panel_months(["2020-06-30", "2020-04-30", "2020-05-15"])
+    assert [(m.as_of, m.contracts_from) for m in months] == [
+        (pd.Timestamp("2020-04-30"), pd.Timestamp("2020-04-01")),
+        (pd.Timestamp("2020-05-15"), pd.Timestamp("2020-05-01")),
+        (pd.Timestamp("2020-06-30"), pd.Timestamp("2020-05-16")),
+    ]
+
+
+def test_the_panel_is_its_months_built_one_by_one_and_stacked() -> None:
+    """What lets a distributed build give each worker one month: the single-pass panel and
+    the months built apart are the same tables, value for value."""
+    h = prepare(hand_market())
+    dates = month_ends("2020-03", "2020-07")
+    panel = build_panel(h, dates)
+    months = stack(build_month(h, m) for m in panel_months(dates))
+    for kind in KINDS:
+        pd.testing.assert_frame_equal(months[kind], panel[kind], check_exact=True)
+    assert panel["contract"]["contract_id"].tolist() == [
+        "C0004", "C0005", "C0006", "C0003", "C0010", "C0001", "C0002", "C0009"]
