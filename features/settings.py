@@ -88,6 +88,16 @@ class PrefectSettings(Group):
 class StoreSettings(Group):
     keep_runs: int = setting(5, "TECHCREDIT_STORE_KEEP_RUNS",
                              "curated-store versions kept for `techcredit store rollback`")
+    ledger_snapshot: bool = setting(
+        True, "TECHCREDIT_STORE_LEDGER_SNAPSHOT", "save the real-time contract ledger's state "
+        "with each store version the ingest publishes, so the service and `techcredit score "
+        "--contract` load it in seconds instead of replaying the register (minutes at full "
+        "scale); a version's snapshot is advanced from the previous one when the new version "
+        "only adds to it")
+    ledger_days: int = setting(
+        90, "TECHCREDIT_STORE_LEDGER_DAYS", "days of recent contracts' features a ledger "
+        "snapshot keeps, so any contract rule set counting that far back is warmed from it; "
+        "rules counting further back make the service rebuild the ledger", ge=1)
 
 
 class PointsSettings(Group):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 from prefect import flow, task
@@ -29,19 +30,23 @@ from features.point_in_time.labels import panel_labels
 from features.settings import Settings, get_settings
 from features.standard.tables import LOAD_ORDER
 
+if TYPE_CHECKING:
+    from pipelines.store.curated import Snapshot
+
 TRUTH = Path("_truth") / "contracts.parquet"
 ENTITY_TRUTH = Path("_truth") / "entities.parquet"
 
 
-def load_tables(settings: Settings, source: Path | None = None) -> dict[str, pd.DataFrame]:
+def load_tables(settings: Settings, source: Path | None = None,
+                store: Snapshot | None = None) -> dict[str, pd.DataFrame]:
     """The five standard tables: from the curated store (with the earlier versions of its
-    records, ``<table>_history``, so features read attributes as they held), or from a
-    folder of Parquet exports."""
+    records, ``<table>_history``, so features read attributes as they held) as its current
+    manifest or ``store`` left it, or from a folder of Parquet exports."""
     if source is not None:
         return {name: pd.read_parquet(source / f"{name}.parquet") for name in LOAD_ORDER}
     from pipelines.store.curated import snapshot
 
-    snap = snapshot(settings)  # one manifest: every table from the same published state
+    snap = store or snapshot(settings)  # one manifest: every table from the same state
     tables = {name: snap.read(name) for name in LOAD_ORDER}
     # attributes as they held on each date: every version that was current, with its export
     for name in ("institutions", "brokers"):

@@ -53,6 +53,7 @@ class IngestResult:
     report_json: str | None = None
     report_html: str | None = None
     publish_seconds: dict[str, float] = field(default_factory=dict)  # fsync, manifest
+    ledger: str | None = None  # how the contract ledger's snapshot was obtained, or failed
 
     @property
     def ok(self) -> bool:

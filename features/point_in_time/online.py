@@ -173,17 +173,38 @@ class OnlineState:
         if code is not None:
             self._defer(_day(confirmed_date), subject_kind, code)
 
+    def know(self, institutions: list[str], brokers: list[str]) -> None:
+        """Institutions and brokers a later version of the tables added: coded after the
+        known ones (as that version's own build codes them when they are appended)."""
+        for kind, codes, ids in (("institution", self.institution, institutions),
+                                 ("broker", self.broker, brokers)):
+            new = [i for i in ids if i not in codes]
+            codes.update({v: len(codes) + j for j, v in enumerate(new)})
+            grow = len(codes) - len(self.conduct[kind])
+            if grow > 0:
+                self.conduct[kind] = np.concatenate([self.conduct[kind], np.zeros(grow, np.int64)])
+
+    def settle(self, as_of: int) -> None:
+        """Put in force the events dated up to ``as_of``, as a state built at ``as_of`` counts
+        them: a state advanced to a new as-of then equals one built there."""
+        self._put_in_force(as_of)
+        self.as_of = as_of
+
     def _defer(self, day: int, kind: str, code: int) -> None:
         heapq.heappush(self.pending, (day, len(self.pending), kind, code))
 
-    def _catch_up(self, day: int) -> None:
-        """Put in force the events dated before ``day``."""
-        while self.pending and self.pending[0][0] < day:
+    def _put_in_force(self, through: int) -> None:
+        """Count the pending events dated up to ``through``."""
+        while self.pending and self.pending[0][0] <= through:
             _, _, kind, code = heapq.heappop(self.pending)
             if kind == "bad":
                 self.seller_bad[code] += 1
             else:
                 self.conduct[kind][code] += 1
+
+    def _catch_up(self, day: int) -> None:
+        """Put in force the events dated before ``day``."""
+        self._put_in_force(day - 1)
         if day != self.day:
             self.day, self.day_pairs = day, defaultdict(int)
 

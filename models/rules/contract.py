@@ -92,6 +92,15 @@ class ContractRules:
         return tuple(r for r in self.rules if r.entity == entity)
 
 
+def rule_days(ruleset: ContractRules | None) -> int:
+    """How many days back the contract rules count (0: none counts): what warming their
+    state must replay."""
+    if ruleset is None:
+        return 0
+    return max((r.window.days for r in ruleset.of("contract") if r.window is not None),
+               default=0)
+
+
 def parse_contract_rules(data: bytes, source: str) -> ContractRules:
     declared = parse(data, source, ("version", "rule"))
     rules = tuple(_rule(rid, t) for rid, t in items(declared, "rule", "id", required=False))

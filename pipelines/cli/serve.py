@@ -62,10 +62,12 @@ def serve(
     import uvicorn
 
     from pipelines.scoring.adhoc import read_store
+    from pipelines.store.ledger_snapshots import StorePin
     from service.web.app import create_app, server_options
 
     app = create_app(settings, lambda: read_store(settings, source),
-                     fingerprint=lambda: data_version(settings, source))
+                     fingerprint=lambda: data_version(settings, source),
+                     store=None if source is not None else lambda: StorePin(settings))
     bind_host, bind_port = host or settings.api.host, port or settings.api.port
     typer.echo(f"serving on http://{bind_host}:{bind_port} (OpenAPI: /openapi.json); "
                "/readyz says when models and the contract ledger are loaded")

@@ -2,7 +2,8 @@
 
 The flow is thin wiring around :class:`pipelines.ingest.run.IngestRun`, which holds all the
 logic and is tested without Prefect: one task per table, in ``LOAD_ORDER``, stages it; a
-last task publishes every staged table once Great Expectations has agreed.
+task publishes every staged table once Great Expectations has agreed; a last one saves the
+new version's contract ledger snapshot (:mod:`pipelines.store.ledger_snapshots`).
 
 Call :func:`ingest_paths` from other code (``techcredit demo`` does); it returns an
 :class:`~features.ingest.outcome.IngestResult` whose ``ok`` is False when a file had a
@@ -11,6 +12,7 @@ whole-file fault.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -23,6 +25,9 @@ from pipelines.ingest.gx_worker import shared_worker
 from pipelines.ingest.report import write_reports
 from pipelines.ingest.run import IngestRun
 from pipelines.runtime import configure
+from pipelines.store.ledger_snapshots import save_ledger_snapshot
+
+log = logging.getLogger("techcredit.ingest")
 
 
 @task(name="stage-table", cache_policy=NONE)
@@ -39,6 +44,18 @@ def publish(run: IngestRun) -> None:
     run.publish()
 
 
+@task(name="ledger-snapshot", cache_policy=NONE)
+def ledger_snapshot(settings: Settings) -> str | None:
+    """The new version's contract ledger snapshot, so that no reader replays the register;
+    a failure is reported, not raised: the version is published, and readers build."""
+    try:
+        got = save_ledger_snapshot(settings)
+    except Exception as e:
+        log.exception("the contract ledger's snapshot was not saved")
+        return f"failed: {str(e).splitlines()[0] if str(e) else type(e).__name__}"
+    return None if got is None else f"{got.how} in {got.seconds:.1f} s"
+
+
 @flow(name="ingest", validate_parameters=False, log_prints=False)
 def ingest_flow(paths: list[str], table: str | None = None, encoding: str | None = None,
                 home: str | None = None, today: str | None = None,
@@ -53,6 +70,7 @@ def ingest_flow(paths: list[str], table: str | None = None, encoding: str | None
         for name, files in run.plan([Path(p) for p in paths], table).items():
             stage_table(run, name, files, encoding)
         publish(run)
+    run.result.ledger = ledger_snapshot(settings)
     run.result.finished = datetime.now(UTC).isoformat(timespec="seconds")
     write_reports(run.result, settings)
     return run.result

@@ -4,7 +4,8 @@ Loads a version by alias (default ``champion``) or number, the artifacts trainin
 it (:data:`models.scoring.CREDIT_INPUTS`, the anomaly run's contract scores) and the curated
 store (or a ``--source`` market folder). An entity is scored by the pure functions of
 :mod:`models.scoring`; contracts by the service's own check
-(:mod:`service.core.contracts.check`), so the command line answers what the API answers.
+(:mod:`service.core.contracts.check`) on the store version's ledger snapshot, so the
+command line answers what the API answers.
 Every input problem surfaces as a :class:`~models.scoring.ScoringError` with a one-line
 message.
 """
@@ -39,6 +40,7 @@ from models.scoring import (
 from service.core.contracts.check import answer, check_records
 from service.core.contracts.ledger import checker_of
 from service.core.contracts.schemas import CheckOut
+from service.core.contracts.stored import Pinned, Unversioned
 
 
 def read_store(settings: Settings, source: Path | None) -> dict[str, pd.DataFrame]:
@@ -115,8 +117,21 @@ def check_contract_file(settings: Settings, path: Path, source: Path | None = No
     a later contract of the file sees the earlier ones, and nothing is kept."""
     contracts = read_contract_file(path)
     anomaly, ref = load_anomaly(settings, alias, version)
-    checker = checker_of(settings, read_store(settings, source))
+    checker, _ = checker_of(settings, _pinned(settings, source))
     return [answer(r) for r in check_records(checker, anomaly, ref, records(contracts), True)]
+
+
+def _pinned(settings: Settings, source: Path | None) -> Pinned:
+    """The store's current version, whose ledger snapshot spares the replay; a market
+    folder has none."""
+    if source is not None:
+        return Unversioned(lambda: read_store(settings, source))
+    from pipelines.store.ledger_snapshots import StorePin
+
+    pin = StorePin(settings)
+    if pin.store.version("contracts") is None:
+        read_store(settings, None)  # says the store is empty
+    return pin
 
 
 def _reasons(reasons: tuple[Reason, ...], unit: Callable[[Reason], str]) -> list[str]:

@@ -4,6 +4,8 @@ Layout under ``$TECHCREDIT_HOME/curated/``::
 
     CURRENT.json                      the store manifest in force: each table's version
     .manifests/<seq>-<run>.json       every manifest published (the last N kept: rollback)
+    .ledger/<seq>-<run>.{snapshot,mark}  the contract ledger's state at that manifest
+                                          (pipelines.store.ledger_snapshots)
     .versions/<table>/<version>/      one complete version of a table
         year=<YYYY>/part.parquet          partitioned by the table's ``partition_date`` year
         part.parquet                      tables without a partition date
@@ -48,6 +50,7 @@ MANIFEST = "_manifest.json"
 HISTORY = "_history"
 CURRENT = "CURRENT.json"
 MANIFESTS = ".manifests"
+LEDGER = ".ledger"  # the contract ledger's snapshots, named as the manifests they go with
 CRASH_ENV = "TECHCREDIT_CRASH_AT"
 
 
@@ -323,6 +326,10 @@ def collect_garbage(settings: Settings) -> None:
     names = {m.file_name for m in kept}
     for f in root.glob("*.json"):
         if f.name not in names:
+            f.unlink(missing_ok=True)
+    stems = {Path(n).stem for n in names}
+    for f in (settings.curated_dir / LEDGER).glob("*"):
+        if f.is_file() and f.name.split(".")[0] not in stems:
             f.unlink(missing_ok=True)
     live = current_manifest(settings)
     for name in {*LOAD_ORDER, *live.tables}:

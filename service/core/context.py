@@ -52,6 +52,7 @@ class ServiceContext:
     state_problem: str | None = STATE_NOT_BUILT  # None once a state serves
     state_stale: str | None = None  # the last rebuild failed: the older state still serves
     state_built_at: datetime | None = None
+    state_source: str | None = None  # how the ledger's state was obtained (snapshot or built)
     market_index: MarketIndex | None = None  # the console's market page, from the register
     clock: Callable[[], datetime] = utcnow  # injectable: tests move time across deadlines
     calendar: WorkCalendar = field(default_factory=WorkCalendar)

@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -29,6 +29,7 @@ from service.core.context import ServiceContext, TablesLoader
 from service.core.contracts.batcher import MicroBatcher
 from service.core.contracts.check import score_checks
 from service.core.contracts.ledger import Fingerprint, keep_state_fresh
+from service.core.contracts.stored import Pinned, Unversioned
 from service.core.db.engine import make_engine, session_factory
 from service.core.db.migrate import require_migrated
 from service.core.journal import Journal
@@ -78,11 +79,14 @@ async def _keep_models_fresh(ctx: ServiceContext) -> None:
 
 
 def create_app(settings: Settings, tables: TablesLoader, models: ModelSource | None = None,
-               fingerprint: Fingerprint | None = None) -> FastAPI:
-    """The service. ``tables`` returns the standard tables (the curated store); ``models``
-    defaults to the MLflow registry's champions; ``fingerprint`` names the tables' current
-    version, and the contract ledger is rebuilt when it (or the rule set in force) changes
-    (:mod:`service.core.contracts.ledger`; None: built once)."""
+               fingerprint: Fingerprint | None = None,
+               store: Callable[[], Pinned] | None = None) -> FastAPI:
+    """The service. ``tables`` returns the standard tables; ``store``, when given, pins the
+    curated store's current version instead, whose contract ledger snapshot is loaded rather
+    than built (:mod:`service.core.contracts.stored`); ``models`` defaults to the MLflow
+    registry's champions; ``fingerprint`` names the tables' current version, and the contract
+    ledger is obtained again when it (or the rule set in force) changes
+    (:mod:`service.core.contracts.ledger`; None: once)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -99,7 +103,8 @@ def create_app(settings: Settings, tables: TablesLoader, models: ModelSource | N
         app.state.ctx = ctx
         tasks = [asyncio.create_task(_keep_models_fresh(ctx)),
                  asyncio.create_task(_summarise_refusals(ctx, guard)),
-                 asyncio.create_task(keep_state_fresh(ctx, tables, fingerprint)),
+                 asyncio.create_task(keep_state_fresh(
+                     ctx, store or (lambda: Unversioned(tables)), fingerprint)),
                  asyncio.create_task(ctx.scores.poll(settings.polling.scores_seconds))]
         try:
             yield

@@ -6,7 +6,8 @@ it was sent.
 :func:`check_contracts` is the service's whole check: the contracts go through the contract
 ledger in arrival order (no await between the ledger's read and its update), the model scores
 a single check together with concurrent requests' (:mod:`service.core.contracts.batcher`), and
-the check rows and audit entries are committed (group commit) before anything is answered. The
+the check rows and audit entries are committed (group commit) before anything is answered; a
+check that could not be committed leaves the ledger (:meth:`ContractChecker.take_back`). The
 command line has no journal and no other requests: it runs :func:`check_records` on a ledger
 of its own and prints :func:`answer`'s result.
 """
@@ -102,14 +103,17 @@ async def check_contracts(ctx: ServiceContext, principal: Principal, stamp: Audi
     loaded, checker = ctx.holder.current, ctx.checker
     if loaded is None or checker is None:
         raise NotReady(ctx.state_problem or ctx.holder.problem or "not ready")
-    if len(contracts) == 1:  # one per request: scored with the other requests' (micro-batch)
-        results = [await ctx.checks.submit(
-            (checker, loaded, checker.prepare(contracts[0].record(), register)))]
-    else:
-        results = check_records(checker, loaded.anomaly, loaded.anomaly_ref,
-                                [c.record() for c in contracts], register)
-    await ctx.journal.write([_row(r, principal) for r in results],
-                            [_audit(stamp, r) for r in results])
+    pending = [checker.prepare(c.record(), register) for c in contracts]
+    try:
+        if len(pending) == 1:  # one per request: scored with the other requests' (micro-batch)
+            results = [await ctx.checks.submit((checker, loaded, pending[0]))]
+        else:
+            results = checker.score(loaded.anomaly, loaded.anomaly_ref, pending)
+        await ctx.journal.write([_row(r, principal) for r in results],
+                                [_audit(stamp, r) for r in results])
+    except Exception:  # not on record: the contracts leave the ledger as if never checked
+        await checker.take_back(pending)
+        raise
     for r in results:
         ctx.metrics.checks.labels(r.tier or "none").inc()
     return [answer(r) for r in results]

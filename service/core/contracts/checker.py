@@ -2,18 +2,26 @@
 model's probability and reasons, the approved rules' hits, a tier; then the contract joins the
 state so the next registration of its parties sees it.
 
-The state is :class:`~features.point_in_time.online.OnlineState` at the store's last day, so a
-check equals the batch features of a contract registered next. Windowed rules count earlier
-qualifying contracts, so their :class:`~models.rules.online.RuleState` is warmed by replaying
-the last window of registrations through a second online state (status changes and conduct
-records inside that window are not replayed into the warm-up's features: a rule that reads
-them may miss a hit in the first window after start-up). Not thread-safe: the service calls it
-from its event loop only, which also orders registrations.
+The state is :class:`~features.point_in_time.online.OnlineState` at the store's last day
+(loaded from a snapshot, :mod:`service.core.contracts.stored`), so a check equals the batch
+features of a contract registered next. Windowed rules count earlier qualifying contracts,
+so their :class:`~models.rules.online.RuleState` is warmed from the features the snapshot kept
+of the last window's contracts.
+
+A contract joins the state when it is prepared, so the next one, of the same request or
+another, sees it; the caller then journals the check and :meth:`ContractChecker.settled`
+says how that went. One that failed is taken back: the state cannot undo a registration
+(the flow network has no inverse), so the checker loads its snapshot again (``restore``, in
+a worker thread) and registers once more, in their order, the contracts checked since
+(not the failed ones). Checks answered while it loads saw the failed contract. Not
+thread-safe: the service calls it from its event loop only, which also orders registrations.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import asyncio
+import logging
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -21,19 +29,21 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from features.point_in_time.history import History, day_of
-from features.point_in_time.online import OnlineState
+from features.point_in_time.history import days
 from models.reasons import Reason
 from models.risk_model import RiskModel
-from models.rules.contract import ContractRules
+from models.rules.contract import ContractRules, rule_days
 from models.rules.contract_tier import TierBands, contract_tier
 from models.rules.evaluate import Hit
 from models.rules.online import RuleState
 from models.rules.tier import Tier
 from models.scoring import TOP_REASONS, ModelRef, records
+from service.core.contracts.snapshot import LedgerSnapshot
 
 if TYPE_CHECKING:
     from service.core.champions.holder import Loaded
+
+log = logging.getLogger("techcredit.service")
 
 
 @dataclass(frozen=True)
@@ -54,31 +64,53 @@ class CheckResult:
 class ContractChecker:
     """See the module docstring."""
 
-    def __init__(self, h: History, contracts: pd.DataFrame, ruleset: ContractRules | None,
-                 bands: TierBands) -> None:
+    def __init__(self, snapshot: LedgerSnapshot, ruleset: ContractRules | None,
+                 bands: TierBands, restore: Callable[[], LedgerSnapshot] | None = None) -> None:
         self.bands = bands
         self.ruleset = ruleset
-        self.as_of = h.last_day
-        self.state = OnlineState(h, self.as_of)
-        self.known: set[str] = set(contracts["contract_id"].astype("str"))
-        self.rules = RuleState(ruleset) if ruleset is not None else None
-        if self.rules is not None:
-            self._warm(h, contracts)
+        self.restore = restore
+        self._take(snapshot)
+        self.joined: list[Mapping[str, Any]] = []  # registered since the snapshot, in order
 
-    def _warm(self, h: History, contracts: pd.DataFrame) -> None:
+    def _take(self, snapshot: LedgerSnapshot) -> None:
+        self.as_of = snapshot.as_of
+        self.state = snapshot.state
+        self.known = snapshot.known
+        self.rules = RuleState(self.ruleset) if self.ruleset is not None else None
+        if self.rules is not None:
+            self._warm(snapshot.recent)
+
+    def _warm(self, recent: pd.DataFrame) -> None:
         assert self.rules is not None
-        windows = [r.window.days for r in self.rules.rules if r.window is not None]
-        if not windows:
+        if not (window := rule_days(self.ruleset)):
             return
-        start = self.as_of - max(windows)
-        warm = OnlineState(h, start)
-        reg = np.array([day_of(d) for d in pd.to_datetime(contracts["registered_date"])])
-        recent = contracts[(reg > start) & (reg <= self.as_of)]
-        recent = recent.sort_values(["registered_date", "contract_id"], kind="stable")
-        for record in records(recent):
-            features = warm.features(record)
+        reg = days(recent["registered_date"])
+        for record in records(recent[reg > self.as_of - window]):
+            self.rules.register(record, record)  # the row holds the features too
+
+    async def take_back(self, pending: Sequence[Pending]) -> None:
+        """The checks of ``pending`` failed (their journal write, or their scoring): those
+        that joined the state leave it (see the module docstring)."""
+        failed = {id(p.record) for p in pending if p.registered}
+        if not failed:
+            return
+        if self.restore is None:
+            raise RuntimeError("a check failed to journal and the ledger cannot be restored")
+        snapshot = await asyncio.to_thread(self.restore)
+        again = [r for r in self.joined if id(r) not in failed]
+        self._take(snapshot)
+        self.joined = []
+        for record in again:
+            self._join(record, self.state.features(record))
+        log.warning("%d checks failed to journal: the contract ledger was restored and %d "
+                    "checks registered again", len(failed), len(again))
+
+    def _join(self, record: Mapping[str, Any], features: dict[str, float]) -> None:
+        self.state.register(record, features)
+        if self.rules is not None:
             self.rules.register(record, features)
-            warm.register(record, features)
+        self.known.add(str(record["contract_id"]))
+        self.joined.append(record)
 
     def check(self, model: RiskModel, ref: ModelRef, record: Mapping[str, Any],
               register: bool = True) -> CheckResult:
@@ -94,10 +126,7 @@ class ContractChecker:
         contract_id = str(record["contract_id"])
         joins = register and contract_id not in self.known
         if joins:
-            self.state.register(record, features)
-            if self.rules is not None:
-                self.rules.register(record, features)
-            self.known.add(contract_id)
+            self._join(record, features)
         return Pending(record, features, hits, joins)
 
     def score(self, model: RiskModel, ref: ModelRef, pending: Sequence[Pending]

@@ -1,13 +1,14 @@
-"""The real-time contract ledger: built at start-up, rebuilt when what it is built from changes.
+"""The real-time contract ledger: obtained at start-up, again when what it is built from changes.
 
 The state (every party's running totals, the contract flow network, the approved rules'
-recent hits), the entity directory and the market index come from the curated store and
-the rule set in force. A long-lived service (``techcredit up``) outlives many store versions
+recent hits) comes from the store version's snapshot, advanced or built when there is none
+usable (:mod:`service.core.contracts.stored`); the entity directory and the market index
+from the store's tables. A long-lived service (``techcredit up``) outlives many store versions
 (the daily run ingests each morning) and rule approvals, so it polls a fingerprint of both
-every ``polling.state_seconds``; a change builds a new state in a worker thread while the old one
-keeps answering, then swaps the three in on the event loop. A failed build keeps the old state
-serving (``/readyz`` says so) and is tried again at the next poll. Contracts registered by
-checks since the last build and not yet in the store are not carried over: the register's
+every ``polling.state_seconds``; a change obtains a new state in a worker thread while the old
+one keeps answering, then swaps the three in on the event loop. A failed build keeps the old
+state serving (``/readyz`` says so) and is tried again at the next poll. Contracts registered
+by checks since the last build and not yet in the store are not carried over: the register's
 next export brings them.
 """
 
@@ -16,19 +17,18 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
-import pandas as pd
-
-from features.point_in_time.history import prepare
 from features.settings import Settings
+from models.rules.contract import rule_days
 from models.rules.contract_tier import TierBands
 from models.rules.kinds import CONTRACT
 from models.rules.reviews import active_rules, active_rules_sha
-from service.core.context import ServiceContext, TablesLoader
+from service.core.context import ServiceContext
 from service.core.contracts.checker import ContractChecker
 from service.core.contracts.directory import EntityInfo, directory
+from service.core.contracts.stored import Obtained, Pinned, obtain
 from service.core.db.types import utcnow
 from service.core.market_index import MarketIndex, market_index_of
 
@@ -47,23 +47,30 @@ class Built:
     directory: dict[tuple[str, str], EntityInfo]
     market_index: MarketIndex
     checker: ContractChecker
+    how: str  # how the state was obtained (loaded, advanced, rebuilt and why)
 
 
-def checker_of(settings: Settings, data: Mapping[str, pd.DataFrame]) -> ContractChecker:
-    """The contract ledger at the tables' last day under the rules in force, as the service
-    and the command line both check against it."""
-    return ContractChecker(prepare(dict(data)), data["contracts"], active_rules(settings, CONTRACT),
-                           TierBands.from_settings(settings))
+def checker_of(settings: Settings, pinned: Pinned) -> tuple[ContractChecker, Obtained]:
+    """The contract ledger of ``pinned``'s version under the rules in force, as the service
+    and the command line both check against it, and how its state was obtained."""
+    ruleset = active_rules(settings, CONTRACT)
+    days, keep = rule_days(ruleset), settings.store.ledger_days
+    got = obtain(pinned, days, keep)
+    checker = ContractChecker(got.snapshot, ruleset, TierBands.from_settings(settings),
+                              restore=lambda: obtain(pinned, days, keep).snapshot)
+    return checker, got
 
 
-def build(ctx: ServiceContext, tables: TablesLoader) -> Built | None:
-    """A new state from the tables and the rules in force (blocking: run in a worker
-    thread), or None when it failed: the state in service, if any, keeps serving, and the
-    problem is kept for ``/readyz``."""
+def build(ctx: ServiceContext, pin: Callable[[], Pinned]) -> Built | None:
+    """A new state from the store's current version and the rules in force (blocking: run
+    in a worker thread), or None when it failed: the state in service, if any, keeps
+    serving, and the problem is kept for ``/readyz``."""
     try:
-        data = tables()
-        return Built(directory(data), market_index_of(data["contracts"]),
-                     checker_of(ctx.settings, data))
+        pinned = pin()
+        data = pinned.tables()
+        checker, got = checker_of(ctx.settings, pinned)
+        log.info("contract ledger: %s in %.1f s", got.how, got.seconds)
+        return Built(directory(data), market_index_of(data["contracts"]), checker, got.how)
     except Exception as e:  # the service goes on; /readyz says why
         if ctx.checker is None:
             ctx.state_problem = f"contract ledger failed: {_first_line(e)}"
@@ -81,6 +88,7 @@ def swap_in(ctx: ServiceContext, built: Built) -> None:
     ctx.directory, ctx.market_index = built.directory, built.market_index
     ctx.checker = built.checker
     ctx.state_problem, ctx.state_stale, ctx.state_built_at = None, None, utcnow()
+    ctx.state_source = built.how
     # The state is millions of long-lived objects: moving them out of the collector's
     # generations keeps full collections (tail latency) from walking them on every request.
     # Only the first build collects first: on a rebuild a full collection would walk both
@@ -95,7 +103,7 @@ def fingerprint_of(ctx: ServiceContext, tables: Fingerprint) -> str:
     return f"{tables()} rules:{active_rules_sha(ctx.settings, CONTRACT)}"
 
 
-async def keep_state_fresh(ctx: ServiceContext, tables: TablesLoader,
+async def keep_state_fresh(ctx: ServiceContext, pin: Callable[[], Pinned],
                            fingerprint: Fingerprint | None) -> None:
     """Build the state, then rebuild it whenever the fingerprint changes (never without
     one, or with ``polling.state_seconds`` 0). The score answers are rendered again after
@@ -112,7 +120,7 @@ async def keep_state_fresh(ctx: ServiceContext, tables: TablesLoader,
             return None
 
     async def build_and_swap() -> bool:
-        built = await asyncio.to_thread(build, ctx, tables)
+        built = await asyncio.to_thread(build, ctx, pin)
         if built is None:
             return False
         swap_in(ctx, built)

@@ -29,6 +29,7 @@ class Ready(BaseModel):
     registry_checked_at: datetime | None
     state: str  # the real-time contract ledger
     state_built_at: datetime | None  # rebuilt when the curated store or the rules change
+    state_source: str | None  # loaded from the store version's snapshot, advanced, or rebuilt
     scores: str  # the score answers' read model: loaded (how many entities) or loading
     starting: bool  # a part is still on its first load; False and not ready: waiting won't do
 
@@ -62,7 +63,8 @@ async def readyz(ctx: Ctx, request: Request, response: Response) -> Ready:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     return Ready(ready=ready, database=database, models=models, registry=registry,
                  registry_checked_at=ctx.holder.checked_at, state=state,
-                 state_built_at=ctx.state_built_at, scores=scores,
+                 state_built_at=ctx.state_built_at, state_source=ctx.state_source,
+                 scores=scores,
                  starting=starting)
 
 

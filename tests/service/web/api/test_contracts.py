@@ -119,6 +119,37 @@ def test_a_batch_answers_in_order_and_later_contracts_see_earlier_ones(api: Api)
         assert row.probability == r["probability"]
 
 
+def test_a_check_that_fails_to_journal_leaves_no_contract_in_the_ledger(
+        api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Single checks and batches alike; the checks committed before stay in the ledger."""
+    ids = _ids("CJ")
+    kept = contract_body(api.trained, next(ids), row=-4)
+    probe = {**kept, "contract_id": next(ids)}
+    assert api.post("/api/v1/contracts/check", "office", json=kept).status_code == 200
+    before = _features(api, probe)
+    journal = api.ctx.journal
+    write = journal.write
+
+    async def no_check_rows(rows: Any = (), audits: Any = ()) -> None:
+        if rows:  # the check's rows; the refusal's own audit entry still goes through
+            raise OSError("disk full")
+        await write(rows, audits)
+
+    monkeypatch.setattr(journal, "write", no_check_rows)
+    lost = {**kept, "contract_id": next(ids)}
+    assert api.post("/api/v1/contracts/check", "office", json=lost).status_code == 500
+    assert _features(api, probe) == before
+    batch = [{**kept, "contract_id": next(ids)} for _ in range(2)]  # the second sees the first
+    with pytest.raises(OSError, match="disk full"):  # the route's 500: the client raises it
+        api.post("/api/v1/contracts/check/batch", "admin", json={"contracts": batch})
+    monkeypatch.undo()
+    assert _features(api, probe) == before
+    assert api.ctx.checker is not None and lost["contract_id"] not in api.ctx.checker.known
+    again = api.post("/api/v1/contracts/check", "office", json=lost)
+    assert again.status_code == 200 and again.json()["registered"] is True
+    assert _features(api, probe)["ctr_seller_prior"] == before["ctr_seller_prior"] + 1
+
+
 def test_a_batch_over_the_limit_is_422(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
     one = contract_body(api.trained, "CL0000001")
     over = api.post("/api/v1/contracts/check/batch", "office",
