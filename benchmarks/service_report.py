@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 
+from benchmarks.service_config import BASE_SECTION
 from benchmarks.service_home import SCORE_DATES
 
 PROFILE = """
@@ -219,8 +220,11 @@ request's scheduled send time, so queueing counts)
 """
     if soak is not None:
         body += soak["table"]
-    body += "\n" + "\n".join(f"- {n}" for n in notes) + "\n" + PROFILE + FINDINGS
-    return body
+    body += "\n" + "\n".join(f"- {n}" for n in notes) + "\n"
+    if getattr(args, "section", BASE_SECTION) == BASE_SECTION:
+        return body + PROFILE + FINDINGS
+    return body + ("\nWhere a request's CPU goes, what changed and how to read the open-loop "
+                   "rows: the `service` section (SQLite, the home market).\n")
 
 
 def open_row(name: str, r: dict) -> str:

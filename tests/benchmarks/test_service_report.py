@@ -17,8 +17,10 @@ def run(rps: float, p99: float = 5.0, connections: int = 8, errors: int = 0) -> 
             "generator_cpu_pct": 10.0}
 
 
-def body(market: Path | None, db_kind: str, check_rps: float, check_p99: float) -> str:
+def body(market: Path | None, db_kind: str, check_rps: float, check_p99: float,
+         section: str = "service") -> str:
     args = argparse.Namespace(
+        section=section,
         connections=[8, 32], rounds=1, seconds=5.0, open_seconds=10.0, n_entities=135,
         market=market, db_kind=db_kind, start_seconds=312.4, server_rss_mib=3_900.0,
         database_shown="PostgreSQL (a fresh database, postgresql+psycopg://postgres@h/db)",
@@ -47,10 +49,14 @@ def test_the_new_targets_are_judged_beside_the_old_ones() -> None:
 
 
 def test_a_served_market_and_postgresql_are_named_and_the_start_time_given() -> None:
-    text = body(Path("/m"), "postgres", check_rps=3000, check_p99=12.0)
+    text = body(Path("/m"), "postgres", check_rps=3000, check_p99=12.0,
+                section="service-full-postgres")
     assert "3,571,254 contracts, 2011–2020" in text and "on the home market" in text
     assert "PostgreSQL (a fresh database" in text
     assert "answered `/readyz` 312 s after it was launched" in text
+    # the profile and findings are the base section's, not repeated in every configuration
+    assert "**Where a request's CPU goes**" not in text
+    assert "**Where a request's CPU goes**" in body(None, "sqlite", 3000, 12.0)
 
 
 def test_the_open_loop_bound_is_inclusive_and_needs_the_rate_and_no_errors() -> None:
