@@ -157,7 +157,7 @@ def run(args: argparse.Namespace, work: Path, home: Path, home_market: Path,
     facts = market_facts(market)
     args.market_facts = facts
     args.database_shown = ("SQLite in the home" if database is None
-                           else f"PostgreSQL (a fresh database, {config.shown(database)})")
+                           else config.describe_server(database))
     section = args.section = args.section or config.section(args.db_kind, args.market,
                                              config.is_full(facts.contracts))
     print(f"market: {market} ({facts.describe()}); section {section}", flush=True)

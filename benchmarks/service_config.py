@@ -74,6 +74,25 @@ def shown(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+def describe_server(database: str) -> str:
+    """``PostgreSQL 15.2 on 127.0.0.1:5432, a database of its own for this run``."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    engine = create_engine(database)
+    try:
+        with engine.connect() as connection:
+            version = ".".join(map(str, connection.dialect.server_version_info or ()))
+    finally:
+        engine.dispose()
+    return server_words(make_url(database).host, make_url(database).port, version)
+
+
+def server_words(host: str | None, port: int | None, version: str) -> str:
+    where = f"{host or 'localhost'}:{port or 5432}"
+    return f"PostgreSQL {version} on {where}, a database of its own for this run"
+
+
 @contextmanager
 def fresh_database(server: str) -> Iterator[str]:
     """A new database on ``server`` for this run, dropped afterwards (connections forced out,

@@ -40,6 +40,12 @@ def test_each_run_gets_a_database_of_its_own_on_the_same_server() -> None:
     assert config.on_database(server, "tc_x") == "postgresql+psycopg://postgres:pw@127.0.0.1:5432/tc_x"
 
 
+def test_the_server_is_named_without_its_database_or_user() -> None:
+    assert config.server_words("127.0.0.1", 5432, "15.20") == (
+        "PostgreSQL 15.20 on 127.0.0.1:5432, a database of its own for this run")
+    assert config.server_words(None, None, "16.1").startswith("PostgreSQL 16.1 on localhost:5432")
+
+
 def test_the_homes_of_sqlite_and_postgresql_are_apart_and_share_the_home_market() -> None:
     work = Path("/w")
     sqlite, postgres = config.layout(work, "sqlite"), config.layout(work, "postgres")

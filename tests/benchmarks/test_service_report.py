@@ -23,7 +23,7 @@ def body(market: Path | None, db_kind: str, check_rps: float, check_p99: float,
         section=section,
         connections=[8, 32], rounds=1, seconds=5.0, open_seconds=10.0, n_entities=135,
         market=market, db_kind=db_kind, start_seconds=312.4, server_rss_mib=3_900.0,
-        database_shown="PostgreSQL (a fresh database, postgresql+psycopg://postgres@h/db)",
+        database_shown="PostgreSQL 15.2 on h:5432, a database of its own for this run",
         market_facts=MarketFacts(contracts=3_571_254, first_year=2011, last_year=2020,
                                  last_day="2020-12-31"))
     closed = {"hello": {8: run(8000), 32: run(9000, connections=32)},
@@ -52,7 +52,8 @@ def test_a_served_market_and_postgresql_are_named_and_the_start_time_given() -> 
     text = body(Path("/m"), "postgres", check_rps=3000, check_p99=12.0,
                 section="service-full-postgres")
     assert "3,571,254 contracts, 2011–2020" in text and "on the home market" in text
-    assert "PostgreSQL (a fresh database" in text
+    assert "(PostgreSQL 15.2 on h:5432, a database of its own for this run, group commit)" \
+        in text.replace("\n", " ")
     assert "answered `/readyz` 312 s after it was launched" in text
     # the profile and findings are the base section's, not repeated in every configuration
     assert "**Where a request's CPU goes**" not in text
