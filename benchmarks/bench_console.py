@@ -26,7 +26,13 @@ from collections import defaultdict
 from pathlib import Path
 
 from benchmarks.report import write_section
-from benchmarks.service_home import build_home, scored_entities, server_env, tokens
+from benchmarks.service_home import (
+    build_home,
+    database_url,
+    scored_entities,
+    server_env,
+    tokens,
+)
 from benchmarks.service_servers import start
 
 
@@ -112,8 +118,8 @@ def main() -> None:
     work = args.workdir or Path(tempfile.mkdtemp(prefix="bench-console-"))
     work.mkdir(parents=True, exist_ok=True)
     home, market = build_home(work)
-    _, admin = tokens(home)
-    kind, entity = next(e for e in scored_entities(home) if e[0] == "institution")
+    _, admin = tokens(database_url(home))
+    kind, entity = next(e for e in scored_entities(database_url(home)) if e[0] == "institution")
     pages = ["/console", f"/console/entities/{kind}/{entity}", "/console/warnings",
              "/console/cases", "/console/market", "/console/assessments", "/console/models",
              "/console/audit"]

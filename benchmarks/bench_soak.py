@@ -16,7 +16,14 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.report import write_section
-from benchmarks.service_home import build_home, check_bodies, scored_entities, server_env, tokens
+from benchmarks.service_home import (
+    build_home,
+    check_bodies,
+    database_url,
+    scored_entities,
+    server_env,
+    tokens,
+)
 from benchmarks.service_report import TARGET_RATE, soak_section
 from benchmarks.service_servers import Load, run_load, start
 
@@ -31,10 +38,11 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     home, market = build_home(work)
     tmp = Path(tempfile.mkdtemp(prefix="soak_", dir=work))
-    office, admin = tokens(home, market)
+    office, admin = tokens(database_url(home), market)
     paths = {"institution": "institutions", "broker": "brokers"}
     lookups = [{"method": "GET", "path": f"/api/v1/{paths[k]}/{i}/score",
-                "headers": {"Authorization": f"Bearer {admin}"}} for k, i in scored_entities(home)]
+                "headers": {"Authorization": f"Bearer {admin}"}}
+               for k, i in scored_entities(database_url(home))]
     checks = [{"method": "POST", "path": "/api/v1/contracts/check?register=false", "body": b,
                "headers": {"Authorization": f"Bearer {office}"}} for b in check_bodies(market)]
     server = start("techcredit", [sys.executable, "-m", "pipelines.cli.main", "serve", "--host",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 TESTS = ROOT / "tests"
-PACKAGES = ("features", "models", "pipelines", "service")
+PACKAGES = ("features", "models", "pipelines", "service", "benchmarks")
 NOT_CODE = {"templates", "static", "migrations", "__pycache__"}
 
 
