@@ -324,14 +324,13 @@ CONTRACT_FEATURES += [
     Feature("contract", "network", "scatter_gather", None, "分散-汇聚中间方数",
             "scatter-gather intermediaries",
             "largest over sources u that sold to the seller of the number of distinct "
-            "intermediaries m (not seller, buyer or u) with flows u->m and m->buyer, all in "
-            f"{_FLOWS}, {_BAND}; sources u limited as a search step ({_SAMPLED})"),
+            "intermediaries m (not seller, buyer or u) whose latest flows u->m and m->buyer lie "
+            f"in {_FLOWS}, {_BAND}; sources u limited as a search step ({_SAMPLED})"),
     Feature("contract", "network", "gather_scatter", None, "汇聚-分散规模",
             "gather-scatter size",
             "min(distinct parties other than the buyer that sold to the seller, distinct parties "
-            "the seller sold to with this buyer included), counting only flows in "
-            f"{_FLOWS} with {_BAND}: the seller as a pass-through of many sources to many "
-            "targets"),
+            f"the seller sold to with this buyer included), in {_FLOWS}: the seller as a "
+            "pass-through of many sources to many targets"),
     Feature("contract", "network", "common_counterparties", None, "共同交易对手数",
             "shared counterparties", f"parties both seller and buyer traded with in {_FLOWS}"),
     Feature("contract", "network", "related_ties", None, "关联关系数", "related-party ties",

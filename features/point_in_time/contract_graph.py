@@ -12,14 +12,17 @@ The graph is every contract as a row of plain numpy arrays, linked per party new
 (layout: :mod:`features.point_in_time.flow_walk`; cycle search:
 :mod:`features.point_in_time.flow_cycles`; the other patterns:
 :mod:`features.point_in_time.flow_patterns`). It is append-only and pickles as a handful of
-arrays, trimmed to the contracts held; the search scratch is rebuilt on load.
+arrays (contracts, party heads, per-party window totals, the pair index: see
+:mod:`features.point_in_time.flow_index`), trimmed to the contracts held; the search scratch
+is rebuilt on load.
 
 Hubs. A university may have thousands of counterparties; expanding it in full would make one
 check cost millions of steps. Where more than ``SEARCH_FANOUT`` distinct counterparties are
 eligible at a step of a search, the ``SEARCH_FANOUT`` closest in amount to the contract being
 checked are followed (each counterparty once, however many flows it has; ties to the smaller
 party code). Rings pass amounts on nearly intact, so the legs of a ring through a hub are among
-those kept. Counts (fans, shared counterparties, volumes) walk every flow of the window.
+those kept. Counts over a party's window (fans, volumes) are running totals, and shared
+counterparties walk the smaller party's flows, so they count every flow and stay cheap.
 """
 
 from __future__ import annotations
@@ -32,6 +35,13 @@ import pandas as pd
 
 from features.point_in_time import flow_patterns as kernels
 from features.point_in_time.catalogue import CYCLE_MAX_LEN, FLOW_WINDOW_DAYS, SEARCH_FANOUT
+from features.point_in_time.flow_index import (
+    AGG_WIDTH,
+    EMPTY,
+    TAIL_FULL,
+    TAIL_SHORT,
+    rehash,
+)
 from features.point_in_time.flow_walk import (
     N_CONTRACTS,
     N_FIELDS,
@@ -79,52 +89,66 @@ class FlowGraph:
         self.ci = np.empty((0, N_FIELDS), dtype=np.int32)
         self.amt = np.empty(0)
         self.head = np.full((0, 2), -1, dtype=np.int32)
+        self.agg = np.empty((0, 2 * AGG_WIDTH), dtype=np.int64)
+        self.keys = np.full(1024, EMPTY, dtype=np.int64)
+        self.vals = np.empty(1024, dtype=np.int32)
         self.meta = np.zeros(2, dtype=np.int64)
         self._scratch(0)
-        self._row = np.empty(kernels.N_COLUMNS)
 
     def _scratch(self, parties: int) -> None:
-        """Search scratch, one row per party: never part of the state."""
+        """Search scratch, one row per party: never part of the pickled state."""
         self.mark = np.zeros((parties, N_MARKS), dtype=np.int64)
         self.cand_i = np.empty((parties, 3), dtype=np.int64)
         self.cand_f = np.empty(parties)
         self.meta[STAMP] = 0
+        self._row = np.empty(kernels.N_COLUMNS)
+
+    def _store(self) -> tuple[np.ndarray, ...]:
+        return (self.ci, self.amt, self.head, self.agg, self.keys, self.vals, self.mark,
+                self.cand_i, self.cand_f, self.meta)
 
     def __len__(self) -> int:
         return int(self.meta[N_CONTRACTS])
 
     def reserve(self, contracts: int, parties: int) -> None:
         """Room for ``contracts`` more contracts and party codes below ``parties``
-        (capacity doubles, so appending one at a time stays linear)."""
-        need = len(self) + contracts
-        if need > len(self.ci):
-            size = max(need, 2 * len(self.ci), 1024)
-            ci = np.empty((size, N_FIELDS), dtype=np.int32)
-            amt = np.empty(size)
-            ci[:len(self)], amt[:len(self)] = self.ci[:len(self)], self.amt[:len(self)]
+        (capacities double, so appending one at a time stays linear)."""
+        n = len(self)
+        if n + contracts > len(self.ci):
+            size = max(n + contracts, 2 * len(self.ci), 1024)
+            ci, amt = np.empty((size, N_FIELDS), dtype=np.int32), np.empty(size)
+            ci[:n], amt[:n] = self.ci[:n], self.amt[:n]
             self.ci, self.amt = ci, amt
+        if 2 * len(self.ci) > len(self.keys):  # a pair per contract at most: half full
+            size = 1 << int(2 * len(self.ci) - 1).bit_length()
+            keys, vals = np.full(size, EMPTY, dtype=np.int64), np.empty(size, dtype=np.int32)
+            rehash(self.keys, self.vals, keys, vals)
+            self.keys, self.vals = keys, vals
         if parties > len(self.head):
-            size = max(parties, 2 * len(self.head), 1024)
+            old = len(self.head)
+            size = max(parties, 2 * old, 1024)
             head = np.full((size, 2), -1, dtype=np.int32)
-            head[:len(self.head)] = self.head
-            self.head = head
-            stamp = int(self.meta[STAMP])
-            mark = self.mark
+            agg = np.zeros((size, 2 * AGG_WIDTH), dtype=np.int64)
+            agg[:, [TAIL_FULL, TAIL_SHORT, AGG_WIDTH + TAIL_FULL, AGG_WIDTH + TAIL_SHORT]] = -1
+            head[:old], agg[:old] = self.head, self.agg
+            stamp, mark = int(self.meta[STAMP]), self.mark
+            self.head, self.agg = head, agg
             self._scratch(size)
-            self.mark[:len(mark)] = mark
+            self.mark[:old] = mark
             self.meta[STAMP] = stamp
 
     def __getstate__(self) -> dict[str, Any]:
         n = len(self)
-        return {"window": self.window, "fanout": self.fanout, "ci": self.ci[:n].copy(),
-                "amt": self.amt[:n].copy(), "head": self.head, "n": n}
+        return {"window": self.window, "fanout": self.fanout, "n": n, "ci": self.ci[:n].copy(),
+                "amt": self.amt[:n].copy(), "head": self.head, "agg": self.agg,
+                "keys": self.keys, "vals": self.vals}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.window, self.fanout = state["window"], state["fanout"]
-        self.ci, self.amt, self.head = state["ci"], state["amt"], state["head"]
+        for name in ("ci", "amt", "head", "agg", "keys", "vals"):
+            setattr(self, name, state[name])
         self.meta = np.array([state["n"], 0], dtype=np.int64)
         self._scratch(len(self.head))
-        self._row = np.empty(kernels.N_COLUMNS)
 
     # --- looking and registering ---------------------------------------------------------
 
@@ -132,8 +156,7 @@ class FlowGraph:
               broker: int, office: int) -> FlowFacts:
         """Features of a contract s -> b about to be registered on ``day`` (nothing is added)."""
         self.reserve(0, max(s, b) + 1)
-        kernels.check(self.ci, self.amt, self.head, self.mark, self.cand_i, self.cand_f,
-                      self.meta, s, b, day, float(amount), bool(same_region), inst, broker,
+        kernels.check(self._store(), s, b, day, float(amount), bool(same_region), inst, broker,
                       office, self.window, self.fanout, self._row)
         return FlowFacts.of(self._row)
 
@@ -141,16 +164,16 @@ class FlowGraph:
             closed: bool) -> None:
         """Add a registered contract (``closed``: whether it closed a cycle when checked)."""
         self.reserve(1, max(s, b) + 1)
-        kernels.add_checked(self.ci, self.amt, self.head, self.mark, self.meta, s, b, day,
-                            float(amount), inst, broker, office, bool(closed))
+        kernels.add_checked(self._store(), s, b, day, float(amount), inst, broker, office,
+                            bool(closed), self.window)
 
     def step(self, s: int, b: int, day: int, amount: float, same_region: bool, inst: int,
              broker: int, office: int) -> FlowFacts:
         """Check a contract, then add it: one step of the register replay."""
         facts = self.check(s, b, day, amount, same_region, inst, broker, office)
         self.reserve(1, 0)
-        kernels.add(self.ci, self.amt, self.head, self.meta, s, b, day, float(amount), inst,
-                    broker, office, facts.cycle_len > 0, facts.relay_chain + 1)
+        kernels.add(self._store(), s, b, day, float(amount), inst, broker, office,
+                    facts.cycle_len > 0, facts.relay_chain + 1, self.window)
         return facts
 
 
@@ -203,9 +226,8 @@ def replay(graph: FlowGraph, c: pd.DataFrame, lo: int, hi: int,
     if hi <= lo:
         return out
     graph.reserve(hi - lo, int(max(seller.max(), buyer.max())) + 1)
-    kernels.replay_loop(graph.ci, graph.amt, graph.head, graph.mark, graph.cand_i, graph.cand_f,
-                        graph.meta, seller, buyer, day, amount, same, inst, broker, office, slot,
-                        graph.window, graph.fanout, out)
+    kernels.replay_loop(graph._store(), seller, buyer, day, amount, same, inst, broker, office,
+                        slot, graph.window, graph.fanout, out)
     return out
 
 

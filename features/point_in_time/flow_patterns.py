@@ -6,19 +6,19 @@ in the store (the contracts registered before it), :func:`add` appends it, and
 The real-time state calls :func:`check` and :func:`add` one contract at a time on the same
 arrays, so batch and real time agree bit for bit (same kernels, same state, same order).
 
-Every walk stops at the window's edge (flows on days after T - window count). The row layout
-is :data:`features.point_in_time.contract_graph.NETWORK_COLUMNS`.
+Every walk stops at the window's edge (flows on days after T - window count); counts over a
+party's whole window come from running totals (:mod:`features.point_in_time.flow_index`). The
+row layout is :data:`features.point_in_time.contract_graph.NETWORK_COLUMNS`.
 """
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 from numba import njit
 
 from features.point_in_time.catalogue import FAN_SHORT_DAYS, RELAY_BAND, RELAY_DAYS
 from features.point_in_time.flow_cycles import shortest_cycle
+from features.point_in_time.flow_index import index_contract, latest, window_totals
 from features.point_in_time.flow_walk import (
     BROKER,
     BUYER,
@@ -27,7 +27,6 @@ from features.point_in_time.flow_walk import (
     CLOSED,
     D_STAMP,
     DAY,
-    E_STAMP,
     IN,
     INST,
     N_CONTRACTS,
@@ -37,6 +36,7 @@ from features.point_in_time.flow_walk import (
     OFFICE,
     OUT,
     SELLER,
+    SUPERSEDED,
     candidates,
     counterparty_col,
     fresh_stamp,
@@ -47,6 +47,9 @@ from features.point_in_time.flow_walk import (
  FAN_IN_SHORT, FAN_IN, SCATTER_GATHER, GATHER_SCATTER, COMMON, TIES, PARTY_SHARE) = range(14)
 N_COLUMNS = 14
 RELAY_MAX = 5  # a relay chain is counted up to this many earlier legs
+# the arrays of a FlowGraph, in this order: ci, amt, head, agg, pair keys, pair values, and the
+# scratch mark, cand_i, cand_f, meta
+Store = tuple[np.ndarray, ...]
 
 
 @njit(cache=True)
@@ -72,127 +75,103 @@ def _relay(ci: np.ndarray, amt: np.ndarray, head: np.ndarray, mark: np.ndarray,
 
 
 @njit(cache=True)
-def _fan(ci: np.ndarray, amt: np.ndarray, head: np.ndarray, mark: np.ndarray, meta: np.ndarray,
-         p: int, d: int, day: int, since: int, amount: float, skip: int) -> tuple[int, int, int]:
-    """Distinct counterparties of p in direction d: in the last FAN_SHORT_DAYS, in the window,
-    and in the window within the cycle band (neither p itself nor ``skip`` counted there)."""
-    stamp, banded = fresh_stamp(meta), fresh_stamp(meta)
-    col, nxt = counterparty_col(d), NEXT_OUT + d
-    short = full = in_b = 0
-    i = head[p, d]
-    while i >= 0 and ci[i, DAY] > since:
-        q = ci[i, col]
-        if mark[q, D_STAMP] != stamp:  # newest first: the first flow seen is q's latest
-            mark[q, D_STAMP] = stamp
-            full += 1
-            short += ci[i, DAY] > day - FAN_SHORT_DAYS
-        if q != p and q != skip and mark[q, E_STAMP] != banded and in_band(amt[i], amount):
-            mark[q, E_STAMP] = banded
-            in_b += 1
-        i = ci[i, nxt]
-    return short, full, in_b
+def _in_window(ci: np.ndarray, amt: np.ndarray, j: int, since: int, amount: float) -> bool:
+    """Whether contract ``j`` (a pair's latest, or -1) lies in the window and the band."""
+    return j >= 0 and ci[j, DAY] > since and in_band(amt[j], amount)
 
 
 @njit(cache=True)
 def _scatter_gather(ci: np.ndarray, amt: np.ndarray, head: np.ndarray, mark: np.ndarray,
-                    cand_i: np.ndarray, cand_f: np.ndarray, meta: np.ndarray, s: int, b: int,
-                    since: int, amount: float, fanout: int) -> tuple[int, int]:
-    """(scatter-gather, sources) of s -> b.
+                    cand_i: np.ndarray, cand_f: np.ndarray, agg: np.ndarray, keys: np.ndarray,
+                    vals: np.ndarray, meta: np.ndarray, s: int, b: int, day: int, since: int,
+                    window: int, amount: float, fanout: int) -> int:
+    """The most intermediaries m (not s, b or u) that one source u paid while also paying s,
+    and that paid b: each pair's latest flow of the window, in the cycle band. Sources are the
+    parties that sold to s, capped like a search step (the ``fanout`` closest in amount).
 
-    Scatter-gather: the most intermediaries m (not s, b or u) that one source u paid while
-    also paying s, and that paid b, all in the window and the cycle band; the sources u are
-    the parties that sold to s, capped like a search step (the ``fanout`` closest in amount).
-    Sources: how many distinct parties other than s and b sold to s in the window and band.
+    Per source, the shorter of u's sales and b's purchases is walked and the other side
+    looked up in the pair index, so a hub on either side costs the other side's degree.
     """
-    k, sources = candidates(ci, amt, head, mark, cand_i, cand_f, meta, s, IN, since + 1,
-                            NEVER, amount, s, b, fanout)
+    k, _ = candidates(ci, amt, head, mark, cand_i, cand_f, meta, s, IN, since + 1, NEVER,
+                      amount, s, b, fanout)
     if k == 0:
-        return 0, sources
-    into_b = fresh_stamp(meta)
-    i = head[b, IN]
-    while i >= 0 and ci[i, DAY] > since:
-        if in_band(amt[i], amount):
-            mark[ci[i, SELLER], D_STAMP] = into_b
-        i = ci[i, NEXT_IN]
+        return 0
+    into_b = window_totals(ci, amt, agg, b, IN, day, window, window)[1]
     best = 0
     for j in range(k):
         u = cand_i[j, CAND_PARTY]
-        seen = fresh_stamp(meta)
+        from_u = window_totals(ci, amt, agg, u, OUT, day, window, window)[1]
+        d = OUT if from_u <= into_b else IN
+        p = u if d == OUT else b
+        col, nxt = counterparty_col(d), NEXT_OUT + d
         n = 0
-        i = head[u, OUT]
+        i = head[p, d]
         while i >= 0 and ci[i, DAY] > since:
-            m = ci[i, BUYER]
-            if (m != s and m != b and m != u and mark[m, D_STAMP] == into_b
-                    and mark[m, E_STAMP] != seen and in_band(amt[i], amount)):
-                mark[m, E_STAMP] = seen
-                n += 1
-            i = ci[i, NEXT_OUT]
+            m = ci[i, col]
+            if (ci[i, SUPERSEDED] == 0 and m != s and m != b and m != u
+                    and in_band(amt[i], amount)):
+                other = latest(keys, vals, m, b) if d == OUT else latest(keys, vals, u, m)
+                n += _in_window(ci, amt, other, since, amount)
+            i = ci[i, nxt]
         best = max(best, n)
-    return best, sources
+    return best
 
 
 @njit(cache=True)
-def _cents(x: float) -> int:
-    """An amount in integer cents, so volume sums are exact in any order."""
-    return int(math.floor(x * 100.0 + 0.5))
+def _traded(ci: np.ndarray, keys: np.ndarray, vals: np.ndarray, p: int, q: int, since: int
+            ) -> bool:
+    """Whether p and q traded in the window, either direction."""
+    j, k = latest(keys, vals, p, q), latest(keys, vals, q, p)
+    return (j >= 0 and ci[j, DAY] > since) or (k >= 0 and ci[k, DAY] > since)
 
 
 @njit(cache=True)
-def _neighbourhood(ci: np.ndarray, amt: np.ndarray, head: np.ndarray, mark: np.ndarray,
-                   meta: np.ndarray, s: int, b: int, since: int, inst: int, broker: int,
-                   office: int, out: np.ndarray) -> None:
-    """Shared counterparties, related-party ties (without the province) and the parties'
-    volume share on cycles, from one walk of each party's flows in the window."""
-    around_s, counted = fresh_stamp(meta), fresh_stamp(meta)
-    pair = False
-    share = -1.0
-    for side in range(2):
-        p = s if side == 0 else b
-        total = cycled = 0
-        used_inst = used_broker = used_office = False
-        common = 0
-        for d in (OUT, IN):
-            col, nxt = counterparty_col(d), NEXT_OUT + d
-            i = head[p, d]
-            while i >= 0 and ci[i, DAY] > since:
-                q = ci[i, col]
-                cents = _cents(amt[i])
-                total += cents
-                if ci[i, CLOSED]:
-                    cycled += cents
-                if side == 0:
-                    if q == b:
-                        pair = True
-                    elif q != s:
-                        mark[q, D_STAMP] = around_s
-                else:
-                    used_inst |= inst >= 0 and ci[i, INST] == inst
-                    used_broker |= broker >= 0 and ci[i, BROKER] == broker
-                    used_office |= office >= 0 and ci[i, OFFICE] == office
-                    if (q != s and q != b and mark[q, D_STAMP] == around_s
-                            and mark[q, E_STAMP] != counted):
-                        mark[q, E_STAMP] = counted
-                        common += 1
-                i = ci[i, nxt]
-        if total > 0:
-            share = max(share, cycled / total)
-        if side == 1:
-            out[COMMON] = common
-            out[TIES] += (int(pair) + int(common > 0) + int(used_inst) + int(used_broker)
-                         + int(used_office))
-    out[PARTY_SHARE] = share if share >= 0 else np.nan
+def _neighbourhood(ci: np.ndarray, head: np.ndarray, mark: np.ndarray, keys: np.ndarray,
+                   vals: np.ndarray, meta: np.ndarray, s: int, b: int, since: int,
+                   small_is_b: bool, inst: int, broker: int, office: int) -> tuple[int, int]:
+    """(shared counterparties, ties other than the province and a shared counterparty).
+
+    Shared counterparties walk the smaller party's flows of the window (each pair's latest)
+    and look the larger party up in the pair index. The ties "the buyer used this broker,
+    institution, office in the window" walk the buyer's flows, stopping once all are found.
+    """
+    small, large = (b, s) if small_is_b else (s, b)
+    seen = fresh_stamp(meta)
+    common = 0
+    for d in (OUT, IN):
+        col, nxt = counterparty_col(d), NEXT_OUT + d
+        i = head[small, d]
+        while i >= 0 and ci[i, DAY] > since:
+            q = ci[i, col]
+            if ci[i, SUPERSEDED] == 0 and q != s and q != b and mark[q, D_STAMP] != seen:
+                mark[q, D_STAMP] = seen
+                common += _traded(ci, keys, vals, large, q, since)
+            i = ci[i, nxt]
+    want_inst, want_broker, want_office = inst >= 0, broker >= 0, office >= 0
+    used = 0
+    for d in (OUT, IN):
+        nxt = NEXT_OUT + d
+        i = head[b, d]
+        while i >= 0 and ci[i, DAY] > since and (want_inst or want_broker or want_office):
+            if want_inst and ci[i, INST] == inst:
+                want_inst, used = False, used + 1
+            if want_broker and ci[i, BROKER] == broker:
+                want_broker, used = False, used + 1
+            if want_office and ci[i, OFFICE] == office:
+                want_office, used = False, used + 1
+            i = ci[i, nxt]
+    return common, used + int(_traded(ci, keys, vals, s, b, since))
 
 
 @njit(cache=True)
-def check(ci: np.ndarray, amt: np.ndarray, head: np.ndarray, mark: np.ndarray,
-          cand_i: np.ndarray, cand_f: np.ndarray, meta: np.ndarray, s: int, b: int, day: int,
-          amount: float, same_region: bool, inst: int, broker: int, office: int, window: int,
-          fanout: int, out: np.ndarray) -> None:
+def check(store: Store, s: int, b: int, day: int, amount: float, same_region: bool, inst: int,
+          broker: int, office: int, window: int, fanout: int, out: np.ndarray) -> None:
     """Every network feature of s -> b registered on ``day``, into ``out`` (nothing added).
 
     A contract without a positive amount (which ingest rejects, but a raw table may hold)
     takes part in no flow: it gets the facts of a party with no history.
     """
+    ci, amt, head, agg, keys, vals, mark, cand_i, cand_f, meta = store
     out[:] = 0.0
     out[CYCLE_RATIO] = out[CYCLE_SPAN] = out[PARTY_SHARE] = np.nan
     out[TIES] = 1.0 if same_region else 0.0
@@ -201,29 +180,41 @@ def check(ci: np.ndarray, amt: np.ndarray, head: np.ndarray, mark: np.ndarray,
     since = day - window
     shortest_cycle(ci, amt, head, mark, cand_i, cand_f, meta, s, b, day, amount, since,
                    fanout, out)
-    relay_in, chain = _relay(ci, amt, head, mark, meta, s, b, day, amount)
-    out[RELAY_IN], out[RELAY_CHAIN] = relay_in, chain
-    short, full, buyers = _fan(ci, amt, head, mark, meta, s, OUT, day, since, amount, b)
-    out[FAN_OUT_SHORT], out[FAN_OUT] = short, full
-    short, full, _ = _fan(ci, amt, head, mark, meta, b, IN, day, since, amount, s)
-    out[FAN_IN_SHORT], out[FAN_IN] = short, full
-    scatter, sources = _scatter_gather(ci, amt, head, mark, cand_i, cand_f, meta, s, b, since,
-                                       amount, fanout)
-    out[SCATTER_GATHER] = scatter
-    # the seller's sources other than the buyer, against its buyers with this one
-    out[GATHER_SCATTER] = min(sources, buyers + int(s != b))
-    _neighbourhood(ci, amt, head, mark, meta, s, b, since, inst, broker, office, out)
+    out[RELAY_IN], out[RELAY_CHAIN] = _relay(ci, amt, head, mark, meta, s, b, day, amount)
+    s_out = window_totals(ci, amt, agg, s, OUT, day, window, FAN_SHORT_DAYS)
+    s_in = window_totals(ci, amt, agg, s, IN, day, window, FAN_SHORT_DAYS)
+    b_out = window_totals(ci, amt, agg, b, OUT, day, window, FAN_SHORT_DAYS)
+    b_in = window_totals(ci, amt, agg, b, IN, day, window, FAN_SHORT_DAYS)
+    out[FAN_OUT_SHORT], out[FAN_OUT] = s_out[0], s_out[1]
+    out[FAN_IN_SHORT], out[FAN_IN] = b_in[0], b_in[1]
+    out[SCATTER_GATHER] = _scatter_gather(ci, amt, head, mark, cand_i, cand_f, agg, keys, vals,
+                                          meta, s, b, day, since, window, amount, fanout)
+    back, forth = latest(keys, vals, b, s), latest(keys, vals, s, b)
+    sources = s_in[1] - int(back >= 0 and ci[back, DAY] > since)
+    targets = s_out[1] + int(not (forth >= 0 and ci[forth, DAY] > since))
+    out[GATHER_SCATTER] = min(sources, targets)
+    small_is_b = b_out[1] + b_in[1] < s_out[1] + s_in[1]
+    common, used = _neighbourhood(ci, head, mark, keys, vals, meta, s, b, since, small_is_b,
+                                  inst, broker, office)
+    out[COMMON] = common
+    out[TIES] += used + int(common > 0)
+    share = -1.0
+    for tot, cyc in ((s_out[2] + s_in[2], s_out[3] + s_in[3]),
+                     (b_out[2] + b_in[2], b_out[3] + b_in[3])):
+        if tot > 0:
+            share = max(share, cyc / tot)
+    out[PARTY_SHARE] = share if share >= 0 else np.nan
 
 
 @njit(cache=True)
-def add(ci: np.ndarray, amt: np.ndarray, head: np.ndarray, meta: np.ndarray, s: int, b: int,
-        day: int, amount: float, inst: int, broker: int, office: int, closed: bool,
-        chain: int) -> None:
+def add(store: Store, s: int, b: int, day: int, amount: float, inst: int, broker: int,
+        office: int, closed: bool, chain: int, window: int) -> None:
     """Append a registered contract (the caller has made room; see ``FlowGraph.reserve``).
 
     ``closed``: whether it closed a cycle when checked; ``chain``: the contracts of the
     longest relay chain it ends (itself included), both read by later checks.
     """
+    ci, amt, head, agg, keys, vals, _, _, _, meta = store
     if not amount > 0:
         return
     n = meta[N_CONTRACTS]
@@ -232,37 +223,36 @@ def add(ci: np.ndarray, amt: np.ndarray, head: np.ndarray, meta: np.ndarray, s: 
     ci[n, INST], ci[n, BROKER], ci[n, OFFICE] = inst, broker, office
     ci[n, CLOSED], ci[n, CHAIN] = closed, chain
     amt[n] = amount
+    index_contract(ci, amt, head, agg, keys, vals, n, window, FAN_SHORT_DAYS)
     head[s, OUT] = n
     head[b, IN] = n
     meta[N_CONTRACTS] = n + 1
 
 
 @njit(cache=True)
-def add_checked(ci: np.ndarray, amt: np.ndarray, head: np.ndarray, mark: np.ndarray,
-                meta: np.ndarray, s: int, b: int, day: int, amount: float, inst: int,
-                broker: int, office: int, closed: bool) -> None:
+def add_checked(store: Store, s: int, b: int, day: int, amount: float, inst: int, broker: int,
+                office: int, closed: bool, window: int) -> None:
     """:func:`add` for a contract whose check is known only by whether it closed a cycle:
     its relay chain is recomputed (one walk of the seller's recent purchases)."""
+    ci, amt, head, _, _, _, mark, _, _, meta = store
     chain = 0
     if amount > 0:
         chain = _relay(ci, amt, head, mark, meta, s, b, day, amount)[1]
-    add(ci, amt, head, meta, s, b, day, amount, inst, broker, office, closed, chain + 1)
+    add(store, s, b, day, amount, inst, broker, office, closed, chain + 1, window)
 
 
 @njit(cache=True)
-def replay_loop(ci: np.ndarray, amt: np.ndarray, head: np.ndarray, mark: np.ndarray,
-                cand_i: np.ndarray, cand_f: np.ndarray, meta: np.ndarray, seller: np.ndarray,
-                buyer: np.ndarray, day: np.ndarray, amount: np.ndarray, same: np.ndarray,
-                inst: np.ndarray, broker: np.ndarray, office: np.ndarray, slot: np.ndarray,
-                window: int, fanout: int, out: np.ndarray) -> None:
+def replay_loop(store: Store, seller: np.ndarray, buyer: np.ndarray, day: np.ndarray,
+                amount: np.ndarray, same: np.ndarray, inst: np.ndarray, broker: np.ndarray,
+                office: np.ndarray, slot: np.ndarray, window: int, fanout: int,
+                out: np.ndarray) -> None:
     """Check then add each contract in turn; the rows of those with ``slot >= 0`` go to
     ``out[slot]``."""
     row = np.empty(N_COLUMNS)
     for k in range(len(seller)):
-        s, b = seller[k], buyer[k]
-        check(ci, amt, head, mark, cand_i, cand_f, meta, s, b, day[k], amount[k], same[k],
-              inst[k], broker[k], office[k], window, fanout, row)
+        check(store, seller[k], buyer[k], day[k], amount[k], same[k], inst[k], broker[k],
+              office[k], window, fanout, row)
         if slot[k] >= 0:
             out[slot[k], :] = row
-        add(ci, amt, head, meta, s, b, day[k], amount[k], inst[k], broker[k], office[k],
-            row[CYCLE_LEN] > 0, int(row[RELAY_CHAIN]) + 1)
+        add(store, seller[k], buyer[k], day[k], amount[k], inst[k], broker[k], office[k],
+            row[CYCLE_LEN] > 0, int(row[RELAY_CHAIN]) + 1, window)

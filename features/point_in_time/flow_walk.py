@@ -8,7 +8,8 @@ directly (:class:`features.point_in_time.contract_graph.FlowGraph` owns them):
   the same buyer (``NEXT_IN``), so ``head[p, OUT]`` starts a list of p's sales and
   ``head[p, IN]`` of its purchases, newest first. Registration days only grow, so a walk
   from the head stops at the first flow older than the window: it costs the party's flows
-  in the window, never its whole history. The store is append-only.
+  in the window, never its whole history. The store is append-only; counts that would walk
+  a hub's flows are kept as running totals instead (:mod:`features.point_in_time.flow_index`).
 * ``amt`` (float64): each contract's amount.
 * ``mark`` (int64, one row per party): scratch for the searches. A column pair holds a
   stamp and a slot; a value counts only when its stamp is the current one, so a search
@@ -26,9 +27,11 @@ from numba import njit
 
 from features.point_in_time.catalogue import CYCLE_AMOUNT_BAND
 
-# contract columns of ``ci``
-SELLER, BUYER, DAY, NEXT_OUT, NEXT_IN, INST, BROKER, OFFICE, CLOSED, CHAIN = range(10)
-N_FIELDS = 10
+# contract columns of ``ci`` (the NEWER_* links and SUPERSEDED serve
+# :mod:`features.point_in_time.flow_index`)
+(SELLER, BUYER, DAY, NEXT_OUT, NEXT_IN, NEWER_OUT, NEWER_IN, SUPERSEDED, INST, BROKER, OFFICE,
+ CLOSED, CHAIN) = range(13)
+N_FIELDS = 13
 # head columns, and the direction of a walk: OUT walks p's sales, IN its purchases
 OUT, IN = 0, 1
 # mark columns: F forward cycle half, B backward half, C one walk's candidates, D and E sets
