@@ -8,8 +8,9 @@ and the online state keeps the same graph and calls :meth:`FlowGraph.check` on a
 contract, then :meth:`FlowGraph.add` once it is registered. Both run the same kernels on the
 same arrays in the same order, so they give identical values, which a test proves.
 
-The graph is every contract as a row of plain numpy arrays, linked per party newest first
-(layout: :mod:`features.point_in_time.flow_walk`; cycle search:
+The graph is every contract as a row of plain numpy arrays, and each party's flows as one
+contiguous segment read newest first (layout: :mod:`features.point_in_time.flow_walk`; cycle
+search:
 :mod:`features.point_in_time.flow_cycles`; the other patterns:
 :mod:`features.point_in_time.flow_patterns`). It is append-only and pickles as a handful of
 arrays (contracts, party heads, per-party window totals, the pair index: see
@@ -43,12 +44,21 @@ from features.point_in_time.flow_index import (
     rehash,
 )
 from features.point_in_time.flow_walk import (
+    IN,
+    MIN_SEGMENT,
     N_CONTRACTS,
     N_FIELDS,
     N_MARKS,
+    N_POOL,
+    OUT,
+    POOL_USED,
+    SEG_LEN,
     STAMP,
+    compact,
 )
 from features.point_in_time.history import History
+
+REPLAY_CHUNK = 1 << 16  # contracts per compiled replay call: room is made between calls
 
 if CYCLE_MAX_LEN != 6:  # three levels forward and two back: the search is written for 6
     raise RuntimeError("flow_cycles searches cycles of up to 6 parties")
@@ -88,11 +98,13 @@ class FlowGraph:
         self.fanout = fanout
         self.ci = np.empty((0, N_FIELDS), dtype=np.int32)
         self.amt = np.empty(0)
-        self.head = np.full((0, 2), -1, dtype=np.int32)
+        self.pool = np.empty((0, N_POOL), dtype=np.int32)
+        self.pamt = np.empty(0)
+        self.seg = np.zeros((0, 6), dtype=np.int64)
         self.agg = np.empty((0, 2 * AGG_WIDTH), dtype=np.int64)
         self.keys = np.full(1024, EMPTY, dtype=np.int64)
         self.vals = np.empty(1024, dtype=np.int32)
-        self.meta = np.zeros(2, dtype=np.int64)
+        self.meta = np.zeros(3, dtype=np.int64)
         self._scratch(0)
 
     def _scratch(self, parties: int) -> None:
@@ -104,15 +116,17 @@ class FlowGraph:
         self._row = np.empty(kernels.N_COLUMNS)
 
     def _store(self) -> tuple[np.ndarray, ...]:
-        return (self.ci, self.amt, self.head, self.agg, self.keys, self.vals, self.mark,
-                self.cand_i, self.cand_f, self.meta)
+        return (self.ci, self.amt, self.pool, self.pamt, self.seg, self.agg, self.keys,
+                self.vals, self.mark, self.cand_i, self.cand_f, self.meta)
 
     def __len__(self) -> int:
         return int(self.meta[N_CONTRACTS])
 
-    def reserve(self, contracts: int, parties: int) -> None:
-        """Room for ``contracts`` more contracts and party codes below ``parties``
-        (capacities double, so appending one at a time stays linear)."""
+    def reserve(self, contracts: int, parties: int, seller: np.ndarray | None = None,
+                buyer: np.ndarray | None = None) -> None:
+        """Room for ``contracts`` more contracts (by ``seller`` / ``buyer`` when given) and
+        party codes below ``parties``; every capacity doubles, so appending one at a time
+        stays linear."""
         n = len(self)
         if n + contracts > len(self.ci):
             size = max(n + contracts, 2 * len(self.ci), 1024)
@@ -124,31 +138,55 @@ class FlowGraph:
             keys, vals = np.full(size, EMPTY, dtype=np.int64), np.empty(size, dtype=np.int32)
             rehash(self.keys, self.vals, keys, vals)
             self.keys, self.vals = keys, vals
-        if parties > len(self.head):
-            old = len(self.head)
+        if parties > len(self.seg):
+            old = len(self.seg)
             size = max(parties, 2 * old, 1024)
-            head = np.full((size, 2), -1, dtype=np.int32)
+            seg = np.zeros((size, 6), dtype=np.int64)
             agg = np.zeros((size, 2 * AGG_WIDTH), dtype=np.int64)
             agg[:, [TAIL_FULL, TAIL_SHORT, AGG_WIDTH + TAIL_FULL, AGG_WIDTH + TAIL_SHORT]] = -1
-            head[:old], agg[:old] = self.head, self.agg
+            seg[:old], agg[:old] = self.seg, self.agg
             stamp, mark = int(self.meta[STAMP]), self.mark
-            self.head, self.agg = head, agg
+            self.seg, self.agg = seg, agg
             self._scratch(size)
             self.mark[:old] = mark
             self.meta[STAMP] = stamp
+        if seller is not None and buyer is not None:
+            self._reserve_pool(seller, buyer)
+
+    def _reserve_pool(self, seller: np.ndarray, buyer: np.ndarray) -> None:
+        """Room in the pool for these flows: a segment that fills moves at twice its size, so
+        a party's segment needs at most 4 x its final length + 2 x MIN_SEGMENT more rows.
+        When there is not, the pool is rebuilt tightly at twice the size (or what is needed)."""
+        need = 0
+        for d, parties in ((OUT, seller), (IN, buyer)):
+            p, added = np.unique(parties, return_counts=True)
+            length = self.seg[p, 3 * d + SEG_LEN]
+            need += int((4 * (length + added) + 2 * MIN_SEGMENT).sum())
+        used = int(self.meta[POOL_USED])
+        if used + need <= len(self.pool):
+            return
+        live = int(self.seg[:, [SEG_LEN, 3 + SEG_LEN]].sum()) + MIN_SEGMENT * len(self.seg) * 2
+        size = max(2 * len(self.pool), live + need, 4096)
+        pool, pamt = np.empty((size, N_POOL), dtype=np.int32), np.empty(size)
+        self.meta[POOL_USED] = compact(self.pool, self.pamt, self.seg, pool, pamt)
+        self.pool, self.pamt = pool, pamt
 
     def __getstate__(self) -> dict[str, Any]:
         n = len(self)
+        seg = self.seg.copy()
+        live = int(seg[:, [SEG_LEN, 3 + SEG_LEN]].sum()) + MIN_SEGMENT * len(seg) * 2
+        pool, pamt = np.empty((live, N_POOL), dtype=np.int32), np.empty(live)
+        used = compact(self.pool, self.pamt, seg, pool, pamt)
         return {"window": self.window, "fanout": self.fanout, "n": n, "ci": self.ci[:n].copy(),
-                "amt": self.amt[:n].copy(), "head": self.head, "agg": self.agg,
-                "keys": self.keys, "vals": self.vals}
+                "amt": self.amt[:n].copy(), "pool": pool[:used], "pamt": pamt[:used],
+                "seg": seg, "agg": self.agg, "keys": self.keys, "vals": self.vals}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.window, self.fanout = state["window"], state["fanout"]
-        for name in ("ci", "amt", "head", "agg", "keys", "vals"):
+        for name in ("ci", "amt", "pool", "pamt", "seg", "agg", "keys", "vals"):
             setattr(self, name, state[name])
-        self.meta = np.array([state["n"], 0], dtype=np.int64)
-        self._scratch(len(self.head))
+        self.meta = np.array([state["n"], 0, len(self.pool)], dtype=np.int64)
+        self._scratch(len(self.seg))
 
     # --- looking and registering ---------------------------------------------------------
 
@@ -160,10 +198,13 @@ class FlowGraph:
                       office, self.window, self.fanout, self._row)
         return FlowFacts.of(self._row)
 
+    def _room_for(self, s: int, b: int) -> None:
+        self.reserve(1, max(s, b) + 1, np.array([s]), np.array([b]))
+
     def add(self, s: int, b: int, day: int, amount: float, inst: int, broker: int, office: int,
             closed: bool) -> None:
         """Add a registered contract (``closed``: whether it closed a cycle when checked)."""
-        self.reserve(1, max(s, b) + 1)
+        self._room_for(s, b)
         kernels.add_checked(self._store(), s, b, day, float(amount), inst, broker, office,
                             bool(closed), self.window)
 
@@ -171,7 +212,7 @@ class FlowGraph:
              broker: int, office: int) -> FlowFacts:
         """Check a contract, then add it: one step of the register replay."""
         facts = self.check(s, b, day, amount, same_region, inst, broker, office)
-        self.reserve(1, 0)
+        self._room_for(s, b)
         kernels.add(self._store(), s, b, day, float(amount), inst, broker, office,
                     facts.cycle_len > 0, facts.relay_chain + 1, self.window)
         return facts
@@ -225,9 +266,13 @@ def replay(graph: FlowGraph, c: pd.DataFrame, lo: int, hi: int,
     out = np.full((n_want, len(NETWORK_COLUMNS)), np.nan)
     if hi <= lo:
         return out
-    graph.reserve(hi - lo, int(max(seller.max(), buyer.max())) + 1)
-    kernels.replay_loop(graph._store(), seller, buyer, day, amount, same, inst, broker, office,
-                        slot, graph.window, graph.fanout, out)
+    graph.reserve(0, int(max(seller.max(), buyer.max())) + 1)
+    for a in range(0, hi - lo, REPLAY_CHUNK):  # room is made per chunk, in Python
+        z = min(a + REPLAY_CHUNK, hi - lo)
+        graph.reserve(z - a, 0, seller[a:z], buyer[a:z])
+        kernels.replay_loop(graph._store(), seller[a:z], buyer[a:z], day[a:z], amount[a:z],
+                            same[a:z], inst[a:z], broker[a:z], office[a:z], slot[a:z],
+                            graph.window, graph.fanout, out)
     return out
 
 

@@ -31,7 +31,6 @@ from numba import njit
 from features.point_in_time.flow_walk import (
     B_SLOT,
     B_STAMP,
-    BUYER,
     CAND_CONTRACT,
     CAND_DAY,
     CAND_PARTY,
@@ -40,18 +39,20 @@ from features.point_in_time.flow_walk import (
     F_STAMP,
     IN,
     NEVER,
-    NEXT_OUT,
     OUT,
+    P_DAY,
+    P_PARTY,
     candidates,
     fresh_stamp,
     in_band,
+    segment,
 )
 
 FORWARD_LEVELS, BACKWARD_LEVELS = 3, 2
 
 
 @njit(cache=True)
-def _level(ci: np.ndarray, amt: np.ndarray, head: np.ndarray, mark: np.ndarray,
+def _level(pool: np.ndarray, pamt: np.ndarray, seg: np.ndarray, mark: np.ndarray,
            cand_i: np.ndarray, cand_f: np.ndarray, meta: np.ndarray, party: np.ndarray,
            t: np.ndarray, pred: np.ndarray, leg: np.ndarray, n: int, level: int, d: int,
            stamp: int, st_col: int, sl_col: int, since: int, amount: float, s: int, b: int,
@@ -76,7 +77,7 @@ def _level(ci: np.ndarray, amt: np.ndarray, head: np.ndarray, mark: np.ndarray,
             lo, hi = max(t[x, level - 1], since + 1), NEVER
         else:
             lo, hi = since + 1, -t[x, level - 1]
-        k, _ = candidates(ci, amt, head, mark, cand_i, cand_f, meta, party[x], d, lo, hi,
+        k, _ = candidates(pool, pamt, seg, mark, cand_i, cand_f, meta, party[x], d, lo, hi,
                           amount, s, b, fanout)
         for j in range(k):
             q = cand_i[j, CAND_PARTY]
@@ -142,23 +143,25 @@ def _meet(ci: np.ndarray, amt: np.ndarray, mark: np.ndarray, fp: np.ndarray, ft:
 
 
 @njit(cache=True)
-def shortest_cycle(ci: np.ndarray, amt: np.ndarray, head: np.ndarray, mark: np.ndarray,
-                   cand_i: np.ndarray, cand_f: np.ndarray, meta: np.ndarray, s: int, b: int,
-                   day: int, amount: float, since: int, fanout: int, out: np.ndarray) -> None:
+def shortest_cycle(ci: np.ndarray, amt: np.ndarray, pool: np.ndarray, pamt: np.ndarray,
+                   seg: np.ndarray, mark: np.ndarray, cand_i: np.ndarray, cand_f: np.ndarray,
+                   meta: np.ndarray, s: int, b: int, day: int, amount: float, since: int,
+                   fanout: int, out: np.ndarray) -> None:
     """Parties on the shortest cycle s -> b closes (0 when none), its ratio and span, into
     ``out[0:3]`` (ratio and span NaN when none)."""
     out[0], out[1], out[2] = 0.0, np.nan, np.nan
     if s == b:
         return
     best = np.array([-1.0, 0.0, 0.0])
-    i = head[b, OUT]  # one earlier leg: a flow b -> s
-    while i >= 0 and ci[i, DAY] > since:
-        x = amt[i]
-        if ci[i, BUYER] == s and in_band(x, amount):
+    first, r = segment(seg, b, OUT)  # one earlier leg: a flow b -> s
+    r -= 1
+    while r >= first and pool[r, P_DAY] > since:
+        x = pamt[r]
+        if pool[r, P_PARTY] == s and in_band(x, amount):
             ratio = min(x, amount) / max(x, amount)
-            if ratio > best[0] or (ratio == best[0] and ci[i, DAY] > best[1]):
-                best[0], best[1] = ratio, ci[i, DAY]
-        i = ci[i, NEXT_OUT]
+            if ratio > best[0] or (ratio == best[0] and pool[r, P_DAY] > best[1]):
+                best[0], best[1] = ratio, pool[r, P_DAY]
+        r -= 1
     if best[0] >= 0:
         out[0], out[1], out[2] = 2.0, best[0], day - best[1]
         return
@@ -178,11 +181,11 @@ def shortest_cycle(ci: np.ndarray, amt: np.ndarray, head: np.ndarray, mark: np.n
     fp[0], bp[0] = b, s
     ft[0, :], bt[0, :] = since + 1, -day
     fpred[0, :], bpred[0, :], fleg[0, :], bleg[0, :] = -1, -1, -1, -1
-    nf = _level(ci, amt, head, mark, cand_i, cand_f, meta, fp, ft, fpred, fleg, 1, 1, OUT,
+    nf = _level(pool, pamt, seg, mark, cand_i, cand_f, meta, fp, ft, fpred, fleg, 1, 1, OUT,
                 f_stamp, F_STAMP, F_SLOT, since, amount, s, b, fanout)
     if nf == 1:
         return
-    nb = _level(ci, amt, head, mark, cand_i, cand_f, meta, bp, bt, bpred, bleg, 1, 1, IN,
+    nb = _level(pool, pamt, seg, mark, cand_i, cand_f, meta, bp, bt, bpred, bleg, 1, 1, IN,
                 b_stamp, B_STAMP, B_SLOT, since, amount, s, b, fanout)
     if nb == 1:
         return
@@ -192,11 +195,11 @@ def shortest_cycle(ci: np.ndarray, amt: np.ndarray, head: np.ndarray, mark: np.n
     for legs in range(2, 6):
         fi = 3 if legs == 5 else (legs + 1) // 2  # forward levels 1, 2, 2, 3
         if fi > f_done:
-            nf = _level(ci, amt, head, mark, cand_i, cand_f, meta, fp, ft, fpred, fleg, nf, fi,
+            nf = _level(pool, pamt, seg, mark, cand_i, cand_f, meta, fp, ft, fpred, fleg, nf, fi,
                         OUT, f_stamp, F_STAMP, F_SLOT, since, amount, s, b, fanout)
             f_done = fi
         if legs == 3:  # backward level 2 from three legs on
-            nb = _level(ci, amt, head, mark, cand_i, cand_f, meta, bp, bt, bpred, bleg, nb, 2,
+            nb = _level(pool, pamt, seg, mark, cand_i, cand_f, meta, bp, bt, bpred, bleg, nb, 2,
                         IN, b_stamp, B_STAMP, B_SLOT, since, amount, s, b, fanout)
             b_done = 2
         found = False

@@ -30,8 +30,10 @@ from features.point_in_time.flow_walk import (
     NEWER_IN,
     NEWER_OUT,
     OUT,
+    P_CONTRACT,
     SELLER,
     SUPERSEDED,
+    segment,
 )
 
 # agg columns, per direction d at offset AGG_WIDTH * d
@@ -137,15 +139,16 @@ def expire(ci: np.ndarray, amt: np.ndarray, agg: np.ndarray, p: int, d: int, day
 
 
 @njit(cache=True)
-def index_contract(ci: np.ndarray, amt: np.ndarray, head: np.ndarray, agg: np.ndarray,
-                   keys: np.ndarray, vals: np.ndarray, n: int, window: int, short: int) -> None:
-    """Count contract ``n`` (already written, not yet linked at the heads) in the totals."""
+def index_contract(ci: np.ndarray, amt: np.ndarray, pool: np.ndarray, seg: np.ndarray,
+                   agg: np.ndarray, keys: np.ndarray, vals: np.ndarray, n: int, window: int,
+                   short: int) -> None:
+    """Count contract ``n`` (already written, not yet in the segments) in the totals."""
     s, b, day = ci[n, SELLER], ci[n, BUYER], ci[n, DAY]
     for p, d in ((s, OUT), (b, IN)):
         expire(ci, amt, agg, p, d, day, window, short)
-        prev = head[p, d]
-        if prev >= 0:
-            ci[prev, NEWER_OUT + d] = n
+        first, end = segment(seg, p, d)
+        if end > first:
+            ci[pool[end - 1, P_CONTRACT], NEWER_OUT + d] = n
     ci[n, NEWER_OUT], ci[n, NEWER_IN], ci[n, SUPERSEDED] = -1, -1, 0
     j = latest(keys, vals, s, b)
     c = cents(amt[n])

@@ -20,41 +20,44 @@ from features.point_in_time.catalogue import FAN_SHORT_DAYS, RELAY_BAND, RELAY_D
 from features.point_in_time.flow_cycles import shortest_cycle
 from features.point_in_time.flow_index import index_contract, latest, window_totals
 from features.point_in_time.flow_walk import (
-    BROKER,
     BUYER,
     CAND_PARTY,
     CHAIN,
     CLOSED,
     D_STAMP,
     DAY,
+    E_STAMP,
     IN,
-    INST,
     N_CONTRACTS,
     NEVER,
-    NEXT_IN,
-    NEXT_OUT,
-    OFFICE,
     OUT,
+    P_BROKER,
+    P_CONTRACT,
+    P_DAY,
+    P_INST,
+    P_OFFICE,
+    P_PARTY,
     SELLER,
-    SUPERSEDED,
+    append,
     candidates,
-    counterparty_col,
     fresh_stamp,
     in_band,
+    segment,
 )
 
 (CYCLE_LEN, CYCLE_RATIO, CYCLE_SPAN, RELAY_IN, RELAY_CHAIN, FAN_OUT_SHORT, FAN_OUT,
  FAN_IN_SHORT, FAN_IN, SCATTER_GATHER, GATHER_SCATTER, COMMON, TIES, PARTY_SHARE) = range(14)
 N_COLUMNS = 14
 RELAY_MAX = 5  # a relay chain is counted up to this many earlier legs
-# the arrays of a FlowGraph, in this order: ci, amt, head, agg, pair keys, pair values, and the
-# scratch mark, cand_i, cand_f, meta
+# the arrays of a FlowGraph, in this order: ci, amt, pool, pamt, seg, agg, pair keys, pair
+# values, and the scratch mark, cand_i, cand_f, meta
 Store = tuple[np.ndarray, ...]
 
 
 @njit(cache=True)
-def _relay(ci: np.ndarray, amt: np.ndarray, head: np.ndarray, mark: np.ndarray,
-           meta: np.ndarray, s: int, b: int, day: int, amount: float) -> tuple[int, int]:
+def _relay(ci: np.ndarray, pool: np.ndarray, pamt: np.ndarray, seg: np.ndarray,
+           mark: np.ndarray, meta: np.ndarray, s: int, b: int, day: int, amount: float
+           ) -> tuple[int, int]:
     """(relay_in, relay_chain) of s -> b: the distinct parties other than b that sold to s in
     the last RELAY_DAYS within ±RELAY_BAND of this amount, and the longest chain of such
     purchases (each hop within RELAY_DAYS and ±RELAY_BAND of the next) ending at s, up to
@@ -62,15 +65,16 @@ def _relay(ci: np.ndarray, amt: np.ndarray, head: np.ndarray, mark: np.ndarray,
     is one walk, not a search."""
     stamp = fresh_stamp(meta)
     n, chain = 0, 0
-    i = head[s, IN]
-    while i >= 0 and ci[i, DAY] > day - RELAY_DAYS:
-        q = ci[i, SELLER]
-        if q != b and abs(amt[i] / amount - 1.0) <= RELAY_BAND:
-            chain = max(chain, min(int(ci[i, CHAIN]), RELAY_MAX))
+    first, r = segment(seg, s, IN)
+    r -= 1
+    while r >= first and pool[r, P_DAY] > day - RELAY_DAYS:
+        q = pool[r, P_PARTY]
+        if q != b and abs(pamt[r] / amount - 1.0) <= RELAY_BAND:
+            chain = max(chain, min(int(ci[pool[r, P_CONTRACT], CHAIN]), RELAY_MAX))
             if mark[q, D_STAMP] != stamp:
                 mark[q, D_STAMP] = stamp
                 n += 1
-        i = ci[i, NEXT_IN]
+        r -= 1
     return n, chain
 
 
@@ -81,18 +85,20 @@ def _in_window(ci: np.ndarray, amt: np.ndarray, j: int, since: int, amount: floa
 
 
 @njit(cache=True)
-def _scatter_gather(ci: np.ndarray, amt: np.ndarray, head: np.ndarray, mark: np.ndarray,
-                    cand_i: np.ndarray, cand_f: np.ndarray, agg: np.ndarray, keys: np.ndarray,
-                    vals: np.ndarray, meta: np.ndarray, s: int, b: int, day: int, since: int,
-                    window: int, amount: float, fanout: int) -> int:
+def _scatter_gather(ci: np.ndarray, amt: np.ndarray, pool: np.ndarray, pamt: np.ndarray,
+                    seg: np.ndarray, mark: np.ndarray, cand_i: np.ndarray, cand_f: np.ndarray,
+                    agg: np.ndarray, keys: np.ndarray, vals: np.ndarray, meta: np.ndarray,
+                    s: int, b: int, day: int, since: int, window: int, amount: float,
+                    fanout: int) -> int:
     """The most intermediaries m (not s, b or u) that one source u paid while also paying s,
     and that paid b: each pair's latest flow of the window, in the cycle band. Sources are the
     parties that sold to s, capped like a search step (the ``fanout`` closest in amount).
 
-    Per source, the shorter of u's sales and b's purchases is walked and the other side
-    looked up in the pair index, so a hub on either side costs the other side's degree.
+    Per source, the shorter of u's sales and b's purchases is walked (newest first: the first
+    flow seen of a pair is its latest) and the other side looked up in the pair index, so a
+    hub on either side costs the other side's degree.
     """
-    k, _ = candidates(ci, amt, head, mark, cand_i, cand_f, meta, s, IN, since + 1, NEVER,
+    k, _ = candidates(pool, pamt, seg, mark, cand_i, cand_f, meta, s, IN, since + 1, NEVER,
                       amount, s, b, fanout)
     if k == 0:
         return 0
@@ -102,17 +108,18 @@ def _scatter_gather(ci: np.ndarray, amt: np.ndarray, head: np.ndarray, mark: np.
         u = cand_i[j, CAND_PARTY]
         from_u = window_totals(ci, amt, agg, u, OUT, day, window, window)[1]
         d = OUT if from_u <= into_b else IN
-        p = u if d == OUT else b
-        col, nxt = counterparty_col(d), NEXT_OUT + d
+        seen = fresh_stamp(meta)
         n = 0
-        i = head[p, d]
-        while i >= 0 and ci[i, DAY] > since:
-            m = ci[i, col]
-            if (ci[i, SUPERSEDED] == 0 and m != s and m != b and m != u
-                    and in_band(amt[i], amount)):
-                other = latest(keys, vals, m, b) if d == OUT else latest(keys, vals, u, m)
-                n += _in_window(ci, amt, other, since, amount)
-            i = ci[i, nxt]
+        first, r = segment(seg, u if d == OUT else b, d)
+        r -= 1
+        while r >= first and pool[r, P_DAY] > since:
+            m = pool[r, P_PARTY]
+            if mark[m, E_STAMP] != seen:
+                mark[m, E_STAMP] = seen
+                if m != s and m != b and m != u and in_band(pamt[r], amount):
+                    other = latest(keys, vals, m, b) if d == OUT else latest(keys, vals, u, m)
+                    n += _in_window(ci, amt, other, since, amount)
+            r -= 1
         best = max(best, n)
     return best
 
@@ -126,40 +133,42 @@ def _traded(ci: np.ndarray, keys: np.ndarray, vals: np.ndarray, p: int, q: int, 
 
 
 @njit(cache=True)
-def _neighbourhood(ci: np.ndarray, head: np.ndarray, mark: np.ndarray, keys: np.ndarray,
-                   vals: np.ndarray, meta: np.ndarray, s: int, b: int, since: int,
-                   small_is_b: bool, inst: int, broker: int, office: int) -> tuple[int, int]:
+def _neighbourhood(ci: np.ndarray, pool: np.ndarray, seg: np.ndarray, mark: np.ndarray,
+                   keys: np.ndarray, vals: np.ndarray, meta: np.ndarray, s: int, b: int,
+                   since: int, small_is_b: bool, inst: int, broker: int, office: int
+                   ) -> tuple[int, int]:
     """(shared counterparties, ties other than the province and a shared counterparty).
 
-    Shared counterparties walk the smaller party's flows of the window (each pair's latest)
-    and look the larger party up in the pair index. The ties "the buyer used this broker,
-    institution, office in the window" walk the buyer's flows, stopping once all are found.
+    Shared counterparties walk the smaller party's flows of the window and look the larger
+    party up in the pair index. The ties "the buyer used this broker, institution, office in
+    the window" walk the buyer's flows, stopping once all are found.
     """
     small, large = (b, s) if small_is_b else (s, b)
     seen = fresh_stamp(meta)
     common = 0
     for d in (OUT, IN):
-        col, nxt = counterparty_col(d), NEXT_OUT + d
-        i = head[small, d]
-        while i >= 0 and ci[i, DAY] > since:
-            q = ci[i, col]
-            if ci[i, SUPERSEDED] == 0 and q != s and q != b and mark[q, D_STAMP] != seen:
+        first, r = segment(seg, small, d)
+        r -= 1
+        while r >= first and pool[r, P_DAY] > since:
+            q = pool[r, P_PARTY]
+            if q != s and q != b and mark[q, D_STAMP] != seen:
                 mark[q, D_STAMP] = seen
                 common += _traded(ci, keys, vals, large, q, since)
-            i = ci[i, nxt]
+            r -= 1
     want_inst, want_broker, want_office = inst >= 0, broker >= 0, office >= 0
     used = 0
     for d in (OUT, IN):
-        nxt = NEXT_OUT + d
-        i = head[b, d]
-        while i >= 0 and ci[i, DAY] > since and (want_inst or want_broker or want_office):
-            if want_inst and ci[i, INST] == inst:
+        first, r = segment(seg, b, d)
+        r -= 1
+        while (r >= first and pool[r, P_DAY] > since
+               and (want_inst or want_broker or want_office)):
+            if want_inst and pool[r, P_INST] == inst:
                 want_inst, used = False, used + 1
-            if want_broker and ci[i, BROKER] == broker:
+            if want_broker and pool[r, P_BROKER] == broker:
                 want_broker, used = False, used + 1
-            if want_office and ci[i, OFFICE] == office:
+            if want_office and pool[r, P_OFFICE] == office:
                 want_office, used = False, used + 1
-            i = ci[i, nxt]
+            r -= 1
     return common, used + int(_traded(ci, keys, vals, s, b, since))
 
 
@@ -171,31 +180,32 @@ def check(store: Store, s: int, b: int, day: int, amount: float, same_region: bo
     A contract without a positive amount (which ingest rejects, but a raw table may hold)
     takes part in no flow: it gets the facts of a party with no history.
     """
-    ci, amt, head, agg, keys, vals, mark, cand_i, cand_f, meta = store
+    ci, amt, pool, pamt, seg, agg, keys, vals, mark, cand_i, cand_f, meta = store
     out[:] = 0.0
     out[CYCLE_RATIO] = out[CYCLE_SPAN] = out[PARTY_SHARE] = np.nan
     out[TIES] = 1.0 if same_region else 0.0
     if not amount > 0:
         return
     since = day - window
-    shortest_cycle(ci, amt, head, mark, cand_i, cand_f, meta, s, b, day, amount, since,
-                   fanout, out)
-    out[RELAY_IN], out[RELAY_CHAIN] = _relay(ci, amt, head, mark, meta, s, b, day, amount)
+    shortest_cycle(ci, amt, pool, pamt, seg, mark, cand_i, cand_f, meta, s, b, day, amount,
+                   since, fanout, out)
+    out[RELAY_IN], out[RELAY_CHAIN] = _relay(ci, pool, pamt, seg, mark, meta, s, b, day, amount)
     s_out = window_totals(ci, amt, agg, s, OUT, day, window, FAN_SHORT_DAYS)
     s_in = window_totals(ci, amt, agg, s, IN, day, window, FAN_SHORT_DAYS)
     b_out = window_totals(ci, amt, agg, b, OUT, day, window, FAN_SHORT_DAYS)
     b_in = window_totals(ci, amt, agg, b, IN, day, window, FAN_SHORT_DAYS)
     out[FAN_OUT_SHORT], out[FAN_OUT] = s_out[0], s_out[1]
     out[FAN_IN_SHORT], out[FAN_IN] = b_in[0], b_in[1]
-    out[SCATTER_GATHER] = _scatter_gather(ci, amt, head, mark, cand_i, cand_f, agg, keys, vals,
-                                          meta, s, b, day, since, window, amount, fanout)
+    out[SCATTER_GATHER] = _scatter_gather(ci, amt, pool, pamt, seg, mark, cand_i, cand_f, agg,
+                                          keys, vals, meta, s, b, day, since, window, amount,
+                                          fanout)
     back, forth = latest(keys, vals, b, s), latest(keys, vals, s, b)
     sources = s_in[1] - int(back >= 0 and ci[back, DAY] > since)
     targets = s_out[1] + int(not (forth >= 0 and ci[forth, DAY] > since))
     out[GATHER_SCATTER] = min(sources, targets)
     small_is_b = b_out[1] + b_in[1] < s_out[1] + s_in[1]
-    common, used = _neighbourhood(ci, head, mark, keys, vals, meta, s, b, since, small_is_b,
-                                  inst, broker, office)
+    common, used = _neighbourhood(ci, pool, seg, mark, keys, vals, meta, s, b, since,
+                                  small_is_b, inst, broker, office)
     out[COMMON] = common
     out[TIES] += used + int(common > 0)
     share = -1.0
@@ -214,18 +224,16 @@ def add(store: Store, s: int, b: int, day: int, amount: float, inst: int, broker
     ``closed``: whether it closed a cycle when checked; ``chain``: the contracts of the
     longest relay chain it ends (itself included), both read by later checks.
     """
-    ci, amt, head, agg, keys, vals, _, _, _, meta = store
+    ci, amt, pool, pamt, seg, agg, keys, vals, _, _, _, meta = store
     if not amount > 0:
         return
     n = meta[N_CONTRACTS]
     ci[n, SELLER], ci[n, BUYER], ci[n, DAY] = s, b, day
-    ci[n, NEXT_OUT], ci[n, NEXT_IN] = head[s, OUT], head[b, IN]
-    ci[n, INST], ci[n, BROKER], ci[n, OFFICE] = inst, broker, office
     ci[n, CLOSED], ci[n, CHAIN] = closed, chain
     amt[n] = amount
-    index_contract(ci, amt, head, agg, keys, vals, n, window, FAN_SHORT_DAYS)
-    head[s, OUT] = n
-    head[b, IN] = n
+    index_contract(ci, amt, pool, seg, agg, keys, vals, n, window, FAN_SHORT_DAYS)
+    append(pool, pamt, seg, meta, s, OUT, n, day, b, inst, broker, office, amount)
+    append(pool, pamt, seg, meta, b, IN, n, day, s, inst, broker, office, amount)
     meta[N_CONTRACTS] = n + 1
 
 
@@ -234,10 +242,10 @@ def add_checked(store: Store, s: int, b: int, day: int, amount: float, inst: int
                 office: int, closed: bool, window: int) -> None:
     """:func:`add` for a contract whose check is known only by whether it closed a cycle:
     its relay chain is recomputed (one walk of the seller's recent purchases)."""
-    ci, amt, head, _, _, _, mark, _, _, meta = store
+    ci, _, pool, pamt, seg, _, _, _, mark, _, _, meta = store
     chain = 0
     if amount > 0:
-        chain = _relay(ci, amt, head, mark, meta, s, b, day, amount)[1]
+        chain = _relay(ci, pool, pamt, seg, mark, meta, s, b, day, amount)[1]
     add(store, s, b, day, amount, inst, broker, office, closed, chain + 1, window)
 
 

@@ -3,19 +3,20 @@
 The store is plain numpy arrays so that it pickles in seconds and compiled code reads it
 directly (:class:`features.point_in_time.contract_graph.FlowGraph` owns them):
 
-* ``ci`` (int32, one row per contract, in registration order): the columns below. Two of
-  them link each contract to the previous contract of the same seller (``NEXT_OUT``) and of
-  the same buyer (``NEXT_IN``), so ``head[p, OUT]`` starts a list of p's sales and
-  ``head[p, IN]`` of its purchases, newest first. Registration days only grow, so a walk
-  from the head stops at the first flow older than the window: it costs the party's flows
-  in the window, never its whole history. The store is append-only; counts that would walk
-  a hub's flows are kept as running totals instead (:mod:`features.point_in_time.flow_index`).
-* ``amt`` (float64): each contract's amount.
-* ``mark`` (int64, one row per party): scratch for the searches. A column pair holds a
-  stamp and a slot; a value counts only when its stamp is the current one, so a search
-  never clears what the previous one left (a fresh stamp is one increment of ``meta``).
+* ``ci`` (int32, one row per contract, in registration order): seller, buyer, day, flags, and
+  the links of :mod:`features.point_in_time.flow_index`.
+* ``pool`` / ``pamt``: each party's flows in each direction as one contiguous segment of
+  rows (contract, day, counterparty, institution, broker, office) and amounts, in
+  registration order; ``seg[p, 3 * d:3 * d + 3]`` is (start, length, capacity) of p's sales
+  (d = OUT) or purchases (d = IN). A walk reads the segment backwards, newest first, and stops
+  at the first flow older than the window: sequential reads of the party's window only, where
+  a linked list would miss the cache at every step. A full segment moves to the pool's end
+  at twice the size (the caller has made room: ``FlowGraph.reserve``).
+* ``mark`` (int64, one row per party): scratch for the searches. A column holds a stamp (and
+  a slot); a value counts only when its stamp is the current one, so a search never clears
+  what the previous one left (a fresh stamp is one increment of ``meta``).
 * ``cand_i`` / ``cand_f``: scratch rows of the distinct counterparties one walk found.
-* ``meta`` (int64): the number of contracts and the last stamp.
+* ``meta`` (int64): the number of contracts, the last stamp, the pool rows in use.
 """
 
 from __future__ import annotations
@@ -27,21 +28,73 @@ from numba import njit
 
 from features.point_in_time.catalogue import CYCLE_AMOUNT_BAND
 
-# contract columns of ``ci`` (the NEWER_* links and SUPERSEDED serve
-# :mod:`features.point_in_time.flow_index`)
-(SELLER, BUYER, DAY, NEXT_OUT, NEXT_IN, NEWER_OUT, NEWER_IN, SUPERSEDED, INST, BROKER, OFFICE,
- CLOSED, CHAIN) = range(13)
-N_FIELDS = 13
-# head columns, and the direction of a walk: OUT walks p's sales, IN its purchases
+# contract columns of ``ci`` (NEWER_*, SUPERSEDED: see flow_index)
+SELLER, BUYER, DAY, NEWER_OUT, NEWER_IN, SUPERSEDED, CLOSED, CHAIN = range(8)
+N_FIELDS = 8
+# pool columns
+P_CONTRACT, P_DAY, P_PARTY, P_INST, P_BROKER, P_OFFICE = range(6)
+N_POOL = 6
+# directions: OUT walks p's sales, IN its purchases; seg columns at 3 * d
 OUT, IN = 0, 1
+SEG_START, SEG_LEN, SEG_CAP = range(3)
+MIN_SEGMENT = 4
 # mark columns: F forward cycle half, B backward half, C one walk's candidates, D and E sets
 F_STAMP, F_SLOT, B_STAMP, B_SLOT, C_STAMP, C_SLOT, D_STAMP, E_STAMP = range(8)
 N_MARKS = 8
 # meta entries
-N_CONTRACTS, STAMP = 0, 1
+N_CONTRACTS, STAMP, POOL_USED = range(3)
 # candidate columns of ``cand_i``: counterparty, the day a search keeps, that contract
 CAND_PARTY, CAND_DAY, CAND_CONTRACT = range(3)
 NEVER = np.int64(1) << 40  # a day no flow has, later than all
+
+
+@njit(cache=True)
+def segment(seg: np.ndarray, p: int, d: int) -> tuple[int, int]:
+    """(first row, one past the last row) of p's flows in direction d."""
+    start = seg[p, 3 * d + SEG_START]
+    return start, start + seg[p, 3 * d + SEG_LEN]
+
+
+@njit(cache=True)
+def append(pool: np.ndarray, pamt: np.ndarray, seg: np.ndarray, meta: np.ndarray, p: int,
+           d: int, contract: int, day: int, q: int, inst: int, broker: int, office: int,
+           amount: float) -> None:
+    """Append a flow to p's segment, moving it to the pool's end at twice the size if full."""
+    o = 3 * d
+    start, length, cap = seg[p, o + SEG_START], seg[p, o + SEG_LEN], seg[p, o + SEG_CAP]
+    if length == cap:
+        new = meta[POOL_USED]
+        pool[new:new + length] = pool[start:start + length]
+        pamt[new:new + length] = pamt[start:start + length]
+        start = new
+        seg[p, o + SEG_START] = new
+        seg[p, o + SEG_CAP] = max(MIN_SEGMENT, 2 * cap)
+        meta[POOL_USED] = new + seg[p, o + SEG_CAP]
+    k = start + length
+    pool[k, P_CONTRACT], pool[k, P_DAY], pool[k, P_PARTY] = contract, day, q
+    pool[k, P_INST], pool[k, P_BROKER], pool[k, P_OFFICE] = inst, broker, office
+    pamt[k] = amount
+    seg[p, o + SEG_LEN] = length + 1
+
+
+@njit(cache=True)
+def compact(pool: np.ndarray, pamt: np.ndarray, seg: np.ndarray, new_pool: np.ndarray,
+            new_pamt: np.ndarray) -> int:
+    """Copy every segment into the new pool, tightly (room for one more flow each); returns
+    the rows used."""
+    used = 0
+    for p in range(len(seg)):
+        for d in (OUT, IN):
+            o = 3 * d
+            start, length = seg[p, o + SEG_START], seg[p, o + SEG_LEN]
+            if seg[p, o + SEG_CAP] == 0:
+                continue
+            cap = max(MIN_SEGMENT, length + 1)
+            new_pool[used:used + length] = pool[start:start + length]
+            new_pamt[used:used + length] = pamt[start:start + length]
+            seg[p, o + SEG_START], seg[p, o + SEG_CAP] = used, cap
+            used += cap
+    return used
 
 
 @njit(cache=True)
@@ -58,13 +111,7 @@ def in_band(x: float, amount: float) -> bool:
 
 
 @njit(cache=True)
-def counterparty_col(d: int) -> int:
-    """The column holding the other party of a flow walked in direction ``d``."""
-    return BUYER if d == OUT else SELLER
-
-
-@njit(cache=True)
-def candidates(ci: np.ndarray, amt: np.ndarray, head: np.ndarray, mark: np.ndarray,
+def candidates(pool: np.ndarray, pamt: np.ndarray, seg: np.ndarray, mark: np.ndarray,
                cand_i: np.ndarray, cand_f: np.ndarray, meta: np.ndarray, p: int, d: int,
                lo_day: int, hi_day: int, amount: float, s: int, b: int, fanout: int
                ) -> tuple[int, int]:
@@ -84,17 +131,16 @@ def candidates(ci: np.ndarray, amt: np.ndarray, head: np.ndarray, mark: np.ndarr
     """
     stamp = fresh_stamp(meta)
     la = math.log(amount)
-    col = counterparty_col(d)
-    nxt = NEXT_OUT + d
     k = 0
-    i = head[p, d]
-    while i >= 0:
-        day = ci[i, DAY]
+    first, r = segment(seg, p, d)
+    r -= 1
+    while r >= first:
+        day = pool[r, P_DAY]
         if day < lo_day:
             break
-        x = amt[i]
+        x = pamt[r]
         if day <= hi_day and in_band(x, amount):
-            q = ci[i, col]
+            q = pool[r, P_PARTY]
             if q != s and q != b:
                 dist = abs(math.log(x) - la)
                 if mark[q, C_STAMP] != stamp:
@@ -102,17 +148,17 @@ def candidates(ci: np.ndarray, amt: np.ndarray, head: np.ndarray, mark: np.ndarr
                     mark[q, C_SLOT] = k
                     cand_i[k, CAND_PARTY] = q
                     cand_i[k, CAND_DAY] = day
-                    cand_i[k, CAND_CONTRACT] = i
+                    cand_i[k, CAND_CONTRACT] = pool[r, P_CONTRACT]
                     cand_f[k] = dist
                     k += 1
                 else:
                     j = mark[q, C_SLOT]
                     if d == OUT:  # newest first: this flow is no later than the kept one
                         cand_i[j, CAND_DAY] = day
-                        cand_i[j, CAND_CONTRACT] = i
+                        cand_i[j, CAND_CONTRACT] = pool[r, P_CONTRACT]
                     if dist < cand_f[j]:
                         cand_f[j] = dist
-        i = ci[i, nxt]
+        r -= 1
     if k <= fanout:
         return k, k
     for r in range(fanout):  # partial selection: fanout is small, hubs are rare
