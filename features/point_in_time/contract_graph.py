@@ -36,6 +36,7 @@ import pandas as pd
 
 from features.point_in_time import flow_patterns as kernels
 from features.point_in_time.catalogue import CYCLE_MAX_LEN, FLOW_WINDOW_DAYS, SEARCH_FANOUT
+from features.point_in_time.flow_cycles import search_scratch
 from features.point_in_time.flow_index import (
     AGG_WIDTH,
     EMPTY,
@@ -112,12 +113,13 @@ class FlowGraph:
         self.mark = np.zeros((parties, N_MARKS), dtype=np.int64)
         self.cand_i = np.empty((parties, 3), dtype=np.int64)
         self.cand_f = np.empty(parties)
+        self.halves = search_scratch(self.fanout)
         self.meta[STAMP] = 0
         self._row = np.empty(kernels.N_COLUMNS)
 
     def _store(self) -> tuple[np.ndarray, ...]:
         return (self.ci, self.amt, self.pool, self.pamt, self.seg, self.agg, self.keys,
-                self.vals, self.mark, self.cand_i, self.cand_f, self.meta)
+                self.vals, self.mark, self.cand_i, self.cand_f, self.meta, self.halves)
 
     def __len__(self) -> int:
         return int(self.meta[N_CONTRACTS])

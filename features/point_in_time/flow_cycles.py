@@ -51,6 +51,20 @@ from features.point_in_time.flow_walk import (
 FORWARD_LEVELS, BACKWARD_LEVELS = 3, 2
 
 
+def search_scratch(fanout: int) -> tuple[np.ndarray, ...]:
+    """Slots of both halves of a search (party, time, predecessor slot, leg per level),
+    allocated once per graph: a search that allocated them would pay for it every check.
+    At most: the start, then fanout new parties per party expanded at each level."""
+    f = fanout
+    rows = {"forward": 1 + f + 2 * f * f + f * f * f, "backward": 1 + f + f * f}
+    out: list[np.ndarray] = []
+    for side, levels in (("forward", FORWARD_LEVELS), ("backward", BACKWARD_LEVELS)):
+        n = rows[side]
+        out += [np.empty(n, dtype=np.int64)]
+        out += [np.empty((n, levels + 1), dtype=np.int64) for _ in range(3)]
+    return tuple(out)
+
+
 @njit(cache=True)
 def _level(pool: np.ndarray, pamt: np.ndarray, seg: np.ndarray, mark: np.ndarray,
            cand_i: np.ndarray, cand_f: np.ndarray, meta: np.ndarray, party: np.ndarray,
@@ -145,8 +159,8 @@ def _meet(ci: np.ndarray, amt: np.ndarray, mark: np.ndarray, fp: np.ndarray, ft:
 @njit(cache=True)
 def shortest_cycle(ci: np.ndarray, amt: np.ndarray, pool: np.ndarray, pamt: np.ndarray,
                    seg: np.ndarray, mark: np.ndarray, cand_i: np.ndarray, cand_f: np.ndarray,
-                   meta: np.ndarray, s: int, b: int, day: int, amount: float, since: int,
-                   fanout: int, out: np.ndarray) -> None:
+                   meta: np.ndarray, halves: tuple[np.ndarray, ...], s: int, b: int, day: int,
+                   amount: float, since: int, fanout: int, out: np.ndarray) -> None:
     """Parties on the shortest cycle s -> b closes (0 when none), its ratio and span, into
     ``out[0:3]`` (ratio and span NaN when none)."""
     out[0], out[1], out[2] = 0.0, np.nan, np.nan
@@ -165,18 +179,7 @@ def shortest_cycle(ci: np.ndarray, amt: np.ndarray, pool: np.ndarray, pamt: np.n
     if best[0] >= 0:
         out[0], out[1], out[2] = 2.0, best[0], day - best[1]
         return
-    f = fanout
-    # slots: the start, then at most fanout new parties per party expanded at each level
-    nf_cap = 1 + f + 2 * f * f + f * f * f
-    nb_cap = 1 + f + f * f
-    fp = np.empty(nf_cap, dtype=np.int64)
-    ft = np.empty((nf_cap, FORWARD_LEVELS + 1), dtype=np.int64)
-    fpred = np.empty((nf_cap, FORWARD_LEVELS + 1), dtype=np.int64)
-    fleg = np.empty((nf_cap, FORWARD_LEVELS + 1), dtype=np.int64)
-    bp = np.empty(nb_cap, dtype=np.int64)
-    bt = np.empty((nb_cap, BACKWARD_LEVELS + 1), dtype=np.int64)
-    bpred = np.empty((nb_cap, BACKWARD_LEVELS + 1), dtype=np.int64)
-    bleg = np.empty((nb_cap, BACKWARD_LEVELS + 1), dtype=np.int64)
+    fp, ft, fpred, fleg, bp, bt, bpred, bleg = halves
     f_stamp, b_stamp = fresh_stamp(meta), fresh_stamp(meta)
     fp[0], bp[0] = b, s
     ft[0, :], bt[0, :] = since + 1, -day

@@ -50,7 +50,7 @@ from features.point_in_time.flow_walk import (
 N_COLUMNS = 14
 RELAY_MAX = 5  # a relay chain is counted up to this many earlier legs
 # the arrays of a FlowGraph, in this order: ci, amt, pool, pamt, seg, agg, pair keys, pair
-# values, and the scratch mark, cand_i, cand_f, meta
+# values, and the scratch mark, cand_i, cand_f, meta and the search halves
 Store = tuple[np.ndarray, ...]
 
 
@@ -180,15 +180,15 @@ def check(store: Store, s: int, b: int, day: int, amount: float, same_region: bo
     A contract without a positive amount (which ingest rejects, but a raw table may hold)
     takes part in no flow: it gets the facts of a party with no history.
     """
-    ci, amt, pool, pamt, seg, agg, keys, vals, mark, cand_i, cand_f, meta = store
+    ci, amt, pool, pamt, seg, agg, keys, vals, mark, cand_i, cand_f, meta, halves = store
     out[:] = 0.0
     out[CYCLE_RATIO] = out[CYCLE_SPAN] = out[PARTY_SHARE] = np.nan
     out[TIES] = 1.0 if same_region else 0.0
     if not amount > 0:
         return
     since = day - window
-    shortest_cycle(ci, amt, pool, pamt, seg, mark, cand_i, cand_f, meta, s, b, day, amount,
-                   since, fanout, out)
+    shortest_cycle(ci, amt, pool, pamt, seg, mark, cand_i, cand_f, meta, halves, s, b, day,
+                   amount, since, fanout, out)
     out[RELAY_IN], out[RELAY_CHAIN] = _relay(ci, pool, pamt, seg, mark, meta, s, b, day, amount)
     s_out = window_totals(ci, amt, agg, s, OUT, day, window, FAN_SHORT_DAYS)
     s_in = window_totals(ci, amt, agg, s, IN, day, window, FAN_SHORT_DAYS)
@@ -224,7 +224,7 @@ def add(store: Store, s: int, b: int, day: int, amount: float, inst: int, broker
     ``closed``: whether it closed a cycle when checked; ``chain``: the contracts of the
     longest relay chain it ends (itself included), both read by later checks.
     """
-    ci, amt, pool, pamt, seg, agg, keys, vals, _, _, _, meta = store
+    ci, amt, pool, pamt, seg, agg, keys, vals, _, _, _, meta, _ = store
     if not amount > 0:
         return
     n = meta[N_CONTRACTS]
@@ -242,7 +242,7 @@ def add_checked(store: Store, s: int, b: int, day: int, amount: float, inst: int
                 office: int, closed: bool, window: int) -> None:
     """:func:`add` for a contract whose check is known only by whether it closed a cycle:
     its relay chain is recomputed (one walk of the seller's recent purchases)."""
-    ci, _, pool, pamt, seg, _, _, _, mark, _, _, meta = store
+    ci, _, pool, pamt, seg, _, _, _, mark, _, _, meta, _ = store
     chain = 0
     if amount > 0:
         chain = _relay(ci, pool, pamt, seg, mark, meta, s, b, day, amount)[1]
