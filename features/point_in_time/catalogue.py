@@ -33,11 +33,12 @@ MIN_PEERS = 20
 # Parties with more distinct counterparties than this in the window are left out of the
 # entity-level 3-cycle share (a sparse path count); contract-level search samples them instead.
 CYCLE_MAX_DEGREE = 50
-# Contract-level network search (:mod:`features.point_in_time.contract_graph`): trailing window, the
-# longest cycle looked for, and how many counterparties a party's search follows at most (the
-# ones whose latest flow is closest in amount to the contract being checked).
+# Contract-level network patterns (:mod:`features.point_in_time.contract_graph`): trailing
+# window, the most parties on a cycle looked for, the short window of fan-in/fan-out, and how
+# many distinct counterparties a search step follows at most (the closest in amount).
 FLOW_WINDOW_DAYS = 365
-CYCLE_MAX_LEN = 5
+CYCLE_MAX_LEN = 6
+FAN_SHORT_DAYS = 30
 # A cycle passes similar amounts along: its legs lie within this factor of the contract's amount.
 CYCLE_AMOUNT_BAND = 2.0
 SEARCH_FANOUT = 16
@@ -275,25 +276,61 @@ CONTRACT_FEATURES: list[Feature] = [
 ]
 
 _FLOWS = (f"the flow network of contracts registered in the {FLOW_WINDOW_DAYS} days before it "
-          "(latest contract per ordered pair)")
+          "(every contract a flow seller->buyer on its registered_date)")
 _BAND = (f"legs within a factor {CYCLE_AMOUNT_BAND:g} of this contract's amount")
-_SAMPLED = (f"a party with more than {SEARCH_FANOUT} counterparties is followed through the "
-            f"{SEARCH_FANOUT} whose latest flow is closest in amount to this contract")
+_SAMPLED = (f"where more than {SEARCH_FANOUT} distinct counterparties qualify at a step, the "
+            f"{SEARCH_FANOUT} closest in amount to this contract are followed")
+
+
+def _earlier(days: int) -> str:
+    return f"contracts registered before it in the {days} days before it"
+
+
 CONTRACT_FEATURES += [
     Feature("contract", "network", "cycle_len", None, "闭合循环长度",
             "length of the cycle it closes",
-            f"fewest parties (2-{CYCLE_MAX_LEN}) of a directed cycle seller->buyer->...->seller "
-            f"this contract closes in {_FLOWS}, {_BAND}; 0 when none; {_SAMPLED}"),
+            f"fewest parties (2-{CYCLE_MAX_LEN}) of a time-respecting cycle seller->buyer->...->"
+            f"seller this contract closes: earlier flows buyer->...->seller on non-decreasing "
+            f"days in {_FLOWS}, {_BAND}; 0 when none; {_SAMPLED}"),
     Feature("contract", "network", "cycle_amount_ratio", None, "循环金额相似度",
             "amount similarity along the cycle",
             "smallest over largest amount of the cycle's legs, this contract included (1 = all "
-            "equal); empty when it closes no cycle"),
+            "equal), for the shortest cycle made of earliest-arrival and latest-departure "
+            "halves, the most even of those; empty when it closes no cycle"),
     Feature("contract", "network", "cycle_span_days", None, "循环时间跨度(天)",
-            "days the cycle spans", "registered_date minus the earliest leg's registered_date; "
-            "empty when it closes no cycle"),
+            "days the cycle spans", "registered_date minus the earliest leg's registered_date "
+            "of that cycle; empty when it closes no cycle"),
     Feature("contract", "network", "relay_in", None, "转手买入笔数", "similar purchases passed on",
-            f"counterparties that sold to this seller in the {RELAY_DAYS} days before for an "
-            f"amount within ±{RELAY_BAND:.0%} of this one (a chain being passed on)", 1),
+            f"distinct parties other than the buyer that sold to this seller in the {RELAY_DAYS} "
+            f"days before for an amount within ±{RELAY_BAND:.0%} of this one (a chain being "
+            "passed on)", 1),
+    Feature("contract", "network", "relay_chain", None, "转手链长度", "relay chain length",
+            "earlier legs (0-5) of the longest chain of contracts ...->x->seller that this "
+            f"contract continues, each leg registered within {RELAY_DAYS} days before the next "
+            f"and its amount within ±{RELAY_BAND:.0%} of the next leg's; the leg into the seller "
+            "not from this buyer", 1),
+    Feature("contract", "network", "seller_fan_out_30d", None, "卖方近30天买方数",
+            "seller's buyers, last 30 days",
+            f"distinct buyers of the seller's {_earlier(FAN_SHORT_DAYS)}"),
+    Feature("contract", "network", "seller_fan_out_365d", None, "卖方近一年买方数",
+            "seller's buyers, last year",
+            f"distinct buyers of the seller's {_earlier(FLOW_WINDOW_DAYS)}"),
+    Feature("contract", "network", "buyer_fan_in_30d", None, "买方近30天卖方数",
+            "buyer's sellers, last 30 days",
+            f"distinct sellers of the buyer's {_earlier(FAN_SHORT_DAYS)}"),
+    Feature("contract", "network", "buyer_fan_in_365d", None, "买方近一年卖方数",
+            "buyer's sellers, last year",
+            f"distinct sellers of the buyer's {_earlier(FLOW_WINDOW_DAYS)}"),
+    Feature("contract", "network", "scatter_gather", None, "分散-汇聚中间方数",
+            "scatter-gather intermediaries",
+            "largest over sources u that sold to the seller of the number of distinct "
+            "intermediaries m (not seller, buyer or u) whose latest flows u->m and m->buyer lie "
+            f"in {_FLOWS}, {_BAND}; sources u limited as a search step ({_SAMPLED})"),
+    Feature("contract", "network", "gather_scatter", None, "汇聚-分散规模",
+            "gather-scatter size",
+            "min(distinct parties other than the buyer that sold to the seller, distinct parties "
+            f"the seller sold to with this buyer included), in {_FLOWS}: the seller as a "
+            "pass-through of many sources to many targets"),
     Feature("contract", "network", "common_counterparties", None, "共同交易对手数",
             "shared counterparties", f"parties both seller and buyer traded with in {_FLOWS}"),
     Feature("contract", "network", "related_ties", None, "关联关系数", "related-party ties",

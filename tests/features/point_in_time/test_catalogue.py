@@ -42,4 +42,4 @@ def test_families_cover_the_issue() -> None:
     assert families["broker"] >= {"activity", "broker", "conduct"}
     assert {f.family for f in features_of("contract")} == {
         "amount", "history", "network", "newcomer"}
-    assert len(names_of("contract")) == 30
+    assert len(names_of("contract")) == 37

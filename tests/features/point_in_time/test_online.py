@@ -50,7 +50,9 @@ def test_online_state_equals_batch_over_two_months(small_market: Market, reuse: 
     np.testing.assert_allclose(online_arr, batch_arr, rtol=1e-9, atol=1e-12, equal_nan=True)
     # the period exercises every history feature, not only zeros
     for name in ("ctr_pair_prior", "ctr_reverse_pair_prior", "ctr_seller_bad_share",
-                 "ctr_broker_recent", "ctr_institution_conduct"):
+                 "ctr_broker_recent", "ctr_institution_conduct", "ctr_cycle_len",
+                 "ctr_relay_chain", "ctr_seller_fan_out_30d", "ctr_buyer_fan_in_365d",
+                 "ctr_scatter_gather", "ctr_gather_scatter", "ctr_party_cycle_share"):
         assert np.nanmax(batch[name]) > 0, name
 
 
