@@ -38,27 +38,6 @@ def top_by_rank(scores: np.ndarray, share: float) -> np.ndarray:
     return top
 
 
-def through_rings(score: np.ndarray, contract_id: np.ndarray, closer: np.ndarray
-                  ) -> np.ndarray:
-    """Each contract's score raised to that of the contract that closed a cycle through it.
-
-    A ring's first legs look ordinary when registered; the leg that closes it is the one the
-    flow engine flags, and its check names the legs (``closer``: per contract, the id of the
-    first later contract whose shortest cycle ran through it, empty when none). An office
-    reviewing the closing contract opens the whole ring, so on a review list made after the
-    ring closed every leg ranks with its closer. Closers outside ``contract_id`` (registered
-    after the period reviewed) lend nothing: the ring was not yet known.
-    """
-    score = np.asarray(score, dtype=np.float64)
-    ids = pd.Series(np.arange(len(score)), index=pd.Index(np.asarray(contract_id, dtype=object)))
-    ids = ids[~ids.index.duplicated()]
-    at = ids.reindex(pd.Series(closer, dtype=object).fillna("").to_numpy()).to_numpy()
-    out = score.copy()
-    known = ~np.isnan(at)
-    out[known] = np.maximum(score[known], score[at[known].astype(np.int64)])
-    return out
-
-
 def recall_by_pattern(pattern: np.ndarray, offices: np.ndarray, k: int,
                       scores: Mapping[str, np.ndarray], held_out: frozenset[str] = frozenset()
                       ) -> pd.DataFrame:

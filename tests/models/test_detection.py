@@ -71,13 +71,3 @@ def test_honest_parties_over_share_of_the_top_rows() -> None:
     assert t.loc["crowded", "top_share"] == pytest.approx(0.2)
     assert t.loc["crowded", "top_over_share"] == pytest.approx(10.0)
 
-
-def test_a_ring_closer_lends_its_score_to_the_legs_before_it() -> None:
-    from models.detection import through_rings
-
-    ids = np.array(["a", "b", "c", "d"])
-    score = np.array([0.1, 0.2, 0.9, 0.3])
-    closer = np.array(["c", "c", None, "z"])  # z closed d's ring after the period: unknown
-    assert through_rings(score, ids, closer).tolist() == [0.9, 0.9, 0.9, 0.3]
-    # a leg never loses: its own score stays when higher than its closer's
-    assert through_rings(np.array([0.95, 0.2, 0.9, 0.3]), ids, closer)[0] == 0.95
