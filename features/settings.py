@@ -107,9 +107,9 @@ class GradeSettings(Group):
     within 12 months (docs/master-scale.md). A grade holds every PD below its upper bound and
     at or above the better grade's; D is everything from C's bound up."""
 
-    a_max_pd: float = setting(0.02, "TECHCREDIT_GRADE_A_MAX_PD", "grade A: PD below this")
-    b_max_pd: float = setting(0.05, "TECHCREDIT_GRADE_B_MAX_PD", "grade B: PD below this")
-    c_max_pd: float = setting(0.12, "TECHCREDIT_GRADE_C_MAX_PD",
+    a_max_pd: float = setting(0.04, "TECHCREDIT_GRADE_A_MAX_PD", "grade A: PD below this")
+    b_max_pd: float = setting(0.06, "TECHCREDIT_GRADE_B_MAX_PD", "grade B: PD below this")
+    c_max_pd: float = setting(0.10, "TECHCREDIT_GRADE_C_MAX_PD",
                               "grade C: PD below this; D at or above")
 
     @model_validator(mode="after")

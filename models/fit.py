@@ -353,8 +353,10 @@ def _without(columns: Columns, noise: Sequence[str]) -> Columns:
 
 
 def _card(df: pd.DataFrame, y: np.ndarray, fit_rows: np.ndarray, columns: Columns,
-          encoder: Encoder, x: np.ndarray, seed: int) -> tuple[Scorecard, WoeCard]:
-    scorecard = fit_scorecard(df.iloc[fit_rows], y[fit_rows], columns, seed=seed)
+          encoder: Encoder, x: np.ndarray, seed: int, monotone: Mapping[str, int]
+          ) -> tuple[Scorecard, WoeCard]:
+    scorecard = fit_scorecard(df.iloc[fit_rows], y[fit_rows], columns, seed=seed,
+                              monotone=monotone)
     return scorecard, card_of(scorecard, encoder, x[fit_rows])
 
 
@@ -385,7 +387,8 @@ def _fit_out_of_time(
             encoder, x, mono, booster = _boost(df, y, tr, va, model_columns, opts)
     scorecard = card = card_platt = None
     if policy.baseline:
-        scorecard, card = _card(df, y, tr, model_columns, encoder, x, seed)
+        scorecard, card = _card(df, y, tr, model_columns, encoder, x, seed,
+                                  policy.monotone)
         card_platt = fit_platt(card.raw(x[va]), y[va])
     fam = _Families(booster, fit_platt(booster.predict(x[va], raw_score=True), y[va]), card,
                     card_platt, scorecard)
@@ -472,7 +475,8 @@ def _fit_kfold(
         best.append(booster.best_iteration)
         raw[test_i] = booster.predict(x[test_i], raw_score=True)
         if baseline:
-            raw_card[test_i] = _card(df, y, train_i, columns, encoder, x, seed)[1].raw(x[test_i])
+            raw_card[test_i] = _card(df, y, train_i, columns, encoder, x, seed,
+                                     monotone)[1].raw(x[test_i])
     rounds = int(np.ceil(np.mean(best)))
     all_i = np.flatnonzero(downsample_goods(y, max_train_rows, seed))
     booster = fit_booster(
@@ -493,7 +497,7 @@ def _fit_kfold(
     held = _held_out(df, everyone, y, columns, keep)
     held["p_lightgbm"] = platt.proba(raw)
     if baseline:
-        scorecard, card = _card(df, y, everyone, columns, encoder, x, seed)
+        scorecard, card = _card(df, y, everyone, columns, encoder, x, seed, monotone)
         card_platt = fit_platt(raw_card, y)
         held["p_baseline"] = card_platt.proba(raw_card)
     fam = _Families(booster, platt, card, card_platt, scorecard)

@@ -6,8 +6,8 @@ attribute once led the credit model's gain table, and a permutation test on the 
 year (shuffling costs less than 0.001 AUC) let it through, since a few spurious splits move a
 held-out AUC by about that much. The **null importance** test asks the question directly: refit
 the same trees, the same number of rounds, on a shuffled target several times; what a feature
-gains there is what it gains from fitting noise. A feature is kept only if its real gain beats
-every one of those null gains (Altmann et al. 2010). **Permutation importance** on the test
+gains there is what it gains from fitting noise. A feature is kept only if its share of the
+real model's gain beats its share in every one of those refits (Altmann et al. 2010). **Permutation importance** on the test
 period (how much AUC drops when one feature is shuffled) is what the review shows.
 """
 
@@ -57,7 +57,7 @@ class NullImportance:
     """Real gain per feature beside the gains of refits on a shuffled target."""
 
     features: tuple[str, ...]
-    real: np.ndarray  # gain per feature, real target
+    real: np.ndarray  # share of the total gain per feature, real target
     null: np.ndarray  # runs × features, shuffled targets
 
     @property
@@ -72,12 +72,22 @@ class NullImportance:
         return tuple(f for f in self.features if f not in kept)
 
 
+def shares(gain: np.ndarray) -> np.ndarray:
+    """Each feature's share of the model's total gain (all zero when nothing was split)."""
+    gain = np.asarray(gain, dtype=float)
+    total = gain.sum(axis=-1, keepdims=True)
+    return np.divide(gain, total, out=np.zeros_like(gain), where=total > 0)
+
+
 def null_importance(gain: Callable[[np.ndarray], np.ndarray], y: np.ndarray,
                     features: Sequence[str], runs: int = NULL_RUNS, seed: int = 0
                     ) -> NullImportance:
     """``gain(target)`` refits the model on the same rows with ``target`` and returns its gain
-    per feature; it is called once with ``y`` and ``runs`` times with ``y`` shuffled."""
+    per feature; it is called once with ``y`` and ``runs`` times with ``y`` shuffled. Gains are
+    compared as shares of each fit's total: a shuffled target leaves little to gain at all, so
+    raw gains would make every feature look real, while a feature's share of a fit on noise is
+    what its splits earn by chance (continuous features, with many split points, earn more)."""
     rng = np.random.default_rng(seed)
-    real = np.asarray(gain(y), dtype=float)
-    null = np.array([gain(rng.permutation(y)) for _ in range(runs)], dtype=float)
+    real = shares(gain(y))
+    null = np.array([shares(gain(rng.permutation(y))) for _ in range(runs)], dtype=float)
     return NullImportance(tuple(features), real, null.reshape(runs, len(features)))

@@ -338,7 +338,7 @@ def build_review(
             "base_score": model.scale.base_score,
             "base_odds": model.scale.base_odds,
             "pdo": model.scale.pdo,
-            "grades (PD below)": {"A": model.cuts.a_max_pd, "B": model.cuts.b_max_pd,
+            "grade_max_pd": {"A": model.cuts.a_max_pd, "B": model.cuts.b_max_pd,
                                   "C": model.cuts.c_max_pd},
         },
         platt_intercept=float(model.platt.intercept),
