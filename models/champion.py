@@ -61,9 +61,6 @@ class FamilyChoice:
         return Route(self.overall.family, self.column,
                      {v.level: v.family for v in self.levels})
 
-    def family_of(self, level: str) -> Family:
-        return self.route().family_of(level)
-
     def table(self) -> pd.DataFrame:
         rows = [{"segment": v.level, "serves": v.family,
                  "LightGBM gain [95%]": "" if v.gain is None else str(v.gain),

@@ -7,8 +7,9 @@ year (shuffling costs less than 0.001 AUC) let it through, since a few spurious 
 held-out AUC by about that much. The **null importance** test asks the question directly: refit
 the same trees, the same number of rounds, on a shuffled target several times; what a feature
 gains there is what it gains from fitting noise. A feature is kept only if its share of the
-real model's gain beats its share in every one of those refits (Altmann et al. 2010). **Permutation importance** on the test
-period (how much AUC drops when one feature is shuffled) is what the review shows.
+real model's gain beats its share in every one of those refits (Altmann et al. 2010).
+**Permutation importance** on the test period (how much AUC drops when one feature is
+shuffled) is what the review shows.
 """
 
 from __future__ import annotations

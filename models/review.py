@@ -96,11 +96,6 @@ class Review:
     sections: tuple[Section, ...] = ()
     served: Mapping[str, object] = field(default_factory=dict)  # FamilyChoice.as_dict()
 
-    @property
-    def model_figures(self) -> Discrimination:
-        """The served model's discrimination on the held-out rows."""
-        return self.comparison[SERVED]
-
     def as_dict(self) -> dict:
         """The JSON rendering logged with the run (NaN becomes null)."""
         return _finite(

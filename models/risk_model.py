@@ -31,7 +31,6 @@ from models.woe_card import WoeCard
 MODEL_FILE = "booster.txt"
 META_FILE = "model.json"
 Family = Literal["lightgbm", "scorecard"]
-FAMILIES: tuple[Family, ...] = ("lightgbm", "scorecard")
 
 
 @dataclass(frozen=True)
@@ -54,9 +53,6 @@ class Route:
             if family is not None:
                 mask[codes == code] = family == "scorecard"
         return mask
-
-    def family_of(self, level: str | None) -> Family:
-        return self.families.get(str(level), self.default) if level is not None else self.default
 
     def as_dict(self) -> dict:
         return {"default": self.default, "column": self.column, "families": dict(self.families)}
@@ -105,12 +101,6 @@ class RiskModel:
     @property
     def features(self) -> tuple[str, ...]:
         return self.encoder.features
-
-    @property
-    def families(self) -> tuple[Family, ...]:
-        """The families that serve some rows."""
-        served = {self.route.default, *self.route.families.values()}
-        return tuple(f for f in FAMILIES if f in served)
 
     def _split(self, x: np.ndarray) -> np.ndarray:
         return self.route.scorecard_rows(x, self.encoder)

@@ -35,13 +35,13 @@ def test_each_kind_gets_its_own_verdict_and_unseen_kinds_follow_all_rows() -> No
     route = choice.route()
     assert route == Route("lightgbm", "entity_kind",
                           {"broker": "lightgbm", "institution": "scorecard"})
-    assert route.family_of("newcomer") == "lightgbm"
     assert choice.table()["serves"].tolist() == ["lightgbm", "lightgbm", "scorecard"]
     assert choice.as_dict()["served"] == {"all": "lightgbm", "broker": "lightgbm",
                                           "institution": "scorecard"}
-    enc = Encoder(("x",), {"entity_kind": ("broker", "institution")})
-    x = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, np.nan]])
-    assert route.scorecard_rows(x, enc).tolist() == [False, True, False]
+    enc = Encoder(("x",), {"entity_kind": ("broker", "institution", "newcomer")})
+    x = np.array([[1.0, 0.0], [1.0, 1.0], [1.0, np.nan], [1.0, 2.0]])
+    # a missing or unseen kind follows the verdict on all rows
+    assert route.scorecard_rows(x, enc).tolist() == [False, True, False, False]
 
 
 def test_without_a_segment_one_verdict_serves_every_row() -> None:
