@@ -360,6 +360,17 @@ def _card(df: pd.DataFrame, y: np.ndarray, fit_rows: np.ndarray, columns: Column
     return scorecard, card_of(scorecard, encoder, x[fit_rows])
 
 
+def _calibrate_card(raw: np.ndarray, y: np.ndarray) -> Platt:
+    """Platt scaling of the scorecard on held-out rows, as LightGBM's. Where the scorecard does
+    not rank them at all (a tiny market), its own logistic regression is kept as it is — it is
+    a calibrated log-odds on its training rows — rather than failing the run: the evidence then
+    shows how poorly it ranks."""
+    try:
+        return fit_platt(raw, y)
+    except ValueError:
+        return Platt()
+
+
 def _fit_out_of_time(
     df: pd.DataFrame,
     y: np.ndarray,
@@ -389,7 +400,7 @@ def _fit_out_of_time(
     if policy.baseline:
         scorecard, card = _card(df, y, tr, model_columns, encoder, x, seed,
                                   policy.monotone)
-        card_platt = fit_platt(card.raw(x[va]), y[va])
+        card_platt = _calibrate_card(card.raw(x[va]), y[va])
     fam = _Families(booster, fit_platt(booster.predict(x[va], raw_score=True), y[va]), card,
                     card_platt, scorecard)
     held = _held_out(df, te, y, columns, keep)
@@ -498,7 +509,7 @@ def _fit_kfold(
     held["p_lightgbm"] = platt.proba(raw)
     if baseline:
         scorecard, card = _card(df, y, everyone, columns, encoder, x, seed, monotone)
-        card_platt = fit_platt(raw_card, y)
+        card_platt = _calibrate_card(raw_card, y)
         held["p_baseline"] = card_platt.proba(raw_card)
     fam = _Families(booster, platt, card, card_platt, scorecard)
     choice, evidence = _choose(held, opts, fam)

@@ -207,3 +207,12 @@ def test_a_feature_that_matters_for_one_group_only_is_kept() -> None:
     assert noise_of([pooled]) == ["b_driver", "unused"]
     assert noise_of([pooled, group_b]) == ["unused"]
     assert noise_of([]) == []
+
+
+def test_a_scorecard_that_does_not_rank_the_validation_year_keeps_its_own_calibration() -> None:
+    from models.fit import _calibrate_card
+    from models.platt import Platt
+
+    y = np.r_[np.ones(20), np.zeros(200)].astype(int)
+    assert _calibrate_card(np.r_[np.full(20, -3.0), np.full(200, 3.0)], y) == Platt()
+    assert _calibrate_card(np.r_[np.full(20, 3.0), np.full(200, -3.0)], y).slope > 0
