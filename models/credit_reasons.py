@@ -3,10 +3,11 @@
 The model's contributions (TreeSHAP for LightGBM, WOE points for the scorecard; calibrated,
 see :meth:`models.risk_model.RiskModel.contributions`) are summed per reason code
 (:mod:`models.reason_codes`), so three features of one kind of conduct make one reason, not
-three. Features that are not a reason (the entity kind, attributes without evidence) and the
-other kind's features (always missing: their weight is the kind's own) still count in the
-score but are never shown. Each reason says, in points, what it costs and what the entity can
-do about it.
+three. Features that are not a reason (the entity kind, attributes without evidence), the
+other kind's features (always missing: their weight is the kind's own) and any feature whose
+value is missing (no record is no evidence: "no conduct record" is never shown as "conduct on
+record") still count in the score but are never shown. Each reason says, in points, what it
+costs and what the entity can do about it.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def coded_reasons(
     for r in range(contrib.shape[0]):
         found = []
         for c, js in groups.items():
-            phi = contrib[r, js]
+            phi = np.where(np.isnan(x[r, js]), 0.0, contrib[r, js])
             total = float(phi.sum())
             if total <= 0:
                 continue

@@ -46,7 +46,8 @@ class Scorecard:
 
     def predict(self, df: pd.DataFrame) -> np.ndarray:
         with _quiet():
-            woe = self.binning.transform(_frame(df, self.variables), metric="woe")
+            woe = self.binning.transform(_frame(df, self.variables), metric="woe",
+                                         metric_missing="empirical")
         return self.logit.predict_proba(woe.to_numpy(dtype=float))[:, 1]
 
     def iv_table(self) -> pd.DataFrame:
@@ -94,7 +95,7 @@ def fit_scorecard(
     target = np.asarray(y).astype(int)
     with _quiet():
         binning.fit(x, target)
-        woe = binning.transform(x, metric="woe")
+        woe = binning.transform(x, metric="woe", metric_missing="empirical")
     keep = np.ones(woe.shape[1], dtype=bool)
     while True:
         logit = LogisticRegression(C=1.0, max_iter=2000, random_state=seed)

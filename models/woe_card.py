@@ -10,7 +10,7 @@ Its log-odds are ``intercept + Σ coef_j · woe_j(x_j)``. The contribution of an
 is the exact SHAP value of a linear model; with the base value ``intercept + Σ coef_j ·
 mean_j`` they add up to the log-odds exactly, as LightGBM's TreeSHAP does. Reasons, points
 and the repair search therefore read both families the same way. Missing and unseen values
-get WOE 0, as optbinning's own ``transform`` gives them.
+get the WOE of the missing bin (``metric_missing="empirical"``, as the scorecard is fitted).
 """
 
 from __future__ import annotations
@@ -35,10 +35,11 @@ class WoeVariable:
     splits: tuple[float, ...] = ()
     woe: tuple[float, ...] = ()
     categorical: bool = False
+    missing: float = 0.0  # WOE of a missing (or unseen) value
 
     def values(self, column: np.ndarray) -> np.ndarray:
-        """WOE of every value of the encoded column (missing → 0)."""
-        out = np.zeros(len(column))
+        """WOE of every value of the encoded column."""
+        out = np.full(len(column), self.missing)
         seen = ~np.isnan(column)
         woe = np.asarray(self.woe, dtype=float)
         if self.categorical:
@@ -50,7 +51,7 @@ class WoeVariable:
     def as_dict(self) -> dict:
         return {"feature": self.feature, "coef": self.coef, "mean": self.mean,
                 "splits": list(self.splits), "woe": list(self.woe),
-                "categorical": self.categorical}
+                "categorical": self.categorical, "missing": self.missing}
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,8 @@ class WoeCard:
     def from_json(cls, data: Mapping) -> WoeCard:
         return cls(tuple(data["features"]), float(data["intercept"]),
                    tuple(WoeVariable(v["feature"], float(v["coef"]), float(v["mean"]),
-                                     tuple(v["splits"]), tuple(v["woe"]), bool(v["categorical"]))
+                                     tuple(v["splits"]), tuple(v["woe"]), bool(v["categorical"]),
+                                     float(v["missing"]))
                          for v in data["variables"]))
 
 
@@ -107,17 +109,21 @@ def card_of(scorecard: Scorecard, encoder: Encoder, x_train: np.ndarray) -> WoeC
     for name, coef in zip(chosen, coefs, strict=True):
         binned = scorecard.binning.get_binned_variable(name)
         table = binned.binning_table.build()
-        bins = [b for b in table.index if isinstance(b, (int, np.integer))]
-        woe = [float(table.loc[b, "WoE"]) for b in bins]
+        rows = table[table.index != "Totals"]
+        label = rows["Bin"].astype(str)
+        woe = [float(w) for w in rows.loc[~label.isin(["Special", "Missing"]), "WoE"]]
+        missing = float(rows.loc[label == "Missing", "WoE"].iloc[0])
         if name in encoder.levels:
             by_level = {str(level): w for group, w in zip(binned.splits, woe, strict=False)
                         for level in group}
             v = WoeVariable(name, float(coef), 0.0,
-                            woe=tuple(by_level.get(level, 0.0) for level in encoder.levels[name]),
-                            categorical=True)
+                            woe=tuple(by_level.get(level, missing)
+                                      for level in encoder.levels[name]),
+                            categorical=True, missing=missing)
         else:
             v = WoeVariable(name, float(coef), 0.0, splits=tuple(float(s) for s in binned.splits),
-                            woe=tuple(woe))
+                            woe=tuple(woe), missing=missing)
         mean = float(v.values(x_train[:, index[name]]).mean()) if len(x_train) else 0.0
-        variables.append(WoeVariable(v.feature, v.coef, mean, v.splits, v.woe, v.categorical))
+        variables.append(WoeVariable(v.feature, v.coef, mean, v.splits, v.woe, v.categorical,
+                                     v.missing))
     return WoeCard(encoder.features, float(scorecard.logit.intercept_[0]), tuple(variables))

@@ -29,3 +29,10 @@ def test_codes_sum_their_features_and_skip_what_is_not_a_reason() -> None:
     assert split.action_en and split.action_zh
     # the second row: C04 nets to −0.1 and C01 lowered risk: no reason at all
     assert rows[1] == ()
+
+
+def test_a_missing_value_is_no_evidence_and_never_a_reason() -> None:
+    contrib = np.array([[0.5, 0.0, 0.4, 0.0, 0.0, 0.0, -3.0]])
+    x = np.array([[np.nan, 0.0, np.nan, 1.0, 0.0, 0.2]])  # no contracts, no conduct record
+    shown = [f for f in FEATURES if not f.startswith("brk_")]
+    assert coded_reasons(contrib, x, FEATURES, {}, {}, 10.0, shown) == [()]

@@ -49,9 +49,9 @@ def test_monotone_variable_never_lowers_risk_as_it_rises(data) -> None:
     assert np.all(np.diff(card.raw(grid)) >= -1e-12)
 
 
-def test_bins_split_right_closed_as_optbinning_and_missing_is_zero() -> None:
-    v = WoeVariable("a", -1.0, 0.0, splits=(0.0, 1.0), woe=(0.5, 0.0, -0.5))
+def test_bins_split_as_optbinning_and_missing_has_its_own_woe() -> None:
+    v = WoeVariable("a", -1.0, 0.0, splits=(0.0, 1.0), woe=(0.5, 0.0, -0.5), missing=0.7)
     column = np.array([-1.0, 0.0, 0.5, 1.0, np.nan])
-    np.testing.assert_array_equal(v.values(column), [0.5, 0.0, 0.0, -0.5, 0.0])
+    np.testing.assert_array_equal(v.values(column), [0.5, 0.0, 0.0, -0.5, 0.7])
     c = WoeVariable("c", -1.0, 0.0, woe=(0.2, -0.3), categorical=True)
     np.testing.assert_array_equal(c.values(np.array([1.0, 0.0, np.nan])), [-0.3, 0.2, 0.0])
