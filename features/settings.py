@@ -117,17 +117,21 @@ class PointsSettings(Group):
 
 
 class GradeSettings(Group):
-    """Lower point bounds of grades A, B and C; everything below C's bound is D."""
+    """The master scale: grades are bands of the probability of a confirmed dishonesty record
+    within 12 months (docs/master-scale.md). A grade holds every PD below its upper bound and
+    at or above the better grade's; D is everything from C's bound up."""
 
-    a: float = setting(600.0, "TECHCREDIT_GRADE_A_MIN", "lowest points of grade A (PD < 2 %)")
-    b: float = setting(575.0, "TECHCREDIT_GRADE_B_MIN", "lowest points of grade B (PD < 4.6 %)")
-    c: float = setting(545.0, "TECHCREDIT_GRADE_C_MIN", "lowest points of grade C (PD < 12 %)")
+    a_max_pd: float = setting(0.04, "TECHCREDIT_GRADE_A_MAX_PD", "grade A: PD below this")
+    b_max_pd: float = setting(0.06, "TECHCREDIT_GRADE_B_MAX_PD", "grade B: PD below this")
+    c_max_pd: float = setting(0.10, "TECHCREDIT_GRADE_C_MAX_PD",
+                              "grade C: PD below this; D at or above")
 
     @model_validator(mode="after")
-    def _falling(self) -> GradeSettings:
-        if not self.a > self.b > self.c:
+    def _rising(self) -> GradeSettings:
+        if not 0 < self.a_max_pd < self.b_max_pd < self.c_max_pd < 1:
             raise ValueError(
-                f"grade cut-offs must fall strictly: A {self.a} > B {self.b} > C {self.c}")
+                f"grade bounds must rise strictly inside (0, 1): A {self.a_max_pd} < "
+                f"B {self.b_max_pd} < C {self.c_max_pd}")
         return self
 
 

@@ -20,7 +20,9 @@ import numpy as np
 import pandas as pd
 
 from models.booster import TRAIN_THREADS, default_params, fit_booster, monotone_vector
-from models.importance import MIN_AUC_DROP, permutation_importance, uninformative
+from models.champion import Comparison, FamilyChoice, choose_family, lightgbm_only
+from models.evidence import SegmentEvidence, evidence_by_segment
+from models.importance import NULL_RUNS, NullImportance, null_importance
 from models.metrics import Discrimination, discrimination
 from models.platt import Platt, fit_platt
 from models.reasons import Descriptions
@@ -29,12 +31,14 @@ from models.scaling import GradeCuts, PointsScale
 from models.scorecard import Scorecard, fit_scorecard
 from models.split import kfold, time_split
 from models.table import Columns, Encoder, coerce_target, fit_encoder, infer_columns
+from models.woe_card import WoeCard, card_of
 
 REFERENCE_ROWS = 200_000
 NOISE_REASON = (
-    f"shuffling it cost less than {MIN_AUC_DROP} validation AUC (permutation importance)"
+    f"its gain did not beat the gain of {NULL_RUNS} refits on a shuffled target "
+    "(null importance)"
 )
-SELECTION_ROWS = 60_000  # validation rows shuffled per feature and group
+ROW = "__row__"  # cluster column when each row stands alone
 
 
 @dataclass
@@ -55,6 +59,11 @@ class FitResult:
     metrics: dict[str, Discrimination] = field(default_factory=dict)
     sampling: str = "all rows"
     gap_months: int = 0  # periods left out between train, valid and test (label horizon)
+    # which family serves which rows, and the intervals it was decided on
+    choice: FamilyChoice = field(default_factory=lambda: lightgbm_only("", ""))
+    evidence: tuple[SegmentEvidence, ...] = ()
+    selection: tuple[NullImportance, ...] = ()  # pooled, then per level (out-of-time only)
+    time: str | None = None  # the time column, kept in the held-out rows
 
 
 def _as_time(s: pd.Series) -> pd.Series:
@@ -137,7 +146,8 @@ class Policy:
     override LightGBM's defaults; ``max_train_rows`` caps training rows by sampling goods only;
     ``gap_months`` (the label horizon) leaves whole periods out between train, valid and test
     so that no outcome is shared across them (:func:`models.split.time_split`); ``baseline``
-    fits the WOE scorecard beside; ``folds`` is k when the table has no time column.
+    fits the WOE scorecard beside, and with ``choose`` the evidence decides which of the two
+    serves (:mod:`models.champion`); ``folds`` is k when the table has no time column.
     Categorical handling and calibration are the same for every model: text columns become
     codes over the training levels (:mod:`models.table`), and Platt scaling is fitted on the
     validation period (or out of fold).
@@ -151,16 +161,17 @@ class Policy:
     gap_months: int = 0
     baseline: bool = True
     folds: int = 5
+    choose: bool = True  # the evidence chooses the serving family (else LightGBM serves)
 
 
 @dataclass(frozen=True)
 class Selection:
-    """Feature selection by permutation importance (out-of-time only).
+    """Feature selection by null importance on the training rows (out-of-time only).
 
-    LightGBM is refitted without the features whose shuffling costs less than
-    :data:`models.importance.MIN_AUC_DROP` validation AUC, pooled and within every level of
-    ``within`` (entity kind: a minority's driver is not noise); the scorecard baseline still
-    chooses among all.
+    A feature is kept when its LightGBM gain beats that of every refit on a shuffled target
+    (:func:`models.importance.null_importance`), on all training rows or within some level of
+    ``within`` (entity kind: a minority's driver is not noise). Both families are then fitted
+    on the kept features only, so noise reaches no model.
     """
 
     within: str | None = None
@@ -175,21 +186,58 @@ class _Options:
     scale: PointsScale
     cuts: GradeCuts
     seed: int
+    compare: Comparison
 
 
-def _risk_model(opts: _Options, encoder: Encoder, booster: lgb.Booster, platt: Platt,
-                mono: Sequence[int]) -> RiskModel:
+@dataclass(frozen=True)
+class _Families:
+    """Both families fitted on one encoder, with held-out probabilities of each."""
+
+    booster: lgb.Booster
+    platt: Platt
+    card: WoeCard | None
+    card_platt: Platt | None
+    scorecard: Scorecard | None
+
+
+def _risk_model(opts: _Options, encoder: Encoder, fam: _Families, mono: Sequence[int],
+                choice: FamilyChoice) -> RiskModel:
+    route = choice.route()
+    card = fam.card if "scorecard" in {route.default, *route.families.values()} else None
     return RiskModel(
         opts.policy.kind,
         encoder,
-        booster,
-        platt,
+        fam.booster,
+        fam.platt,
         opts.scale,
         opts.cuts,
         dict(opts.policy.descriptions),
         {f: d for f, d in zip(encoder.features, mono, strict=True) if d},
         threads=TRAIN_THREADS,
+        card=card,
+        card_platt=fam.card_platt or Platt(),
+        route=route,
     )
+
+
+def _choose(held: pd.DataFrame, opts: _Options, fam: _Families
+            ) -> tuple[FamilyChoice, tuple[SegmentEvidence, ...]]:
+    """The evidence on the held-out rows (LightGBM against the scorecard, whole clusters
+    resampled) and the serving family it supports."""
+    if fam.card is None:
+        return lightgbm_only("未拟合评分卡：LightGBM服务", "no scorecard fitted: LightGBM serves"
+                             ), ()
+    cluster, within = opts.compare.cluster, opts.compare.within
+    frame = held if cluster in held else held.assign(**{ROW: np.arange(len(held))})
+    within = within if within in held else None
+    ceiling = opts.compare.ceiling if opts.compare.ceiling in held else None
+    evidence = tuple(evidence_by_segment(
+        frame, {"LightGBM": "p_lightgbm", "scorecard": "p_baseline"},
+        cluster if cluster in held else ROW, within, ceiling, seed=opts.seed))
+    if not opts.policy.choose:
+        return lightgbm_only("此模型固定由LightGBM服务", "this model is served by LightGBM by "
+                             "policy"), evidence
+    return choose_family(evidence, within), evidence
 
 
 def fit_risk_model(
@@ -201,12 +249,14 @@ def fit_risk_model(
     seed: int = 0,
     scale: PointsScale | None = None,
     cuts: GradeCuts | None = None,
+    compare: Comparison | None = None,
 ) -> FitResult:
     """Train LightGBM (and the scorecard baseline) on ``df`` and evaluate out of sample.
 
     ``roles`` names the label, the time column (out-of-time split; without one, k-fold), the
     candidate features and the columns copied into ``held_out`` for the review; ``scale`` and
-    ``cuts`` turn probabilities into points and grades.
+    ``cuts`` turn probabilities into points and grades; ``compare`` says how the two families
+    are compared (which rows belong together, per which segment) to choose the one that serves.
     """
     target, time = roles.label, roles.time
     if target not in df.columns:
@@ -219,11 +269,14 @@ def fit_risk_model(
     y = coerce_target(df[target])
     columns = infer_columns(df[list(roles.features)], target)
     opts = _Options(policy or Policy(), selection, scale or PointsScale(), cuts or GradeCuts(),
-                    seed)
-    keep = roles.carried(df.columns)
+                    seed, compare or Comparison())
+    keep = [*roles.carried(df.columns), *([time] if time else [])]
     if time is not None:
-        return _fit_out_of_time(df, y, _as_time(df[time]), columns, keep, opts)
-    return _fit_kfold(df, y, columns, keep, opts)
+        fit = _fit_out_of_time(df, y, _as_time(df[time]), columns, keep, opts)
+    else:
+        fit = _fit_kfold(df, y, columns, keep, opts)
+    fit.time = time
+    return fit
 
 
 def _held_out(
@@ -257,34 +310,36 @@ def _boost(
     return encoder, x, mono, booster
 
 
-def _levels(df: pd.DataFrame, rows: np.ndarray, within: str | None) -> list[np.ndarray]:
-    """The validation rows pooled, then per level of ``within``."""
-    groups = [rows]
+def _select(df: pd.DataFrame, x: np.ndarray, y: np.ndarray, tr: np.ndarray,
+            encoder: Encoder, mono: Sequence[int], rounds: int, opts: _Options
+            ) -> tuple[NullImportance, ...]:
+    """Null importance on the training rows, pooled then within every level of ``within``;
+    a feature is noise only if it beats its null in none of them (:func:`noise_of`)."""
+    groups = [tr]
+    within = opts.selection.within if opts.selection is not None else None
     if within is not None:
-        values = df[within].astype("str").to_numpy()[rows]
-        groups += [rows[values == v] for v in np.unique(values)]
-    return groups
-
-
-def _noise(booster: lgb.Booster, x: np.ndarray, y: np.ndarray, groups: list[np.ndarray],
-           features: Sequence[str], seed: int) -> list[str]:
-    """Features uninformative on the pooled validation rows *and* within every group.
-
-    Judged pooled only, a feature that matters for a minority (institutions are a tenth of
-    the credit panel) looks like noise and is dropped; so each group has its say.
-    """
-    rng = np.random.default_rng(seed)
-    verdicts = []
-    for g in groups:
+        values = df[within].astype("str").to_numpy()[tr]
+        groups += [tr[values == v] for v in np.unique(values)]
+    tables = []
+    for k, g in enumerate(groups):
         if len(np.unique(y[g])) < 2:
             continue
-        if len(g) > SELECTION_ROWS:
-            g = np.sort(rng.choice(g, SELECTION_ROWS, replace=False))
-        table = permutation_importance(
-            lambda m: booster.predict(m, raw_score=True), x[g], y[g], features, seed=seed
-        )
-        verdicts.append(set(uninformative(table)))
-    return [f for f in features if verdicts and all(f in v for v in verdicts)]
+
+        def gain(target: np.ndarray, g: np.ndarray = g) -> np.ndarray:
+            b = fit_booster(x[g], target, None, None, encoder.features, encoder.categorical_index,
+                            mono, opts.policy.params, rounds=rounds, seed=opts.seed)
+            return b.feature_importance(importance_type="gain")
+
+        tables.append(null_importance(gain, y[g], encoder.features, seed=opts.seed + k))
+    return tuple(tables)
+
+
+def noise_of(tables: Sequence[NullImportance]) -> list[str]:
+    """Features kept by no table (pooled or any level): noise for every kind of entity."""
+    if not tables:
+        return []
+    kept = set().union(*(t.kept for t in tables))
+    return [f for f in tables[0].features if f not in kept]
 
 
 def _without(columns: Columns, noise: Sequence[str]) -> Columns:
@@ -295,6 +350,25 @@ def _without(columns: Columns, noise: Sequence[str]) -> Columns:
         tuple(c for c in columns.categorical if c not in drop),
         {**columns.dropped, **dict.fromkeys(noise, NOISE_REASON)},
     )
+
+
+def _card(df: pd.DataFrame, y: np.ndarray, fit_rows: np.ndarray, columns: Columns,
+          encoder: Encoder, x: np.ndarray, seed: int, monotone: Mapping[str, int]
+          ) -> tuple[Scorecard, WoeCard]:
+    scorecard = fit_scorecard(df.iloc[fit_rows], y[fit_rows], columns, seed=seed,
+                              monotone=monotone)
+    return scorecard, card_of(scorecard, encoder, x[fit_rows])
+
+
+def _calibrate_card(raw: np.ndarray, y: np.ndarray) -> Platt:
+    """Platt scaling of the scorecard on held-out rows, as LightGBM's. Where the scorecard does
+    not rank them at all (a tiny market), its own logistic regression is kept as it is — it is
+    a calibrated log-odds on its training rows — rather than failing the run: the evidence then
+    shows how poorly it ranks."""
+    try:
+        return fit_platt(raw, y)
+    except ValueError:
+        return Platt()
 
 
 def _fit_out_of_time(
@@ -315,17 +389,24 @@ def _fit_out_of_time(
     tr = tr[downsample_goods(y[tr], max_train_rows, seed)]
     va, te = np.flatnonzero(split.valid), np.flatnonzero(split.test)
     encoder, x, mono, booster = _boost(df, y, tr, va, columns, opts)
-    model_columns = columns
+    model_columns, selected = columns, ()
     if opts.selection is not None:
-        noise = _noise(booster, x, y, _levels(df, va, opts.selection.within), encoder.features,
-                       seed)
+        selected = _select(df, x, y, tr, encoder, mono, booster.best_iteration, opts)
+        noise = noise_of(selected)
         if noise and len(noise) < len(encoder.features):
             model_columns = _without(columns, noise)
             encoder, x, mono, booster = _boost(df, y, tr, va, model_columns, opts)
-    platt = fit_platt(booster.predict(x[va], raw_score=True), y[va])
-    model = _risk_model(opts, encoder, booster, platt, mono)
-    card = fit_scorecard(df.iloc[tr], y[tr], columns, seed=seed) if policy.baseline else None
+    scorecard = card = card_platt = None
+    if policy.baseline:
+        scorecard, card = _card(df, y, tr, model_columns, encoder, x, seed,
+                                  policy.monotone)
+        card_platt = _calibrate_card(card.raw(x[va]), y[va])
+    fam = _Families(booster, fit_platt(booster.predict(x[va], raw_score=True), y[va]), card,
+                    card_platt, scorecard)
     held = _held_out(df, te, y, columns, keep)
+    _family_predictions(held, fam, x[te])
+    choice, evidence = _choose(held, opts, fam)
+    model = _risk_model(opts, encoder, fam, mono, choice)
     held["p_model"] = model.predict_matrix(x[te])
     # PSI reference: the training period as it was, not the bad-enriched training sample
     period = np.flatnonzero(split.train)
@@ -333,13 +414,9 @@ def _fit_out_of_time(
         period = np.sort(np.random.default_rng(seed).choice(period, REFERENCE_ROWS, replace=False))
     reference = _held_out(df, period, y, columns, keep)
     reference["p_model"] = model.predict_matrix(x[period])
-    metrics = {"lightgbm": discrimination(held["y"], held["p_model"])}
-    if card is not None:
-        held["p_baseline"] = card.predict(df.iloc[te])
-        metrics["baseline"] = discrimination(held["y"], held["p_baseline"])
     return FitResult(
         model,
-        card,
+        scorecard,
         model_columns,
         "out-of-time",
         split.windows,
@@ -347,12 +424,32 @@ def _fit_out_of_time(
         booster.best_iteration,
         held,
         reference,
-        metrics,
+        _metrics(held),
         f"all bads, {len(tr):,} of {int(split.train.sum()):,} training rows"
         if len(tr) < split.train.sum()
         else "all rows",
         split.gap_months,
+        choice,
+        evidence,
+        selected,
     )
+
+
+def _family_predictions(held: pd.DataFrame, fam: _Families, x: np.ndarray) -> None:
+    """Each family's calibrated probability on the held-out rows (``p_lightgbm``,
+    ``p_baseline``), the evidence the serving family is chosen on."""
+    held["p_lightgbm"] = fam.platt.proba(fam.booster.predict(x, raw_score=True))
+    if fam.card is not None and fam.card_platt is not None:
+        held["p_baseline"] = fam.card_platt.proba(fam.card.raw(x))
+
+
+def _metrics(held: pd.DataFrame) -> dict[str, Discrimination]:
+    """Discrimination of the served model, of LightGBM and of the scorecard (when fitted)."""
+    out = {"served": discrimination(held["y"], held["p_model"]),
+           "lightgbm": discrimination(held["y"], held["p_lightgbm"])}
+    if "p_baseline" in held:
+        out["baseline"] = discrimination(held["y"], held["p_baseline"])
+    return out
 
 
 def _fit_kfold(
@@ -369,7 +466,7 @@ def _fit_kfold(
     x = encoder.matrix(df)
     mono = monotone_vector(encoder.features, monotone, columns.categorical)
     raw = np.empty(len(y))
-    p_base = np.empty(len(y))
+    raw_card = np.empty(len(y))
     best = []
     for k, (train_i, test_i) in enumerate(kfold(y, policy.folds, seed)):
         inner_tr, inner_va = kfold(y[train_i], 5, seed + k)[0]
@@ -389,8 +486,8 @@ def _fit_kfold(
         best.append(booster.best_iteration)
         raw[test_i] = booster.predict(x[test_i], raw_score=True)
         if baseline:
-            card = fit_scorecard(df.iloc[train_i], y[train_i], columns, seed=seed)
-            p_base[test_i] = card.predict(df.iloc[test_i])
+            raw_card[test_i] = _card(df, y, train_i, columns, encoder, x, seed,
+                                     monotone)[1].raw(x[test_i])
     rounds = int(np.ceil(np.mean(best)))
     all_i = np.flatnonzero(downsample_goods(y, max_train_rows, seed))
     booster = fit_booster(
@@ -406,18 +503,24 @@ def _fit_kfold(
         seed=seed,
     )
     platt = fit_platt(raw, y)
-    model = _risk_model(opts, encoder, booster, platt, mono)
-    card = fit_scorecard(df, y, columns, seed=seed) if baseline else None
+    scorecard = card = card_platt = None
     everyone = np.arange(len(y))
     held = _held_out(df, everyone, y, columns, keep)
-    held["p_model"] = platt.proba(raw)
-    metrics = {"lightgbm": discrimination(y, held["p_model"])}
+    held["p_lightgbm"] = platt.proba(raw)
     if baseline:
-        held["p_baseline"] = p_base
-        metrics["baseline"] = discrimination(y, p_base)
+        scorecard, card = _card(df, y, everyone, columns, encoder, x, seed, monotone)
+        card_platt = _calibrate_card(raw_card, y)
+        held["p_baseline"] = card_platt.proba(raw_card)
+    fam = _Families(booster, platt, card, card_platt, scorecard)
+    choice, evidence = _choose(held, opts, fam)
+    model = _risk_model(opts, encoder, fam, mono, choice)
+    # out of fold, each row by the family its level is served by
+    served_card = model.route.scorecard_rows(x, encoder)
+    held["p_model"] = np.where(served_card, held.get("p_baseline", held["p_lightgbm"]),
+                               held["p_lightgbm"])
     return FitResult(
         model,
-        card,
+        scorecard,
         columns,
         "k-fold",
         {"all": ("k-fold", f"{len(best)} folds")},
@@ -425,5 +528,7 @@ def _fit_kfold(
         rounds,
         held,
         None,
-        metrics,
+        _metrics(held),
+        choice=choice,
+        evidence=evidence,
     )

@@ -28,6 +28,7 @@ CALIBRATION_METRIC = "test_calibration_ratio"
 BASELINE_AUC_METRIC = "baseline_auc"
 CHAMPION_AUC_METRIC = "champion_auc"
 CHAMPION_VERSION_METRIC = "champion_version"  # the champion the run was compared with
+KFOLD_METRIC = "validation_kfold"  # 1: k-fold figures, no earlier period for a PSI
 # not logged: ``promote`` adds the champion in force when the decision is taken
 CURRENT_CHAMPION_KEY = "current_champion_version"
 
@@ -171,13 +172,23 @@ def segment_checks(metrics: Mapping[str, float], t: GateThresholds) -> list[Chec
     return checks
 
 
+def psi_check(metrics: Mapping[str, float], max_psi: float) -> Check:
+    """Score PSI train → test; not applicable to k-fold figures (a table without time has no
+    earlier and later period), so it is skipped there, not failed."""
+    psi = _nan(metrics, PSI_METRIC)
+    if metrics.get(KFOLD_METRIC) == 1.0:
+        return Check(PSI_METRIC, psi, f"<= {max_psi}", True, None,
+                     "not applicable: k-fold validation has no training and test periods")
+    return Check(PSI_METRIC, psi, f"<= {max_psi}", _ok(psi, psi <= max_psi))
+
+
 def review_gate(metrics: Mapping[str, float], t: GateThresholds) -> GateDecision:
     """Every check listed; the gate passes only if none fails."""
-    auc, psi, ratio = (_nan(metrics, m) for m in (AUC_METRIC, PSI_METRIC, CALIBRATION_METRIC))
+    auc, ratio = (_nan(metrics, m) for m in (AUC_METRIC, CALIBRATION_METRIC))
     return GateDecision(
         (
             Check(AUC_METRIC, auc, f">= {t.min_auc}", _ok(auc, auc >= t.min_auc)),
-            Check(PSI_METRIC, psi, f"<= {t.max_psi}", _ok(psi, psi <= t.max_psi)),
+            psi_check(metrics, t.max_psi),
             Check(
                 CALIBRATION_METRIC,
                 ratio,

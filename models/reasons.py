@@ -1,9 +1,10 @@
 """Reason codes: the factors that raised a score's risk, from LightGBM's own SHAP values.
 
 ``pred_contrib`` splits each raw log-odds into one contribution per feature plus a base
-value, exactly (TreeSHAP). After Platt calibration every contribution is multiplied by the
-slope, and in points by ``−factor · slope``, so the reasons printed beside a score add up to
-that score. Wording comes from a ``descriptions`` mapping (the feature catalogue), falling
+value, exactly (TreeSHAP; the scorecard's WOE points split its log-odds the same way). The
+scoring object hands them over already calibrated (multiplied by the Platt slope), and in
+points each is ``factor`` times that, so the reasons printed beside a score add up to that
+score. Wording comes from a ``descriptions`` mapping (the feature catalogue), falling
 back to the column name.
 """
 
@@ -28,17 +29,17 @@ class Reason:
 
     @property
     def text_zh(self) -> str:
-        return f"{self.zh}（{_show(self.value)}）"
+        return f"{self.zh}（{show(self.value)}）"
 
     @property
     def text_en(self) -> str:
-        return f"{self.en} ({_show(self.value)})"
+        return f"{self.en} ({show(self.value)})"
 
     def as_dict(self) -> dict:
         return {**asdict(self), "text_zh": self.text_zh, "text_en": self.text_en}
 
 
-def _show(value: float | str | None) -> str:
+def show(value: float | str | None) -> str:
     if value is None:
         return "缺失/missing"
     if isinstance(value, str):
@@ -56,16 +57,16 @@ def top_reasons(
     features: Sequence[str],
     levels: Mapping[str, Sequence[str]],
     descriptions: Descriptions,
-    slope: float,
     factor: float,
     top: int = 3,
 ) -> list[list[Reason]]:
     """Per row, the ``top`` features with the largest positive contribution to risk.
 
-    ``contrib`` is LightGBM's ``pred_contrib`` output (n × (features + 1), last column the
-    base value); features that lowered risk are never given as reasons.
+    ``contrib`` is the calibrated contributions (n × (features + 1), last column the base
+    value, :meth:`models.risk_model.RiskModel.contributions`); features that lowered risk
+    are never given as reasons.
     """
-    phi = contrib[:, :-1] * slope
+    phi = contrib[:, :-1]
     order = np.argsort(-phi, axis=1, kind="mergesort")[:, :top]
     index = {f: i for i, f in enumerate(features)}
     out = []
@@ -81,7 +82,7 @@ def top_reasons(
                     name,
                     zh,
                     en,
-                    _value(x[r, index[name]], levels.get(name)),
+                    value_of(x[r, index[name]], levels.get(name)),
                     float(phi[r, j]),
                     float(factor * phi[r, j]),
                 )
@@ -90,7 +91,7 @@ def top_reasons(
     return out
 
 
-def _value(v: float, levels: Sequence[str] | None) -> float | str | None:
+def value_of(v: float, levels: Sequence[str] | None) -> float | str | None:
     if np.isnan(v):
         return None
     return levels[int(v)] if levels is not None else float(v)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,7 @@ from models.gate import (
     CHAMPION_VERSION_METRIC,
     CURRENT_CHAMPION_KEY,
     GRADES,
+    KFOLD_METRIC,
     GateDecision,
     grade_metric,
     review_gate,
@@ -42,14 +43,18 @@ from models.metrics import (
 from models.reasons import describe, shap_summary
 from models.review_sections import (
     Section,
+    choice_section,
     evidence_section,
+    grade_stability,
     importance_section,
     section_records,
+    selection_section,
 )
 from models.risk_model import RiskModel
 
 SHAP_SAMPLE = 5000
 TOP_FEATURES = 10
+SERVED = "served"  # the model as it serves: each row by the family the evidence chose
 LIGHTGBM = "lightgbm"
 BASELINE = "scorecard baseline"
 
@@ -89,10 +94,7 @@ class Review:
     baseline_iv: pd.DataFrame
     gate: GateDecision
     sections: tuple[Section, ...] = ()
-
-    @property
-    def lightgbm(self) -> Discrimination:
-        return self.comparison[LIGHTGBM]
+    served: Mapping[str, object] = field(default_factory=dict)  # FamilyChoice.as_dict()
 
     def as_dict(self) -> dict:
         """The JSON rendering logged with the run (NaN becomes null)."""
@@ -124,6 +126,7 @@ class Review:
                 "shap": [vars(r) for r in self.shap],
                 "baseline_iv": _records(self.baseline_iv),
                 "gate": self.gate.as_dict(),
+                "served": dict(self.served),
                 "sections": section_records(self.sections),
             }
         )
@@ -168,9 +171,10 @@ def segment_table(held: pd.DataFrame, column: str, min_rows: int) -> pd.DataFram
 
 
 def grade_table(model: RiskModel, p: np.ndarray, y: np.ndarray) -> pd.DataFrame:
-    """Score distribution: rows, share, PD and observed bad rate per grade."""
+    """The master scale on the held-out rows: per grade its PD band, rows, share, points
+    range, mean predicted PD and observed bad rate (which must rise from A to D)."""
     points = model.scale.points(p)
-    frame = pd.DataFrame({"grade": model.cuts.grade(points), "points": points, "p": p, "y": y})
+    frame = pd.DataFrame({"grade": model.cuts.grade(p), "points": points, "p": p, "y": y})
     t = frame.groupby("grade").agg(
         n=("y", "size"),
         points_min=("points", "min"),
@@ -179,7 +183,9 @@ def grade_table(model: RiskModel, p: np.ndarray, y: np.ndarray) -> pd.DataFrame:
         observed=("y", "mean"),
     )
     t["share"] = t["n"] / t["n"].sum()
-    return t.reset_index()
+    bands = pd.DataFrame([{"grade": g, "pd_from": lo, "pd_below": hi}
+                          for g, lo, hi in model.cuts.bands()])
+    return bands.merge(t.reset_index(), on="grade", how="inner")
 
 
 def feature_psi(
@@ -224,9 +230,11 @@ def review_metrics(
     score_psi: float | None,
     extra: Mapping[str, float] | None,
     champion_version: str | None = None,
+    kfold: bool = False,
 ) -> dict[str, float]:
-    """The flat metrics logged to MLflow and read by the gate (names in :mod:`models.gate`)."""
-    m = comparison[LIGHTGBM]
+    """The flat metrics logged to MLflow and read by the gate (names in :mod:`models.gate`):
+    ``test_*`` are the served model's; ``lightgbm_auc`` and ``baseline_*`` each family's."""
+    m = comparison[SERVED]
     out = {
         "test_auc": m.auc,
         "test_gini": m.gini,
@@ -238,6 +246,10 @@ def review_metrics(
     }
     if score_psi is not None:
         out["score_psi"] = score_psi
+    if kfold:
+        out[KFOLD_METRIC] = 1.0
+    if LIGHTGBM in comparison:
+        out["lightgbm_auc"] = comparison[LIGHTGBM].auc
     if BASELINE in comparison:
         b = comparison[BASELINE]
         out |= {
@@ -263,22 +275,22 @@ def build_review(
     thresholds: GateThresholds | None = None,
     seed: int = 0,
     cluster: str | None = None,
-    ceiling: str | None = None,
     sections: Sequence[Section] = (),
 ) -> Review:
     """Score the held-out rows every way the report needs and decide the gate.
 
-    With ``cluster`` (the entity id column kept in the held-out rows), headline AUC and KS
-    get entity-clustered bootstrap intervals overall and per level of the gate's segment;
-    ``ceiling`` names a hidden-truth column to score beside them (synthetic markets only).
-    ``sections`` are tables a pipeline adds (e.g. recall per fraud pattern).
+    The fit brings the family choice and the intervals it was made on (entity-clustered
+    bootstrap overall and per level of the compared segment, with the hidden-truth ceiling
+    on a synthetic market); ``cluster`` (the entity id column kept in the held-out rows) also
+    follows each entity's grade from one month-end to the next. ``sections`` are tables a
+    pipeline adds (e.g. recall per fraud pattern).
     """
     model, held = fit.model, fit.held_out
     y, p = held["y"].to_numpy(), held["p_model"].to_numpy()
     sample = held.sample(min(SHAP_SAMPLE, len(held)), random_state=seed)
     shap = shap_summary(model.contributions(model.encoder.matrix(sample)), model.features)
     top = [f for f, _ in shap[:TOP_FEATURES]]
-    comparison = {LIGHTGBM: fit.metrics["lightgbm"]}
+    comparison = {SERVED: fit.metrics["served"], LIGHTGBM: fit.metrics["lightgbm"]}
     if "baseline" in fit.metrics:
         comparison[BASELINE] = fit.metrics["baseline"]
     champion_note = "no champion yet"
@@ -301,9 +313,8 @@ def build_review(
         or [pd.DataFrame()]
     )
     grades = grade_table(model, p, y)
-    metrics = review_metrics(comparison, score_psi, extra, champion_version) | gate_figures(
-        grades, seg, t.segment
-    )
+    metrics = review_metrics(comparison, score_psi, extra, champion_version,
+                             fit.method == "k-fold") | gate_figures(grades, seg, t.segment)
     in_force = (
         {CURRENT_CHAMPION_KEY: float(champion_version)}
         if champion is not None and champion_version is not None
@@ -322,7 +333,8 @@ def build_review(
             "base_score": model.scale.base_score,
             "base_odds": model.scale.base_odds,
             "pdo": model.scale.pdo,
-            "cuts": {"A": model.cuts.a, "B": model.cuts.b, "C": model.cuts.c},
+            "grade_max_pd": {"A": model.cuts.a_max_pd, "B": model.cuts.b_max_pd,
+                                  "C": model.cuts.c_max_pd},
         },
         platt_intercept=float(model.platt.intercept),
         platt_slope=float(model.platt.slope),
@@ -338,17 +350,22 @@ def build_review(
         baseline_iv=(
             fit.baseline.iv_table().head(20) if fit.baseline is not None else pd.DataFrame()
         ),
-        sections=_sections(fit, held, t.segment, cluster, ceiling, sections, seed),
+        sections=_sections(fit, held, cluster, sections, seed),
         gate=review_gate(metrics | in_force, t),
+        served=fit.choice.as_dict(),
     )
 
 
-def _sections(fit: FitResult, held: pd.DataFrame, segment: str, cluster: str | None,
-              ceiling: str | None, extra: Sequence[Section], seed: int) -> tuple[Section, ...]:
-    out = []
-    if cluster is not None and cluster in held:
-        out.append(evidence_section(held, cluster, segment if segment in held else None,
-                                    ceiling if ceiling in held else None, seed))
+def _sections(fit: FitResult, held: pd.DataFrame, cluster: str | None,
+              extra: Sequence[Section], seed: int) -> tuple[Section, ...]:
+    out = [choice_section(fit.choice)]
+    if fit.evidence:
+        out.append(evidence_section(fit.evidence, cluster or "row"))
+    if fit.selection:
+        out.append(selection_section(fit.selection[0]))
     if fit.method == "out-of-time":  # k-fold refits on every row: nothing is held out
         out.append(importance_section(fit.model, held, seed))
+    stability = grade_stability(held, fit.model, cluster, fit.time)
+    if stability is not None:
+        out.append(stability)
     return (*out, *extra)

@@ -1,8 +1,12 @@
-"""The scoring object the service loads: encoder + booster + calibration + points + reasons.
+"""The scoring object the service loads: encoder + model family + calibration + points + reasons.
 
-One class serves both the entity credit model and the contract anomaly model. It is saved
-as a plain folder (LightGBM text model and one JSON file), which the MLflow pyfunc wrapper
-ships as its artifact, so the service can score with or without MLflow installed.
+One class serves both the entity credit model and the contract anomaly model, and both model
+families: LightGBM and the WOE scorecard (:mod:`models.woe_card`). Training chooses, on the
+evidence, which family serves which rows (:class:`Route`, e.g. the scorecard for institutions);
+everything after the calibrated log-odds — probability, points, grade, reasons — is the same
+code whichever family scored a row. It is saved as a plain folder (LightGBM text model and one
+JSON file), which the MLflow pyfunc wrapper ships as its artifact, so the service can score
+with or without MLflow installed.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import lightgbm as lgb
 import numpy as np
@@ -21,9 +26,36 @@ from models.platt import Platt
 from models.reasons import Reason, top_reasons
 from models.scaling import GradeCuts, PointsScale
 from models.table import Encoder
+from models.woe_card import WoeCard
 
 MODEL_FILE = "booster.txt"
 META_FILE = "model.json"
+Family = Literal["lightgbm", "scorecard"]
+
+
+@dataclass(frozen=True)
+class Route:
+    """Which family scores a row: by the level of ``column`` (e.g. entity kind), else
+    ``default``. Declared by training from the evidence (:mod:`models.champion`)."""
+
+    default: Family = "lightgbm"
+    column: str | None = None
+    families: Mapping[str, Family] = field(default_factory=dict)
+
+    def scorecard_rows(self, x: np.ndarray, encoder: Encoder) -> np.ndarray:
+        """Mask of the rows the scorecard scores."""
+        mask = np.full(len(x), self.default == "scorecard")
+        if self.column is None or self.column not in encoder.levels:
+            return mask
+        codes = x[:, encoder.features.index(self.column)]
+        for code, level in enumerate(encoder.levels[self.column]):
+            family = self.families.get(level)
+            if family is not None:
+                mask[codes == code] = family == "scorecard"
+        return mask
+
+    def as_dict(self) -> dict:
+        return {"default": self.default, "column": self.column, "families": dict(self.families)}
 
 
 @dataclass
@@ -49,51 +81,73 @@ class Scores:
 
 @dataclass
 class RiskModel:
+    """``booster`` and ``platt`` are LightGBM and its calibration; ``card`` and ``card_platt``
+    the scorecard and its own; ``route`` says which scores a row (a family that serves no
+    row may be absent)."""
+
     kind: str  # "credit" or "anomaly"
     encoder: Encoder
-    booster: lgb.Booster
+    booster: lgb.Booster | None
     platt: Platt
     scale: PointsScale = field(default_factory=PointsScale)
     cuts: GradeCuts = field(default_factory=GradeCuts)
     descriptions: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     monotone: Mapping[str, int] = field(default_factory=dict)
     threads: int = SERVE_THREADS
+    card: WoeCard | None = None
+    card_platt: Platt = field(default_factory=Platt)
+    route: Route = field(default_factory=Route)
 
     @property
     def features(self) -> tuple[str, ...]:
         return self.encoder.features
 
-    def raw(self, x: np.ndarray) -> np.ndarray:
-        """The booster's log-odds before calibration."""
-        return self.booster.predict(x, raw_score=True, num_threads=self.threads)
+    def _split(self, x: np.ndarray) -> np.ndarray:
+        return self.route.scorecard_rows(x, self.encoder)
+
+    def logit(self, x: np.ndarray) -> np.ndarray:
+        """Calibrated log-odds of the bad outcome, each row by the family that serves it."""
+        card = self._split(x)
+        out = np.empty(len(x))
+        if card.any():
+            out[card] = self.card_platt.logit(self.card.raw(x[card]))
+        if (~card).any():
+            raw = self.booster.predict(x[~card], raw_score=True, num_threads=self.threads)
+            out[~card] = self.platt.logit(raw)
+        return out
 
     def predict_matrix(self, x: np.ndarray) -> np.ndarray:
-        return self.platt.proba(self.raw(x))
+        return 1.0 / (1.0 + np.exp(-self.logit(x)))
 
     def predict(self, df: pd.DataFrame) -> np.ndarray:
         """Calibrated probability of the bad outcome for every row of a feature table."""
         return self.predict_matrix(self.encoder.matrix(df))
 
     def contributions(self, x: np.ndarray) -> np.ndarray:
-        """TreeSHAP on the raw log-odds: per-feature columns then the base value."""
-        return self.booster.predict(x, pred_contrib=True, num_threads=self.threads)
+        """Per feature the calibrated log-odds it adds, then the base value (calibration
+        intercept included): rows add up to :meth:`logit`. LightGBM's are TreeSHAP, the
+        scorecard's its WOE points; both are multiplied by their own Platt slope."""
+        card = self._split(x)
+        out = np.empty((len(x), x.shape[1] + 1))
+        for rows, platt, part in (
+            (card, self.card_platt, lambda m: self.card.contributions(m)),
+            (~card, self.platt, lambda m: self.booster.predict(
+                m, pred_contrib=True, num_threads=self.threads)),
+        ):
+            if rows.any():
+                c = part(x[rows]) * platt.slope
+                c[:, -1] += platt.intercept
+                out[rows] = c
+        return out
 
     def score_matrix(self, x: np.ndarray, top: int = 3) -> Scores:
         contrib = self.contributions(x)
-        raw = contrib.sum(axis=1)
-        p = self.platt.proba(raw)
-        points = self.scale.points_from_logit(self.platt.logit(raw))
-        reasons = top_reasons(
-            contrib,
-            x,
-            self.features,
-            self.encoder.levels,
-            self.descriptions,
-            self.platt.slope,
-            self.scale.factor,
-            top,
-        )
-        return Scores(p, points, self.cuts.grade(points), reasons)
+        logit = contrib.sum(axis=1)
+        p = 1.0 / (1.0 + np.exp(-logit))
+        points = self.scale.points_from_logit(logit)
+        reasons = top_reasons(contrib, x, self.features, self.encoder.levels, self.descriptions,
+                              self.scale.factor, top)
+        return Scores(p, points, self.cuts.grade(p), reasons)
 
     def score(self, df: pd.DataFrame, top: int = 3) -> Scores:
         return self.score_matrix(self.encoder.matrix(df), top)
@@ -101,7 +155,8 @@ class RiskModel:
     def save(self, folder: Path) -> Path:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
-        self.booster.save_model(str(folder / MODEL_FILE))
+        if self.booster is not None:
+            self.booster.save_model(str(folder / MODEL_FILE))
         meta = {
             "kind": self.kind,
             "encoder": self.encoder.to_json(),
@@ -111,9 +166,13 @@ class RiskModel:
                 "base_odds": self.scale.base_odds,
                 "pdo": self.scale.pdo,
             },
-            "cuts": {"a": self.cuts.a, "b": self.cuts.b, "c": self.cuts.c},
+            "bands": self.cuts.model_dump(),
             "descriptions": {k: list(v) for k, v in self.descriptions.items()},
             "monotone": dict(self.monotone),
+            "card": None if self.card is None else self.card.to_json(),
+            "card_platt": {"intercept": self.card_platt.intercept,
+                           "slope": self.card_platt.slope},
+            "route": self.route.as_dict(),
         }
         (folder / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=1), "utf-8")
         return folder
@@ -122,14 +181,18 @@ class RiskModel:
 def load_risk_model(folder: Path, threads: int = SERVE_THREADS) -> RiskModel:
     folder = Path(folder)
     meta = json.loads((folder / META_FILE).read_text("utf-8"))
+    booster = folder / MODEL_FILE
     return RiskModel(
         kind=meta["kind"],
         encoder=Encoder.from_json(meta["encoder"]),
-        booster=lgb.Booster(model_file=str(folder / MODEL_FILE)),
+        booster=lgb.Booster(model_file=str(booster)) if booster.exists() else None,
         platt=Platt(**meta["platt"]),
         scale=PointsScale(**meta["scale"]),
-        cuts=GradeCuts(**meta["cuts"]),
+        cuts=GradeCuts(**meta["bands"]),
         descriptions={k: tuple(v) for k, v in meta["descriptions"].items()},
         monotone=meta["monotone"],
         threads=threads,
+        card=None if meta["card"] is None else WoeCard.from_json(meta["card"]),
+        card_platt=Platt(**meta["card_platt"]),
+        route=Route(**meta["route"]),
     )

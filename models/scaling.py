@@ -1,4 +1,4 @@
-"""Credit points and grades: the scale regulators read, independent of the model behind it.
+"""Credit points and the master scale: what regulators read, whichever model is behind it.
 
 Points follow the usual points-to-double-odds convention: ``points = offset + factor · ln(odds)``
 where odds are good:bad, ``factor = PDO / ln 2`` and ``offset = base_score − factor ·
@@ -43,11 +43,16 @@ GRADES: tuple[str, ...] = ("A", "B", "C", "D")
 
 
 class GradeCuts(GradeSettings):
-    """The grade settings (lower point bounds of A, B and C) grading points: everything below
-    C's bound is D, and a score exactly on a bound gets the better grade.
-    """
+    """The master scale's bands grading probabilities: a PD exactly on a bound gets the worse
+    grade (A is PD < ``a_max_pd``). Grades come from the probability, never from the points, so
+    a grade means the same risk whatever the points scale."""
 
-    def grade(self, points: np.ndarray | float) -> np.ndarray:
-        bounds = np.array([self.c, self.b, self.a])
-        idx = np.searchsorted(bounds, np.asarray(points, dtype=float), side="right")
-        return np.asarray(GRADES[::-1], dtype=object)[idx]
+    def grade(self, pd_: np.ndarray | float) -> np.ndarray:
+        bounds = np.array([self.a_max_pd, self.b_max_pd, self.c_max_pd])
+        idx = np.searchsorted(bounds, np.asarray(pd_, dtype=float), side="right")
+        return np.asarray(GRADES, dtype=object)[idx]
+
+    def bands(self) -> list[tuple[str, float, float]]:
+        """``(grade, lowest PD, highest PD)`` of every grade, A first."""
+        edges = [0.0, self.a_max_pd, self.b_max_pd, self.c_max_pd, 1.0]
+        return [(g, edges[i], edges[i + 1]) for i, g in enumerate(GRADES)]

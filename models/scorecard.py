@@ -1,14 +1,19 @@
 """The regulator's baseline: a WOE-binned logistic-regression scorecard (optbinning).
 
-Every review sets LightGBM beside this model, trained on the same rows. Variables enter
-only when their information value reaches ``min_iv`` (the customary 0.02 "weak" floor), bins
-are optimal and monotone where the data allow, and the logistic regression is mildly
-regularised so that a hundred bads cannot make it overfit.
+Every review sets LightGBM beside this model, trained on the same rows, and it serves when the
+evidence does not show LightGBM better (:mod:`models.champion`). Variables enter only when
+their information value reaches ``min_iv`` (the customary 0.02 "weak" floor), bins are optimal
+and monotone where the data allow — in the declared risk direction where there is one — and
+the logistic regression is mildly regularised so that a hundred bads cannot make it overfit.
+A variable whose coefficient comes out with the wrong sign (risk falling as its WOE says risk
+rises, from collinearity) is dropped and the regression refitted, as scorecard practice does:
+so more of a bad sign never earns points, as LightGBM's monotone constraints promise.
 """
 
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -41,7 +46,8 @@ class Scorecard:
 
     def predict(self, df: pd.DataFrame) -> np.ndarray:
         with _quiet():
-            woe = self.binning.transform(_frame(df, self.variables), metric="woe")
+            woe = self.binning.transform(_frame(df, self.variables), metric="woe",
+                                         metric_missing="empirical")
         return self.logit.predict_proba(woe.to_numpy(dtype=float))[:, 1]
 
     def iv_table(self) -> pd.DataFrame:
@@ -68,21 +74,35 @@ def _frame(df: pd.DataFrame, variables: tuple[str, ...]) -> pd.DataFrame:
 
 
 def fit_scorecard(
-    df: pd.DataFrame, y: np.ndarray, columns: Columns, min_iv: float = MIN_IV, seed: int = 0
+    df: pd.DataFrame, y: np.ndarray, columns: Columns, min_iv: float = MIN_IV, seed: int = 0,
+    monotone: Mapping[str, int] | None = None,
 ) -> Scorecard:
+    """``monotone`` maps a feature to its risk direction (+1: more is riskier): its bins'
+    bad rates are made to rise (or fall) with it."""
     from optbinning import BinningProcess
 
     variables = columns.features
+    trends = {f: {"monotonic_trend": "ascending" if d > 0 else "descending"}
+              for f, d in (monotone or {}).items() if d and f in columns.numeric}
     binning = BinningProcess(
         list(variables),
         categorical_variables=list(columns.categorical),
         selection_criteria={"iv": {"min": min_iv}},
+        binning_fit_params=trends or None,
         n_jobs=1,
     )
     x = _frame(df, variables)
+    target = np.asarray(y).astype(int)
     with _quiet():
-        binning.fit(x, np.asarray(y).astype(int))
-        woe = binning.transform(x, metric="woe")
-    logit = LogisticRegression(C=1.0, max_iter=2000, random_state=seed)
-    logit.fit(woe.to_numpy(dtype=float), np.asarray(y).astype(int))
+        binning.fit(x, target)
+        woe = binning.transform(x, metric="woe", metric_missing="empirical")
+    keep = np.ones(woe.shape[1], dtype=bool)
+    while True:
+        logit = LogisticRegression(C=1.0, max_iter=2000, random_state=seed)
+        logit.fit(woe.to_numpy(dtype=float) * keep, target)
+        wrong = keep & (logit.coef_[0] > 0)  # WOE rises as risk falls: the sign must be ≤ 0
+        if not wrong.any():
+            break
+        keep &= ~wrong
+    logit.coef_[0, ~keep] = 0.0
     return Scorecard(binning, logit, variables)

@@ -23,7 +23,8 @@ from features.point_in_time.versions import as_of as versions_as_of
 from features.point_in_time.versions import attribute_versions
 from models import panels
 from models.anomaly import aggregate_names, entity_anomaly
-from models.reasons import Reason, top_reasons
+from models.credit_reasons import CreditReason, coded_reasons
+from models.repair import Repair, repair_plan
 from models.risk_model import RiskModel
 
 CONTRACT_SCORES = "contract_scores.parquet"  # artifact of the anomaly model's run
@@ -78,9 +79,10 @@ class EntityScore:
     probability: float  # calibrated probability of a confirmed bad record within 12 months
     points: float
     grade: str
-    reasons: tuple[Reason, ...]
+    reasons: tuple[CreditReason, ...]
     model: ModelRef
     anomaly_model: ModelRef  # whose contract scores the anomaly aggregates come from
+    repair: Repair  # the smallest actionable changes that would move it up one grade
 
 
 @dataclass(frozen=True)
@@ -166,9 +168,12 @@ def score_entity(scorer: EntityScorer, entities: Mapping[str, pd.DataFrame],
     row = credit_rows({kind: own}, scores, as_of)
     row = row.reindex(columns=list(dict.fromkeys([*row.columns, *scorer.credit.features])))
     s = scorer.credit.score(row, top=TOP_REASONS)
+    why = kind_reasons(scorer.credit, row, kind)[0]
+    plan = repair_plan(scorer.credit, scorer.credit.encoder.matrix(row),
+                       shown_features(scorer.credit, kind))
     return EntityScore(entity_id, kind, pd.Timestamp(as_of).normalize(), float(s.pd[0]),
-                       float(s.points[0]), str(s.grade[0]), own_reasons(scorer.credit, row, kind),
-                       scorer.credit_ref, scorer.anomaly_ref)
+                       float(s.points[0]), str(s.grade[0]), why, scorer.credit_ref,
+                       scorer.anomaly_ref, plan)
 
 
 def known_scores(scorer: EntityScorer, later: pd.DataFrame, as_of: pd.Timestamp
@@ -195,11 +200,13 @@ def score_entities(scorer: EntityScorer, entities: Mapping[str, pd.DataFrame],
         if not len(at):
             continue
         reasons = kind_reasons(scorer.credit, rows.iloc[at], kind)
+        shown = shown_features(scorer.credit, kind)
+        x = scorer.credit.encoder.matrix(rows.iloc[at])
         out.extend(
             EntityScore(str(rows["entity_id"].iat[i]), kind, ts, float(s.pd[i]),
                         float(s.points[i]), str(s.grade[i]), why, scorer.credit_ref,
-                        scorer.anomaly_ref)
-            for i, why in zip(at, reasons, strict=True))
+                        scorer.anomaly_ref, repair_plan(scorer.credit, x[r], shown))
+            for r, (i, why) in enumerate(zip(at, reasons, strict=True)))
     return out
 
 
@@ -226,40 +233,23 @@ def entity_regions(tables: Mapping[str, pd.DataFrame], as_of: pd.Timestamp
     return out
 
 
-def own_reasons(model: RiskModel, row: pd.DataFrame, kind: str) -> tuple[Reason, ...]:
-    """Reasons among the entity's own features (one row); see :func:`kind_reasons`."""
-    return kind_reasons(model, row, kind)[0]
+def shown_features(model: RiskModel, kind: str) -> list[str]:
+    """The features a reason of this kind may name: the model's, less the other kind's (always
+    missing for this kind, so their weight is the kind's own, which is no reason)."""
+    foreign = {n for k, prefix, _, _ in panels.ENTITY_KINDS if k != kind
+               for n in (*names_of(k), *aggregate_names(prefix))}
+    return [f for f in model.features if f not in foreign]
 
 
-def kind_reasons(model: RiskModel, rows: pd.DataFrame, kind: str) -> list[tuple[Reason, ...]]:
-    """Per row (all of one kind), reasons among the entity's own features. Institutions and
-    brokers share one model, so a broker's attributes are always missing for an institution
-    (and the reverse); what the trees make of that absence is the entity kind's own risk, so
-    it is reported as ``entity_kind`` (contributions still add up to the score), never as a
-    missing attribute."""
-    features = list(model.features)
-    foreign = [j for j, name in enumerate(features) if name in {
-        n for k, prefix, _, _ in panels.ENTITY_KINDS if k != kind
-        for n in (*names_of(k), *aggregate_names(prefix))}]
+def kind_reasons(model: RiskModel, rows: pd.DataFrame, kind: str
+                 ) -> list[tuple[CreditReason, ...]]:
+    """Per row (all of one kind), the reason codes that cost it the most points
+    (:mod:`models.credit_reasons`): never the entity kind, an attribute without evidence, or
+    the other kind's features."""
     x = model.encoder.matrix(rows)
-    contrib = model.contributions(x)
-    folded = contrib[:, foreign].sum(axis=1)
-    contrib[:, foreign] = 0.0
-    if "entity_kind" in features:
-        contrib[:, features.index("entity_kind")] += folded
-        folded = np.zeros(len(folded))
-    slope, factor = model.platt.slope, model.scale.factor
-    found = top_reasons(contrib, x, model.features, model.encoder.levels, model.descriptions,
-                        slope, factor, TOP_REASONS)
-    zh, en = panels.DESCRIPTIONS["entity_kind"]
-    out = []
-    for reasons, fold in zip(found, folded, strict=True):
-        fold = float(fold)
-        if fold * slope > 0:  # the model did not keep entity_kind itself: say it all the same
-            reasons.append(Reason("entity_kind", zh, en, kind, fold * slope,
-                                  factor * fold * slope))
-        out.append(tuple(sorted(reasons, key=lambda r: -r.logit)[:TOP_REASONS]))
-    return out
+    return coded_reasons(model.contributions(x), x, model.features, model.encoder.levels,
+                         model.descriptions, model.scale.factor, shown_features(model, kind),
+                         TOP_REASONS)
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:

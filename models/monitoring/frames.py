@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import numpy as np
 import pandas as pd
 
 from models import panels
@@ -41,7 +42,7 @@ def with_scores(model: RiskModel, rows: pd.DataFrame) -> pd.DataFrame:
     """``rows`` with the model's ``probability``, points (as :data:`SCORE`) and ``grade``:
     the numbers batch scoring writes, without the reasons monitoring does not need."""
     full = rows.reindex(columns=list(dict.fromkeys([*rows.columns, *model.features])))
-    raw = model.raw(model.encoder.matrix(full))
-    points = model.scale.points_from_logit(model.platt.logit(raw))
-    return full.assign(probability=model.platt.proba(raw), **{SCORE: points},
-                       grade=model.cuts.grade(points))
+    logit = model.logit(model.encoder.matrix(full))
+    p = 1.0 / (1.0 + np.exp(-logit))
+    return full.assign(probability=p, **{SCORE: model.scale.points_from_logit(logit)},
+                       grade=model.cuts.grade(p))

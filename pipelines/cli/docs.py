@@ -12,7 +12,7 @@ def docs(
     out: Annotated[Path, typer.Option(help="docs folder")] = Path("docs"),
 ) -> None:
     """Regenerate the documents derived from code (数据标准文档, 特征目录, 失信案件流程,
-    市场指数, 考核指标表, and the settings table of operations.md)."""
+    市场指数, 原因代码, 考核指标表, and the settings table of operations.md)."""
     from features.docs import render_data_standard
     from features.point_in_time.catalogue import render_features_doc
 
@@ -40,6 +40,10 @@ def docs(
 
     (out / "market-index.md").write_text(render_index_doc(), encoding="utf-8")
     typer.echo(f"wrote {out / 'market-index.md'}")
+    from models.reason_codes import render_reason_codes_doc
+
+    (out / "reason-codes.md").write_text(render_reason_codes_doc(), encoding="utf-8")
+    typer.echo(f"wrote {out / 'reason-codes.md'}")
     from models.assessment.config import load_config
     from models.assessment.texts import with_indicator_table
 

@@ -13,7 +13,6 @@ message.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import asdict
 from datetime import date
 from pathlib import Path
@@ -25,8 +24,8 @@ from features.point_in_time.build import build_features
 from features.point_in_time.history import History, day_of, prepare
 from features.settings import Settings
 from models.contract_input import parse_contracts
+from models.credit_reasons import CreditReason
 from models.loading import load_anomaly, load_scorer
-from models.reasons import Reason
 from models.registry import CHAMPION
 from models.rules.tier import Tier
 from models.scoring import (
@@ -134,10 +133,11 @@ def _pinned(settings: Settings, source: Path | None) -> Pinned:
     return pin
 
 
-def _reasons(reasons: tuple[Reason, ...], unit: Callable[[Reason], str]) -> list[str]:
+def _credit_reasons(reasons: tuple[CreditReason, ...]) -> list[str]:
     if not reasons:
-        return ["  无 none: no factor raised the risk above the model's base"]
-    return [f"  {i}. {r.text_zh} / {r.text_en}  ({unit(r)})" for i, r in enumerate(reasons, 1)]
+        return ["  无 none: no actionable factor raised the risk above the model's base"]
+    return [f"  {i}. [{r.code}] {r.text_zh} / {r.text_en}\n"
+            f"     措施 action: {r.action_zh} / {r.action_en}" for i, r in enumerate(reasons, 1)]
 
 
 def format_entity(s: EntityScore) -> str:
@@ -147,8 +147,11 @@ def format_entity(s: EntityScore) -> str:
         f"{s.entity_id} {kind}, as of 评价日 {s.as_of:%Y-%m-%d}",
         f"信用分 score {s.points:.0f}  等级 grade {s.grade}  "
         f"违约概率 probability {s.probability:.2%}",
-        "主要原因 top reasons:",
-        *_reasons(s.reasons, lambda r: f"-{r.points:.1f} 分 points"),
+        "主要原因 top reasons (扣分 points lost; 可采取的措施 what the entity can do):",
+        *_credit_reasons(s.reasons),
+        "信用修复指引 credit repair guidance:",
+        f"  主体 entity: {s.repair.entity_zh} / {s.repair.entity_en}",
+        f"  监管 regulator: {s.repair.regulator_zh} / {s.repair.regulator_en}",
         f"模型 model: {s.model.label()}; 异常聚合 anomaly inputs: {s.anomaly_model.name} "
         f"v{s.anomaly_model.version} (the version {s.model.name} v{s.model.version} was "
         "trained with)",
@@ -158,7 +161,8 @@ def format_entity(s: EntityScore) -> str:
 
 def entity_json(s: EntityScore) -> str:
     """The entity's score at full precision, for programs (``--json``)."""
-    return json.dumps(asdict(s), ensure_ascii=False, indent=2, default=str)
+    return json.dumps({**asdict(s), "repair": s.repair.as_dict()}, ensure_ascii=False,
+                      indent=2, default=str)
 
 
 def contracts_json(checks: list[CheckOut]) -> str:

@@ -17,6 +17,7 @@ from datetime import date
 from sqlalchemy import and_, func, insert, select
 from sqlalchemy.orm import Session
 
+from models.credit_reasons import CreditReason
 from models.reasons import Reason
 from models.rules.tier import Tier
 from models.rules.warn import RiskAlert
@@ -86,7 +87,7 @@ def previous_grades(session: Session, as_of: date) -> dict[Key, str]:
     return {(k, i): g for k, i, g in rows}
 
 
-def _texts(reasons: Iterable[Reason]) -> tuple[list[str], list[str]]:
+def _texts(reasons: Iterable[Reason | CreditReason]) -> tuple[list[str], list[str]]:
     reasons = list(reasons)
     return [r.text_zh for r in reasons], [r.text_en for r in reasons]
 
@@ -101,7 +102,9 @@ def insert_scores(session: Session, scores: list[EntityScore], regions: Mapping[
             "region": regions.get((s.kind, s.entity_id)), "as_of": s.as_of.date(),
             "model_name": s.model.name, "model_version": s.model.version, "alias": s.model.alias,
             "probability": s.probability, "points": s.points, "grade": s.grade,
-            "reasons_zh": zh, "reasons_en": en, "feature_as_of": s.as_of.date()})
+            "reasons_zh": zh, "reasons_en": en,
+            "reason_detail": [r.as_dict() for r in s.reasons], "repair": s.repair.as_dict(),
+            "feature_as_of": s.as_of.date()})
     if rows:
         session.execute(insert(Score), rows)
 

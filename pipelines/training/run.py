@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from features.settings import Settings
+from models.champion import Comparison
 from models.fit import FitResult, fit_risk_model
 from models.gate import GateDecision
 from models.metrics import Discrimination
@@ -44,6 +45,7 @@ class TrainSummary:
     metrics: Mapping[str, float]
     comparison: Mapping[str, Discrimination]
     gate: GateDecision
+    served: Mapping[str, str]  # segment level ("all" first) → the family that serves it
 
 
 def read_table(path: Path) -> pd.DataFrame:
@@ -101,6 +103,12 @@ def train(settings: Settings, data: TrainingData, spec: ModelSpec
         seed=settings.seed % 2**31,
         scale=PointsScale(**settings.points.model_dump()),
         cuts=GradeCuts(**settings.grades.model_dump()),
+        compare=Comparison(
+            cluster=spec.cluster.resampled if spec.cluster is not None else None,
+            within=settings.gate.segment if settings.gate.segment in spec.columns.segments
+            else None,
+            ceiling=spec.columns.ceiling,
+        ),
     )
     sections: list[Section] = []
     extra = None
@@ -116,7 +124,6 @@ def train(settings: Settings, data: TrainingData, spec: ModelSpec
         extra=extra,
         thresholds=settings.gate,
         cluster=spec.cluster.resampled if spec.cluster is not None else None,
-        ceiling=spec.columns.ceiling,
         sections=sections,
     )
     images = plots(review, fit.held_out)
@@ -144,6 +151,7 @@ def train(settings: Settings, data: TrainingData, spec: ModelSpec
         review.metrics,
         review.comparison,
         review.gate,
+        {v.level: v.family for v in (fit.choice.overall, *fit.choice.levels)},
     )
     return summary, fit
 
@@ -162,6 +170,7 @@ def format_summary(s: TrainSummary) -> str:
             f"{name:<26}{m.auc:>8.4f}{m.gini:>8.4f}{m.ks:>8.4f}"
             f"{m.brier:>9.5f}{m.calibration_ratio:>7.2f}{m.n:>9,}"
         )
+    lines.append("serves 服务模型: " + ", ".join(f"{k} → {v}" for k, v in s.served.items()))
     if s.metrics.get("score_psi") is not None:
         lines.append(f"score PSI train→test: {s.metrics['score_psi']:.4f}")
     lines.append(

@@ -50,9 +50,9 @@ FLAT: list[tuple[str, str, str, Any]] = [
     ("TECHCREDIT_POINTS_BASE_SCORE", "points.base_score", "500", 500.0),
     ("TECHCREDIT_POINTS_BASE_ODDS", "points.base_odds", "20", 20.0),
     ("TECHCREDIT_POINTS_PDO", "points.pdo", "40", 40.0),
-    ("TECHCREDIT_GRADE_A_MIN", "grades.a", "610", 610.0),
-    ("TECHCREDIT_GRADE_B_MIN", "grades.b", "580", 580.0),
-    ("TECHCREDIT_GRADE_C_MIN", "grades.c", "500", 500.0),
+    ("TECHCREDIT_GRADE_A_MAX_PD", "grades.a_max_pd", "0.015", 0.015),
+    ("TECHCREDIT_GRADE_B_MAX_PD", "grades.b_max_pd", "0.04", 0.04),
+    ("TECHCREDIT_GRADE_C_MAX_PD", "grades.c_max_pd", "0.09", 0.09),
     ("TECHCREDIT_GATE_MIN_AUC", "gate.min_auc", "0.8", 0.8),
     ("TECHCREDIT_GATE_MAX_PSI", "gate.max_psi", "0.2", 0.2),
     ("TECHCREDIT_GATE_MIN_CALIBRATION_RATIO", "gate.min_calibration_ratio", "0.8", 0.8),
@@ -163,7 +163,8 @@ def test_keywords_beat_variables_and_a_partial_group_keeps_the_rest(
     ({"TECHCREDIT_MONITOR_BINS": "1"}, ["TECHCREDIT_MONITOR_BINS"]),
     ({"TECHCREDIT_CASE_OPEN_TIERS": "red"}, ["TECHCREDIT_CASE_OPEN_TIERS"]),  # not JSON
     # a group's own check names the group's variables
-    ({"TECHCREDIT_GRADE_B_MIN": "700"}, ["TECHCREDIT_GRADE_A_MIN", "TECHCREDIT_GRADE_B_MIN"]),
+    ({"TECHCREDIT_GRADE_B_MAX_PD": "0.01"},
+     ["TECHCREDIT_GRADE_A_MAX_PD", "TECHCREDIT_GRADE_B_MAX_PD"]),
     ({"TECHCREDIT_CONTRACT_TIER_BLUE": "0.9"}, ["TECHCREDIT_CONTRACT_TIER_BLUE"]),
 ])
 def test_a_bad_value_names_its_variable(monkeypatch: pytest.MonkeyPatch, env: dict[str, str],

@@ -79,18 +79,18 @@ def test_raising_a_constrained_feature_never_improves_the_score(
     assert model.monotone == MONOTONE
 
 
-def test_reasons_sum_with_the_base_value_to_the_raw_score(
+def test_reasons_sum_with_the_base_value_to_the_calibrated_score(
     fit: FitResult, table: pd.DataFrame
 ) -> None:
     model = fit.model
     x = model.encoder.matrix(table.head(300))
     contrib = model.contributions(x)
-    np.testing.assert_allclose(contrib.sum(axis=1), model.raw(x), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(contrib.sum(axis=1), model.logit(x), rtol=1e-9, atol=1e-9)
     scores = model.score_matrix(x, top=len(model.features))
-    base_points = model.scale.points_from_logit(model.platt.logit(contrib[:, -1]))
+    base_points = model.scale.points_from_logit(contrib[:, -1])
     for i in range(20):
         # points = base value's points − points of every factor (raising and lowering risk)
-        all_phi = contrib[i, :-1] * model.platt.slope * model.scale.factor
+        all_phi = contrib[i, :-1] * model.scale.factor
         assert scores.points[i] == pytest.approx(base_points[i] - all_phi.sum())
         reasons = scores.reasons[i]
         assert all(r.points > 0 for r in reasons)
@@ -189,30 +189,30 @@ def test_feature_selection_drops_pure_noise_and_records_why(table: pd.DataFrame)
     noisy = table.assign(**{f"noise_{i}": rng.normal(size=len(table)) for i in range(4)})
     fit = fit_risk_model(noisy, Roles.of_table(noisy.columns, "y", "as_of", exclude=["entity_id"]),
                          Policy(baseline=False), Selection())
-    dropped = {k for k, v in fit.columns.dropped.items() if "permutation" in v}
-    assert len(dropped & {f"noise_{i}" for i in range(4)}) >= 2
+    dropped = {k for k, v in fit.columns.dropped.items() if "null importance" in v}
+    assert {f"noise_{i}" for i in range(4)} <= dropped
     assert "past_conduct_records" in fit.model.features  # the real driver stays
     assert not dropped & set(fit.model.features)
 
 
 def test_a_feature_that_matters_for_one_group_only_is_kept() -> None:
     """Selection judges each entity kind too: a minority's driver is not noise."""
-    from models.fit import _noise
+    from models.fit import noise_of
+    from models.importance import NullImportance
 
-    class Sum:
-        def predict(self, m: np.ndarray, raw_score: bool = True) -> np.ndarray:
-            return m[:, 0] + m[:, 1]
+    names = ("a_driver", "b_driver", "unused")
+    null = np.ones((5, 3))
+    pooled = NullImportance(names, np.array([9.0, 0.5, 0.5]), null)
+    group_b = NullImportance(names, np.array([0.5, 9.0, 0.5]), null)
+    assert noise_of([pooled]) == ["b_driver", "unused"]
+    assert noise_of([pooled, group_b]) == ["unused"]
+    assert noise_of([]) == []
 
-    rng = np.random.default_rng(0)
-    n_a, n_b = 5000, 500
-    x = np.zeros((n_a + n_b, 3))
-    x[:n_a, 0] = rng.normal(size=n_a)  # drives group A
-    x[n_a:, 1] = rng.normal(size=n_b)  # drives group B, constant in A
-    logit = np.r_[2 * x[:n_a, 0], 2 * x[n_a:, 1]]
-    y = (rng.random(n_a + n_b) < 1 / (1 + np.exp(-logit))).astype(int)
-    rows = np.arange(n_a + n_b)
-    names = ["a_driver", "b_driver", "unused"]
-    only_a = _noise(Sum(), x, y, [rows[:n_a]], names, 0)
-    both = _noise(Sum(), x, y, [rows[:n_a], rows[n_a:]], names, 0)
-    assert only_a == ["b_driver", "unused"]
-    assert both == ["unused"]
+
+def test_a_scorecard_that_does_not_rank_the_validation_year_keeps_its_own_calibration() -> None:
+    from models.fit import _calibrate_card
+    from models.platt import Platt
+
+    y = np.r_[np.ones(20), np.zeros(200)].astype(int)
+    assert _calibrate_card(np.r_[np.full(20, -3.0), np.full(200, 3.0)], y) == Platt()
+    assert _calibrate_card(np.r_[np.full(20, 3.0), np.full(200, -3.0)], y).slope > 0

@@ -7,6 +7,7 @@ import math
 from features.settings import GateThresholds
 from models.gate import (
     CURRENT_CHAMPION_KEY,
+    KFOLD_METRIC,
     GateDecision,
     grade_metric,
     review_gate,
@@ -147,3 +148,13 @@ def test_decision_round_trips_through_its_stored_form() -> None:
     assert back.failures == d.failures and [c.name for c in back.checks] == [
         c.name for c in d.checks
     ]
+
+
+def test_psi_is_not_applicable_to_kfold_figures_and_does_not_fail_them() -> None:
+    kfold = {k: v for k, v in GOOD.items() if k != "score_psi"} | {KFOLD_METRIC: 1.0}
+    decision = review_gate(kfold, T)
+    (psi,) = [c for c in decision.checks if c.name == "score_psi"]
+    assert psi.passed and "not applicable" in psi.skipped
+    assert decision.passed
+    # an out-of-time run without its PSI still fails
+    assert not review_gate({k: v for k, v in GOOD.items() if k != "score_psi"}, T).passed

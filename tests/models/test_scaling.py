@@ -1,4 +1,4 @@
-"""Points-to-double-odds scaling and grade cut-offs."""
+"""Points-to-double-odds scaling and the master scale's probability bands."""
 
 from __future__ import annotations
 
@@ -38,12 +38,16 @@ def test_invalid_scale_is_refused() -> None:
         PointsScale(base_score=600, base_odds=50, pdo=0)
 
 
-def test_grade_cut_offs_with_bounds_going_to_the_better_grade() -> None:
-    cuts = GradeCuts(a=640, b=600, c=560)
-    pts = np.array([700, 640, 639.99, 600, 599.9, 560, 559.9, 100])
-    assert list(cuts.grade(pts)) == ["A", "A", "B", "B", "C", "C", "D", "D"]
+def test_grades_are_probability_bands_with_a_bound_going_to_the_worse_grade() -> None:
+    cuts = GradeCuts(a_max_pd=0.01, b_max_pd=0.03, c_max_pd=0.10)
+    p = np.array([0.0, 0.0099, 0.01, 0.0299, 0.03, 0.0999, 0.10, 0.9])
+    assert list(cuts.grade(p)) == ["A", "A", "B", "B", "C", "C", "D", "D"]
+    assert cuts.bands() == [("A", 0.0, 0.01), ("B", 0.01, 0.03), ("C", 0.03, 0.10),
+                            ("D", 0.10, 1.0)]
 
 
-def test_grade_cut_offs_must_fall() -> None:
+def test_grade_bands_must_rise_inside_zero_one() -> None:
     with pytest.raises(ValueError, match="strictly"):
-        GradeCuts(a=600, b=600, c=500)
+        GradeCuts(a_max_pd=0.03, b_max_pd=0.03, c_max_pd=0.1)
+    with pytest.raises(ValueError, match="strictly"):
+        GradeCuts(a_max_pd=0.01, b_max_pd=0.03, c_max_pd=1.0)

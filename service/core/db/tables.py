@@ -77,6 +77,9 @@ class Score(Base):
     grade: Mapped[str] = mapped_column(String(2))
     reasons_zh: Mapped[list[str]]
     reasons_en: Mapped[list[str]]
+    # each reason as data (code, points, action zh/en) and the credit repair guidance
+    reason_detail: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    repair: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     feature_as_of: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

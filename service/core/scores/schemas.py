@@ -68,6 +68,49 @@ class StatusOut(BaseModel):
     basis: str
 
 
+class ReasonOut(BaseModel):
+    """One reason of a credit score: a declared reason code, its cost in points, and what the
+    entity can do about it."""
+
+    code: str
+    zh: str
+    en: str
+    feature: str = Field(description="the model feature that weighs most in this reason")
+    detail_zh: str
+    detail_en: str
+    value: float | str | None
+    points: float = Field(description="credit points lost to this reason")
+    action_zh: str
+    action_en: str
+
+
+class ChangeOut(BaseModel):
+    feature: str
+    code: str
+    zh: str
+    en: str
+    before: float
+    after: float
+
+
+class RepairOut(BaseModel):
+    """Credit repair guidance (信用修复指引): the smallest actionable changes that would move
+    the entity up one grade, for the entity and for the regulator deciding a repair."""
+
+    grade: str
+    target: str | None = Field(description="the next better grade; null: already A")
+    reachable: bool
+    changes: list[ChangeOut]
+    probability: float
+    probability_after: float
+    points_after: float
+    method: str
+    entity_zh: str
+    entity_en: str
+    regulator_zh: str
+    regulator_en: str
+
+
 class EntityScoreOut(BaseModel):
     entity_kind: Kind
     entity_id: str
@@ -80,6 +123,9 @@ class EntityScoreOut(BaseModel):
                                            "within 12 months")
     reasons_zh: list[str]
     reasons_en: list[str]
+    reasons: list[ReasonOut] = Field(default_factory=list,
+                                     description="the reasons as data, points per reason")
+    repair: RepairOut | None = Field(default=None, description="credit repair guidance")
     model_name: str
     model_version: str
     alias: str | None

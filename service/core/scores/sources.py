@@ -52,6 +52,8 @@ class ScorePoint:
     model_name: str
     model_version: str
     alias: str | None
+    reason_detail: list[dict[str, Any]] | None = None  # reasons as data (older scores: None)
+    repair: dict[str, Any] | None = None  # credit repair guidance (older scores: None)
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,7 @@ def _max_id(column: Any) -> Callable[[Connection], Hashable]:
 _SCORE_COLUMNS = (Score.entity_kind, Score.entity_id, Score.id, Score.as_of, Score.region,
                   Score.feature_as_of, Score.points, Score.grade, Score.probability,
                   Score.reasons_zh, Score.reasons_en, Score.model_name, Score.model_version,
-                  Score.alias)
+                  Score.alias, Score.reason_detail, Score.repair)
 
 
 def load_scores(conn: Connection, since: Hashable | None, current: Mapping[Key, Any]

@@ -167,3 +167,30 @@ def test_a_new_source_is_polled_by_its_marker(engine: Engine,
     assert asyncio.run(model.refresh()) == 1
     assert loads == [None, 1]
     assert model.values["cases"] == {KEY: 2}
+
+
+def test_the_answer_carries_reasons_in_points_and_the_repair_guidance(
+        engine: Engine, sessions: sessionmaker[Session]) -> None:
+    reason = {"code": "C04", "zh": "拆分、循环或互为买卖方的合同",
+              "en": "split, circular or reciprocal contracts", "feature": "inst_split_share_365d",
+              "detail_zh": "同日同双方拆分合同占比", "detail_en": "share of same-day splits",
+              "value": 0.3, "points": 12.5, "action_zh": "不拆分合同", "action_en": "do not split",
+              "text_zh": "…", "text_en": "…"}
+    repair = {"grade": "C", "target": "B", "reachable": True,
+              "changes": [{"feature": "inst_split_share_365d", "code": "C04", "zh": "占比",
+                           "en": "share", "before": 0.3, "after": 0.1}],
+              "probability": 0.08, "probability_after": 0.05, "points_after": 585.0,
+              "method": "greedy", "entity_zh": "升至B级", "entity_en": "to reach B",
+              "regulator_zh": "监管", "regulator_en": "regulator"}
+    row = _score(KEY, date(2020, 12, 31), 570.0)
+    row.reason_detail, row.repair = [reason], repair
+    _add(sessions, row, _score(OTHER, date(2020, 12, 31), 590.0))  # an older row: neither
+    model = _model(engine)
+    asyncio.run(model.refresh())
+    answer = _answer(model, KEY)
+    EntityScoreOut.model_validate(answer)
+    (r,) = answer["reasons"]
+    assert (r["code"], r["points"], r["action_en"]) == ("C04", 12.5, "do not split")
+    assert answer["repair"]["target"] == "B" and answer["repair"]["changes"][0]["after"] == 0.1
+    older = _answer(model, OTHER)
+    assert older["reasons"] == [] and older["repair"] is None
