@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from sqlalchemy import Engine, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from features.point_in_time.build import build_features
@@ -31,7 +31,9 @@ from models.scoring import (
 )
 from pipelines.cli.main import app
 from pipelines.scoring.adhoc import read_store, score_entity_at
-from pipelines.scoring.batch import score_batch_flow
+from pipelines.scoring.batch import format_summary, score_batch_flow
+from pipelines.scoring.side_effects import SideEffects
+from service.core.cases.tables import Case
 from service.core.db.audit import verify
 from service.core.db.engine import make_engine, session_factory
 from service.core.db.migrate import upgrade
@@ -159,6 +161,30 @@ def test_batch_writes_scores_warnings_and_new_contracts_once(
         assert verify(session).ok
         rows = verify_rows(session.connection())  # the bulk inserts' row hashes, every one
         assert rows.ok and rows.rows > 0, rows.reason
+    _backfills(settings, trained, sessions)
+
+
+def _backfills(settings: Settings, trained: Trained, sessions: sessionmaker[Session]) -> None:
+    """After LATER, an earlier date is a backfill: scores only, unless warnings and cases are
+    asked for."""
+    with sessions() as session:
+        before = {m: _count(session, m) for m in (RiskWarning, ContractCheck, Case)}
+    quiet = score_batch_flow("2020-04-30", trained.source, settings)
+    assert quiet.effects == SideEffects(True, False, False) and quiet.scored > 100
+    assert (quiet.contracts, quiet.cases_opened) == (0, 0)
+    assert "仅写入评分 scores only" in format_summary(quiet)
+    with sessions() as session:
+        assert {m: _count(session, m) for m in before} == before
+        assert _count(session, Score, Score.as_of == date(2020, 4, 30)) == quiet.scored
+        audit = session.execute(select(AuditEntry).order_by(AuditEntry.id.desc())).scalars(
+        ).first()
+        assert audit is not None and audit.detail["backfill"] is True
+        assert (audit.detail["raised_warnings"], audit.detail["opens_cases"]) == (False, False)
+    asked = score_batch_flow("2020-05-31", trained.source, settings, warnings=True, cases=True)
+    assert asked.effects == SideEffects(True, True, True)
+    with sessions() as session:
+        assert _count(session, RiskWarning, RiskWarning.as_of == date(2020, 5, 31)) == sum(
+            asked.warnings.values())
 
 
 def test_cli_runs_the_batch_and_refuses_an_unmigrated_database(
@@ -189,7 +215,7 @@ def test_cli_runs_the_batch_and_refuses_an_unmigrated_database(
 
 
 EVERYONE = """
-version = 2
+version = 9
 [anomaly]
 threshold = 0.2
 window_days = 365
@@ -216,12 +242,12 @@ def test_the_batch_warns_by_the_approved_entity_rules(trained: Trained, tmp_path
     review(tracking, ENTITY, approved, reviewer="王审", note="warn everyone", approve=True)
 
     summary = score_batch_flow(FIRST, trained.source, settings)
-    assert summary.rules_version == 2
+    assert summary.rules_version == 9
     assert summary.warnings == {"red": 0, "orange": 0, "yellow": summary.scored, "blue": 0}
     with session_factory(engine)() as session:
         warned = session.execute(select(RiskWarning.tier, RiskWarning.reason_codes)).all()
         assert {(t, tuple(c)) for t, c in warned} == {("yellow", ("scored",))}
         assert len(warned) == summary.scored
         (audit,) = session.execute(select(AuditEntry)).scalars().all()
-        assert audit.detail["warning_rules"] == [2, approved.sha256]
+        assert audit.detail["warning_rules"] == [9, approved.sha256]
     engine.dispose()
