@@ -202,7 +202,11 @@ def test_cli_runs_the_batch_and_refuses_an_unmigrated_database(
         assert CliRunner().invoke(app, ["db", "upgrade"]).exit_code == 0
         for bad, message in [(["--as-of", "June"], "--as-of must look like"),
                              (["--as-of", "2031-01-31"], "is outside the data"),
-                             (["--as-of", FIRST, "--version", "1"], "not --version")]:
+                             (["--as-of", FIRST, "--version", "1"], "not --version"),
+                             (["--as-of", FIRST, "--cases", "--no-warnings"],
+                              "--cases needs --warnings"),
+                             (["--entity", "I000001", "--as-of", FIRST, "--backfill"],
+                              "are for batch scoring")]:
             out = CliRunner().invoke(app, ["score", *bad, "--source", str(trained.source)])
             assert out.exit_code == 2 and len(out.output.strip().splitlines()) == 1, out.output
             assert message in out.output, out.output
