@@ -38,11 +38,11 @@ def test_default_rules_give_the_highest_tier_and_every_firing_rule(rules: Entity
     assert _one(rules, "C", "B") == ("yellow", ("grade_drop_into_c",))
     assert _one(rules, "B", "A") == (None, ())  # one step, still above C
     assert _one(rules, "C", "A") == ("orange", ("grade_drop_two",))
-    assert _one(rules, "D", "D", probability=0.2) == ("yellow", ("grade_d",))
+    assert _one(rules, "D", "D", probability=0.2) == (None, ())  # the base rate: no warning
     assert _one(rules, "D", "D", probability=0.4) == ("red", ("grade_d_high_probability",))
     # every firing rule is listed, the most severe first
     assert _one(rules, "D", "A", probability=0.2, share=AnomalyShare(5, 0.2)) == (
-        "orange", ("grade_drop_two", "grade_d", "anomaly_share_elevated"))
+        "orange", ("grade_drop_two", "anomaly_share_elevated"))
     assert _one(rules, "A", "A", share=AnomalyShare(4, 0.5)) == ("red", ("anomaly_share_high",))
     assert _one(rules, "A", "A", share=AnomalyShare(2, 1.0)) == (None, ())  # too few contracts
     assert _one(rules, "A", "A", share=AnomalyShare(10, 0.05)) == (None, ())

@@ -45,8 +45,7 @@ pytestmark = pytest.mark.e2e
 
 FIRST, LATER = "2020-06-30", "2020-09-30"
 # the shipped rules that can fire without an earlier score: on grade, probability, contracts
-FIRST_SCORE_RULES = ("grade_d_high_probability", "grade_d", "anomaly_share_high",
-                     "anomaly_share_elevated")
+FIRST_SCORE_RULES = ("grade_d_high_probability", "anomaly_share_high", "anomaly_share_elevated")
 
 
 @pytest.fixture(scope="session")
