@@ -232,8 +232,8 @@ def score_task(models: Models, tables: dict[str, pd.DataFrame], h: History,
 
 
 @task(name="write-scores", cache_policy=NO_CACHE)
-def write_task(engine: Engine, models: Models, scored: Scored, rules: EntityRules, asked: Asked
-               ) -> BatchSummary:
+def write_task(engine: Engine, models: Models, scored: Scored, rules: EntityRules,
+               asked: Asked = Asked()) -> BatchSummary:
     return write(engine, models, scored, rules, asked)
 
 
