@@ -65,6 +65,7 @@ class AssessSummary:
     replaced: bool  # an earlier draft of the year was replaced
     version: int  # the draft's version: adjust and publish name it
     audit_id: int
+    flagged: tuple[str, ...] = ()  # passes despite grade D or a red warning
 
 
 def read_inputs(engine: Engine, tables: dict[str, pd.DataFrame], year: int, today: date
@@ -111,13 +112,15 @@ def write(engine: Engine, config: AssessmentConfig, proposal: Assessment, inputs
                                             detail)
         except records.Conflict as e:
             raise AssessError(str(e)) from None
+        flagged = tuple(r.institution_id for r in records.flagged(records.results(session,
+                                                                                   a.id)))
         entry = append(session, AuditRecord(
             actor=user.name, role=user.role, action=ACTION, outcome="ok", source="flow:assess",
             detail={**detail, "counts": proposal.counts(), "replaced": replaced,
-                    "version": a.version}))
+                    "version": a.version, "flagged": list(flagged)}))
     return AssessSummary(proposal.year, by, config.version, config.sha256, proposal.quota,
                          proposal.counts(), len(proposal.results), len(inputs.warned),
-                         len(inputs.listed), replaced, a.version, entry.id)
+                         len(inputs.listed), replaced, a.version, entry.id, flagged)
 
 
 @task(name="read-store", cache_policy=NO_CACHE)
@@ -171,6 +174,9 @@ def format_summary(s: AssessSummary) -> str:
         f"参评机构 assessed {s.assessed}: 合格 pass {c['pass']}, 警告 warning {c['warning']}, "
         f"退出 exit {c['exit']}",
         f"此前受警告 warned before {s.warned_before}; 失信名单 listed {s.listed}",
+        f"信用D级或红色预警而通过 passed despite grade D or a red warning: {len(s.flagged)}"
+        + (f" ({', '.join(s.flagged[:10])}{' …' if len(s.flagged) > 10 else ''}): 发布须逐一"
+           "填写理由 publishing needs a written reason for each" if s.flagged else ""),
         f"待另一名考核人员复核发布 awaiting review and publication by another assessor; "
         f"审计 audit entry {s.audit_id} ({ACTION})",
     ])

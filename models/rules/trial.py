@@ -8,6 +8,12 @@ list holds anyway. A hit contract counts as later found irregular when its statu
 the related contract; an institution or broker hit (of an entity warning rule, or of a contract
 rule file's rule over institution or broker features) when a conduct record of the subject was
 confirmed in the 12 months after the as-of date of the hit (the credit label, ``y_12m``).
+
+Entity warning rules are also read per warning, not only per rule: an entity gets one warning,
+of the most severe tier that fires, and a regulator works the warnings, so what a reviewer must
+see is how many entities each tier warns (the warned share of everyone scored) and how many of
+them later had a confirmed bad record (the tier's precision), beside the base rate of all
+scored entities (:func:`tier_summary`).
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from models.rules.tier import Tier
 
 SUMMARY_COLUMNS = ["rule_id", "entity", "tier", "hits", "irregular", "precision",
                    "overlap"]
+TIER_COLUMNS = ["entity", "tier", "entities", "share", "irregular", "precision"]
+WARNED, SCORED = "warned", "scored"  # tier_summary's rows beside the four tiers
 
 
 @dataclass(frozen=True)
@@ -115,3 +123,40 @@ def format_summary(table: pd.DataFrame) -> str:
     for col in ("precision", "overlap"):
         out[col] = out[col].map(lambda v: "-" if pd.isna(v) else f"{v:.1%}")
     return out.to_string(index=False)
+
+
+def tier_summary(scored: pd.DataFrame) -> pd.DataFrame:
+    """Per kind of subject and tier: warnings, their share of everyone scored, how many were
+    later irregular and the precision; then every warning (``warned``) and everyone scored
+    (``scored``: the share is 1 and the precision is the base rate).
+
+    ``scored`` has one row per entity and as-of scored: ``entity`` (its kind), ``tier`` (of
+    its warning; None or NaN: not warned) and boolean ``irregular``. Counts are of entity and
+    as-of pairs, so a month-end try counts an entity once a month.
+    """
+    rows = []
+    for entity in dict.fromkeys(scored["entity"]):
+        mine = scored[scored["entity"] == entity]
+        tiers = mine["tier"].map(lambda t: None if pd.isna(t) else Tier(t).value)
+        parts = [(t.value, (tiers == t.value).to_numpy()) for t in Tier]  # red first
+        parts += [(WARNED, tiers.notna().to_numpy()), (SCORED, np.ones(len(mine), bool))]
+        for name, chosen in parts:
+            n, bad = int(chosen.sum()), int(mine["irregular"].to_numpy()[chosen].sum())
+            rows.append({"entity": entity, "tier": name, "entities": n,
+                         "share": n / len(mine) if len(mine) else np.nan, "irregular": bad,
+                         "precision": bad / n if n else np.nan})
+    return pd.DataFrame(rows, columns=TIER_COLUMNS)
+
+
+def format_tiers(table: pd.DataFrame) -> str:
+    """The tier summary as printed and kept: percentages, '-' where not known."""
+    out = table.copy()
+    for col in ("share", "precision"):
+        out[col] = out[col].map(lambda v: "-" if pd.isna(v) else f"{v:.1%}")
+    return out.to_string(index=False)
+
+
+def tier_metrics(table: pd.DataFrame) -> dict[str, float]:
+    """``tier.<tier>.<entity>.share`` and ``.precision`` for MLflow (known values only)."""
+    return {f"tier.{r.tier}.{r.entity}.{k}": float(getattr(r, k)) for r in table.itertuples()
+            for k in ("share", "precision") if not pd.isna(getattr(r, k))}

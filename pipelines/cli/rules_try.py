@@ -7,7 +7,8 @@ features at every month end. Entity warning rules read scores, so the champion c
 scores every institution and broker at every month end of the period (and the month end before
 it, so the first month's warnings see an earlier grade, as the batch run sees the previous
 run's); a month's grade is the next month's previous grade. Either way a hit is later found
-irregular as :mod:`models.rules.trial` says, and the tables are the same.
+irregular as :mod:`models.rules.trial` says, and the tables are the same; entity rules add the
+warned share and the precision per tier (:func:`models.rules.trial.tier_summary`).
 """
 
 from __future__ import annotations
@@ -62,10 +63,12 @@ def run_try(settings: Settings, kind: RuleKind[Any], ruleset: Any, lo: pd.Timest
     if lo > end:
         raise TryRefused(f"--from {lo:%Y-%m} is after --to {end:%Y-%m}")
     h = prepare(tables)
+    tiers = None
     if kind.name == "contract":
         hits, lines, model = _contract_rule_hits(settings, ruleset, h, tables, lo, end, echo)
     else:
-        hits, lines, model = _entity_rule_hits(settings, ruleset, h, tables, lo, end, echo)
+        hits, lines, model, tiers = _entity_rule_hits(settings, ruleset, h, tables, lo, end,
+                                                      echo)
     span = trial.months(lo, end)
     per_month = trial.hits_per_month(hits, list(dict.fromkeys(r.rule_id for r in lines)), span)
     table = trial.summary(hits, lines)
@@ -81,6 +84,13 @@ def run_try(settings: Settings, kind: RuleKind[Any], ruleset: Any, lo: pd.Timest
                if not np.isnan(float(getattr(r, k)))}
     texts = {"summary.txt": summary, "hits_per_month.txt": monthly,
              "hits.csv": hits.drop(columns=["row"]).to_csv(index=False)}
+    if tiers is not None:
+        text = trial.format_tiers(tiers)
+        echo("\nwarned share and precision per tier 预警占比与各级精确率 (entities × month ends; "
+             "scored = everyone, its precision the base rate)")
+        echo(text)
+        texts["tiers.txt"] = text
+        metrics |= trial.tier_metrics(tiers)
     tags = {"from": span[0], "to": span[-1], "hits": str(len(hits)), "champion": model}
     return TryOutcome(texts, metrics, tags)
 
@@ -203,10 +213,10 @@ def _feature_hits(ruleset: ContractRules, h: History, conduct: pd.DataFrame, lo:
 def _entity_rule_hits(settings: Settings, rules: EntityRules, h: History,
                       tables: dict[str, pd.DataFrame], lo: pd.Timestamp, end: pd.Timestamp,
                       echo: Callable[[str], None]
-                      ) -> tuple[pd.DataFrame, list[RuleLine], str]:
+                      ) -> tuple[pd.DataFrame, list[RuleLine], str, pd.DataFrame]:
     """One hit per firing rule of every warning the entity rules would have raised at the
-    month ends in [lo, end], a summary line per rule and kind of subject, and the credit
-    champion that scored."""
+    month ends in [lo, end], a summary line per rule and kind of subject, the credit
+    champion that scored, and the warned share and precision per tier."""
     import numpy as np
     import pandas as pd
 
@@ -237,7 +247,7 @@ def _entity_rule_hits(settings: Settings, rules: EntityRules, h: History,
                             tables["contracts"])
     tier_of = {r.code: r.tier for r in rules.rules}
     previous: dict[tuple[str, str], str] = {}
-    rows = []
+    rows, scored = [], []
     for ts in ends:
         scores = score_entities(scorer, build_features(h, ts, contracts_from=ts), later, ts)
         if ts >= lo:
@@ -249,18 +259,23 @@ def _entity_rule_hits(settings: Settings, rules: EntityRules, h: History,
                       "zh": zh, "en": en, "entity": s.kind}
                      for s, a in zip(scores, alerts, strict=True) if a is not None
                      for code, zh, en in zip(a.codes, a.reasons_zh, a.reasons_en, strict=True)]
+            scored += [{"id": s.entity_id, "date": ts, "entity": s.kind,
+                        "tier": a.tier.value if a is not None else None}
+                       for s, a in zip(scores, alerts, strict=True)]
         previous.update({(s.kind, s.entity_id): s.grade for s in scores})
     hits = pd.DataFrame(rows, columns=[c for c in HIT_COLUMNS if c != "row"] + ["entity"])
     hits.insert(0, "row", np.arange(len(hits)))
-    hits["irregular"] = False
-    for kind in ("institution", "broker"):
-        mine = (hits["entity"] == kind).to_numpy()
-        hits.loc[mine, "irregular"] = trial.later_conduct(
-            hits[mine].reset_index(drop=True), tables["conduct_records"], kind)
+    everyone = pd.DataFrame(scored, columns=["id", "date", "entity", "tier"])
+    for frame in (hits, everyone):
+        frame["irregular"] = False
+        for kind in ("institution", "broker"):
+            mine = (frame["entity"] == kind).to_numpy()
+            frame.loc[mine, "irregular"] = trial.later_conduct(
+                frame[mine].reset_index(drop=True), tables["conduct_records"], kind)
     hits["reviewed"] = np.nan
     lines = [trial.RuleLine(r.code, kind, r.tier) for r in rules.rules
              for kind in ("institution", "broker")]
-    return hits, lines, scorer.credit_ref.label()
+    return hits, lines, scorer.credit_ref.label(), trial.tier_summary(everyone)
 
 
 def _empty_hits() -> pd.DataFrame:

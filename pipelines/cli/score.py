@@ -37,6 +37,15 @@ def score(
     as_json: Annotated[
         bool, typer.Option("--json", help="print JSON at full precision (entity or contracts)")
     ] = False,
+    backfill: Annotated[bool, typer.Option(
+        help="batch: a backfill of a past date, scores only (also any as-of before the latest "
+             "scored one)")] = False,
+    warnings: Annotated[bool | None, typer.Option(
+        "--warnings/--no-warnings", help="batch: write risk warnings and contract checks "
+        "(default: yes, except for a backfill)", show_default=False)] = None,
+    cases: Annotated[bool | None, typer.Option(
+        "--cases/--no-cases", help="batch: open cases from the warnings (default: yes, except "
+        "for a backfill)", show_default=False)] = None,
 ) -> None:
     """Score an entity at a date, check contracts, or score everyone at a date into the
     database (主体信用评分、合同异常核查、批量评分与预警).
@@ -44,15 +53,19 @@ def score(
     Prints score, grade, probability and reasons in Chinese and English, with the model
     versions and the alias used; a contract gets what the API's check answers (probability,
     tier, reasons, rule hits). With only --as-of, runs the batch flow: every active
-    institution and broker, risk warnings and the contracts registered since the last run.
+    institution and broker, risk warnings and the contracts registered since the last run;
+    a backfill (a date before the latest scored one, or --backfill) writes scores only unless
+    --warnings and --cases ask for more.
     """
     if entity is None and contract is None and as_of is not None:
         if version is not None:
             raise _fail("batch scoring uses an alias (--alias, default champion), not --version")
         if source is not None and not source.is_dir():
             raise _fail(f"--source {source} is not a folder")
-        _batch(as_of, source, alias)
+        _batch(as_of, source, alias, (backfill, warnings, cases))
         return
+    if backfill or warnings is not None or cases is not None:
+        raise _fail("--backfill, --warnings and --cases are for batch scoring (--as-of alone)")
     if (entity is None) == (contract is None):
         raise _fail("give --entity ID --as-of DATE, --contract FILE, or --as-of DATE alone "
                     "(batch scoring of every institution and broker)")
@@ -87,7 +100,8 @@ def score(
         raise _fail(str(e)) from None
 
 
-def _batch(as_of: str, source: Path | None, alias: str) -> None:
+def _batch(as_of: str, source: Path | None, alias: str,
+           switches: tuple[bool, bool | None, bool | None]) -> None:
     """The batch flow, after the checks that need no data (date, rules file, database), so
     that a refusal is one line, not a failed flow run's traceback."""
     from datetime import date
@@ -102,6 +116,7 @@ def _batch(as_of: str, source: Path | None, alias: str) -> None:
     from models.rules.reviews import in_force
     from models.scoring import ScoringError
     from pipelines.scoring.batch import format_summary, score_batch_flow
+    from pipelines.scoring.side_effects import SideEffectsRefused, check_switches
     from service.core.db.engine import database_url, display_url, make_engine
     from service.core.db.migrate import NotMigrated, require_migrated
 
@@ -109,7 +124,9 @@ def _batch(as_of: str, source: Path | None, alias: str) -> None:
         date.fromisoformat(as_of)
     except ValueError:
         raise _fail(f"--as-of must look like 2020-06-30, got {as_of!r}") from None
+    backfill, warnings, cases = switches
     try:
+        check_switches(warnings, cases)
         in_force(settings, ENTITY)
         url = display_url(database_url(settings.db_url))
         engine = make_engine(settings.db_url)
@@ -118,8 +135,9 @@ def _batch(as_of: str, source: Path | None, alias: str) -> None:
         finally:
             engine.dispose()
         with quiet_flow_failures():
-            summary = score_batch_flow(as_of, source, settings, alias)
-    except (ScoringError, DeclarationError, NotMigrated) as e:
+            summary = score_batch_flow(as_of, source, settings, alias, backfill, warnings,
+                                       cases)
+    except (ScoringError, DeclarationError, NotMigrated, SideEffectsRefused) as e:
         raise _fail(str(e)) from None
     except ArgumentError as e:
         raise _fail(f"bad database URL {settings.db_url!r}: {e}") from None

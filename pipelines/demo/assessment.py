@@ -1,5 +1,6 @@
 """The demo's annual assessment of the last year: computed as a draft by one demo assessor,
-published by another (four eyes), its reports written in Chinese and English."""
+published by another (four eyes) with a written reason for each pass despite grade D or a red
+warning, its reports written in Chinese and English."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from service.core.reports.pdf import MissingPackage
 from service.core.reports.write import write_reports
 
 RUNNER, PUBLISHER = "demo-assessor-1", "demo-assessor-2"
+DEMO_REASON = ("演示：考核指标达标，信用风险由预警与失信案件另行处理 / demo: the indicators are "
+               "met; the credit risk is handled by its warning and case")
 
 
 def demo_assessment(settings: Settings, year: int, echo: Callable[[str], None]) -> None:
@@ -26,13 +29,17 @@ def demo_assessment(settings: Settings, year: int, echo: Callable[[str], None]) 
     try:
         sessions = session_factory(engine)
         actor = Actor(PUBLISHER, "assessor")
+        reasons = dict.fromkeys(summary.flagged, DEMO_REASON)
         decision = service.transact(
-            sessions, lambda s: service.publish(s, year, actor, summary.version, utcnow()),
+            sessions, lambda s: service.publish(s, year, actor, summary.version, utcnow(),
+                                                reasons),
             lambda d: [AuditRecord(actor=PUBLISHER, role="assessor", action="assessment.publish",
                                    outcome="ok", source="demo",
-                                   detail={"year": year, "statuses": d.statuses})])
+                                   detail={"year": year, "statuses": d.statuses,
+                                           "pass_reasons": reasons})])
         echo(f"发布 published by {PUBLISHER} (four eyes: run by {RUNNER}); "
-             f"{decision.statuses} institution statuses recorded")
+             f"{decision.statuses} institution statuses recorded; {len(reasons)} flagged passes "
+             "published with a written reason / 逐一填写通过理由")
         with sessions() as session:
             pages, overview = reports(session, year)
         folder = settings.reports_dir / f"assessment-{year}"

@@ -7,6 +7,8 @@ warn (:mod:`models.rules.warn`), :mod:`models.rules.contract_tier` tiers the con
 database is written; the writes and the audit entry are one transaction, so a failed run
 leaves nothing behind. Scores are never overwritten: a re-run at the same date with the same
 model version writes no score (and says "already scored"), a new version or date adds rows.
+A backfill (a date before the latest scored one, or ``backfill=True``) writes scores only unless
+warnings and cases are asked for (:mod:`pipelines.scoring.side_effects`).
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ from models.rules.entity import (
 from models.rules.kinds import ENTITY
 from models.rules.reviews import in_force
 from models.rules.tier import Tier
-from models.rules.warn import anomaly_shares, warn
+from models.rules.warn import RiskAlert, anomaly_shares, warn
 from models.scoring import (
     TOP_REASONS,
     EntityScore,
@@ -51,6 +53,7 @@ from models.scoring import (
 )
 from pipelines.scoring import batch_db as db
 from pipelines.scoring.adhoc import check_as_of, read_store
+from pipelines.scoring.side_effects import SideEffects, check_switches, side_effects
 from service.core.cases.policy import CasePolicy
 from service.core.cases.service import Names, open_from_warnings
 from service.core.db.audit import AuditRecord, append
@@ -94,6 +97,7 @@ class BatchSummary:
     contracts: int  # batch contract checks written
     first_day: date
     audit_id: int
+    effects: SideEffects
     cases_opened: int = 0  # flagged dishonesty cases opened (or merged into) from warnings
 
     @property
@@ -143,24 +147,41 @@ def _text(value: object) -> str | None:
     return None if value is None or pd.isna(value) else str(value)
 
 
-def write(engine: Engine, models: Models, scored: Scored, rules: EntityRules) -> BatchSummary:
-    """Insert what is new, with its warnings and one audit entry, in one transaction."""
+@dataclass(frozen=True)
+class Asked:
+    """The run's switches for what it writes beside scores (None: the default)."""
+
+    backfill: bool = False
+    warnings: bool | None = None
+    cases: bool | None = None
+
+
+def write(engine: Engine, models: Models, scored: Scored, rules: EntityRules,
+          asked: Asked = Asked()) -> BatchSummary:
+    """Insert what is new, with its warnings (unless a backfill not asked for them) and one
+    audit entry, in one transaction. Whether the date is in the past is read in the same
+    transaction as the writes."""
     day = scored.as_of.date()
     credit = models.scorer.credit_ref
     with session_factory(engine).begin() as session:
+        effects = side_effects(day, db.latest_as_of(session), backfill=asked.backfill,
+                               warnings=asked.warnings, cases=asked.cases)
         done = db.scored_keys(session, day, credit)
         exited = db.exited_institutions(session)  # by a published assessment: not scored
         active = [s for s in scored.scores if (s.kind, s.entity_id) not in exited]
         new = [s for s in active if (s.kind, s.entity_id) not in done]
-        previous = db.previous_grades(session, day)
-        alerts = warn(rules, [WarningInputs(
-            s.points, s.probability, s.grade, previous.get((s.kind, s.entity_id)),
-            scored.shares.get((s.kind, s.entity_id))) for s in new])
-        warned = [(s, a) for s, a in zip(new, alerts, strict=True) if a is not None]
-        last = db.last_batch_day(session)
-        checked = db.batch_checked_since(session, last) if last is not None else set()
-        contracts = [c for c in scored.contracts if c.contract_id not in checked
-                     and (last is None or c.registered_date >= last)]
+        warned: list[tuple[EntityScore, RiskAlert]] = []
+        contracts: list[db.BatchContract] = []
+        if effects.warnings:
+            previous = db.previous_grades(session, day)
+            alerts = warn(rules, [WarningInputs(
+                s.points, s.probability, s.grade, previous.get((s.kind, s.entity_id)),
+                scored.shares.get((s.kind, s.entity_id))) for s in new])
+            warned = [(s, a) for s, a in zip(new, alerts, strict=True) if a is not None]
+            last = db.last_batch_day(session)
+            checked = db.batch_checked_since(session, last) if last is not None else set()
+            contracts = [c for c in scored.contracts if c.contract_id not in checked
+                         and (last is None or c.registered_date >= last)]
         db.insert_scores(session, new, scored.regions)
         db.insert_warnings(session, warned, scored.regions)
         db.insert_contract_checks(session, contracts)
@@ -176,10 +197,12 @@ def write(engine: Engine, models: Models, scored: Scored, rules: EntityRules) ->
                                              models.scorer.anomaly_ref.version],
                     "contract_model": [models.anomaly_ref.name, models.anomaly_ref.version],
                     "warning_rules": [rules.version, rules.sha256],
-                    "contracts_from": scored.first_day.isoformat()}))
+                    "contracts_from": scored.first_day.isoformat(),
+                    "backfill": effects.backfill, "raised_warnings": effects.warnings,
+                    "opens_cases": effects.cases}))
     return BatchSummary(day, credit, models.anomaly_ref, rules.version, counts["scored"],
                         counts["skipped"], counts["grades"], counts["warnings"],
-                        counts["contracts"], scored.first_day, entry.id)
+                        counts["contracts"], scored.first_day, entry.id, effects)
 
 
 @task(name="load-models", cache_policy=NO_CACHE)
@@ -209,9 +232,9 @@ def score_task(models: Models, tables: dict[str, pd.DataFrame], h: History,
 
 
 @task(name="write-scores", cache_policy=NO_CACHE)
-def write_task(engine: Engine, models: Models, scored: Scored, rules: EntityRules
-               ) -> BatchSummary:
-    return write(engine, models, scored, rules)
+def write_task(engine: Engine, models: Models, scored: Scored, rules: EntityRules,
+               asked: Asked = Asked()) -> BatchSummary:
+    return write(engine, models, scored, rules, asked)
 
 
 def subject_names(tables: dict[str, pd.DataFrame]) -> Names:
@@ -239,9 +262,14 @@ def cases_task(engine: Engine, settings: Settings, tables: dict[str, pd.DataFram
 
 @flow(name="score-batch")
 def score_batch_flow(as_of: str, source: Path | None = None, settings: Settings | None = None,
-                     alias: str = CHAMPION) -> BatchSummary:
+                     alias: str = CHAMPION, backfill: bool = False,
+                     warnings: bool | None = None, cases: bool | None = None) -> BatchSummary:
     """Score every active institution and broker at ``as_of`` with the models behind
-    ``alias``, warn, check new contracts and record it all (批量评分)."""
+    ``alias``, warn, check new contracts and record it all (批量评分).
+
+    A backfill (``as_of`` before the latest scored as-of, or ``backfill``) writes scores only;
+    ``warnings`` and ``cases`` ask for them (or, True/False, switch them for any run)."""
+    check_switches(warnings, cases)
     s = settings or get_settings()
     rules = in_force(s, ENTITY).rules
     engine = make_engine(s.db_url)
@@ -252,9 +280,10 @@ def score_batch_flow(as_of: str, source: Path | None = None, settings: Settings 
         models = load_task(s, alias)
         scored = score_task(models, tables, h, day, last_batch_task(engine), rules,
                             TierBands.from_settings(s))
-        summary = write_task(engine, models, scored, rules)
-        opened = cases_task(engine, s, tables, summary.as_of)
-        return replace(summary, cases_opened=opened)
+        summary = write_task(engine, models, scored, rules, Asked(backfill, warnings, cases))
+        if not summary.effects.cases:
+            return summary
+        return replace(summary, cases_opened=cases_task(engine, s, tables, summary.as_of))
     finally:
         engine.dispose()
 
@@ -274,11 +303,14 @@ def format_summary(s: BatchSummary) -> str:
     else:
         lines.append(f"评分 scored {s.scored} entities ({grades}); "
                      f"已评分跳过 already scored {s.skipped}")
-    lines += [
-        f"预警 warnings: {tiers}",
-        f"合同核查 contracts checked: {s.contracts} registered {s.first_day:%Y-%m-%d} … "
-        f"{s.as_of:%Y-%m-%d} and not checked before",
-        f"失信案件 cases flagged from warnings: {s.cases_opened} (opened or merged)",
-        f"审计 audit entry {s.audit_id} ({ACTION})",
-    ]
+    lines.append(s.effects.describe())
+    if s.effects.warnings:
+        lines += [
+            f"预警 warnings: {tiers}",
+            f"合同核查 contracts checked: {s.contracts} registered {s.first_day:%Y-%m-%d} … "
+            f"{s.as_of:%Y-%m-%d} and not checked before",
+        ]
+    if s.effects.cases:
+        lines.append(f"失信案件 cases flagged from warnings: {s.cases_opened} (opened or merged)")
+    lines.append(f"审计 audit entry {s.audit_id} ({ACTION})")
     return "\n".join(lines)

@@ -65,6 +65,11 @@ def exited_institutions(session: Session) -> set[Key]:
             if r.status == InstitutionStatus.exited.value}
 
 
+def latest_as_of(session: Session) -> date | None:
+    """The latest as-of date any score was written for: a run before it is a backfill."""
+    return session.execute(select(func.max(Score.as_of))).scalar_one_or_none()
+
+
 def scored_keys(session: Session, as_of: date, model: ModelRef) -> set[Key]:
     """Entities that already have a score at ``as_of`` from this model version."""
     rows = session.execute(select(Score.entity_kind, Score.entity_id).where(

@@ -28,6 +28,9 @@ from models.registry import (
 from models.review import build_review
 from models.review_render import plots, render_html
 from models.review_sections import Section
+from models.rules.kinds import ENTITY
+from models.rules.reviews import in_force
+from models.rules.warn_review import warning_section
 from models.scaling import GradeCuts, PointsScale
 from models.specs import ModelSpec
 from models.table import coerce_target
@@ -116,6 +119,8 @@ def train(settings: Settings, data: TrainingData, spec: ModelSpec
         k = settings.offices.review_capacity
         sections = spec.review.sections(fit.held_out, k, data.rules)
         extra = spec.review.metrics(fit.held_out, k, sections)
+    if spec.policy.kind == "credit":  # the warnings its grades would cause, tier by tier
+        sections, extra = warning_review(settings, fit)
     review = build_review(
         fit,
         segments=spec.columns.segments,
@@ -177,3 +182,10 @@ def format_summary(s: TrainSummary) -> str:
         f"review gate: {'passed' if s.gate.passed else 'NOT passed'}; alias challenger set"
     )
     return "\n".join(lines)
+
+
+def warning_review(settings: Settings, fit: FitResult) -> tuple[list[Section], dict[str, float]]:
+    """The entity warning rules in force applied to a credit model's test period."""
+    rules = in_force(settings, ENTITY)
+    source = "approved" if rules.approved else f"{rules.rules.source}, not yet approved"
+    return warning_section(rules.rules, fit.held_out, fit.model, source)

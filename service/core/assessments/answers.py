@@ -6,10 +6,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from models.assessment.credit import needs_reason
 from service.core.assessments import records
 from service.core.assessments.schemas import (
     AppealOut,
     AssessmentOut,
+    CreditOut,
     EventOut,
     IndicatorOut,
     ResultOut,
@@ -32,7 +34,10 @@ def assessment_out(a: Assessment, counts: dict[str, int], appeal_days: int) -> A
 
 
 def row_out(r: AssessmentResult) -> ResultRow:
+    credit = records.credit_of(r)
     return ResultRow(
+        credit=CreditOut(**r.credit) if r.credit else None,
+        credit_flag=needs_reason(r.outcome, credit), pass_reason=r.pass_reason,
         institution_id=r.institution_id, name=r.name, institution_type=r.institution_type,
         region=r.region, tier=r.tier, group=r.group_key, group_size=r.group_size, rank=r.rank,
         total=r.total, model_outcome=r.model_outcome, outcome=r.outcome,

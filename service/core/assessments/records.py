@@ -18,6 +18,7 @@ from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import Session
 
 from models.assessment.config import Indicator
+from models.assessment.credit import CreditStanding, needs_reason
 from models.assessment.outcomes import Assessment as Proposal
 from models.assessment.outcomes import InstitutionResult
 from models.assessment.ranking import IndicatorScore
@@ -34,7 +35,7 @@ from service.core.assessments.tables import (
 )
 from service.core.cases.enums import ON_LIST
 from service.core.cases.tables import Case
-from service.core.db.tables import Score
+from service.core.db.tables import RiskWarning, Score
 from service.core.paging import Key, Keyset, Page, PageRequest, fetch
 
 STATUS_OF = {Outcome.passed.value: "active", Outcome.warning.value: "warned",
@@ -252,9 +253,45 @@ def institution_scores(session: Session, through: date) -> pd.DataFrame:
     return frame.drop_duplicates(["entity_id", "as_of"], keep="last")
 
 
+def credit_standings(session: Session) -> dict[str, CreditStanding]:
+    """Each scored institution's latest score (the latest as-of, the newest row of it) and
+    the warning of that date, if any: what the assessors see beside the indicators. The
+    latest, not the year's end: like a listing, a score is a judgement in force."""
+    latest = (select(Score.entity_id, func.max(Score.as_of).label("day"))
+              .where(Score.entity_kind == "institution").group_by(Score.entity_id).subquery())
+    scores = session.execute(select(Score).join(
+        latest, (Score.entity_id == latest.c.entity_id) & (Score.as_of == latest.c.day))
+        .where(Score.entity_kind == "institution").order_by(Score.id)).scalars()
+    newest = {s.entity_id: s for s in scores}
+    warned = session.execute(select(RiskWarning).where(
+        RiskWarning.entity_kind == "institution",
+        RiskWarning.as_of.in_({s.as_of for s in newest.values()})).order_by(RiskWarning.id)
+    ).scalars()
+    warnings = {(w.entity_id, w.as_of): w for w in warned}
+    out = {}
+    for i, s in newest.items():
+        w = warnings.get((i, s.as_of))
+        out[i] = CreditStanding(
+            s.as_of.isoformat(), float(s.points), s.grade, f"{s.model_name} v{s.model_version}",
+            w.tier if w else None, tuple(w.reason_codes) if w else (),
+            tuple(w.reasons_zh) if w else (), tuple(w.reasons_en) if w else ())
+    return out
+
+
+def credit_of(r: AssessmentResult) -> CreditStanding | None:
+    return CreditStanding.from_record(r.credit)
+
+
+def flagged(rows: Iterable[AssessmentResult]) -> list[AssessmentResult]:
+    """The results whose outcome in force passes an institution with grade D or a red
+    warning: publishing needs a written reason for each."""
+    return [r for r in rows if needs_reason(r.outcome, credit_of(r))]
+
+
 def write_draft(session: Session, proposal: Proposal, indicators: Sequence[Indicator],
                 actor: Actor, now: datetime, detail: dict[str, Any]) -> tuple[Assessment, bool]:
-    """Store the proposal as the year's draft; True when it replaced an earlier draft."""
+    """Store the proposal as the year's draft, each result with the institution's credit
+    standing read in the same transaction; True when it replaced an earlier draft."""
     a = by_year(session, proposal.year)
     if a is not None and a.state == AssessmentState.published.value:
         raise Conflict("published", f"the assessment of {proposal.year} is published: it "
@@ -271,16 +308,20 @@ def write_draft(session: Session, proposal: Proposal, indicators: Sequence[Indic
     a.indicator_system = [asdict(i) for i in indicators]
     a.updated_by, a.updated_at = actor.user, now
     session.flush()
-    session.add_all([_row(a.id, r) for r in proposal.results])
+    credit = credit_standings(session)
+    rows = [_row(a.id, r, credit.get(r.standing.institution_id)) for r in proposal.results]
+    session.add_all(rows)
     session.add(AssessmentEvent(
         assessment_id=a.id, kind=EventKind.run.value, actor=actor.user, role=actor.role, at=now,
         reason="replaced the draft / 重新生成草稿" if replaced else None,
-        detail={**detail, "counts": proposal.counts(), "version": a.version}))
+        detail={**detail, "counts": proposal.counts(), "version": a.version,
+                "flagged": [r.institution_id for r in flagged(rows)]}))
     session.flush()
     return a, replaced
 
 
-def _row(assessment_id: int, r: InstitutionResult) -> AssessmentResult:
+def _row(assessment_id: int, r: InstitutionResult, credit: CreditStanding | None
+         ) -> AssessmentResult:
     s = r.standing
     return AssessmentResult(
         assessment_id=assessment_id, institution_id=s.institution_id, name=s.name,
@@ -288,7 +329,12 @@ def _row(assessment_id: int, r: InstitutionResult) -> AssessmentResult:
         group_size=s.group_size, rank=s.rank, total=s.total, report_year=s.report_year,
         failed=r.failed, model_outcome=r.outcome, outcome=r.outcome, basis=list(r.basis),
         reasons_zh=list(r.reasons_zh), reasons_en=list(r.reasons_en),
-        indicators=[asdict(line) for line in s.indicators])
+        indicators=[asdict(line) for line in s.indicators],
+        credit=_json(credit) if credit is not None else None)
+
+
+def _json(credit: CreditStanding) -> dict[str, Any]:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(credit).items()}
 
 
 def record_status(session: Session, a: Assessment, institution_id: str, outcome: str,

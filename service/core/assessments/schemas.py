@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
-from service.core.inputs import FREE_TEXT
+from service.core.inputs import ENTITY_ID, FREE_TEXT
 from service.core.paging import PageOut
 
 OutcomeName = Literal["pass", "warning", "exit"]
@@ -32,6 +32,19 @@ class AssessmentOut(BaseModel):
     appeal_deadline: datetime | None = Field(description="appeals may be filed until then")
 
 
+class CreditOut(BaseModel):
+    """The institution's latest score when the draft was made, and the warning of that date."""
+
+    as_of: str
+    points: float
+    grade: str
+    model: str
+    tier: str | None = Field(description="the warning's tier at that date; null: not warned")
+    reason_codes: list[str]
+    reasons_zh: list[str]
+    reasons_en: list[str]
+
+
 class ResultRow(BaseModel):
     institution_id: str
     name: str
@@ -48,12 +61,20 @@ class ResultRow(BaseModel):
     basis: list[str]
     reasons_zh: list[str]
     reasons_en: list[str]
+    credit: CreditOut | None = Field(description="latest score and warning; null: never "
+                                     "scored")
+    credit_flag: bool = Field(description="passes despite grade D or a red warning: "
+                              "publishing needs a written reason")
+    pass_reason: str | None = Field(description="the reason the flagged pass was published "
+                                    "with")
 
 
 class YearOut(PageOut[ResultRow]):
     """A page of one year's results, with the year's assessment."""
 
     assessment: AssessmentOut
+    flagged: int = Field(description="results of the whole year that pass despite grade D or "
+                         "a red warning")
 
 
 class IndicatorOut(BaseModel):
@@ -131,8 +152,15 @@ class AdjustIn(BaseModel):
     version: int = Version
 
 
+PassReason = Annotated[str, Field(max_length=2000, pattern=FREE_TEXT)]
+
+
 class PublishIn(BaseModel):
     version: int = Version
+    reasons: dict[Annotated[str, Field(pattern=ENTITY_ID)], PassReason] = Field(
+        default_factory=dict, max_length=10_000,
+        description="institution id → why it passes despite grade D or a red warning "
+                    "(at least 5 characters), one for each such pass")
 
 
 class AppealIn(BaseModel):

@@ -2,10 +2,12 @@
 
 People decide, never the model: an assessor adjusts a draft's outcomes with a recorded reason;
 a *different* assessor publishes it (four-eyes: not the one who ran the draft, nor anyone who
-adjusted it); publishing turns each outcome into the institution's status of record (exit →
-exited, warning → warned, pass → active); the institution or a regulator appeals a published
-outcome within the appeal window; an assessor other than the publisher decides the appeal, and
-an upheld appeal changes the outcome and the status. Every refusal names its rule (HTTP 409).
+adjusted it), with a written reason for every pass of an institution whose latest grade is D
+or that carries a red warning (:mod:`models.assessment.credit`); publishing turns each outcome
+into the institution's status of record (exit → exited, warning → warned, pass → active);
+the institution or a regulator appeals a published outcome within the appeal window; an
+assessor other than the publisher decides the appeal, and an upheld appeal changes the outcome
+and the status. Every refusal names its rule (HTTP 409).
 
 Concurrency: the year's ``version`` is checked against the one the client saw and again by
 the UPDATE itself (SQLAlchemy's version counter), so of two concurrent adjustments or
@@ -15,7 +17,7 @@ an UPDATE that only matches while it is still open.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TypeVar
@@ -25,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
+from models.assessment.credit import MIN_REASON, concern_text, reason_ok
 from service.core.assessments import records
 from service.core.assessments.records import Actor, Conflict, NotFound
 from service.core.assessments.tables import (
@@ -106,23 +109,53 @@ def editors(session: Session, a: Assessment) -> set[str]:
     return {a.created_by, *adjusted}
 
 
+def _pass_reasons(rows: Sequence[AssessmentResult], given: Mapping[str, str]
+                  ) -> dict[str, str]:
+    """The written reason of every flagged pass (records.flagged), checked: none missing, none
+    too short, none for an institution that is not flagged. Refusals name the institutions."""
+    flagged = {r.institution_id: r for r in records.flagged(rows)}
+    extra = sorted(set(given) - set(flagged))
+    if extra:
+        raise Conflict("reason_not_needed", f"no reason is needed for {', '.join(extra)}: "
+                       "only a pass with grade D or a red warning takes one / 仅对信用等级D或"
+                       "红色预警而考核通过的机构填写理由")
+    short = sorted(i for i, text in given.items() if not reason_ok(text))
+    if short:
+        raise Conflict("reason_too_short", f"the reason for {', '.join(short)} is shorter than "
+                       f"{MIN_REASON} characters / 通过理由不少于{MIN_REASON}个字")
+    missing = [r for i, r in flagged.items() if i not in given]
+    if missing:
+        named = "; ".join(f"{r.institution_id} {r.name} ({concern_text(c, 'en')})"
+                          for r in missing if (c := records.credit_of(r)) is not None)
+        raise Conflict("reason_required", f"{len(missing)} institution(s) pass despite grade D "
+                       f"or a red warning: {named}. Give a written reason for each "
+                       f"(≥ {MIN_REASON} characters) or change the outcome / 信用等级D或红色预警"
+                       "的机构考核通过，须逐一填写通过理由或调整结果")
+    return {i: given[i].strip() for i in flagged}
+
+
 def publish(session: Session, year: int, actor: Actor, expected_version: int,
-            now: datetime) -> Decision:
+            now: datetime, reasons: Mapping[str, str] | None = None) -> Decision:
+    """Publish the draft. ``reasons``: institution id → why it passes despite grade D or a
+    red warning, one for each such pass (kept with the result and the event)."""
     a = _draft(session, year, expected_version)
     if actor.user in editors(session, a):
         raise Conflict("four_eyes", "the publisher must be someone other than who ran or "
                        f"adjusted the draft ({', '.join(sorted(editors(session, a)))}) / "
                        "四眼原则：发布人不得为草稿生成人或调整人")
+    rows = records.results(session, a.id)
+    written = _pass_reasons(rows, reasons or {})
     a.state, a.published_by, a.published_at = AssessmentState.published.value, actor.user, now
     a.updated_by, a.updated_at = actor.user, now
-    rows = records.results(session, a.id)
     for r in rows:
+        r.pass_reason = written.get(r.institution_id)
         records.record_status(session, a, r.institution_id, r.outcome, actor, now,
                             f"assessment {a.year} published, outcome {r.outcome} / "
                             f"{a.year}年度考核发布，结果{OUTCOME_ZH[Outcome(r.outcome)]}")
     counts = {o: sum(r.outcome == o for r in rows) for o in records.STATUS_OF}
     event = AssessmentEvent(assessment_id=a.id, kind=EventKind.publish.value, actor=actor.user,
-                            role=actor.role, at=now, detail={"counts": counts})
+                            role=actor.role, at=now,
+                            detail={"counts": counts, "pass_reasons": written})
     session.add(event)
     session.flush()
     return Decision(a, None, event, statuses=len(rows))

@@ -3,7 +3,9 @@ it (run, adjustment, publication, appeal, appeal decision) and the institution s
 
 A result keeps the model's proposal (``model_outcome``) beside the outcome in force
 (``outcome``), so a published outcome always shows whether people changed it, and the events
-say who, when and why. ``assessments.version`` is the optimistic lock of the whole year: each
+say who, when and why. It also keeps the institution's credit standing the draft read, and
+the written reason a pass despite grade D or a red warning was published with.
+``assessments.version`` is the optimistic lock of the whole year: each
 adjustment and the publication update it only where it is still the version the client saw, so
 of two concurrent decisions exactly one wins. ``institution_status`` is append-only: the
 latest row of an institution's latest assessment year is its status of record, with the
@@ -123,6 +125,10 @@ class AssessmentResult(Base):
     indicators: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     adjusted_by: Mapped[str | None] = mapped_column(String(64))
     adjusted_at: Mapped[datetime | None]
+    # the latest score and its warning when the draft was made
+    # (models.assessment.credit.CreditStanding); None: never scored
+    credit: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    pass_reason: Mapped[str | None] = mapped_column(Text)  # why a flagged pass was published
 
 
 class AssessmentEvent(Base):

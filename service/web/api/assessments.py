@@ -91,7 +91,9 @@ async def _decide(ctx: ServiceContext, request: Request, principal: Principal, a
                        else None, e.institution_id, {
                            "year": year, "event_id": e.id, "before": e.before,
                            "after": e.after, "reason": e.reason, "version": d.assessment.version,
-                           "appeal_id": e.appeal_id, "statuses": d.statuses})]
+                           "appeal_id": e.appeal_id, "statuses": d.statuses,
+                           **({"pass_reasons": e.detail["pass_reasons"]}
+                              if e.detail.get("pass_reasons") else {})})]
     try:
         return await asyncio.to_thread(service.transact, ctx.sessions, work, audits)
     except records.NotFound as e:
@@ -138,8 +140,10 @@ async def year_results(
     found = records.results_page(session, a.id, records.ResultFilter(group, outcome, regions,
                                                                      own), paged)
     counts = records.outcome_counts(session).get(a.id, {})
+    flagged = len(records.flagged(records.results(session, a.id, regions=regions,
+                                                  institution_id=own)))
     out = YearOut.of(found, row_out, assessment=assessment_out(
-        a, counts, ctx.settings.assessment.appeal_days))
+        a, counts, ctx.settings.assessment.appeal_days), flagged=flagged)
     await journal(ctx, request, audits=[record(request, principal, READ, "ok", detail={
         "year": year, "rows": len(found.items), "query": str(request.url.query)[:500]})])
     return out
@@ -179,12 +183,14 @@ async def adjust(year: Year, institution_id: InstitutionId, body: AdjustIn, prin
 @router.post("/assessments/{year}/publish", response_model=AssessmentOut)
 async def publish(year: Year, body: PublishIn, principal: Assessor, ctx: Ctx,
                   session: SessionDep, request: Request) -> AssessmentOut:
-    """Publish the draft (four-eyes: not by who ran or adjusted it); outcomes become the
-    institutions' statuses of record and may then be appealed."""
+    """Publish the draft (four-eyes: not by who ran or adjusted it), with a written reason
+    for each institution that passes despite grade D or a red warning (409
+    ``reason_required`` names those without one); outcomes become the institutions' statuses
+    of record and may then be appealed."""
     session.close()
     d = await _decide(ctx, request, principal, "assessment.publish", None, year,
                       lambda s: service.publish(s, year, _actor(principal), body.version,
-                                                ctx.clock()))
+                                                ctx.clock(), body.reasons))
     await ctx.scores.refresh()  # statuses of record show beside scores at once
     with ctx.readers() as fresh:
         counts = records.outcome_counts(fresh).get(d.assessment.id, {})

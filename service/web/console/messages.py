@@ -144,6 +144,13 @@ WORDS: dict[str, tuple[str, str]] = {
     "group": ("对比组", "Group"),
     "rankings": ("分组排名与考核结果", "Rankings within comparable groups"),
     "adjusted_note": ("经考核人员调整或申诉改变", "changed by an assessor or an appeal"),
+    "credit_latest": ("信用（最新评分与预警）", "Credit (latest score, warning)"),
+    "not_scored": ("未评分", "not scored"),
+    "credit_flagged": ("信用D级或红色预警而通过", "Pass despite grade D or a red warning"),
+    "credit_flag_note": ("考核通过但信用等级为D或有红色预警：发布须逐一填写通过理由",
+                         "passes although its grade is D or it carries a red warning: "
+                         "publishing needs a written reason for each"),
+    "pass_reason": ("通过理由", "reason for passing"),
     "outcome_pass": ("通过", "pass"),
     "outcome_warning": ("警告", "warning"),
     "outcome_exit": ("退出", "exit"),

@@ -1,4 +1,6 @@
-"""The console's assessment page: a year's rankings and outcomes with their reasons."""
+"""The console's assessment page: a year's rankings and outcomes with their reasons, and each
+institution's latest score, grade and warning beside them; a pass despite grade D or a red
+warning is flagged, and the year's count of them shown."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from features.standard.enums import INSTITUTION_TYPE, REGION
+from models.assessment.credit import needs_reason
 from service.core.assessments import records as assessments
 from service.core.db.types import Role
 from service.core.paging import Page
@@ -36,8 +39,12 @@ async def assessment_page(request: Request, ctx: Ctx, session: SessionDep, user:
         institution_id=(user.institution_id or "") if user.role == Role.institution else None)
     found = assessments.results_page(session, chosen.id, f, paged) if chosen else Page([], None)
     counts = assessments.outcomes_of(session, chosen.id, f) if chosen else {}
+    flagged = len(assessments.flagged(assessments.results(
+        session, chosen.id, institution_id=f.institution_id))) if chosen else 0
     w = words(lang)
     table = [{"id": r.institution_id, "name": r.name, "group": r.group_key, "rank": r.rank,
+              "credit": (c := assessments.credit_of(r)),
+              "flag": needs_reason(r.outcome, c), "pass_reason": r.pass_reason,
               "size": r.group_size, "total": r.total, "outcome": r.outcome,
               "outcome_label": w[f"outcome_{r.outcome}"],
               "adjusted": r.outcome != r.model_outcome,
@@ -49,6 +56,6 @@ async def assessment_page(request: Request, ctx: Ctx, session: SessionDep, user:
                                                detail={"year": year, "console": True})])
     return page(request, "assessments.html", lang, user, w["assessments"],
                 years=[a.year for a in years], a=chosen, rows=table,
-                counts={k: counts.get(k, 0) for k in OUTCOMES},
+                counts={k: counts.get(k, 0) for k in OUTCOMES}, flagged=flagged,
                 outcome_names={k: w[f"outcome_{k}"] for k in OUTCOMES},
                 pager=pager(request, found, year=chosen.year) if chosen else None)

@@ -30,22 +30,33 @@ def _one(rules: EntityRules, grade: str, previous: str | None = None, probabilit
 
 
 def test_default_rules_give_the_highest_tier_and_every_firing_rule(rules: EntityRules) -> None:
-    assert rules.version >= 1 and rules.source == str(ENTITY_RULES)
+    assert rules.version >= 2 and rules.source == str(ENTITY_RULES)
     assert _one(rules, "A") == (None, ())
     assert _one(rules, "B", "B") == (None, ())
-    assert _one(rules, "C") == ("blue", ("first_score_c",))
+    assert _one(rules, "C") == (None, ())  # a first score alone warns no one
     assert _one(rules, "C", "C") == (None, ())
     assert _one(rules, "C", "B") == ("yellow", ("grade_drop_into_c",))
     assert _one(rules, "B", "A") == (None, ())  # one step, still above C
     assert _one(rules, "C", "A") == ("orange", ("grade_drop_two",))
-    assert _one(rules, "D", "D", probability=0.2) == ("orange", ("grade_d",))
+    assert _one(rules, "D", "D", probability=0.2) == (None, ())  # the base rate: no warning
     assert _one(rules, "D", "D", probability=0.4) == ("red", ("grade_d_high_probability",))
     # every firing rule is listed, the most severe first
     assert _one(rules, "D", "A", probability=0.2, share=AnomalyShare(5, 0.2)) == (
-        "orange", ("grade_drop_two", "grade_d", "anomaly_share_elevated"))
+        "orange", ("grade_drop_two", "anomaly_share_elevated"))
     assert _one(rules, "A", "A", share=AnomalyShare(4, 0.5)) == ("red", ("anomaly_share_high",))
     assert _one(rules, "A", "A", share=AnomalyShare(2, 1.0)) == (None, ())  # too few contracts
     assert _one(rules, "A", "A", share=AnomalyShare(10, 0.05)) == (None, ())
+
+
+@pytest.mark.parametrize("grade", ["A", "B", "C", "D"])
+@pytest.mark.parametrize("probability", [0.01, 0.05, 0.2, 0.5])
+@pytest.mark.parametrize("share", [None, AnomalyShare(1, 0.0), AnomalyShare(5, 0.4)])
+def test_no_shipped_rule_warns_on_a_first_score_alone(
+        rules: EntityRules, grade: str, probability: float, share: AnomalyShare | None) -> None:
+    """Being scored for the first time never adds a warning: a first score warns exactly as
+    the same score after an earlier one of the same grade."""
+    assert _one(rules, grade, None, probability, share) == _one(
+        rules, grade, grade, probability, share)
 
 
 def test_reasons_are_formatted_in_both_languages(rules: EntityRules) -> None:

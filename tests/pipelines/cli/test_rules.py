@@ -162,12 +162,18 @@ def test_entity_rules_are_tried_on_the_champions_scores_then_switched_on(
         assert run.data.tags["rule_kind"] == "entity" and run.data.tags["kind"] == "try"
         assert run.data.tags["sha256"] == rules.sha256
         assert run.data.tags["champion"] == "techcredit-credit v1 @champion"
-        assert "first_score_c.institution.hits" in run.data.metrics
+        assert "grade_d_high_probability.institution.hits" in run.data.metrics
+        # the warned share and precision per tier, beside everyone scored (the base rate)
+        assert any(line.startswith("warned share and precision per tier") for line in lines)
+        assert run.data.metrics["tier.scored.institution.share"] == 1.0
+        assert 0 <= run.data.metrics["tier.warned.broker.share"] <= 1
         kept = {a.path for a in client.list_artifacts(run.info.run_id)}
-        assert {"rules.toml", "summary.txt", "hits_per_month.txt", "hits.csv"} <= kept
+        assert {"rules.toml", "summary.txt", "hits_per_month.txt", "hits.csv",
+                "tiers.txt"} <= kept
 
         approved = CliRunner().invoke(app, approve)
-        assert approved.exit_code == 0 and "entity rules v1" in approved.output
+        assert approved.exit_code == 0, approved.output
+        assert f"entity rules v{rules.version}" in approved.output
         assert "approved by 王审" in approved.output
         settings = Settings(home=home)
         active = active_rules(settings, ENTITY)

@@ -59,6 +59,13 @@ def test_panel_trains_and_registers_both_models(seven_years: Market, tmp_path: P
     assert set(intervals) == {"all", "broker", "institution"}
     assert "ceiling AUC (hidden truth)" in intervals["all"]
     assert "Permutation importance (test period)" in sections
+    # the warnings the entity rules in force would raise on the test period, tier by tier
+    tiers = sections["Warnings of the rules in force on the test period: share and precision "
+                     "per tier"]
+    shares = {(r["entity"], r["tier"]): r["share"] for r in tiers["rows"]}
+    assert shares[("institution", "scored")] == 1.0 and 0 <= shares[("broker", "warned")] <= 1
+    assert "anomaly_share_high" in tiers["note"]  # named as not evaluated here
+    assert credit.metrics["warning.tier.scored.broker.share"] == 1.0
     review = tracking.client().download_artifacts(anomaly.run_id, "review/review.json",
                                                str(tmp_path / "a"))
     sections = {s["title_en"]: s for s in pd.read_json(review, typ="series")["sections"]}

@@ -57,9 +57,11 @@ def test_a_draft_keeps_the_proposal_and_a_rerun_replaces_its_results(
         runs = records.events(session, a.id)
     assert [(e.kind, e.actor, e.reason, e.detail) for e in runs] == [
         ("run", "alice", None,
-         {"by": "test", "counts": {"pass": 1, "warning": 1, "exit": 1}, "version": 1}),
+         {"by": "test", "counts": {"pass": 1, "warning": 1, "exit": 1}, "version": 1,
+          "flagged": []}),
         ("run", "bob", "replaced the draft / 重新生成草稿",
-         {"by": "test", "counts": {"pass": 2, "warning": 0, "exit": 0}, "version": 2})]
+         {"by": "test", "counts": {"pass": 2, "warning": 0, "exit": 0}, "version": 2,
+          "flagged": []})]
 
 
 def test_a_published_year_refuses_a_new_draft_and_keeps_its_results(

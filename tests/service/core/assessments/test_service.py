@@ -5,7 +5,7 @@ status of record it writes. Each refusal is asserted by the rule it names."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
@@ -19,6 +19,7 @@ from service.core.assessments.tables import (
     AssessmentResult,
     InstitutionStatusRecord,
 )
+from service.core.db.tables import RiskWarning, Score
 from tests.service.core.assessments.support import (
     ALICE,
     BOB,
@@ -44,9 +45,9 @@ def adjust(sessions: sessionmaker[Session], iid: str, outcome: str, by: Actor = 
                                                      by, version, T1))
 
 
-def publish(sessions: sessionmaker[Session], by: Actor, version: int, year: int = 2020
-            ) -> service.Decision:
-    return decide(sessions, lambda s: service.publish(s, year, by, version, T2))
+def publish(sessions: sessionmaker[Session], by: Actor, version: int, year: int = 2020,
+            reasons: dict[str, str] | None = None) -> service.Decision:
+    return decide(sessions, lambda s: service.publish(s, year, by, version, T2, reasons))
 
 
 def appeal(sessions: sessionmaker[Session], iid: str, at: datetime = T2,
@@ -94,7 +95,8 @@ def test_publishing_needs_someone_who_neither_ran_nor_adjusted_the_draft(
     assert refusal(lambda: publish(sessions, CAROL, 1)) == "stale_version"
     done = publish(sessions, CAROL, 2)
     assert (done.statuses, done.event.kind, done.event.actor, done.event.detail) == (
-        3, "publish", "carol", {"counts": {"pass": 2, "warning": 0, "exit": 1}})
+        3, "publish", "carol", {"counts": {"pass": 2, "warning": 0, "exit": 1},
+                                "pass_reasons": {}})
     with sessions() as session:
         year = records.require(session, 2020)
         assert (year.state, year.published_by, year.published_at, year.version) == (
@@ -238,3 +240,54 @@ def test_an_appeal_is_decided_only_in_its_own_year(sessions: sessionmaker[Sessio
         judge(sessions, filed.id, True, "warning", year=2020)
     with pytest.raises(NotFound, match="no appeal 999 in the assessment of 2019"):
         judge(sessions, 999, True, "warning", year=2019)
+
+
+def _scored(sessions: sessionmaker[Session], iid: str, grade: str, tier: str | None) -> None:
+    """A score of ``iid`` at 2020-12-31 (and an older, better one), with a warning of ``tier``."""
+    with sessions.begin() as session:
+        for day, g in ((date(2020, 6, 30), "A"), (date(2020, 12, 31), grade)):
+            session.add(Score(entity_kind="institution", entity_id=iid, as_of=day,
+                              model_name="techcredit-credit", model_version="3",
+                              probability=0.3, points=530.0, grade=g, reasons_zh=[],
+                              reasons_en=[], feature_as_of=day))
+        if tier is not None:
+            session.add(RiskWarning(entity_kind="institution", entity_id=iid, tier=tier,
+                                    reason_codes=["r"], reasons_zh=["理由"], reasons_en=["why"],
+                                    as_of=date(2020, 12, 31), model_name="techcredit-credit",
+                                    model_version="3"))
+
+
+def test_a_pass_despite_grade_d_or_a_red_warning_needs_a_written_reason_to_publish(
+        sessions: sessionmaker[Session]) -> None:
+    _scored(sessions, "I1", "D", "red")  # passes: flagged
+    _scored(sessions, "I2", "B", "red")  # warned, not passed: not flagged
+    draft(sessions, 2020)
+    with sessions() as session:
+        rows = {r.institution_id: r for r in records.results(session, records.require(
+            session, 2020).id)}
+        assert rows["I1"].credit is not None and rows["I1"].credit["grade"] == "D"
+        assert rows["I1"].credit["tier"] == "red" and rows["I1"].credit["as_of"] == "2020-12-31"
+        assert rows["I3"].credit is None  # never scored
+        assert [r.institution_id for r in records.flagged(rows.values())] == ["I1"]
+        run = records.events(session, rows["I1"].assessment_id)[0]
+        assert run.detail["flagged"] == ["I1"]
+    with pytest.raises(records.Conflict, match=r"I1 机构I1 \(credit grade D, red warning\)"):
+        publish(sessions, CAROL, 1)
+    assert refusal(lambda: publish(sessions, CAROL, 1)) == "reason_required"
+    short = {"I1": " ok  "}  # five characters only with the spaces
+    assert refusal(lambda: publish(sessions, CAROL, 1, reasons=short)) == "reason_too_short"
+    assert refusal(lambda: publish(sessions, CAROL, 1, reasons={"I1": "已核实无误", "I2": "reason"})
+                   ) == "reason_not_needed"
+    done = publish(sessions, CAROL, 1, reasons={"I1": " 已核实无误 "})  # five characters
+    assert done.event.detail["pass_reasons"] == {"I1": "已核实无误"}
+    with sessions() as session:
+        kept = records.result(session, done.assessment.id, "I1")
+        assert kept.pass_reason == "已核实无误"
+        assert records.result(session, done.assessment.id, "I2").pass_reason is None
+
+
+def test_an_adjusted_outcome_lifts_the_flag(sessions: sessionmaker[Session]) -> None:
+    _scored(sessions, "I1", "C", "red")
+    draft(sessions, 2020)
+    adjust(sessions, "I1", "warning")  # bob
+    assert publish(sessions, CAROL, 2).statuses == 3

@@ -18,6 +18,7 @@ from models.assessment.config import load_config
 from pipelines.assess import AssessSummary, compute, read_inputs, write
 from pipelines.scoring.batch_db import exited_institutions
 from service.core.assessments.tables import InstitutionStatusRecord
+from service.core.db.tables import AuditEntry, RiskWarning, Score
 from service.core.db.users import add_user
 from tests.service.backends import BACKENDS, fresh_postgres_database
 from tests.service.web.api.conftest import Api, start_api
@@ -69,8 +70,27 @@ def refused(response: Any, rule: str) -> None:
     assert response.json()["detail"]["rule"] == rule
 
 
+def red_warning(api: Api, institution_id: str) -> None:
+    """A grade-D score of the institution after the batch's date (so the latest, and not one
+    the year's indicators read), with a red warning."""
+    day = date(2020, 7, 31)
+    with api.session() as session, session.begin():
+        session.add(Score(entity_kind="institution", entity_id=institution_id, as_of=day,
+                          model_name="techcredit-credit", model_version="9", probability=0.4,
+                          points=520.0, grade="D", reasons_zh=[], reasons_en=[],
+                          feature_as_of=day))
+        session.add(RiskWarning(entity_kind="institution", entity_id=institution_id,
+                                tier="red", reason_codes=["grade_d_high_probability"],
+                                reasons_zh=["信用等级D"], reasons_en=["grade D"], as_of=day,
+                                model_name="techcredit-credit", model_version="9"))
+
+
 def test_assess_adjust_publish_appeal_and_exit(api: Api) -> None:
     users(api, alice=("assessor", None), bob=("assessor", None), carol=("assessor", None))
+    draft(api, 2019)
+    passing = ok(api.get(f"{BASE}/2019", "bob", params={"limit": ALL, "outcome": "pass"}))
+    red = passing["items"][0]["institution_id"]
+    red_warning(api, red)  # read by the next draft, which replaces this one
     first = draft(api, 2019)
     mark = api.audit_mark()
 
@@ -115,12 +135,28 @@ def test_assess_adjust_publish_appeal_and_exit(api: Api) -> None:
     version = adjusted["version"]
     assert version == first.version + 1
 
+    # a pass despite grade D or a red warning is flagged, and needs a written reason
+    year = ok(api.get(f"{BASE}/2019", "bob", params={"limit": ALL}))
+    flagged = sorted(r["institution_id"] for r in year["items"] if r["credit_flag"])
+    assert red in flagged and year["flagged"] == len(flagged)
+    shown = next(r for r in year["items"] if r["institution_id"] == red)
+    assert (shown["credit"]["grade"], shown["credit"]["tier"], shown["credit"]["as_of"]) == (
+        "D", "red", "2020-07-31")
+    assert shown["pass_reason"] is None
+    answer = api.post(f"{BASE}/2019/publish", "carol", json={"version": version})
+    refused(answer, "reason_required")
+    assert red in answer.json()["detail"]["message"]
+    refused(api.post(f"{BASE}/2019/publish", "carol", json={
+        "version": version, "reasons": dict.fromkeys(flagged, "ok")}), "reason_too_short")
+    reasons = dict.fromkeys(flagged, "指标达标，预警另案处理 / indicators met, warning in its case")
+
     # four-eyes: not who ran it, not who adjusted it; of two at once, one wins
     refused(api.post(f"{BASE}/2019/publish", "alice", json={"version": version}), "four_eyes")
     refused(api.post(f"{BASE}/2019/publish", "bob", json={"version": version}), "four_eyes")
     with ThreadPoolExecutor(2) as pool:
         answers = list(pool.map(lambda user: api.post(f"{BASE}/2019/publish", user,
-                                                      json={"version": version}),
+                                                      json={"version": version,
+                                                            "reasons": reasons}),
                                 ["carol", "admin"]))
     assert sorted(a.status_code for a in answers) == [200, 409]
     won = next(a.json() for a in answers if a.status_code == 200)
@@ -128,6 +164,12 @@ def test_assess_adjust_publish_appeal_and_exit(api: Api) -> None:
     assert lost["detail"]["rule"] in ("stale_version", "published")
     publisher = won["published_by"]
     assert won["state"] == "published" and publisher in ("carol", "admin")
+    kept = ok(api.get(f"{BASE}/2019/results/{red}", "regulator_all"))["result"]
+    assert kept["pass_reason"] == reasons[red] and kept["credit_flag"]
+    with api.session() as session:
+        published = session.scalars(select(AuditEntry).where(
+            AuditEntry.action == "assessment.publish", AuditEntry.outcome == "ok")).one()
+        assert published.detail["pass_reasons"] == reasons
     with api.session() as session:
         statuses = {r.institution_id: r.status for r in session.scalars(
             select(InstitutionStatusRecord).where(InstitutionStatusRecord.year == 2019))}

@@ -81,6 +81,10 @@ def test_search_an_entity_then_open_move_and_audit_a_case(browser: Browser, live
 
     page.click("#nav-assessments")
     expect(page.locator("#assessment-results tr")).not_to_have_count(1)
+    # every scored institution's latest score beside its outcome; flagged passes counted
+    flags = page.locator("#assessment-results tr.credit-flag")
+    assert int(page.locator("#count-flagged").inner_text()) >= flags.count()
+    expect(page.locator("#assessment-results td.credit").first).to_be_visible()
     shot(page, "console-assessment")
 
     page.click("#nav-cases")
