@@ -35,7 +35,7 @@ class WoeVariable:
     splits: tuple[float, ...] = ()
     woe: tuple[float, ...] = ()
     categorical: bool = False
-    missing: float = 0.0  # WOE of a missing (or unseen) value
+    missing: float = 0.0  # WOE of a missing (or unseen) value (0 in cards saved before it)
 
     def values(self, column: np.ndarray) -> np.ndarray:
         """WOE of every value of the encoded column."""
@@ -95,7 +95,7 @@ class WoeCard:
         return cls(tuple(data["features"]), float(data["intercept"]),
                    tuple(WoeVariable(v["feature"], float(v["coef"]), float(v["mean"]),
                                      tuple(v["splits"]), tuple(v["woe"]), bool(v["categorical"]),
-                                     float(v["missing"]))
+                                     float(v.get("missing", 0.0)))
                          for v in data["variables"]))
 
 
