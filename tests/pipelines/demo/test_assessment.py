@@ -64,7 +64,8 @@ def test_the_demo_publishes_with_a_second_assessor_and_writes_the_reports(
                               "demo-assessor-1\n")
     assert said[1:] == [
         "发布 published by demo-assessor-2 (four eyes: run by demo-assessor-1); "
-        "3 institution statuses recorded",
+        "3 institution statuses recorded; 0 flagged passes published with a written reason / "
+        "逐一填写通过理由",
         f"PDF skipped: no Chromium at {tmp_path / 'no-chromium'} nor on PATH: install "
         "Debian's chromium (make system, or apt-get install chromium)",
         f"考核报告 reports: 8 files in {folder}"]
@@ -80,4 +81,5 @@ def test_the_demo_publishes_with_a_second_assessor_and_writes_the_reports(
         entry = session.scalars(select(AuditEntry).where(
             AuditEntry.action == "assessment.publish")).one()
     assert (entry.actor, entry.role, entry.source, entry.outcome, entry.detail) == (
-        "demo-assessor-2", "assessor", "demo", "ok", {"year": 2020, "statuses": 3})
+        "demo-assessor-2", "assessor", "demo", "ok",
+        {"year": 2020, "statuses": 3, "pass_reasons": {}})

@@ -98,7 +98,7 @@ def ids(api: Api) -> Ids:
     own = api.entities.institution_in
     with api.session() as session, session.begin():
         service.publish(session, YEAR, records.Actor("matrix_publisher", "assessor"),
-                        draft.version, utcnow())
+                        draft.version, utcnow(), dict.fromkeys(draft.flagged, REASON))
         other = next(r.institution_id for r in records.results(
             session, records.require(session, YEAR).id) if r.institution_id != own)
         filed = service.file_appeal(session, YEAR, other, REASON, None,
