@@ -32,7 +32,9 @@ from features.point_in_time.online import OnlineState
 FORMAT = 1
 # the modules whose objects the snapshot holds or whose code decides what it holds
 STATE_CODE = ("features.point_in_time.online", "features.point_in_time.contract_graph",
-              "features.point_in_time.edges", "features.point_in_time.contract",
+              "features.point_in_time.flow_walk", "features.point_in_time.flow_index",
+              "features.point_in_time.flow_cycles", "features.point_in_time.flow_patterns",
+              "features.point_in_time.contract",
               "features.point_in_time.catalogue", "features.point_in_time.history",
               "service.core.contracts.snapshot", "service.core.contracts.advance")
 
