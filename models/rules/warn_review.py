@@ -31,7 +31,7 @@ def warned_rows(rules: EntityRules, held: pd.DataFrame, model: RiskModel) -> pd.
     rows = held.sort_values(["entity_id", "as_of"], kind="mergesort")
     p = rows["p_model"].to_numpy(dtype=np.float64)
     points = model.scale.points(p)
-    grades = pd.Series(model.cuts.grade(points), index=rows.index)
+    grades = pd.Series(model.cuts.grade(p), index=rows.index)  # the master scale grades PD
     previous = grades.groupby(rows["entity_id"].to_numpy()).shift(1)
     alerts = warn(rules, [WarningInputs(float(pt), float(pr), str(g),
                                         None if pd.isna(pg) else str(pg), None)

@@ -39,7 +39,7 @@ zh = "a"
 en = "a"
 """, "test.toml")
 MODEL: Any = SimpleNamespace(scale=PointsScale(), cuts=GradeCuts())  # what the section reads
-A, B, D = 0.01, 0.03, 0.5  # probabilities of grades A, B and D
+A, B, D = 0.01, 0.05, 0.5  # probabilities of grades A, B and D (models.scaling bands)
 
 
 def _held() -> pd.DataFrame:
