@@ -53,7 +53,7 @@ FINDINGS = """
    the online state's day numbers by date ordinal.
 
 **What is left**: a check's state part is now half its CPU and most of that is the flow-network
-search of `features/point_in_time/contract_graph.py` (cycles of 3–5 parties through the window's
+search of the flow engine (`features/point_in_time/flow_*.py`: cycles of 2–6 parties through the window's
 flows),
 which this change does not touch; the group commit's `fsync`; and the fixed costs of uvicorn,
 Starlette's middleware stack (FastAPI's telemetry check reads the environment on every request)
