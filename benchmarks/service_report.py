@@ -53,8 +53,8 @@ FINDINGS = """
    the online state's day numbers by date ordinal.
 
 **What is left**: a check's state part is now half its CPU and most of that is the flow-network
-search of the flow engine (`features/point_in_time/flow_*.py`: cycles of 2–6 parties through the window's
-flows),
+search of the flow engine (`features/point_in_time/flow_*.py`: cycles of 2–6 parties
+through the window's flows),
 which this change does not touch; the group commit's `fsync`; and the fixed costs of uvicorn,
 Starlette's middleware stack (FastAPI's telemetry check reads the environment on every request)
 and the three middlewares, which hello-world shares only in part.
