@@ -19,7 +19,7 @@ are registered, and the regulator deciding a repair reads them with the reasons.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -46,8 +46,7 @@ class Change:
     after: float
 
     def as_dict(self) -> dict:
-        return {"feature": self.feature, "code": self.code, "zh": self.zh, "en": self.en,
-                "before": self.before, "after": self.after}
+        return asdict(self)
 
 
 @dataclass(frozen=True)
