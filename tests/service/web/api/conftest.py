@@ -28,7 +28,13 @@ from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from features.point_in_time.history import prepare
-from features.settings import DatabaseSettings, PollingSettings, SecuritySettings, Settings
+from features.settings import (
+    DatabaseSettings,
+    PollingSettings,
+    SecuritySettings,
+    Settings,
+    WarningSettings,
+)
 from models.registry import CHAMPION
 from models.rules.contract_tier import TierBands
 from models.rules.entity import EntityRules
@@ -174,11 +180,15 @@ def contract_rows(source: Path) -> pd.DataFrame:
     return _CONTRACTS[source]
 
 
+WARNING_RULES = Path(__file__).with_name("warning_rules.toml")
+
+
 @functools.cache
 def _batch(home: Path, source: Path, as_of: str) -> tuple[Models, Scored, EntityRules]:
     """The batch run's models and results before any database is written: computed once
-    per test process, written to each backend's database."""
-    settings = Settings(home=home)
+    per test process, written to each backend's database. It warns by the tests' own rules
+    (``warning_rules.toml``): the repository's warn almost nobody on a 1 % market."""
+    settings = Settings(home=home, warnings=WarningSettings(rules=WARNING_RULES))
     rules = in_force(settings, ENTITY).rules
     tables = read_store(settings, source)
     h = prepare(tables)
