@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from features.point_in_time.catalogue import FEATURES, names_of
-from models.anomaly import aggregate_descriptions, aggregate_names
+from models.entity_evidence import aggregate_descriptions, join_aggregates, kind_names
 
 TRUTH_RISK = "truth_risk"  # hidden integrity, negated: the ceiling column (synthetic only)
 RULE_SCORE = "rule_score"  # the rules' floor beside each contract, added before training
@@ -68,8 +68,8 @@ def credit_feature_names() -> list[str]:
     return [
         *names_of("institution"),
         *names_of("broker"),
-        *aggregate_names("inst"),
-        *aggregate_names("brk"),
+        *kind_names("inst"),
+        *kind_names("brk"),
         "entity_kind",
     ]
 
@@ -112,9 +112,7 @@ def credit_panel(
         p = entities[kind]
         region = tables[table].rename(columns={key: "entity_id"}).astype({"entity_id": "str"})
         p = p.merge(region, on="entity_id", how="left", validate="many_to_one")
-        p = p.merge(aggregates[kind], on=["entity_id", "as_of"], how="left", validate="one_to_one")
-        _, _, exp, _, exp_all = aggregate_names(prefix)
-        p[[exp, exp_all]] = p[[exp, exp_all]].fillna(0.0)  # no contracts: none expected
+        p = join_aggregates(p, aggregates[kind], prefix)
         parts.append(p.assign(entity_kind=kind))
     out = pd.concat(parts, ignore_index=True)
     out[CREDIT_TARGET] = out[CREDIT_TARGET].astype(int)

@@ -84,6 +84,15 @@ CODES: tuple[ReasonCode, ...] = (
     ReasonCode("C12", "合同量短期激增", "sudden surge of contracts",
                "按业务实际节奏登记合同，不集中突击登记",
                "register contracts as the business happens, not in bursts", True),
+    ReasonCode("C13", "所属机构的合同被标记异常",
+               "its institution's contracts flagged as irregular",
+               "配合机构和登记机构核查，不参与虚假或异常合同",
+               "cooperate with the institution's and the registration office's checks; take "
+               "no part in false or irregular contracts", False),
+    ReasonCode("C14", "与有失信记录的交易对手往来", "dealings with counterparties on record for "
+               "dishonest conduct", "交易前核实对方信用记录，避免为失信主体促成合同",
+               "check a party's credit record before dealing; do not broker contracts for "
+               "parties on record for dishonesty", False),
 )
 BY_CODE: Mapping[str, ReasonCode] = {c.code: c for c in CODES}
 
@@ -119,6 +128,11 @@ STEMS: Mapping[str, tuple[str, Lever | None]] = {
     "anomaly_max": ("C11", Lever(0.0)),
     "anomaly_mean": ("C11", Lever(0.0)),
     "anomaly_expected": ("C11", Lever(0.0)),
+    # contracts already flagged weigh less each month without new flags: history, no lever
+    "anomaly_flagged_decayed": ("C11", None),
+    "anomaly_decayed": ("C11", None),
+    "institution_flagged_decayed": ("C13", None),
+    "counterparty_conduct_decayed": ("C14", None),
     "spike_ratio": ("C12", Lever(1.0)),
     # no evidence of conduct: kind, attributes, size and mix of business
     **dict.fromkeys(

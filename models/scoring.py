@@ -22,8 +22,8 @@ from features.point_in_time.catalogue import names_of
 from features.point_in_time.versions import as_of as versions_as_of
 from features.point_in_time.versions import attribute_versions
 from models import panels
-from models.anomaly import aggregate_names, entity_anomaly
 from models.credit_reasons import CreditReason, coded_reasons
+from models.entity_evidence import entity_aggregates, join_aggregates, kind_names
 from models.repair import Repair, repair_plan
 from models.risk_model import RiskModel
 
@@ -131,16 +131,13 @@ def credit_rows(entities: Mapping[str, pd.DataFrame], scores: pd.DataFrame,
     :func:`models.panels.credit_panel` assembles the training panel (labels not needed)."""
     ts = pd.Timestamp(as_of).normalize()
     parts = []
-    for kind, prefix, _, key in panels.ENTITY_KINDS:
+    aggregates = entity_aggregates(scores, [ts])
+    for kind, prefix, _, _ in panels.ENTITY_KINDS:
         if kind not in entities:
             continue
         p = entities[kind].astype({"entity_id": "str"})
         p["as_of"] = pd.to_datetime(p["as_of"]).astype("datetime64[ns]")
-        aggregates = entity_anomaly(scores, key, [ts], prefix)
-        p = p.merge(aggregates, on=["entity_id", "as_of"], how="left", validate="one_to_one")
-        _, _, exp, _, exp_all = aggregate_names(prefix)
-        p[[exp, exp_all]] = p[[exp, exp_all]].fillna(0.0)  # no contracts: none expected
-        parts.append(p.assign(entity_kind=kind))
+        parts.append(join_aggregates(p, aggregates[kind], prefix).assign(entity_kind=kind))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -162,7 +159,8 @@ def score_entity(scorer: EntityScorer, entities: Mapping[str, pd.DataFrame],
     kind = entity_kind(entities, entity_id)
     key = {k: column for k, _, _, column in panels.ENTITY_KINDS}[kind]
     own = entities[kind][entities[kind]["entity_id"].astype("str") == entity_id]
-    stored, new = (f[f[key].astype("str") == entity_id] for f in (scorer.stored, later))
+    stored, new = (_contracts_of(f, key, entity_id, (scorer.stored, later))
+                   for f in (scorer.stored, later))
     scores = contract_scores_at(stored, scorer.anomaly, new, as_of,
                                 covered_through(scorer.stored))
     row = credit_rows({kind: own}, scores, as_of)
@@ -176,22 +174,44 @@ def score_entity(scorer: EntityScorer, entities: Mapping[str, pd.DataFrame],
                        scorer.anomaly_ref, plan)
 
 
-def known_scores(scorer: EntityScorer, later: pd.DataFrame, as_of: pd.Timestamp
-                 ) -> pd.DataFrame:
+def _contracts_of(frame: pd.DataFrame, key: str, entity_id: str,
+                  every: tuple[pd.DataFrame, ...]) -> pd.DataFrame:
+    """The rows of ``frame`` one entity's aggregates read: its own contracts, and for a broker
+    those of the institutions it worked for (its institution's flags are among its inputs)."""
+    mine = frame[key].astype("str") == entity_id
+    if key == "broker_id":
+        worked_for = {i for f in every
+                      for i in f.loc[f[key].astype("str") == entity_id, "institution_id"].dropna()}
+        mine |= frame["institution_id"].isin(worked_for)
+    return frame[mine]
+
+
+def known_scores(scorer: EntityScorer, later: pd.DataFrame, as_of: pd.Timestamp,
+                 checked: pd.DataFrame | None = None) -> pd.DataFrame:
     """Every contract score the scorer knows at ``as_of`` (:func:`contract_scores_at` over its
-    stored scores), for all entities at once."""
-    return contract_scores_at(scorer.stored, scorer.anomaly, later, as_of,
-                              covered_through(scorer.stored))
+    stored scores), for all entities at once; with ``checked`` (:data:`SCORE_COLUMNS` of the
+    service's registration-time checks), also the checked contracts the store does not hold
+    yet, scored as the check scored them."""
+    known = contract_scores_at(scorer.stored, scorer.anomaly, later, as_of,
+                               covered_through(scorer.stored))
+    if checked is None or not len(checked):
+        return known
+    day = pd.Timestamp(as_of).normalize()
+    extra = checked[~checked["contract_id"].astype("str").isin(known["contract_id"].astype("str"))
+                    & (pd.to_datetime(checked["registered_date"]) <= day)]
+    return pd.concat([known, extra[SCORE_COLUMNS]], ignore_index=True) if len(extra) else known
 
 
 def score_entities(scorer: EntityScorer, entities: Mapping[str, pd.DataFrame],
-                   later: pd.DataFrame, as_of: pd.Timestamp) -> list[EntityScore]:
+                   later: pd.DataFrame, as_of: pd.Timestamp,
+                   checked: pd.DataFrame | None = None) -> list[EntityScore]:
     """Every institution and broker with a feature row at ``as_of`` (the rows exclude those
     not yet founded or certified and institutions that exited), scored in one pass: the
     batch run's path. Each result equals :func:`score_entity` for that entity; only the
-    work is shared (one anomaly prediction, one scoring call, one SHAP call per kind)."""
+    work is shared (one anomaly prediction, one scoring call, one SHAP call per kind).
+    ``checked``: registration-time checks the store does not hold yet (:func:`known_scores`)."""
     ts = pd.Timestamp(as_of).normalize()
-    rows = credit_rows(entities, known_scores(scorer, later, ts), ts)
+    rows = credit_rows(entities, known_scores(scorer, later, ts, checked), ts)
     rows = rows.reindex(columns=list(dict.fromkeys([*rows.columns, *scorer.credit.features])))
     s = scorer.credit.score(rows, top=TOP_REASONS)
     out: list[EntityScore] = []
@@ -237,7 +257,7 @@ def shown_features(model: RiskModel, kind: str) -> list[str]:
     """The features a reason of this kind may name: the model's, less the other kind's (always
     missing for this kind, so their weight is the kind's own, which is no reason)."""
     foreign = {n for k, prefix, _, _ in panels.ENTITY_KINDS if k != kind
-               for n in (*names_of(k), *aggregate_names(prefix))}
+               for n in (*names_of(k), *kind_names(prefix))}
     return [f for f in model.features if f not in foreign]
 
 

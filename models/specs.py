@@ -18,8 +18,8 @@ import numpy as np
 import pandas as pd
 
 from features.point_in_time.catalogue import FEATURES, LABEL_MONTHS
-from models.anomaly import aggregate_directions
 from models.detection import CapacityReview
+from models.entity_evidence import aggregate_directions
 from models.fit import Policy, Roles, Selection
 from models.panels import (
     CONTRACT_TARGET,

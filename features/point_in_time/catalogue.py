@@ -49,6 +49,10 @@ OWN_SHRINK = 5.0
 # A report's amount gap at or above this log ratio (1.5x) counts as a year of over-reporting.
 REPORT_GAP_YEAR = math.log(1.5)
 REPORT_HISTORY_DAYS = 1095
+# Evidence that should fade, not drop out of a window all at once, halves in weight every so many
+# days (an entity's dealings with dishonest counterparties; its flagged contracts, in
+# models.entity_evidence).
+EVIDENCE_HALF_LIFE_DAYS = 180
 
 
 @dataclass(frozen=True)
@@ -162,6 +166,13 @@ def _entity_features(entity: Entity, noun_zh: str, noun_en: str) -> list[Feature
         Feature(e, "conduct", "days_since_conduct", None, "距最近失信记录天数",
                 "days since the last conduct record",
                 "as_of - latest confirmed_date <= as_of; empty when there is none"),
+        Feature(e, "conduct", "counterparty_conduct_decayed", None,
+                f"与有失信记录交易对手的合同数(半衰期{EVIDENCE_HALF_LIFE_DAYS}天)",
+                "contracts with counterparties on record for dishonesty (decayed)",
+                "contracts handled, registered on or before as_of, whose seller or buyer has "
+                "a party conduct record confirmed on or before as_of, each weighted "
+                f"2^(-age / {EVIDENCE_HALF_LIFE_DAYS} days)", 1,
+                point=f"decayed, half-life {EVIDENCE_HALF_LIFE_DAYS} days"),
         Feature(e, "profile", "tenure_days", None, "成立/取得资格天数",
                 "days since founding or certification",
                 "as_of - founded_date (institutions) or certified_date (brokers)"),

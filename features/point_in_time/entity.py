@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from features.point_in_time.catalogue import (
+    EVIDENCE_HALF_LIFE_DAYS,
     REPORT_GAP_YEAR,
     ROUND_UNIT_YUAN,
     TRAINED_SHARE_REQUIRED,
@@ -278,9 +279,25 @@ def _conduct(x: Handled, feats: list[Feature], h: History, kind: str) -> dict[st
                 s = pd.Series(age).groupby(subj).min()
                 last[s.index.to_numpy()] = s.to_numpy()
             out[f.name] = last
+        elif f.measure == "counterparty_conduct_decayed":
+            out[f.name] = _counterparty_conduct(x, h)
         else:
             raise KeyError(f.measure)
     return out
+
+
+def _counterparty_conduct(x: Handled, h: History) -> np.ndarray:
+    """Each handled contract whose seller or buyer has a party record confirmed by as_of,
+    weighted by 2^(-age / half-life): dealings with dishonest parties weigh while recent, and
+    a record confirmed after the contract still exposes the entity that brokered it."""
+    cr = h.conduct
+    party = cr.loc[(cr["kind"] == "party") & (cr["subject"] >= 0)
+                   & (cr["confirmed"] <= x.as_of), "subject"].to_numpy()
+    on_record = np.zeros(len(h.party_ids) + 1, dtype=bool)  # the last slot: no party (-1)
+    on_record[party] = True
+    seller, buyer = (x.c[k].to_numpy() for k in ("seller", "buyer"))
+    hit = on_record[seller] | on_record[buyer]
+    return x.count(hit, np.exp2(-x.age / EVIDENCE_HALF_LIFE_DAYS))
 
 
 def _institution_profile(x: Handled, feats: list[Feature], h: History) -> dict[str, np.ndarray]:

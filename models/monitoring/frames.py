@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from models import panels
-from models.anomaly import aggregate_names, entity_anomaly
+from models.entity_evidence import entity_aggregates, join_aggregates
 from models.monitoring.reference import SCORE
 from models.risk_model import RiskModel
 
@@ -26,14 +26,11 @@ def window_rows(entities: Mapping[str, pd.DataFrame], scores: pd.DataFrame,
     :func:`models.panels.credit_panel` for several dates, without labels or regions."""
     dates = [pd.Timestamp(d).normalize() for d in as_ofs]
     parts = []
-    for kind, prefix, _, key in panels.ENTITY_KINDS:
+    aggregates = entity_aggregates(scores, dates)
+    for kind, prefix, _, _ in panels.ENTITY_KINDS:
         p = entities[kind].astype({"entity_id": "str"})
         p["as_of"] = pd.to_datetime(p["as_of"]).astype("datetime64[ns]")
-        p = p[p["as_of"].isin(dates)]
-        aggregates = entity_anomaly(scores, key, dates, prefix)
-        p = p.merge(aggregates, on=["entity_id", "as_of"], how="left", validate="one_to_one")
-        _, _, exp, _, exp_all = aggregate_names(prefix)
-        p[[exp, exp_all]] = p[[exp, exp_all]].fillna(0.0)  # no contracts: none expected
+        p = join_aggregates(p[p["as_of"].isin(dates)], aggregates[kind], prefix)
         parts.append(p.assign(entity_kind=kind))
     return pd.concat(parts, ignore_index=True)
 

@@ -16,6 +16,7 @@ from pipelines.cli.cases import cases_app
 from pipelines.cli.db import mount as mount_db
 from pipelines.cli.docs import docs
 from pipelines.cli.monitor import mount as mount_monitor
+from pipelines.cli.rescore import mount as mount_rescore
 from pipelines.cli.rules import rules_app
 from pipelines.cli.score import score
 from pipelines.cli.serve import serve
@@ -373,6 +374,7 @@ app.add_typer(cases_app, name="cases")
 mount_db(app)
 mount_assess(app)
 mount_monitor(app)
+mount_rescore(app)
 mount_stack(app)
 app.command()(score)
 app.command()(docs)

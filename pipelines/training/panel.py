@@ -16,7 +16,8 @@ import pandas as pd
 
 from features.settings import Settings
 from models import panels
-from models.anomaly import entity_anomaly, scores_without_leakage
+from models.anomaly import scores_without_leakage
+from models.entity_evidence import entity_aggregates
 from models.fit import FitResult
 from models.registry import tracking_for
 from models.rules.contract import ContractRules
@@ -124,11 +125,7 @@ def credit_frame(settings: Settings, tables: dict[str, pd.DataFrame],
         kind: panels.entity_panel(read_panel(kind, settings)) for kind in ("institution", "broker")
     }
     as_ofs = sorted(set(entities["institution"]["as_of"]) | set(entities["broker"]["as_of"]))
-    aggregates = {
-        "institution": entity_anomaly(contracts, "institution_id", as_ofs, "inst"),
-        "broker": entity_anomaly(contracts, "broker_id", as_ofs, "brk"),
-    }
-    return panels.credit_panel(entities, tables, aggregates)
+    return panels.credit_panel(entities, tables, entity_aggregates(contracts, as_ofs))
 
 
 def credit_training_frame(settings: Settings, tables: dict[str, pd.DataFrame],

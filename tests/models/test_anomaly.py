@@ -1,4 +1,4 @@
-"""Contract anomaly: office-capacity metrics, point-in-time aggregates, leakage-free scores."""
+"""Contract anomaly: office-capacity metrics and leakage-free scores."""
 
 from __future__ import annotations
 
@@ -6,12 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from models.anomaly import (
-    aggregate_names,
-    anomaly_metrics,
-    entity_anomaly,
-    scores_without_leakage,
-)
+from models.anomaly import anomaly_metrics, scores_without_leakage
 from models.fit import Policy, Roles, fit_risk_model
 from models.metrics import auc
 from models.specs import ANOMALY
@@ -27,26 +22,6 @@ def test_metrics_speak_of_what_offices_can_review() -> None:
     assert m["anomaly_k"] == 2 and m["anomaly_precision_at_k"] == pytest.approx(0.5)
     assert m["anomaly_recall_at_k"] == pytest.approx(0.5)
     assert m["anomaly_ap_lift"] == pytest.approx(m["anomaly_ap"] / 0.25)
-
-
-def test_entity_aggregates_use_only_the_365_days_up_to_as_of() -> None:
-    contracts = pd.DataFrame(
-        {
-            "broker_id": ["B1", "B1", "B1", "B2", None],
-            "registered_date": pd.to_datetime(
-                ["2018-12-31", "2019-06-30", "2020-01-01", "2019-12-31", "2019-12-31"]
-            ),
-            "p_anomaly": [0.9, 0.2, 0.8, 0.4, 0.99],
-        }
-    )
-    out = entity_anomaly(contracts, "broker_id", [pd.Timestamp("2019-12-31")], "brk")
-    mx, mean, exp, mx_all, exp_all = aggregate_names("brk")
-    b1 = out.set_index("entity_id").loc["B1"]
-    # 2018-12-31 is exactly 365 days back: outside (as_of − 365, as_of]; 2020-01-01 is the future
-    assert b1[mx] == pytest.approx(0.2) and b1[exp] == pytest.approx(0.2)
-    assert b1[mx_all] == pytest.approx(0.9) and b1[exp_all] == pytest.approx(1.1)
-    assert out.set_index("entity_id").loc["B2", mean] == pytest.approx(0.4)
-    assert set(out["entity_id"]) == {"B1", "B2"}
 
 
 def test_training_rows_are_scored_out_of_fold() -> None:

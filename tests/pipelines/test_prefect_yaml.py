@@ -23,7 +23,8 @@ def test_every_deployment_entrypoint_is_a_flow() -> None:
     spec = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
     names = [d["name"] for d in spec["deployments"]]
     assert names == ["ingest-exports", "month-end-features", "monthly-train-and-review",
-                     "month-end-scoring", "monthly-monitoring", "daily", "yearly-assessment"]
+                     "month-end-scoring", "event-rescoring", "monthly-monitoring", "daily",
+                     "yearly-assessment"]
     for d in spec["deployments"]:
         flow = _load(d["entrypoint"])
         assert isinstance(flow, Flow), d["entrypoint"]

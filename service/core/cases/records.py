@@ -31,6 +31,7 @@ from service.core.cases.machine import (
     plan,
 )
 from service.core.cases.policy import CasePolicy
+from service.core.cases.rescores import queue_related
 from service.core.cases.tables import Case, CaseEvent, CaseFile, Measure
 
 UNSPECIFIED = "unspecified"  # the conduct of a case opened by a warning, until determined
@@ -244,6 +245,8 @@ def act(session: Session, case: Case, action: Action, actor: Actor, today: date,
         case.active_key, case.closed_at = None, now
     if changes.lift_measures:
         lift_measures(session, case, now, f"case {t.target.value}")
+    if t.target == CaseState.listed:
+        queue_related(session, case, today)
     session.flush()
     detail: dict[str, Any] = {**payload, "approved_proposal_of": decision.proposed_by}
     if given.remediation:

@@ -20,18 +20,20 @@ from itertools import groupby
 from typing import Any
 
 from models.risk_model import RiskModel
+from models.rules.tier import Tier
 from models.scoring import ModelRef
 from service.core.context import ServiceContext
 from service.core.contracts.checker import CheckItem, CheckResult, ContractChecker
 from service.core.contracts.schemas import CheckOut, ContractIn, HitOut, ReasonOut
 from service.core.db.audit import AuditRecord
-from service.core.db.tables import ContractCheck
+from service.core.db.tables import ContractCheck, RescoreRequest
 from service.core.db.tokens import Principal
-from service.core.db.types import CheckSource
+from service.core.db.types import CheckSource, EntityKind, RescoreCause
 from service.core.journal import Insert
 from service.core.permissions import office_denial
 
 CHECKS = ContractCheck.__table__
+RESCORES = RescoreRequest.__table__
 
 
 class NotReady(Exception):
@@ -86,6 +88,19 @@ def _row(r: CheckResult, principal: Principal) -> Insert:
         "alias": r.model.alias, "checked_by": principal.user})
 
 
+def _rescores(r: CheckResult) -> list[Insert]:
+    """A contract registered red asks for its institution and broker to be re-scored as of its
+    registration day (:mod:`pipelines.scoring.events`), in the check's own transaction: the
+    evidence and the request are on record together or not at all."""
+    if not (r.registered and r.tier == Tier.red and r.registered_date is not None):
+        return []
+    return [Insert(RESCORES, {"entity_kind": kind, "entity_id": entity_id,
+                              "cause": RescoreCause.red_contract.value,
+                              "cause_id": r.contract_id, "day": r.registered_date})
+            for kind, entity_id in ((EntityKind.institution.value, r.institution_id),
+                                    (EntityKind.broker.value, r.broker_id)) if entity_id]
+
+
 def _audit(stamp: AuditRecord, r: CheckResult) -> AuditRecord:
     return replace(stamp, entity_kind="contract", entity_id=r.contract_id, detail={
         **stamp.detail, "probability": round(r.probability, 6), "tier": r.tier,
@@ -109,7 +124,8 @@ async def check_contracts(ctx: ServiceContext, principal: Principal, stamp: Audi
             results = [await ctx.checks.submit((checker, loaded, pending[0]))]
         else:
             results = checker.score(loaded.anomaly, loaded.anomaly_ref, pending)
-        await ctx.journal.write([_row(r, principal) for r in results],
+        await ctx.journal.write([row for r in results
+                                 for row in (_row(r, principal), *_rescores(r))],
                                 [_audit(stamp, r) for r in results])
     except Exception:  # not on record: the contracts leave the ledger as if never checked
         await checker.take_back(pending)

@@ -31,6 +31,7 @@ from service.core.db.types import (
     BigId,
     CheckSource,
     EntityKind,
+    RescoreCause,
     Role,
     UtcDateTime,
     WarningState,
@@ -110,6 +111,30 @@ class ContractCheck(Base):
     rule_hits: Mapped[list[str]]
     model_name: Mapped[str] = mapped_column(String(128))
     model_version: Mapped[str] = mapped_column(String(32))
+
+
+class RescoreRequest(Base):
+    """An entity to re-score because evidence against it arrived (事件驱动重评): written in
+    the same transaction as the evidence (the check, the listing), done by the re-score flow
+    (``techcredit rescore``), which records the score it wrote. Never deleted: the record of
+    why a score was computed between month-ends."""
+
+    __tablename__ = "rescore_requests"
+    __table_args__ = (
+        CheckConstraint(one_of("entity_kind", EntityKind), name="entity_kind"),
+        CheckConstraint(one_of("cause", RescoreCause), name="cause"),
+        Index("ix_rescore_requests_pending", "done_at", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    entity_kind: Mapped[str] = mapped_column(String(16))
+    entity_id: Mapped[str] = mapped_column(String(32))
+    cause: Mapped[str] = mapped_column(String(16))
+    cause_id: Mapped[str] = mapped_column(String(64))  # the contract, or the listed case's id
+    day: Mapped[date] = mapped_column(Date)  # the evidence's date: the score is as of it
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    done_at: Mapped[datetime | None]
+    score_id: Mapped[int | None] = mapped_column(BigInteger)  # the score written (None: none)
 
 
 class RiskWarning(Base):

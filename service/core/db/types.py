@@ -68,6 +68,13 @@ class Role(StrEnum):
     admin = "admin"
 
 
+class RescoreCause(StrEnum):
+    """What new evidence asks for an entity to be re-scored the day it arrives."""
+
+    red_contract = "red_contract"  # a contract it handled was checked red at registration
+    listed = "listed"  # a related entity was put on the dishonesty list
+
+
 def one_of(column: str, values: type[StrEnum]) -> str:
     """A CHECK constraint's SQL text: ``column`` holds one of the enum's values."""
     listed = ", ".join(f"'{v.value}'" for v in values)

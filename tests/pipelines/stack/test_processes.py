@@ -88,7 +88,8 @@ def test_a_corrupt_stack_file_is_stale_not_an_error(tmp_path: Path) -> None:
 def test_up_deploys_every_deployment_of_prefect_yaml() -> None:
     assert deployment_names(ROOT / "prefect.yaml") == [
         "ingest-exports", "month-end-features", "monthly-train-and-review",
-        "month-end-scoring", "monthly-monitoring", "daily", "yearly-assessment"]
+        "month-end-scoring", "event-rescoring", "monthly-monitoring", "daily",
+        "yearly-assessment"]
 
 
 def test_logins_come_from_the_demo_file_else_how_to_add_one(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from features.point_in_time.history import prepare
 from features.settings import Settings
 from features.synthetic.market import Market, generate_market, write_market
 from features.synthetic.spec import MarketSpec
-from models.anomaly import aggregate_names
+from models.entity_evidence import kind_names
 from models.registry import ANOMALY_MODEL, CHALLENGER, CREDIT_MODEL, alias_version, tracking_for
 from pipelines.build_features import build_task
 from pipelines.training.panel import train_panel
@@ -48,7 +48,7 @@ def test_panel_trains_and_registers_both_models(seven_years: Market, tmp_path: P
     logged = pd.read_json(features, typ="series")
     listed, dropped = logged["features"], logged["dropped"]
     # every anomaly aggregate is a candidate: used, or dropped by name with the reason
-    assert all(a in listed or "permutation" in dropped[a] for a in aggregate_names("brk"))
+    assert all(a in listed or "permutation" in dropped[a] for a in kind_names("brk"))
     assert "region" not in listed and "entity_id" not in listed  # segments and keys only
     assert "truth_risk" not in listed  # the hidden truth is a ceiling, never a feature
     review = tracking.client().download_artifacts(credit.run_id, "review/review.json",
