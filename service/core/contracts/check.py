@@ -88,7 +88,7 @@ def _row(r: CheckResult, principal: Principal) -> Insert:
         "alias": r.model.alias, "checked_by": principal.user})
 
 
-def _rescores(r: CheckResult) -> list[Insert]:
+def rescores(r: CheckResult) -> list[Insert]:
     """A contract registered red asks for its institution and broker to be re-scored as of its
     registration day (:mod:`pipelines.scoring.events`), in the check's own transaction: the
     evidence and the request are on record together or not at all."""
@@ -125,7 +125,7 @@ async def check_contracts(ctx: ServiceContext, principal: Principal, stamp: Audi
         else:
             results = checker.score(loaded.anomaly, loaded.anomaly_ref, pending)
         await ctx.journal.write([row for r in results
-                                 for row in (_row(r, principal), *_rescores(r))],
+                                 for row in (_row(r, principal), *rescores(r))],
                                 [_audit(stamp, r) for r in results])
     except Exception:  # not on record: the contracts leave the ledger as if never checked
         await checker.take_back(pending)
