@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from service.core.cases.service import Names, open_from_warnings
 from service.core.cases.tables import Case, Measure
-from service.core.db.tables import RiskWarning
+from service.core.db.tables import ContractCheck, RescoreRequest, RiskWarning
 from tests.service.web.api.conftest import Api
 
 pytestmark = pytest.mark.e2e
@@ -322,6 +322,13 @@ def test_the_exported_list_neutralises_formulas_sent_through_the_api(api: Api,
     clock.set(date(2026, 10, 26))
     act(api, cid, "list", "regulator_all", 202, reason="window closed without objection")
     act(api, cid, "list", "admin", reason="approved")
+    with api.session() as session:  # the listing queued its brokers for a same-day re-score
+        brokers = set(session.scalars(select(ContractCheck.broker_id).where(
+            ContractCheck.institution_id == subject, ContractCheck.broker_id.is_not(None))))
+        queued = session.scalars(select(RescoreRequest).where(
+            RescoreRequest.cause == "listed", RescoreRequest.cause_id == str(cid))).all()
+    assert brokers and {(r.entity_kind, r.entity_id) for r in queued} == {
+        ("broker", b) for b in brokers} and len(queued) == len(brokers)
     listed = api.get("/api/v1/dishonesty-list?format=csv", "regulator_all")
     mine = [r for r in csv.DictReader(io.StringIO(listed.text)) if r["unified_code"] == subject]
     assert [(r["subject_name"], r["basis"], r["decision_number"]) for r in mine] == [
