@@ -199,7 +199,10 @@ def known_scores(scorer: EntityScorer, later: pd.DataFrame, as_of: pd.Timestamp,
     day = pd.Timestamp(as_of).normalize()
     extra = checked[~checked["contract_id"].astype("str").isin(known["contract_id"].astype("str"))
                     & (pd.to_datetime(checked["registered_date"]) <= day)]
-    return pd.concat([known, extra[SCORE_COLUMNS]], ignore_index=True) if len(extra) else known
+    if not len(extra):
+        return known
+    out = pd.concat([known, extra[SCORE_COLUMNS]], ignore_index=True)
+    return out.assign(registered_date=pd.to_datetime(out["registered_date"]))
 
 
 def score_entities(scorer: EntityScorer, entities: Mapping[str, pd.DataFrame],
