@@ -1,6 +1,7 @@
 """Benchmark: does an entity's score follow the flagged contracts it takes on?
 
-On a copy of a trained home's market, brokers across the risk range each receive a burst of
+On a copy of a trained home's market, brokers across the risk range each receive, one at a
+time (the others as they were), a burst of
 contracts built the way wash trading looks (a pair of parties, one of them on record for
 dishonesty, selling the same round amount just above a subsidy threshold back and forth on the
 last registration day), appended to the contracts table in the standard columns. The champion
@@ -124,23 +125,21 @@ def run(settings: Settings, n_brokers: int, n_contracts: int) -> tuple[list[Row]
     brokers = sorted((k for k in before if k[0] == "broker" and k[1] in home_of.index),
                      key=lambda k: before[k].rank)
     chosen = [brokers[int(i)] for i in np.linspace(0, len(brokers) - 1, n_brokers)]
-    injected = pd.concat([burst(tables, b, home_of[b], n_contracts, day, k)
-                          for k, (_, b) in enumerate(chosen)], ignore_index=True)
-    grown = {**tables, "contracts": pd.concat([c, injected], ignore_index=True)}
-    after_scores, later = score_at(models, grown, day)
-    mine = later[later["contract_id"].astype(str).str.startswith("CBURST")]
-    p = pd.Series(models.anomaly.predict(mine), index=mine["contract_id"].astype(str))
-    month_end = standings(after_scores)
-    checked = injected.assign(p_anomaly=p.reindex(injected["contract_id"]).to_numpy())
-    same_day = standings(score_at(models, tables, day, checked[SCORE_COLUMNS])[0])
     bands = TierBands.from_settings(settings)
     rows = []
-    for _, b in chosen:
-        own = checked[checked["broker_id"] == b]
-        red = sum(bands.of(float(x)) == "red" for x in own["p_anomaly"])
+    for k, (_, b) in enumerate(chosen):  # one burst at a time: the others stay as they were
+        own = burst(tables, b, home_of[b], n_contracts, day, k)
+        grown = {**tables, "contracts": pd.concat([c, own], ignore_index=True)}
+        after_scores, later = score_at(models, grown, day)
+        mine = later[later["contract_id"].astype(str).isin(own["contract_id"])]
+        p = pd.Series(models.anomaly.predict(mine), index=mine["contract_id"].astype(str))
+        checked = own.assign(p_anomaly=p.reindex(own["contract_id"]).to_numpy())
+        month_end = standings(after_scores)
+        same_day = standings(score_at(models, tables, day, checked[SCORE_COLUMNS])[0])
+        red = sum(bands.of(float(x)) == "red" for x in checked["p_anomaly"])
         for key in (("broker", b), ("institution", home_of[b])):
-            rows.append(Row(key[0], key[1], len(own), float(own["p_anomaly"].median()), red,
-                            before[key], month_end[key], same_day[key]))
+            rows.append(Row(key[0], key[1], len(own), float(checked["p_anomaly"].median()),
+                            red, before[key], month_end[key], same_day[key]))
     facts = {"as_of": day.date().isoformat(), "seconds": time.perf_counter() - t0,
              "entities": len(before), "credit": models.scorer.credit_ref.label(),
              "anomaly": models.anomaly_ref.label()}

@@ -162,6 +162,13 @@ class Policy:
     baseline: bool = True
     folds: int = 5
     choose: bool = True  # the evidence chooses the serving family (else LightGBM serves)
+    # Declared evidence (the aggregates of an entity's flagged contracts) stays in both families
+    # whatever its gain or information value: it carries few bads in training, and a test of
+    # gain against shuffled targets spread over dozens of correlated features, or the
+    # scorecard's IV floor, dropped it on the 5 % market, so a score never followed a flagged
+    # burst. It is monotone (+1): it cannot be fitted to noise in the wrong direction, and the
+    # scorecard still drops a variable whose coefficient comes out with the wrong sign.
+    evidence: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -175,12 +182,6 @@ class Selection:
     """
 
     within: str | None = None
-    # declared evidence stays whatever its gain: the aggregates of an entity's flagged
-    # contracts carry few bads in training, and a test of gain against shuffled targets
-    # spread over dozens of correlated features drops them on a 5 % market, so the score
-    # would never follow a flagged burst. They are monotone (+1), so they cannot be fitted
-    # to noise in the wrong direction.
-    evidence: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -359,10 +360,10 @@ def _without(columns: Columns, noise: Sequence[str]) -> Columns:
 
 
 def _card(df: pd.DataFrame, y: np.ndarray, fit_rows: np.ndarray, columns: Columns,
-          encoder: Encoder, x: np.ndarray, seed: int, monotone: Mapping[str, int]
+          encoder: Encoder, x: np.ndarray, seed: int, policy: Policy
           ) -> tuple[Scorecard, WoeCard]:
     scorecard = fit_scorecard(df.iloc[fit_rows], y[fit_rows], columns, seed=seed,
-                              monotone=monotone)
+                              monotone=policy.monotone, keep=policy.evidence)
     return scorecard, card_of(scorecard, encoder, x[fit_rows])
 
 
@@ -398,14 +399,13 @@ def _fit_out_of_time(
     model_columns, selected = columns, ()
     if opts.selection is not None:
         selected = _select(df, x, y, tr, encoder, mono, booster.best_iteration, opts)
-        noise = [f for f in noise_of(selected) if f not in opts.selection.evidence]
+        noise = [f for f in noise_of(selected) if f not in policy.evidence]
         if noise and len(noise) < len(encoder.features):
             model_columns = _without(columns, noise)
             encoder, x, mono, booster = _boost(df, y, tr, va, model_columns, opts)
     scorecard = card = card_platt = None
     if policy.baseline:
-        scorecard, card = _card(df, y, tr, model_columns, encoder, x, seed,
-                                  policy.monotone)
+        scorecard, card = _card(df, y, tr, model_columns, encoder, x, seed, policy)
         card_platt = _calibrate_card(card.raw(x[va]), y[va])
     fam = _Families(booster, fit_platt(booster.predict(x[va], raw_score=True), y[va]), card,
                     card_platt, scorecard)
@@ -493,7 +493,7 @@ def _fit_kfold(
         raw[test_i] = booster.predict(x[test_i], raw_score=True)
         if baseline:
             raw_card[test_i] = _card(df, y, train_i, columns, encoder, x, seed,
-                                     monotone)[1].raw(x[test_i])
+                                     policy)[1].raw(x[test_i])
     rounds = int(np.ceil(np.mean(best)))
     all_i = np.flatnonzero(downsample_goods(y, max_train_rows, seed))
     booster = fit_booster(
@@ -514,7 +514,7 @@ def _fit_kfold(
     held = _held_out(df, everyone, y, columns, keep)
     held["p_lightgbm"] = platt.proba(raw)
     if baseline:
-        scorecard, card = _card(df, y, everyone, columns, encoder, x, seed, monotone)
+        scorecard, card = _card(df, y, everyone, columns, encoder, x, seed, policy)
         card_platt = _calibrate_card(raw_card, y)
         held["p_baseline"] = card_platt.proba(raw_card)
     fam = _Families(booster, platt, card, card_platt, scorecard)

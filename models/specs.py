@@ -205,9 +205,9 @@ CREDIT = ModelSpec(
         },
         max_train_rows=1_000_000,
         gap_months=LABEL_MONTHS,
+        evidence=frozenset(EVIDENCE),  # what flows up from contracts stays in both families
     ),
-    # noise only if noise for both kinds; the evidence flowing up from contracts always stays
-    selection=Selection(within="entity_kind", evidence=frozenset(EVIDENCE)),
+    selection=Selection(within="entity_kind"),  # noise only if noise for both kinds
     cluster=Cluster(("entity_id",), intervals=True),  # intervals resample whole entities
 )
 
