@@ -142,14 +142,17 @@ def run(settings: Settings, n_brokers: int, n_contracts: int) -> tuple[list[Row]
                             red, before[key], month_end[key], same_day[key]))
     facts = {"as_of": day.date().isoformat(), "seconds": time.perf_counter() - t0,
              "entities": len(before), "credit": models.scorer.credit_ref.label(),
-             "anomaly": models.anomaly_ref.label()}
+             "anomaly": models.anomaly_ref.label(),
+             "families": ", ".join(f"{k}: {v}" for k, v in
+                                   sorted(models.scorer.credit.route.families.items()))}
     return rows, facts
 
 
 def render(rows: list[Row], facts: dict) -> str:
     lines = [
         f"Scored at {facts['as_of']} with {facts['credit']} (contract scores: "
-        f"{facts['anomaly']}); {facts['entities']} entities; {facts['seconds']:.0f} s.",
+        f"{facts['anomaly']}); serving family per kind: {facts['families']}; "
+        f"{facts['entities']} entities; {facts['seconds']:.0f} s.",
         "",
         "| entity | burst | median p | red | before p (rank) | month-end p (rank) | "
         "same day p (rank) |",
