@@ -79,7 +79,7 @@ def fit_scorecard(
 ) -> Scorecard:
     """``monotone`` maps a feature to its risk direction (+1: more is riskier): its bins'
     bad rates are made to rise (or fall) with it. ``keep``: variables that enter below the IV
-    floor (declared evidence and the entity kind, :attr:`models.fit.Policy.kept`)."""
+    floor (declared evidence, :attr:`models.fit.Policy.evidence`)."""
     from optbinning import BinningProcess
 
     variables = columns.features

@@ -205,7 +205,7 @@ CREDIT = ModelSpec(
         },
         max_train_rows=1_000_000,
         gap_months=LABEL_MONTHS,
-        kept=frozenset((*EVIDENCE, "entity_kind")),  # never removed by selection
+        evidence=frozenset(EVIDENCE),  # what flows up from contracts stays in both families
     ),
     selection=Selection(within="entity_kind"),  # noise only if noise for both kinds
     cluster=Cluster(("entity_id",), intervals=True),  # intervals resample whole entities
