@@ -68,6 +68,10 @@ WORDS: dict[str, tuple[str, str]] = {
     "first_page": ("回到第一页", "First page"),
     "not_found": ("未找到", "Not found"),
     "forbidden": ("无此权限", "Not allowed"),
+    # the 404 page of an unknown address (service/web/console/not_found.py)
+    "page_not_found": ("页面不存在", "Page not found"),
+    "page_not_found_help": ("没有这个地址的页面：", "There is no page at this address:"),
+    "go_home": ("返回总览", "Back to the overview"),
     "tier": ("预警等级", "Tier"),
     "region": ("地区", "Region"),
     "by_region": ("分地区预警", "Warnings by region"),
