@@ -213,10 +213,9 @@ async def search(request: Request, ctx: Ctx, user: ConsoleUser, lang: ConsoleLan
 
 @router.get("/entities/{kind}/{entity_id}", response_class=HTMLResponse)
 async def entity(kind: str, entity_id: str, request: Request, ctx: Ctx, session: SessionDep,
-                 user: ConsoleUser, lang: ConsoleLang, msg: str = "",
-                 case: str = "") -> HTMLResponse:
+                 user: ConsoleUser, lang: ConsoleLang) -> HTMLResponse:
     """An entity's score, cases and checks; with the override and opening forms for those
-    granted them (``msg`` and ``case``: what the last form did)."""
+    granted them (what the last form did is the banner :func:`page` shows)."""
     w = words(lang)
     info = ctx.directory.get((kind, entity_id))
     entry = await ctx.scores.get((kind, entity_id)) if kind in (
@@ -262,8 +261,7 @@ async def entity(kind: str, entity_id: str, request: Request, ctx: Ctx, session:
                         "publication_ends": c.publication_ends} for c in cases],
                 can_override=allowed(user, Permission.override) and kind in get_args(Kind),
                 can_open=allowed(user, Permission.work_cases), grades=get_args(Grade),
-                conducts=conducts(lang), flash=msg or None, flash_error=msg[:1] == "4",
-                flash_case=next((c.id for c in cases if str(c.id) == case), None))
+                conducts=conducts(lang), case_ids=[c.id for c in cases])
 
 
 @router.get("/warnings", response_class=HTMLResponse)

@@ -79,6 +79,12 @@ def test_an_override_from_the_entity_page_is_the_apis_override(browser: Browser,
     expect(page.locator("#grade")).to_have_text(model_grade)
     expect(page.locator("#override")).to_contain_text("现场核查发现合同异常")
     shot(page, "console-entity-actions")
+    page.reload()  # the banner is shown once
+    expect(page.locator("#flash")).to_have_count(0)
+    # a link cannot show the console's banner: ?msg= is not read
+    page.goto(f"{live.url}/console/entities/institution/{entity}?msg=201%20已设置人工调整: A")
+    expect(page.locator("#flash")).to_have_count(0)
+    expect(page.locator("body")).not_to_contain_text("已设置人工调整: A")
 
     score = api(live, "regulator_all", f"/institutions/{entity}/score")
     assert (score["grade"], score["effective_grade"]) == (model_grade, grade)
