@@ -11,7 +11,6 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
-from pydantic import ValidationError
 
 from features.standard.enums import CONDUCT_KIND, REGION
 from models.gate import GateDecision
@@ -22,6 +21,7 @@ from service.core.db.tokens import Principal
 from service.core.paging import Page
 from service.web.console.flash import FLASH_COOKIE, Flash, issue, take
 from service.web.console.messages import Lang, words
+from service.web.console.refusals import LIMITS
 from service.web.console.session import LANG_COOKIE, PATH
 from service.web.deps import Ctx, journal, record
 
@@ -74,7 +74,8 @@ def page(request: Request, template: str, lang: Lang, user: Principal | None, ti
     response = TEMPLATES.TemplateResponse(request, template, {
         "lang": lang, "w": words(lang), "user": user, "title": title,
         "csrf": getattr(request.state, "csrf", ""),
-        "tier_names": tier_names(lang), "state_labels": state_labels(lang), **values},
+        "tier_names": tier_names(lang), "state_labels": state_labels(lang), "limits": LIMITS,
+        **values},
         status_code=status_code)
     if not own and FLASH_COOKIE in request.cookies:
         response.delete_cookie(FLASH_COOKIE, path=PATH)
@@ -90,12 +91,6 @@ def message(request: Request, lang: Lang, user: Principal | None, heading: str, 
             status_code: int) -> HTMLResponse:
     return page(request, "message.html", lang, user, heading, status_code,
                 heading=heading, message=text)
-
-
-def invalid(lang: Lang, e: ValidationError) -> str:
-    """The schema's refusal as the API words it (422), one field and rule each."""
-    problems = "; ".join(f"{'.'.join(str(p) for p in x['loc'])}: {x['msg']}" for x in e.errors())
-    return f"422 {words(lang)['refused']}: {problems}"
 
 
 def gate_failures(gate: GateDecision, lang: Lang) -> list[str]:

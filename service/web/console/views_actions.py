@@ -29,7 +29,8 @@ from service.core.permissions import Permission, allowed, entity_denial
 from service.core.scores.overrides import find_entity, record_override
 from service.core.scores.schemas import OverrideIn
 from service.web.console.messages import Lang, words
-from service.web.console.render import back, invalid, message, refuse
+from service.web.console.refusals import conflict, invalid, missing, sentence
+from service.web.console.render import back, message, refuse
 from service.web.console.session import PATH, ConsoleLang, ConsoleUser
 from service.web.deps import Ctx, SessionDep, journal, record, release
 from service.web.headers import evidence
@@ -70,7 +71,7 @@ async def override(kind: str, entity_id: str, request: Request, ctx: Ctx, sessio
     release(request)
     await record_override(ctx, user, record(request, user, "override", "ok", kind, entity_id),
                           body, found.latest, CONSOLE)
-    return back(request, here, f"201 {words(lang)['override_set']}: {body.grade}")
+    return back(request, here, f"{words(lang)['override_set']}: {body.grade}")
 
 
 @router.post("/entities/{kind}/{entity_id}/cases")
@@ -99,9 +100,9 @@ async def open_case(kind: str, entity_id: str, request: Request, ctx: Ctx, user:
                                           body.conduct, body.reason, _actor(user), ctx.clock(),
                                           _source(request), CONSOLE)
     except records.Conflict as e:  # the open case changed meanwhile: the person tries again
-        return back(request, here, f"409 {e.rule}: {e}", error=True)
-    note = (f"200 {w['case_merged']} #{outcome.case.id}" if outcome.merged
-            else f"201 {w['case_opened']} #{outcome.case.id}")
+        return back(request, here, conflict(lang, e), error=True)
+    note = (f"{w['case_merged']} #{outcome.case.id}" if outcome.merged
+            else f"{w['case_opened']} #{outcome.case.id}")
     return back(request, here, note, case_id=outcome.case.id)
 
 
@@ -133,8 +134,8 @@ async def upload(case_id: RowId, request: Request, ctx: Ctx, session: SessionDep
     limit = max_file_bytes(ctx.settings.api.max_body_bytes)
     content = await file.read(limit + 1) if file is not None else b""
     if len(content) > limit:
-        return back(request, here, f"413 {words(lang)['too_large']}: > {limit} bytes",
-                    error=True)
+        return back(request, here, sentence(lang, [
+            f"{words(lang)['too_large']} (> {limit} {words(lang)['bytes']})"]), error=True)
     try:
         body = FileIn.model_validate({
             "name": file.filename if file is not None else "",
@@ -149,7 +150,7 @@ async def upload(case_id: RowId, request: Request, ctx: Ctx, session: SessionDep
             request, user, "answer_case", "ok", c.subject_kind, c.subject_id,
             {"case_id": case_id, "file_id": f.id, "sha256": f.sha256, **CONSOLE})])
     return back(request, here,
-                f"201 {words(lang)['uploaded']}: {row.name} ({row.size} bytes)")
+                f"{words(lang)['uploaded']}: {row.name} ({row.size} {words(lang)['bytes']})")
 
 
 @router.get("/cases/{case_id}/files/{file_id}")
@@ -195,9 +196,8 @@ async def add_measure(case_id: RowId, request: Request, ctx: Ctx, session: Sessi
         await journal(ctx, request, audits=[record(
             request, user, "case.add_measure", "refused", c.subject_kind, c.subject_id,
             {"case_id": case_id, "rule": e.rule, **CONSOLE})])
-        return back(request, here, f"409 {e.rule}: {e}", error=True)
+        return back(request, here, conflict(lang, e), error=True)
     except records.Missing as e:
-        return back(request, here, f"422 {words(lang)['refused']}: {', '.join(e.fields)}",
-                    error=True)
+        return back(request, here, missing(lang, e.fields), error=True)
     w = words(lang)
-    return back(request, here, f"201 {w['measure_added']}: {w['measure_' + body.measure]}")
+    return back(request, here, f"{w['measure_added']}: {w['measure_' + body.measure]}")

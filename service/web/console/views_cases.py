@@ -18,6 +18,7 @@ from service.core.cases.schemas import MEASURES
 from service.core.inputs import FREE_TEXT, MULTILINE_TEXT
 from service.core.permissions import Permission, allowed
 from service.web.console.messages import words
+from service.web.console.refusals import conflict, missing
 from service.web.console.render import (
     back,
     conducts,
@@ -116,16 +117,15 @@ async def case_act(case_id: RowId, request: Request, ctx: Ctx, session: SessionD
             ctx.today(), ctx.clock(), given, ctx.case_policy, ctx.calendar,
             request.client.host if request.client else None)
         await ctx.scores.refresh()
-        note = (f"202 {words(lang)['pending']}" if outcome.proposed
-                else f"200 {words(lang)['done']}: {t.zh if lang == 'zh' else t.en}")
+        note = (words(lang)["pending"] if outcome.proposed
+                else f"{words(lang)['done']}: {t.zh if lang == 'zh' else t.en}")
     except records.Conflict as e:
         await journal(ctx, request, audits=[record(
             request, user, f"case.{action.value}", "refused", c.subject_kind, c.subject_id,
             {"case_id": case_id, "rule": e.rule, "console": True})])
-        return back(request, f"{PATH}/cases/{case_id}", f"409 {e.rule}: {e}", error=True)
+        return back(request, f"{PATH}/cases/{case_id}", conflict(lang, e), error=True)
     except records.Missing as e:
-        return back(request, f"{PATH}/cases/{case_id}",
-                    f"422 {words(lang)['refused']}: {', '.join(e.fields)}", error=True)
+        return back(request, f"{PATH}/cases/{case_id}", missing(lang, e.fields), error=True)
     return back(request, f"{PATH}/cases/{case_id}", note)
 
 
@@ -148,5 +148,5 @@ async def case_assign(case_id: RowId, request: Request, ctx: Ctx, session: Sessi
         service.transact, ctx.sessions,
         lambda s: records.assign(s, case_id, assignee.replace("\x00", ""), actor, ctx.clock()),
         lambda o: service.event_audit(o, actor, request.client.host if request.client else None))
-    note = f"200 {words(lang)['assignee']}: {assignee}"
+    note = f"{words(lang)['assignee']}: {assignee}"
     return back(request, f"{PATH}/cases/{case_id}", note)

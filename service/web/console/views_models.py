@@ -21,7 +21,8 @@ from service.core.model_registry.schemas import AcknowledgeIn, PromoteIn
 from service.core.monitoring import records as monitoring
 from service.core.permissions import Permission, allowed
 from service.web.console.messages import words
-from service.web.console.render import back, gate_failures, invalid, message, page, refuse
+from service.web.console.refusals import conflict, invalid, sentence
+from service.web.console.render import back, gate_failures, message, page, refuse
 from service.web.console.session import PATH, ConsoleLang, ConsoleUser
 from service.web.deps import Ctx, SessionDep, journal, record
 from service.web.headers import REPORT_POLICY
@@ -88,17 +89,19 @@ async def promote(name: ModelName, version: Version, request: Request, ctx: Ctx,
         await journal(ctx, request, audits=[record(
             request, user, "review_models", "not_found",
             detail={"model": name, "version": version, "reason": str(e), "console": True})])
-        return _back(request, error=True, note=f"404 {w['not_found']}: {e}")
+        return _back(request, error=True, note=sentence(lang, [f"{w['not_found']}: {e}"]))
     if done.outcome == "refused":
-        return _back(request, error=True, note=f"409 {w['gate_refused']} {name} v{version}: "
-                     + "; ".join(gate_failures(done.gate, lang)))
-    return _back(request, f"200 {name} v{version}: {w['outcome_' + done.outcome]} → "
+        return _back(request, error=True, note=sentence(lang, [
+            f"{name} v{version} {w['gate_refused']}",
+            *gate_failures(done.gate, lang)]))
+    return _back(request, f"{name} v{version}: {w['outcome_' + done.outcome]} → "
                           f"{w['now_champion']}" + (f" ({w['serving']})" if done.serving else ""))
 
 
 @router.post("/alerts/{alert_id}/acknowledge")
 async def acknowledge(alert_id: AlertId, request: Request, ctx: Ctx, user: ConsoleUser,
                       lang: ConsoleLang, note: FormText = "") -> Response:
+    w = words(lang)
     if not allowed(user, Permission.review_models):
         return await refuse(ctx, request, user, lang, "review_models",
                             f"role {user.role.value} may not review_models")
@@ -113,10 +116,10 @@ async def acknowledge(alert_id: AlertId, request: Request, ctx: Ctx, user: Conso
         await journal(ctx, request, audits=[record(
             request, user, "review_models", "not_found",
             detail={"alert_id": alert_id, "reason": str(e), "console": True})])
-        return _back(request, error=True, note=f"404 {e}")
+        return _back(request, error=True, note=sentence(lang, [f"{w['not_found']}: {e}"]))
     except monitoring.AlertAlreadyAcknowledged as e:
-        return _back(request, error=True, note=f"409 {e}")
-    return _back(request, f"200 {words(lang)['acknowledged']}: #{alert.id} {alert.month} "
+        return _back(request, error=True, note=conflict(lang, e))
+    return _back(request, f"{w['acknowledged']}: #{alert.id} {alert.month} "
                  f"{alert.model_name} v{alert.model_version}")
 
 

@@ -97,7 +97,7 @@ def test_search_an_entity_then_open_move_and_audit_a_case(browser: Browser, live
     page.fill("#form-investigate input[name=reason]", "浏览器测试：立案核查")
     page.click("#do-investigate")
     expect(page.locator("#case-state")).to_have_text("核查中")
-    expect(page.locator("#flash")).to_contain_text("200")
+    expect(page.locator("#flash")).to_have_text("已完成: 立案核查")
     investigated = page.locator("#events td[data-action=investigate]")
     expect(investigated).to_have_text("立案核查")
     expect(page.locator("#events tr", has=page.locator("td[data-action=investigate]"))
@@ -151,7 +151,8 @@ def test_a_reviewer_reads_the_report_promotes_the_challenger_and_acknowledges_dr
     form = "#form-promote-techcredit-credit"
     page.fill(f"{form} input[name=note]", "浏览器测试：门槛未通过")
     page.click("#do-promote-techcredit-credit")
-    expect(page.locator("#flash")).to_contain_text("409 未通过评审门槛，冠军模型未变")
+    expect(page.locator("#flash")).to_contain_text(
+        "未执行：techcredit-credit v2 未通过评审门槛，冠军模型未变")
     expect(page.locator("#flash")).to_contain_text("champion_compared")
     expect(page.locator(champion)).to_contain_text("v1")
     page.fill(f"{form} input[name=note]", "浏览器测试：记录在案的例外晋升")
@@ -176,11 +177,12 @@ def test_a_reviewer_reads_the_report_promotes_the_challenger_and_acknowledges_dr
     expect(page.locator("#alerts td[data-level=act]")).to_have_text("处置")
     page.fill("#alerts form input[name=note]", "   ")  # only spaces: the API's schema refuses
     page.click("#alerts form button")
-    expect(page.locator("#flash")).to_contain_text("422")
+    expect(page.locator("#flash")).to_contain_text("未执行：意见")
+    expect(page.locator("#flash")).not_to_contain_text("422")
     expect(page.locator("#alerts form")).to_have_count(1)
     page.fill("#alerts form input[name=note]", "已核查：金额口径变化，重训后再评审")
     page.click("#alerts form button")
-    expect(page.locator("#flash")).to_contain_text("200")
+    expect(page.locator("#flash")).to_contain_text("已确认: #")
     expect(page.locator("#alerts")).to_contain_text("reviewer")
     expect(page.locator("#alerts form")).to_have_count(0)
     page.close()
