@@ -265,3 +265,27 @@ def test_every_console_list_pages_by_cursor_and_shows_every_row_once(browser: Br
     auditor.goto(f"{live.url}/console/audit?cursor=notacursor")
     expect(auditor.locator("body")).to_contain_text("query.cursor")
     auditor.close()
+
+
+def test_pages_fit_a_phone_and_charts_say_what_they_show(browser: Browser, live: Live) -> None:
+    """At 390 px no page scrolls sideways (wide tables scroll in their own box), and every
+    chart's ``aria-label`` states its figures."""
+    page = sign_in(browser, live, "regulator_all")
+    page.set_viewport_size({"width": 390, "height": 844})
+    entity = live.entities.institution_in
+    for path in ("/console", "/console/search?q=1", f"/console/entities/institution/{entity}",
+                 "/console/warnings", "/console/cases", f"/console/cases/{live.case_ids[0]}",
+                 "/console/market", "/console/assessments", "/console/models", "/console/audit",
+                 "/console/no-such-page"):
+        page.goto(f"{live.url}{path}")
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= 390, (path, wide)
+        for label in page.locator("svg[role=img]").evaluate_all(
+                "svgs => svgs.map(s => s.getAttribute('aria-label'))"):
+            assert label and re.search(r"\d", label), (path, label)
+    page.goto(f"{live.url}/console/market")
+    assert page.locator("svg[role=img]").count() == 5
+    page.goto(f"{live.url}/console")
+    grades = page.locator("svg[role=img]").first.get_attribute("aria-label")
+    assert grades is not None and grades.startswith("等级分布：A ")
+    page.close()
