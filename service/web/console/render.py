@@ -21,6 +21,7 @@ from service.core.db.tokens import Principal
 from service.core.paging import Page
 from service.web.console.flash import FLASH_COOKIE, Flash, issue, take
 from service.web.console.messages import Lang, words
+from service.web.console.navigation import links
 from service.web.console.refusals import LIMITS
 from service.web.console.session import LANG_COOKIE, PATH
 from service.web.deps import Ctx, journal, record
@@ -75,7 +76,7 @@ def page(request: Request, template: str, lang: Lang, user: Principal | None, ti
         "lang": lang, "w": words(lang), "user": user, "title": title,
         "csrf": getattr(request.state, "csrf", ""),
         "tier_names": tier_names(lang), "state_labels": state_labels(lang), "limits": LIMITS,
-        **values},
+        "nav": links(user), **values},
         status_code=status_code)
     if not own and FLASH_COOKIE in request.cookies:
         response.delete_cookie(FLASH_COOKIE, path=PATH)

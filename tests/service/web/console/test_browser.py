@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import APIResponse, Browser, Page, expect
 
+from service.web.console.navigation import NAV
 from tests.service.web.console.conftest import SCREENSHOTS, Live
 
 pytestmark = pytest.mark.e2e
@@ -111,7 +112,8 @@ def test_search_an_entity_then_open_move_and_audit_a_case(browser: Browser, live
     expect(row.first).to_contain_text("regulator_all")
     auditor.click("#lang-switch")
     expect(auditor.locator("h1")).to_have_text("Audit log")
-    expect(auditor.locator("#nav-cases")).to_have_text("Cases")
+    expect(auditor.locator("#nav-models")).to_have_text("Models")
+    expect(auditor.locator("#nav-cases")).to_have_count(0)  # the queue is for case workers
     shot(auditor, "console-audit-en")
     auditor.close()
 
@@ -125,6 +127,26 @@ def test_roles_and_regions_hold_in_the_console(browser: Browser, live: Live) -> 
     regional.goto(f"{live.url}/console/entities/institution/{live.entities.institution_out}")
     expect(regional.locator("#message")).to_contain_text("outside this token's regions")
     regional.close()
+
+
+def test_the_header_links_only_pages_the_role_may_open(browser: Browser, live: Live) -> None:
+    """Every role sees the links whose pages answer it 200, and none that would answer 403."""
+    every = {link.key: link.path for link in NAV}
+    seen: dict[str, set[str]] = {}
+    for user in sorted(set(live.tokens) - {"revoked", "expired"}):
+        page = sign_in(browser, live, user)
+        shown = {i.removeprefix("nav-") for i in page.locator("header a[id^=nav-]")
+                 .evaluate_all("links => links.map(a => a.id)")}
+        seen[user] = shown
+        for key, path in every.items():
+            answer = page.goto(f"{live.url}{path}")
+            assert answer is not None
+            assert (answer.status == 200) == (key in shown), (user, key, answer.status)
+            if key not in shown:
+                assert answer.status == 403, (user, key, answer.status)
+        page.close()
+    assert seen["admin"] == set(every) and seen["auditor"] >= {"audit", "models"}
+    assert "audit" not in seen["office"] and "cases" not in seen["institution"]
 
 
 def test_a_reviewer_reads_the_report_promotes_the_challenger_and_acknowledges_drift(
