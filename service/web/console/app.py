@@ -1,6 +1,6 @@
 """The console mounted on the service: its pages, its local static files (no CDN), the
-redirect to sign-in for a browser without a valid session, and the 403 page of a refused
-cross-site POST."""
+redirect to sign-in for a browser without a valid session, the 403 page of a refused
+cross-site POST, and the 404 page of an unknown address outside the API."""
 
 from __future__ import annotations
 
@@ -9,8 +9,16 @@ from pathlib import Path
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from service.web.console import views, views_actions, views_assessments, views_cases, views_models
+from service.web.console import (
+    not_found,
+    views,
+    views_actions,
+    views_assessments,
+    views_cases,
+    views_models,
+)
 from service.web.console.messages import words
 from service.web.console.render import message
 from service.web.console.session import PATH, LoginRequired, Refused, lang_of, to_login
@@ -33,3 +41,5 @@ def mount_console(app: FastAPI) -> None:
               name="console-static")
     app.add_exception_handler(LoginRequired, to_login)
     app.add_exception_handler(Refused, refused)
+    # after errors.install: this handler answers 404s outside /api/ as a page, the rest as JSON
+    app.add_exception_handler(StarletteHTTPException, not_found.http_error)

@@ -6,12 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
-from pydantic import ValidationError
 
 from features.standard.enums import CONDUCT_KIND, REGION
 from models.gate import GateDecision
@@ -20,7 +19,10 @@ from service.core.cases.enums import SEVERITY_LABELS, STATE_LABELS
 from service.core.cases.machine import BY_ACTION, Action
 from service.core.db.tokens import Principal
 from service.core.paging import Page
+from service.web.console.flash import FLASH_COOKIE, Flash, issue, take
 from service.web.console.messages import Lang, words
+from service.web.console.navigation import links
+from service.web.console.refusals import LIMITS
 from service.web.console.session import LANG_COOKIE, PATH
 from service.web.deps import Ctx, journal, record
 
@@ -63,11 +65,21 @@ def event_label(action: str, lang: Lang) -> str:
 
 def page(request: Request, template: str, lang: Lang, user: Principal | None, title: str,
          status_code: int = 200, **values: Any) -> HTMLResponse:
+    """A page; unless ``values`` brings its own ``flash``, with the banner the last form's
+    POST issued to this session (shown once: its cookie is deleted)."""
+    own = "flash" in values
+    banner = None if own else take(request)
+    if banner is not None:
+        values |= {"flash": banner.text, "flash_error": banner.error,
+                   "flash_case_id": banner.case_id}
     response = TEMPLATES.TemplateResponse(request, template, {
         "lang": lang, "w": words(lang), "user": user, "title": title,
         "csrf": getattr(request.state, "csrf", ""),
-        "tier_names": tier_names(lang), "state_labels": state_labels(lang), **values},
+        "tier_names": tier_names(lang), "state_labels": state_labels(lang), "limits": LIMITS,
+        "nav": links(user), **values},
         status_code=status_code)
+    if not own and FLASH_COOKIE in request.cookies:
+        response.delete_cookie(FLASH_COOKIE, path=PATH)
     asked = request.query_params.get("lang")
     if asked in ("zh", "en"):
         response.set_cookie(LANG_COOKIE, asked, path=PATH, samesite="strict",
@@ -80,12 +92,6 @@ def message(request: Request, lang: Lang, user: Principal | None, heading: str, 
             status_code: int) -> HTMLResponse:
     return page(request, "message.html", lang, user, heading, status_code,
                 heading=heading, message=text)
-
-
-def invalid(lang: Lang, e: ValidationError) -> str:
-    """The schema's refusal as the API words it (422), one field and rule each."""
-    problems = "; ".join(f"{'.'.join(str(p) for p in x['loc'])}: {x['msg']}" for x in e.errors())
-    return f"422 {words(lang)['refused']}: {problems}"
 
 
 def gate_failures(gate: GateDecision, lang: Lang) -> list[str]:
@@ -108,7 +114,7 @@ def pager(request: Request, found: Page[Any], **fixed: object) -> Pager:
     """Links to this list's pages with the request's filters and ``fixed``: values the links
     must carry even where the request left them to a default that may move meanwhile (the
     newest year)."""
-    query = {k: v for k, v in request.query_params.items() if k not in ("cursor", "msg")}
+    query = {k: v for k, v in request.query_params.items() if k != "cursor"}
     query |= {k: str(v) for k, v in fixed.items()}
 
     def link(**cursor: str) -> str:
@@ -118,10 +124,13 @@ def pager(request: Request, found: Page[Any], **fixed: object) -> Pager:
                  link() if "cursor" in request.query_params else None)
 
 
-def back(path: str, note: str, **more: object) -> RedirectResponse:
-    """After a form: back to ``path`` (see other), with what the form did in ``msg``."""
-    query = "".join(f"&{k}={quote(str(v))}" for k, v in more.items())
-    return RedirectResponse(f"{path}?msg={quote(note)}{query}", status_code=303)
+def back(request: Request, path: str, note: str, error: bool = False,
+         case_id: int | None = None) -> RedirectResponse:
+    """After a form: back to ``path`` (see other), with what the form did in a banner only
+    this server can issue (:mod:`service.web.console.flash`), never in the address."""
+    answer = RedirectResponse(path, status_code=303)
+    issue(request, answer, Flash(note, error, case_id))
+    return answer
 
 
 async def refuse(ctx: Ctx, request: Request, user: Principal, lang: str, action: str,

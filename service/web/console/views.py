@@ -38,6 +38,7 @@ from service.core.reports.charts import Column, HBar, Series, column_chart, hbar
 from service.core.scores import warnings as warning_list
 from service.core.scores.schemas import Grade, Kind
 from service.core.scores.warnings import WarningFilter
+from service.web.console.alt_text import summary
 from service.web.console.messages import words
 from service.web.console.render import (
     conducts,
@@ -176,7 +177,8 @@ async def home(request: Request, ctx: Ctx, session: SessionDep, user: ConsoleUse
     as_of = session.scalar(select(func.max(Score.as_of)))
     grades, tiers = _grades(session, user, as_of), _tiers(session, user, as_of)
     cases = _open_cases(session, user, ctx.today())
-    chart = column_chart([Column(g, grades.get(g, 0)) for g in "ABCD"], words(lang)["grades"]
+    chart = column_chart([Column(g, grades.get(g, 0)) for g in "ABCD"], summary(
+        lang, words(lang)["grades"], [(g, grades.get(g, 0)) for g in "ABCD"])
                          ) if grades is not None else None
     shown = [name for name, v in (("scores", grades), ("warnings", tiers), ("cases", cases))
              if v is not None]
@@ -213,10 +215,9 @@ async def search(request: Request, ctx: Ctx, user: ConsoleUser, lang: ConsoleLan
 
 @router.get("/entities/{kind}/{entity_id}", response_class=HTMLResponse)
 async def entity(kind: str, entity_id: str, request: Request, ctx: Ctx, session: SessionDep,
-                 user: ConsoleUser, lang: ConsoleLang, msg: str = "",
-                 case: str = "") -> HTMLResponse:
+                 user: ConsoleUser, lang: ConsoleLang) -> HTMLResponse:
     """An entity's score, cases and checks; with the override and opening forms for those
-    granted them (``msg`` and ``case``: what the last form did)."""
+    granted them (what the last form did is the banner :func:`page` shows)."""
     w = words(lang)
     info = ctx.directory.get((kind, entity_id))
     entry = await ctx.scores.get((kind, entity_id)) if kind in (
@@ -248,7 +249,8 @@ async def entity(kind: str, entity_id: str, request: Request, ctx: Ctx, session:
         w["score"], [h["points"] for h in history],
         min((h["points"] for h in history), default=0) - 20,
         max((h["points"] for h in history), default=1) + 20, "#3b6ea8", fmt="{:.0f}")],
-        w["history"]) if history else ""
+        summary(lang, w["history"], [(h["as_of"], h["points"]) for h in history], "{:.0f}")
+    ) if history else ""
     await journal(ctx, request, audits=[record(request, user, "read_score", "ok", kind,
                                                entity_id, {"console": True})])
     return page(request, "entity.html", lang, user, entity_id, kind=kind, entity_id=entity_id,
@@ -262,8 +264,7 @@ async def entity(kind: str, entity_id: str, request: Request, ctx: Ctx, session:
                         "publication_ends": c.publication_ends} for c in cases],
                 can_override=allowed(user, Permission.override) and kind in get_args(Kind),
                 can_open=allowed(user, Permission.work_cases), grades=get_args(Grade),
-                conducts=conducts(lang), flash=msg or None, flash_error=msg[:1] == "4",
-                flash_case=next((c.id for c in cases if str(c.id) == case), None))
+                conducts=conducts(lang), case_ids=[c.id for c in cases])
 
 
 @router.get("/warnings", response_class=HTMLResponse)
@@ -319,21 +320,31 @@ async def market(request: Request, ctx: Ctx, user: ConsoleUser, lang: ConsoleLan
     """Contracts and amounts by year, type, field and region, flows between regions and the
     market development index (docs/market-index.md)."""
     m = ctx.market_index
+    w = words(lang)
     charts, regions_rows, flows = {}, [], []
     if m is not None:
         years = [str(y.year) for y in m.years]
+        types = [HBar(CONTRACT_TYPE.label(s.code, lang), s.tech_amount_yi) for s in m.by_type]
+        fields = [HBar(TECH_FIELD.label(s.code, lang), s.tech_amount_yi) for s in m.by_field]
         charts = {
-            "contracts": column_chart([Column(str(y.year), y.contracts) for y in m.years], ""),
-            "amount": column_chart([Column(str(y.year), round(y.tech_amount_yi, 1))
-                                    for y in m.years], ""),
+            "contracts": column_chart(
+                [Column(str(y.year), y.contracts) for y in m.years],
+                summary(lang, w["contracts_by_year"], [(str(y.year), y.contracts)
+                                                       for y in m.years])),
+            "amount": column_chart(
+                [Column(str(y.year), round(y.tech_amount_yi, 1)) for y in m.years],
+                summary(lang, w["amount_by_year"], [(str(y.year), y.tech_amount_yi)
+                                                    for y in m.years], "{:.1f}")),
             "index": line_chart(years, [Series("index", [y.index for y in m.years], 0,
                                                max(y.index for y in m.years) * 1.1, "#3b6ea8",
-                                               fmt="{:.0f}")], ""),
-            "types": hbar_chart([HBar(CONTRACT_TYPE.label(s.code, lang), s.tech_amount_yi)
-                                 for s in m.by_type], "",
+                                               fmt="{:.0f}")],
+                                summary(lang, w["market_index"],
+                                        [(str(y.year), y.index) for y in m.years], "{:.0f}")),
+            "types": hbar_chart(types, summary(lang, f"{w['by_type']}{m.latest}",
+                                               [(b.label, b.value) for b in types], "{:.1f}"),
                                 scale_max=_nice(max(s.tech_amount_yi for s in m.by_type))),
-            "fields": hbar_chart([HBar(TECH_FIELD.label(s.code, lang), s.tech_amount_yi)
-                                  for s in m.by_field], "",
+            "fields": hbar_chart(fields, summary(lang, f"{w['by_field']}{m.latest}",
+                                                 [(b.label, b.value) for b in fields], "{:.1f}"),
                                  scale_max=_nice(max(s.tech_amount_yi for s in m.by_field))),
         }
         regions_rows = [{"label": REGION.label(s.code, lang), "contracts": s.contracts,

@@ -29,7 +29,8 @@ from service.core.permissions import Permission, allowed, entity_denial
 from service.core.scores.overrides import find_entity, record_override
 from service.core.scores.schemas import OverrideIn
 from service.web.console.messages import Lang, words
-from service.web.console.render import back, invalid, message, refuse
+from service.web.console.refusals import conflict, invalid, missing, sentence
+from service.web.console.render import back, message, refuse
 from service.web.console.session import PATH, ConsoleLang, ConsoleUser
 from service.web.deps import Ctx, SessionDep, journal, record, release
 from service.web.headers import evidence
@@ -66,11 +67,11 @@ async def override(kind: str, entity_id: str, request: Request, ctx: Ctx, sessio
     try:
         body = OverrideIn.model_validate({"grade": grade, "reason": reason, "days": days})
     except ValidationError as e:
-        return back(here, invalid(lang, e))
+        return back(request, here, invalid(lang, e), error=True)
     release(request)
     await record_override(ctx, user, record(request, user, "override", "ok", kind, entity_id),
                           body, found.latest, CONSOLE)
-    return back(here, f"201 {words(lang)['override_set']}: {body.grade}")
+    return back(request, here, f"{words(lang)['override_set']}: {body.grade}")
 
 
 @router.post("/entities/{kind}/{entity_id}/cases")
@@ -87,7 +88,7 @@ async def open_case(kind: str, entity_id: str, request: Request, ctx: Ctx, user:
         body = CaseOpenIn.model_validate({"subject_kind": kind, "subject_id": entity_id,
                                           "conduct": conduct or None, "reason": reason})
     except ValidationError as e:
-        return back(here, invalid(lang, e))
+        return back(request, here, invalid(lang, e), error=True)
     subject = case_subject(ctx, body.subject_kind, body.subject_id, body.subject_name)
     if subject is None:
         return message(request, lang, user, w["not_found"], f"{kind} {entity_id}", 404)
@@ -99,10 +100,10 @@ async def open_case(kind: str, entity_id: str, request: Request, ctx: Ctx, user:
                                           body.conduct, body.reason, _actor(user), ctx.clock(),
                                           _source(request), CONSOLE)
     except records.Conflict as e:  # the open case changed meanwhile: the person tries again
-        return back(here, f"409 {e.rule}: {e}")
-    note = (f"200 {w['case_merged']} #{outcome.case.id}" if outcome.merged
-            else f"201 {w['case_opened']} #{outcome.case.id}")
-    return back(here, note, case=outcome.case.id)
+        return back(request, here, conflict(lang, e), error=True)
+    note = (f"{w['case_merged']} #{outcome.case.id}" if outcome.merged
+            else f"{w['case_opened']} #{outcome.case.id}")
+    return back(request, here, note, case_id=outcome.case.id)
 
 
 async def _case_for(ctx: ServiceContext, request: Request, session: Session, user: Principal,
@@ -133,7 +134,8 @@ async def upload(case_id: RowId, request: Request, ctx: Ctx, session: SessionDep
     limit = max_file_bytes(ctx.settings.api.max_body_bytes)
     content = await file.read(limit + 1) if file is not None else b""
     if len(content) > limit:
-        return back(here, f"413 {words(lang)['too_large']}: > {limit} bytes")
+        return back(request, here, sentence(lang, [
+            f"{words(lang)['too_large']} (> {limit} {words(lang)['bytes']})"]), error=True)
     try:
         body = FileIn.model_validate({
             "name": file.filename if file is not None else "",
@@ -141,13 +143,14 @@ async def upload(case_id: RowId, request: Request, ctx: Ctx, session: SessionDep
             or "application/octet-stream",
             "content_base64": base64.b64encode(content).decode("ascii")})
     except ValidationError as e:
-        return back(here, invalid(lang, e))
+        return back(request, here, invalid(lang, e), error=True)
     row = await asyncio.to_thread(
         service.attach_file, ctx.sessions, case_id, body.name, body.media_type, content,
         _actor(user), ctx.clock(), lambda f: [record(
             request, user, "answer_case", "ok", c.subject_kind, c.subject_id,
             {"case_id": case_id, "file_id": f.id, "sha256": f.sha256, **CONSOLE})])
-    return back(here, f"201 {words(lang)['uploaded']}: {row.name} ({row.size} bytes)")
+    return back(request, here,
+                f"{words(lang)['uploaded']}: {row.name} ({row.size} {words(lang)['bytes']})")
 
 
 @router.get("/cases/{case_id}/files/{file_id}")
@@ -182,7 +185,7 @@ async def add_measure(case_id: RowId, request: Request, ctx: Ctx, session: Sessi
         body = MeasureIn.model_validate({"measure": measure, "agency": agency,
                                          "starts": starts, "ends": ends or None})
     except ValidationError as e:
-        return back(here, invalid(lang, e))
+        return back(request, here, invalid(lang, e), error=True)
     try:
         await asyncio.to_thread(
             service.add_measure, ctx.sessions, case_id, body.measure, body.agency, body.starts,
@@ -193,8 +196,8 @@ async def add_measure(case_id: RowId, request: Request, ctx: Ctx, session: Sessi
         await journal(ctx, request, audits=[record(
             request, user, "case.add_measure", "refused", c.subject_kind, c.subject_id,
             {"case_id": case_id, "rule": e.rule, **CONSOLE})])
-        return back(here, f"409 {e.rule}: {e}")
+        return back(request, here, conflict(lang, e), error=True)
     except records.Missing as e:
-        return back(here, f"422 {words(lang)['refused']}: {', '.join(e.fields)}")
+        return back(request, here, missing(lang, e.fields), error=True)
     w = words(lang)
-    return back(here, f"201 {w['measure_added']}: {w['measure_' + body.measure]}")
+    return back(request, here, f"{w['measure_added']}: {w['measure_' + body.measure]}")

@@ -18,6 +18,7 @@ from service.core.cases.schemas import MEASURES
 from service.core.inputs import FREE_TEXT, MULTILINE_TEXT
 from service.core.permissions import Permission, allowed
 from service.web.console.messages import words
+from service.web.console.refusals import conflict, missing
 from service.web.console.render import (
     back,
     conducts,
@@ -52,7 +53,7 @@ async def case_queue(request: Request, ctx: Ctx, session: SessionDep, user: Cons
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse)
 async def case_page(case_id: RowId, request: Request, ctx: Ctx, session: SessionDep,
-                    user: ConsoleUser, lang: ConsoleLang, msg: str = "") -> HTMLResponse:
+                    user: ConsoleUser, lang: ConsoleLang) -> HTMLResponse:
     w = words(lang)
     c = records.get(session, case_id)
     if c is None:
@@ -77,8 +78,8 @@ async def case_page(case_id: RowId, request: Request, ctx: Ctx, session: Session
     return page(request, "case.html", lang, user, f"#{c.id}", c=c, actions=buttons,
                 can_assign=allowed(user, Permission.work_cases) and c.active_key is not None,
                 events=[(e, event_label(e.action, lang)) for e in events],
-                conducts=conducts(lang), severities=severities(lang), flash=msg or None,
-                flash_error=msg[:1] == "4", files=files, measures=measures,
+                conducts=conducts(lang), severities=severities(lang), files=files,
+                measures=measures,
                 can_upload=allowed(user, Permission.answer_case),
                 can_measure=allowed(user, Permission.work_cases) and records.punishable(c),
                 measure_kinds=MEASURES, today=ctx.today())
@@ -116,16 +117,16 @@ async def case_act(case_id: RowId, request: Request, ctx: Ctx, session: SessionD
             ctx.today(), ctx.clock(), given, ctx.case_policy, ctx.calendar,
             request.client.host if request.client else None)
         await ctx.scores.refresh()
-        note = (f"202 {words(lang)['pending']}" if outcome.proposed
-                else f"200 {words(lang)['done']}: {t.zh if lang == 'zh' else t.en}")
+        note = (words(lang)["pending"] if outcome.proposed
+                else f"{words(lang)['done']}: {t.zh if lang == 'zh' else t.en}")
     except records.Conflict as e:
         await journal(ctx, request, audits=[record(
             request, user, f"case.{action.value}", "refused", c.subject_kind, c.subject_id,
             {"case_id": case_id, "rule": e.rule, "console": True})])
-        note = f"409 {e.rule}: {e}"
+        return back(request, f"{PATH}/cases/{case_id}", conflict(lang, e), error=True)
     except records.Missing as e:
-        note = f"422 {words(lang)['refused']}: {', '.join(e.fields)}"
-    return back(f"{PATH}/cases/{case_id}", note)
+        return back(request, f"{PATH}/cases/{case_id}", missing(lang, e.fields), error=True)
+    return back(request, f"{PATH}/cases/{case_id}", note)
 
 
 @router.post("/cases/{case_id}/assign")
@@ -147,5 +148,5 @@ async def case_assign(case_id: RowId, request: Request, ctx: Ctx, session: Sessi
         service.transact, ctx.sessions,
         lambda s: records.assign(s, case_id, assignee.replace("\x00", ""), actor, ctx.clock()),
         lambda o: service.event_audit(o, actor, request.client.host if request.client else None))
-    note = f"200 {words(lang)['assignee']}: {assignee}"
-    return back(f"{PATH}/cases/{case_id}", note)
+    note = f"{words(lang)['assignee']}: {assignee}"
+    return back(request, f"{PATH}/cases/{case_id}", note)

@@ -21,7 +21,8 @@ from service.core.model_registry.schemas import AcknowledgeIn, PromoteIn
 from service.core.monitoring import records as monitoring
 from service.core.permissions import Permission, allowed
 from service.web.console.messages import words
-from service.web.console.render import back, gate_failures, invalid, message, page, refuse
+from service.web.console.refusals import conflict, invalid, sentence
+from service.web.console.render import back, gate_failures, message, page, refuse
 from service.web.console.session import PATH, ConsoleLang, ConsoleUser
 from service.web.deps import Ctx, SessionDep, journal, record
 from service.web.headers import REPORT_POLICY
@@ -33,7 +34,7 @@ FormText = Annotated[str, Form()]  # the API's schema checks it: a refusal is a 
 
 @router.get("", response_class=HTMLResponse)
 async def models_page(request: Request, ctx: Ctx, session: SessionDep, user: ConsoleUser,
-                      lang: ConsoleLang, msg: str = "") -> HTMLResponse:
+                      lang: ConsoleLang) -> HTMLResponse:
     if not allowed(user, Permission.read_models):
         return await refuse(ctx, request, user, lang, "read_models",
                             f"role {user.role.value} may not read_models")
@@ -50,8 +51,7 @@ async def models_page(request: Request, ctx: Ctx, session: SessionDep, user: Con
     return page(request, "models.html", lang, user, words(lang)["models"], catalogs=catalogs,
                 gate_failures=lambda gate: gate_failures(gate, lang),
                 headline=HEADLINE, alerts=alerts, checks=checks, problem=problem,
-                loaded=ctx.holder.current, may_review=allowed(user, Permission.review_models),
-                flash=msg or None, flash_error=msg[:3] in ("404", "409", "422"))
+                loaded=ctx.holder.current, may_review=allowed(user, Permission.review_models))
 
 
 @router.get("/{name}/{version}/review", response_class=HTMLResponse)
@@ -80,7 +80,7 @@ async def promote(name: ModelName, version: Version, request: Request, ctx: Ctx,
     try:
         body = PromoteIn.model_validate({"note": note, "override": override})
     except ValidationError as e:
-        return _back(invalid(lang, e))
+        return _back(request, invalid(lang, e), error=True)
     try:
         done = await service.decide(ctx, user, name, version, body.note, body.override,
                                     record(request, user, "review_models", "ok",
@@ -89,24 +89,26 @@ async def promote(name: ModelName, version: Version, request: Request, ctx: Ctx,
         await journal(ctx, request, audits=[record(
             request, user, "review_models", "not_found",
             detail={"model": name, "version": version, "reason": str(e), "console": True})])
-        return _back(f"404 {w['not_found']}: {e}")
+        return _back(request, error=True, note=sentence(lang, [f"{w['not_found']}: {e}"]))
     if done.outcome == "refused":
-        return _back(f"409 {w['gate_refused']} {name} v{version}: "
-                     + "; ".join(gate_failures(done.gate, lang)))
-    return _back(f"200 {name} v{version}: {w['outcome_' + done.outcome]} → {w['now_champion']}"
-                 + (f" ({w['serving']})" if done.serving else ""))
+        return _back(request, error=True, note=sentence(lang, [
+            f"{name} v{version} {w['gate_refused']}",
+            *gate_failures(done.gate, lang)]))
+    return _back(request, f"{name} v{version}: {w['outcome_' + done.outcome]} → "
+                          f"{w['now_champion']}" + (f" ({w['serving']})" if done.serving else ""))
 
 
 @router.post("/alerts/{alert_id}/acknowledge")
 async def acknowledge(alert_id: AlertId, request: Request, ctx: Ctx, user: ConsoleUser,
                       lang: ConsoleLang, note: FormText = "") -> Response:
+    w = words(lang)
     if not allowed(user, Permission.review_models):
         return await refuse(ctx, request, user, lang, "review_models",
                             f"role {user.role.value} may not review_models")
     try:
         body = AcknowledgeIn.model_validate({"note": note})
     except ValidationError as e:
-        return _back(invalid(lang, e))
+        return _back(request, invalid(lang, e), error=True)
     stamp = record(request, user, "review_models", "ok", detail={"console": True})
     try:
         alert = await service.acknowledge(ctx, user, alert_id, body.note, stamp)
@@ -114,12 +116,12 @@ async def acknowledge(alert_id: AlertId, request: Request, ctx: Ctx, user: Conso
         await journal(ctx, request, audits=[record(
             request, user, "review_models", "not_found",
             detail={"alert_id": alert_id, "reason": str(e), "console": True})])
-        return _back(f"404 {e}")
+        return _back(request, error=True, note=sentence(lang, [f"{w['not_found']}: {e}"]))
     except monitoring.AlertAlreadyAcknowledged as e:
-        return _back(f"409 {e}")
-    return _back(f"200 {words(lang)['acknowledged']}: #{alert.id} {alert.month} "
+        return _back(request, error=True, note=conflict(lang, e))
+    return _back(request, f"{w['acknowledged']}: #{alert.id} {alert.month} "
                  f"{alert.model_name} v{alert.model_version}")
 
 
-def _back(note: str) -> Response:
-    return back(f"{PATH}/models", note)
+def _back(request: Request, note: str, error: bool = False) -> Response:
+    return back(request, f"{PATH}/models", note, error)

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import APIResponse, Browser, Page, expect
 
+from service.web.console.navigation import NAV
 from tests.service.web.console.conftest import SCREENSHOTS, Live
 
 pytestmark = pytest.mark.e2e
@@ -97,7 +98,7 @@ def test_search_an_entity_then_open_move_and_audit_a_case(browser: Browser, live
     page.fill("#form-investigate input[name=reason]", "浏览器测试：立案核查")
     page.click("#do-investigate")
     expect(page.locator("#case-state")).to_have_text("核查中")
-    expect(page.locator("#flash")).to_contain_text("200")
+    expect(page.locator("#flash")).to_have_text("已完成: 立案核查")
     investigated = page.locator("#events td[data-action=investigate]")
     expect(investigated).to_have_text("立案核查")
     expect(page.locator("#events tr", has=page.locator("td[data-action=investigate]"))
@@ -111,7 +112,8 @@ def test_search_an_entity_then_open_move_and_audit_a_case(browser: Browser, live
     expect(row.first).to_contain_text("regulator_all")
     auditor.click("#lang-switch")
     expect(auditor.locator("h1")).to_have_text("Audit log")
-    expect(auditor.locator("#nav-cases")).to_have_text("Cases")
+    expect(auditor.locator("#nav-models")).to_have_text("Models")
+    expect(auditor.locator("#nav-cases")).to_have_count(0)  # the queue is for case workers
     shot(auditor, "console-audit-en")
     auditor.close()
 
@@ -125,6 +127,26 @@ def test_roles_and_regions_hold_in_the_console(browser: Browser, live: Live) -> 
     regional.goto(f"{live.url}/console/entities/institution/{live.entities.institution_out}")
     expect(regional.locator("#message")).to_contain_text("outside this token's regions")
     regional.close()
+
+
+def test_the_header_links_only_pages_the_role_may_open(browser: Browser, live: Live) -> None:
+    """Every role sees the links whose pages answer it 200, and none that would answer 403."""
+    every = {link.key: link.path for link in NAV}
+    seen: dict[str, set[str]] = {}
+    for user in sorted(set(live.tokens) - {"revoked", "expired"}):
+        page = sign_in(browser, live, user)
+        shown = {i.removeprefix("nav-") for i in page.locator("header a[id^=nav-]")
+                 .evaluate_all("links => links.map(a => a.id)")}
+        seen[user] = shown
+        for key, path in every.items():
+            answer = page.goto(f"{live.url}{path}")
+            assert answer is not None
+            assert (answer.status == 200) == (key in shown), (user, key, answer.status)
+            if key not in shown:
+                assert answer.status == 403, (user, key, answer.status)
+        page.close()
+    assert seen["admin"] == set(every) and seen["auditor"] >= {"audit", "models"}
+    assert "audit" not in seen["office"] and "cases" not in seen["institution"]
 
 
 def test_a_reviewer_reads_the_report_promotes_the_challenger_and_acknowledges_drift(
@@ -151,7 +173,8 @@ def test_a_reviewer_reads_the_report_promotes_the_challenger_and_acknowledges_dr
     form = "#form-promote-techcredit-credit"
     page.fill(f"{form} input[name=note]", "浏览器测试：门槛未通过")
     page.click("#do-promote-techcredit-credit")
-    expect(page.locator("#flash")).to_contain_text("409 未通过评审门槛，冠军模型未变")
+    expect(page.locator("#flash")).to_contain_text(
+        "未执行：techcredit-credit v2 未通过评审门槛，冠军模型未变")
     expect(page.locator("#flash")).to_contain_text("champion_compared")
     expect(page.locator(champion)).to_contain_text("v1")
     page.fill(f"{form} input[name=note]", "浏览器测试：记录在案的例外晋升")
@@ -176,11 +199,12 @@ def test_a_reviewer_reads_the_report_promotes_the_challenger_and_acknowledges_dr
     expect(page.locator("#alerts td[data-level=act]")).to_have_text("处置")
     page.fill("#alerts form input[name=note]", "   ")  # only spaces: the API's schema refuses
     page.click("#alerts form button")
-    expect(page.locator("#flash")).to_contain_text("422")
+    expect(page.locator("#flash")).to_contain_text("未执行：意见")
+    expect(page.locator("#flash")).not_to_contain_text("422")
     expect(page.locator("#alerts form")).to_have_count(1)
     page.fill("#alerts form input[name=note]", "已核查：金额口径变化，重训后再评审")
     page.click("#alerts form button")
-    expect(page.locator("#flash")).to_contain_text("200")
+    expect(page.locator("#flash")).to_contain_text("已确认: #")
     expect(page.locator("#alerts")).to_contain_text("reviewer")
     expect(page.locator("#alerts form")).to_have_count(0)
     page.close()
@@ -263,3 +287,27 @@ def test_every_console_list_pages_by_cursor_and_shows_every_row_once(browser: Br
     auditor.goto(f"{live.url}/console/audit?cursor=notacursor")
     expect(auditor.locator("body")).to_contain_text("query.cursor")
     auditor.close()
+
+
+def test_pages_fit_a_phone_and_charts_say_what_they_show(browser: Browser, live: Live) -> None:
+    """At 390 px no page scrolls sideways (wide tables scroll in their own box), and every
+    chart's ``aria-label`` states its figures."""
+    page = sign_in(browser, live, "regulator_all")
+    page.set_viewport_size({"width": 390, "height": 844})
+    entity = live.entities.institution_in
+    for path in ("/console", "/console/search?q=1", f"/console/entities/institution/{entity}",
+                 "/console/warnings", "/console/cases", f"/console/cases/{live.case_ids[0]}",
+                 "/console/market", "/console/assessments", "/console/models", "/console/audit",
+                 "/console/no-such-page"):
+        page.goto(f"{live.url}{path}")
+        wide = page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= 390, (path, wide)
+        for label in page.locator("svg[role=img]").evaluate_all(
+                "svgs => svgs.map(s => s.getAttribute('aria-label'))"):
+            assert label and re.search(r"\d", label), (path, label)
+    page.goto(f"{live.url}/console/market")
+    assert page.locator("svg[role=img]").count() == 5
+    page.goto(f"{live.url}/console")
+    grades = page.locator("svg[role=img]").first.get_attribute("aria-label")
+    assert grades is not None and grades.startswith("等级分布：A ")
+    page.close()
