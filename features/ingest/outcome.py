@@ -41,6 +41,7 @@ class TableReport:
     replayed: int = 0  # quarantined rows loaded by this run once their references resolved
     replay_open: int = 0  # quarantined rows re-checked that still fail
     refused: int = 0  # versions refused as stale or irreversible (now in quarantine)
+    superseded_in_run: int = 0  # versions of this run replaced by a later one of the same run
 
 
 @dataclass

@@ -99,6 +99,9 @@ def summary(result: IngestResult) -> str:
             line += f"; {t.replayed:,} replayed from quarantine, {t.replay_open:,} still open"
         if t.refused:
             line += f"; {t.refused:,} stale or irreversible versions quarantined"
+        if t.superseded_in_run:
+            line += (f"; {t.superseded_in_run:,} versions replaced by a later one of this "
+                     "delivery (in history)")
         lines.append(line)
     reasons = result.reasons().most_common()
     if reasons:

@@ -156,8 +156,7 @@ class IngestRun:
         try:
             rep.sha256 = file_sha256(path)
             if rep.sha256 in loaded_files:
-                prior = loaded_files[rep.sha256]["run_id"]
-                rep.skipped = f"same content already loaded (run {prior}); nothing to do"
+                rep.skipped = _already_loaded(loaded_files[rep.sha256])
                 return rep, None
             if rep.sha256 in seen:
                 rep.skipped = f"same content as {seen[rep.sha256]} in this run; nothing to do"
@@ -278,12 +277,13 @@ class IngestRun:
             incoming = goods[0] if len(goods) == 1 else pd.concat(goods, ignore_index=True)
             unique = len(st.loads) == 1 and not st.replay.released_ids
             st.staged = stage_version(st.table, st.version, rows_before, incoming, self.run_id,
-                                      self.settings, unique_incoming=unique)
+                                      self.settings, unique_incoming=unique,
+                                      delivered=sum(len(x.good) for x in st.loads))
             queue, refused = self._quarantine_refused(st, incoming, queue)
             s = st.staged
             st.report = TableReport(
                 st.table.name, s.inserted, s.updated, s.unchanged, s.history_rows, s.rows_after,
-                None, len(st.loads), s.seconds,
+                None, len(st.loads), s.seconds, superseded_in_run=s.in_run,
             )
         released = int((queue["state"] == RELEASED).sum() - (st.queue["state"] == RELEASED).sum())
         st.report.replayed, st.report.refused = released, refused
@@ -376,6 +376,18 @@ class IngestRun:
         assert st.staged is not None
         return {"table": st.table.name, "version": self.run_id, "rows": st.staged.rows_after,
                 "loaded_files": loaded_files}
+
+
+def _already_loaded(prior: dict) -> str:
+    """Why a file is skipped; if that run held rows of it back, where they are, since
+    sending the same file again never brings them back."""
+    run = prior["run_id"]
+    text = f"same content already loaded (run {run}); nothing to do"
+    held = int(prior.get("quarantined") or 0)
+    if held:
+        text += (f"; {held:,} of its rows were held back then / 当时有 {held:,} 行被隔离: "
+                 f"techcredit quarantine list --run {run}")
+    return text
 
 
 def _refuse(rep: FileReport, fault: str) -> None:
