@@ -26,6 +26,7 @@ from typing import Self
 import numpy as np
 import pandas as pd
 
+from features.ingest.held_back import count_rows, rule_class
 from features.ingest.outcome import FileReport, IngestResult, TableReport
 from features.ingest.parsing import parse_frame, to_standard
 from features.ingest.quarantine import (
@@ -186,6 +187,7 @@ class IngestRun:
         rep.rows_read, rep.quarantined = raw.rows_read, int(bad.sum()) + len(raw.malformed)
         rep.loaded = rep.rows_read - rep.quarantined
         rep.reasons = dict(counts)
+        rep.held_back = count_rows([*rej.rules, *[MALFORMED] * len(raw.malformed)])
         queued = queue_rows(raw, rej, rep.sha256, self.run_id, self.exported_at)
         good = to_standard(t, parsed.frame[~bad] if bad.any() else parsed.frame)
         good["_source_file"] = pd.Series(str(path), index=good.index, dtype="str")
@@ -257,8 +259,8 @@ class IngestRun:
             shutil.rmtree(d, ignore_errors=True)
         st.staged = st.queue_staging = st.queue_manifest = None
         for load in st.loads:  # ordering decides afresh on every (re)build
-            load.rep.loaded, load.rep.quarantined, load.rep.reasons = (
-                load.counts[0], load.counts[1], dict(load.counts[2]))
+            load.rep.loaded, load.rep.quarantined, load.rep.reasons, load.rep.held_back = (
+                load.counts[0], load.counts[1], dict(load.counts[2]), dict(load.counts[3]))
         goods = [x.good for x in st.loads]
         if st.replay.released_ids:
             goods.append(st.replay.released)
@@ -321,6 +323,8 @@ class IngestRun:
             rep.loaded -= 1
             rep.quarantined += 1
             rep.reasons[r.rule] = rep.reasons.get(r.rule, 0) + 1
+            kind = rule_class(r.rule).code
+            rep.held_back[kind] = rep.held_back.get(kind, 0) + 1
             shas.append(str(rep.sha256))
         new = refused_rows(st.table, rows, shas, [r.rule for r in refusals],
                            [r.reason for r in refusals], self.run_id)
@@ -394,3 +398,4 @@ def _refuse(rep: FileReport, fault: str) -> None:
     """A file validated but not loaded: a fault, nothing counted (nor queued)."""
     rep.fault = fault
     rep.loaded = rep.quarantined = 0
+    rep.held_back = {}
