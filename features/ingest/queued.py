@@ -33,7 +33,7 @@ class QueueRow:
     state_by: str | None
     state_note: str | None
     loaded_run: str | None  # the run that released it
-    rules: str  # the rule ids it breaks, ";"-separated, as stored
+    rules: tuple[str, ...]  # the rule ids it breaks
     reason: str
     reason_class: str  # features.ingest.held_back code
     replayable: bool
@@ -48,7 +48,8 @@ class QueueRow:
             str(r["row_id"]), str(r["table"]), str(r["source_file"]), int(r["source_line"]),
             None if pd.isna(exported) else pd.Timestamp(exported).to_pydatetime(),
             str(r["run_id"]), str(r["state"]), _text(r["state_at"]), _text(r["state_by"]),
-            _text(r["state_note"]), _text(r["loaded_run"]), rules, str(r["reason"]),
+            _text(r["state_note"]), _text(r["loaded_run"]),
+            tuple(x for x in rules.split(";") if x), str(r["reason"]),
             row_class(rules).code, bool(r["replayable"]),
             fields, _text(r["raw_text"]),
         )
