@@ -34,12 +34,21 @@ def promote(
     from pipelines.runtime import configure
 
     settings = configure()
+    from mlflow.exceptions import MlflowException
+
     from models.registry import GateRefused, tracking_for
     from models.registry import promote as promote_version
 
+    tracking = tracking_for(settings)
+    try:
+        tracking.client().get_model_version(model, version)
+    except MlflowException:
+        typer.echo(f"Error: {model} has no version {version!r}: `techcredit train` registers "
+                   f"versions / 无此模型版本", err=True)
+        raise typer.Exit(2) from None
     try:
         decision = promote_version(
-            tracking_for(settings),
+            tracking,
             model,
             version,
             reviewer=reviewer,
@@ -49,6 +58,9 @@ def promote(
         )
     except GateRefused as e:
         typer.echo(str(e), err=True)
+        raise typer.Exit(2) from None
+    except ValueError as e:  # no reviewer or note, a note too long
+        typer.echo(f"Error: {e}", err=True)
         raise typer.Exit(2) from None
     outcome = "passed" if decision.passed else "overridden: " + "; ".join(decision.failures)
     typer.echo(f"{model} v{version} is champion (gate {outcome}); reviewer {reviewer}")

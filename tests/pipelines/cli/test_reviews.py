@@ -1,6 +1,7 @@
 """``techcredit reviews --json``: every decision as recorded in MLflow, oldest first, with its
 full gate — each check's value at full precision, a figure that could not be computed as
-null (strict JSON) — and the same decisions the text lists."""
+null (strict JSON) — and the same decisions the text lists; ``promote`` of a version that does
+not exist is one line, not a traceback."""
 
 from __future__ import annotations
 
@@ -67,3 +68,14 @@ def test_reviews_as_json_hold_each_decision_and_its_gate(home: Path) -> None:
     assert [r["outcome"] for r in one] == ["promoted"]
     none = CliRunner().invoke(app, ["reviews", "--model", "another", "--json"])
     assert none.exit_code == 0 and json.loads(none.stdout) == []
+
+
+def test_promoting_a_version_that_does_not_exist_is_one_line(home: Path) -> None:
+    out = CliRunner().invoke(app, ["promote", "techcredit-anomaly", "1", "--reviewer", "王审",
+                                   "--note", "reviewed"])
+    assert out.exit_code == 2 and isinstance(out.exception, SystemExit), out.output
+    assert "Traceback" not in out.output
+    # the last line: a fresh tracking database logs its creation before it
+    assert out.stderr.strip().splitlines()[-1] == (
+        "Error: techcredit-anomaly has no version '1': `techcredit train` registers versions / "
+        "无此模型版本")
