@@ -12,7 +12,7 @@ published year is refused. The person who runs it is recorded, and may not publi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from pathlib import Path
 
@@ -161,6 +161,13 @@ def assess_flow(year: int, by: str, quota: int | None = None, source: Path | Non
         return write_task(engine, config, proposal, inputs, by)
     finally:
         engine.dispose()
+
+
+def assess_json(s: AssessSummary) -> dict:
+    """The draft's summary for programs (``--json``): every field the text formats, the
+    indicator system's full sha256 and every flagged institution; encoded by
+    :mod:`pipelines.cli.as_json`."""
+    return asdict(s)
 
 
 def format_summary(s: AssessSummary) -> str:

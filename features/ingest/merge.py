@@ -25,6 +25,7 @@ class MergeResult:
     inserted: int
     updated: int
     unchanged: int
+    in_run: int = 0  # versions of this run replaced by a later version in the same run
 
 
 def same_content(a: pd.DataFrame, b: pd.DataFrame, columns: list[str]) -> np.ndarray:
@@ -93,6 +94,7 @@ def merge_records(t: Table, existing: pd.DataFrame, incoming: pd.DataFrame,
     return MergeResult(
         current=current, superseded=superseded, inserted=int((~hit).sum()),
         updated=int((~unchanged).sum()), unchanged=int(unchanged.sum()),
+        in_run=len(superseded_in_run),
     )
 
 

@@ -9,6 +9,14 @@ incoming version with different content that is not strictly newer than the vers
 would replace is *stale*; one that leaves a final status (``false_found``, ``exited`` …)
 without naming the decision in the table's basis column is *irreversible*. Both go to
 quarantine with both versions in the reason; identical content is never refused (a reload).
+
+Versions of one record that arrive in the same delivery (the files of one run) are put in
+order before they are judged: by record time, then export time, then their place in the
+delivery (file order as given, then line). A correction delivered with the report it corrects
+therefore wins whichever file came first, and the report goes to history, not to quarantine;
+a correction dated like the report it corrects wins when it is listed after it. Rows replayed
+from the queue came in earlier deliveries: they are judged after, against what this delivery
+made current.
 """
 
 from __future__ import annotations
@@ -103,11 +111,16 @@ def _refusal(t: Table, pos: int, rule: str, new: pd.Series, old: pd.Series) -> R
     )
 
 
-def _judge(t: Table, old: pd.DataFrame, new: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Aligned stored and incoming versions with different content: (stale, irreversible)."""
+def _judge(t: Table, old: pd.DataFrame, new: pd.DataFrame,
+           tie_wins: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Aligned stored and incoming versions with different content: (stale, irreversible).
+
+    ``tie_wins``: both versions came in this delivery and ``new`` is placed after ``old``,
+    so equal record and export times make ``new`` the later one, not a stale one."""
     rt_new, rt_old = _key(record_time(t, new)), _key(record_time(t, old))
     et_new, et_old = _key(_export_times(new)), _key(_export_times(old))
-    newer = (rt_new > rt_old) | ((rt_new == rt_old) & (et_new > et_old))
+    tie = (rt_new == rt_old) & (et_new == et_old)
+    newer = (rt_new > rt_old) | ((rt_new == rt_old) & (et_new > et_old)) | (tie & tie_wins)
     irreversible = np.zeros(len(new), dtype=bool)
     if t.final_statuses and t.status_basis is not None:
         was, now = old["status"].to_numpy(), new["status"].to_numpy()
@@ -116,15 +129,33 @@ def _judge(t: Table, old: pd.DataFrame, new: pd.DataFrame) -> tuple[np.ndarray, 
     return ~newer, newer & irreversible
 
 
-def order_versions(t: Table, existing: pd.DataFrame, incoming: pd.DataFrame) -> Ordered:
-    """Decide which incoming versions (in load order) may be merged into ``existing``.
+def _judging_order(t: Table, incoming: pd.DataFrame, positions: np.ndarray,
+                   delivered: int) -> np.ndarray:
+    """``positions`` (rows whose key repeats in ``incoming``) in the order they are judged:
+    this delivery's rows by record time, export time and place; replayed rows (at or after
+    ``delivered``) after them, in load order."""
+    rows = incoming.iloc[positions]
+    replayed = positions >= delivered
+    rt, et = _key(record_time(t, rows)), _key(_export_times(rows))
+    rt[replayed] = 0
+    et[replayed] = 0
+    return positions[np.lexsort((positions, et, rt, replayed))]
+
+
+def order_versions(t: Table, existing: pd.DataFrame, incoming: pd.DataFrame,
+                   delivered: int | None = None) -> Ordered:
+    """Decide which incoming versions may be merged into ``existing``.
 
     ``existing`` holds the stored current versions of (at least) the keys in ``incoming``,
-    with lineage. Keys that occur once are judged against the stored version in one
-    vectorised pass (a full re-delivery costs a comparison, not a loop); keys that occur
-    several times in one run are judged in load order against the version before them.
+    with lineage. ``incoming`` is in load order: the first ``delivered`` rows (default all)
+    come from this delivery's files, the rest were replayed from the queue. Keys that occur
+    once are judged against the stored version in one vectorised pass (a full re-delivery
+    costs a comparison, not a loop); keys that occur several times are judged one after the
+    other in :func:`_judging_order`, each against the version before it, and come back in
+    that order, so that the merge keeps the last one.
     """
     key = t.key
+    delivered = len(incoming) if delivered is None else delivered
     stored_hit = is_in(incoming[key], existing[key])
     repeated = incoming[key].duplicated(keep=False).to_numpy()
     refused: list[Refusal] = []
@@ -141,28 +172,36 @@ def order_versions(t: Table, existing: pd.DataFrame, incoming: pd.DataFrame) -> 
                 refused += [
                     _refusal(t, int(single[i]), rule, new.iloc[i], old.iloc[i]) for i in idx[mask]
                 ]
-    current: dict[object, pd.Series] = {}
-    for pos in np.flatnonzero(repeated):
+    slots = np.flatnonzero(repeated)
+    judged = _judging_order(t, incoming, slots, delivered)
+    # per key: the version the next one is judged against, and whether it is of this delivery
+    current: dict[object, tuple[pd.Series, bool]] = {}
+    for pos in judged:
         row = incoming.iloc[pos]
         k = row[key]
-        old_row = current.get(k)
-        if old_row is None and k in stored.index:
-            old_row = stored.loc[k]
-        if old_row is None:
-            current[k] = row
+        ours = bool(pos < delivered)
+        held = current.get(k)
+        if held is None and k not in stored.index:
+            current[k] = (row, ours)
             continue
+        old_row, same_delivery = (stored.loc[k], False) if held is None else (
+            held[0], held[1] and ours)
         old1 = old_row.to_frame().T.reset_index(drop=True)
         new1 = row.to_frame().T.reset_index(drop=True)
         if same_content(old1, new1, t.column_names)[0]:
             continue
-        stale, irreversible = _judge(t, old1, new1)
+        stale, irreversible = _judge(t, old1, new1, tie_wins=same_delivery)
         if stale[0] or irreversible[0]:
             rule = STALE if stale[0] else IRREVERSIBLE
             refused.append(_refusal(t, int(pos), rule, row, old_row))
             continue
-        current[k] = row
-    if not refused:
+        current[k] = (row, ours)
+    reordered = not np.array_equal(judged, slots)
+    if not refused and not reordered:
         return Ordered(incoming, ())
+    order = np.arange(len(incoming))
+    order[slots] = judged  # repeated keys' slots take their judging order; others stay put
     keep = np.ones(len(incoming), dtype=bool)
     keep[[r.position for r in refused]] = False
-    return Ordered(incoming[keep], tuple(sorted(refused, key=lambda r: r.position)))
+    return Ordered(incoming.iloc[order[keep[order]]],
+                   tuple(sorted(refused, key=lambda r: r.position)))

@@ -8,6 +8,10 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+from features.ingest.held_back import CLASSES
+
+CLASS_ORDER = [c.code for c in CLASSES]
+
 
 @dataclass
 class FileReport:
@@ -18,7 +22,8 @@ class FileReport:
     rows_read: int = 0
     loaded: int = 0
     quarantined: int = 0
-    reasons: dict[str, int] = field(default_factory=dict)
+    reasons: dict[str, int] = field(default_factory=dict)  # rule id -> rows breaking it
+    held_back: dict[str, int] = field(default_factory=dict)  # reason class -> rows (held_back.py)
     fault: str | None = None  # whole-file fault: nothing of the file was loaded
     skipped: str | None = None  # already loaded earlier: nothing to do
     extra_columns: list[str] = field(default_factory=list)
@@ -41,6 +46,7 @@ class TableReport:
     replayed: int = 0  # quarantined rows loaded by this run once their references resolved
     replay_open: int = 0  # quarantined rows re-checked that still fail
     refused: int = 0  # versions refused as stale or irreversible (now in quarantine)
+    superseded_in_run: int = 0  # versions of this run replaced by a later one of the same run
 
 
 @dataclass
@@ -81,3 +87,10 @@ class IngestResult:
         for f in self.files:
             out.update(f.reasons)
         return out
+
+    def held_back(self) -> dict[str, int]:
+        """Rows this run held back per reason class (each row once), in class order."""
+        out: Counter = Counter()
+        for f in self.files:
+            out.update(f.held_back)
+        return {code: out[code] for code in sorted(out, key=CLASS_ORDER.index)}

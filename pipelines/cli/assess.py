@@ -31,6 +31,8 @@ def assess(
         min=0, help="how many of the lowest totals exit (末位淘汰); default from settings")] = None,
     source: Annotated[Path | None, typer.Option(
         help="folder of standard Parquet tables; default: the curated store")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the draft's summary as "
+                                                         "JSON")] = False,
 ) -> None:
     """Compute the annual assessment of a year as a draft (年度考核): indicators, groups,
     ranks and proposed outcomes with reasons, for the assessors to adjust and publish."""
@@ -45,7 +47,7 @@ def assess(
     from models.assessment.measures import AssessmentDataError
     from models.declared import DeclarationError
     from models.scoring import ScoringError
-    from pipelines.assess import AssessError, assess_flow, format_summary
+    from pipelines.assess import AssessError, assess_flow, assess_json, format_summary
     from service.core.db.engine import make_engine
     from service.core.db.migrate import NotMigrated, require_migrated
 
@@ -63,6 +65,11 @@ def assess(
         _fail(str(e))
     except SQLAlchemyError as e:
         _fail(f"cannot use the database: {str(getattr(e, 'orig', None) or e).splitlines()[0]}")
+    if as_json:
+        from pipelines.cli.as_json import dumps
+
+        typer.echo(dumps(assess_json(summary)))
+        return
     typer.echo(format_summary(summary))
 
 

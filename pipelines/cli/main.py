@@ -15,8 +15,10 @@ from pipelines.cli.assess import mount as mount_assess
 from pipelines.cli.cases import cases_app
 from pipelines.cli.db import mount as mount_db
 from pipelines.cli.docs import docs
+from pipelines.cli.ingest import mount as mount_ingest
 from pipelines.cli.monitor import mount as mount_monitor
 from pipelines.cli.rescore import mount as mount_rescore
+from pipelines.cli.reviews import mount as mount_reviews
 from pipelines.cli.rules import rules_app
 from pipelines.cli.score import score
 from pipelines.cli.serve import serve
@@ -219,126 +221,6 @@ def train(
 
 
 @app.command()
-def promote(
-    model: Annotated[str, typer.Argument(help="registered model, e.g. techcredit-credit")],
-    version: Annotated[str, typer.Argument(help="model version to make champion")],
-    reviewer: Annotated[str, typer.Option(help="name of the model reviewer (模型评审人)")],
-    note: Annotated[str, typer.Option(help="review note, kept in the review history")],
-    override: Annotated[
-        bool, typer.Option(help="promote despite a failed gate (recorded)")
-    ] = False,
-) -> None:
-    """Move the champion alias after review (评审通过后晋升为冠军模型)."""
-    from pipelines.runtime import configure
-
-    settings = configure()
-    from models.registry import GateRefused, tracking_for
-    from models.registry import promote as promote_version
-
-    try:
-        decision = promote_version(
-            tracking_for(settings),
-            model,
-            version,
-            reviewer=reviewer,
-            note=note,
-            thresholds=settings.gate,
-            override=override,
-        )
-    except GateRefused as e:
-        typer.echo(str(e), err=True)
-        raise typer.Exit(2) from None
-    outcome = "passed" if decision.passed else "overridden: " + "; ".join(decision.failures)
-    typer.echo(f"{model} v{version} is champion (gate {outcome}); reviewer {reviewer}")
-
-
-@app.command()
-def reviews(
-    model: Annotated[str, typer.Option(help="registered model, e.g. techcredit-credit")],
-    version: Annotated[str | None, typer.Option(help="only this version")] = None,
-) -> None:
-    """Show every review decision, oldest first (评审记录): refusals, overrides, promotions."""
-    from pipelines.runtime import configure
-
-    settings = configure()
-    from models.registry import review_history, tracking_for
-
-    records = review_history(tracking_for(settings), model, version)
-    if not records:
-        typer.echo(f"no review decisions for {model}" + (f" v{version}" if version else ""))
-        return
-    typer.echo(
-        f"{'decided at (UTC) 时间':<27}{'version 版本':<13}{'outcome 结论':<14}"
-        f"{'gate 门槛':<11}{'reviewer 评审人':<18}note 意见"
-    )
-    for r in records:
-        gate = "passed" if r.gate_passed else f"{len(r.gate.failures)} failed"
-        typer.echo(
-            f"{r.decided_at:%Y-%m-%d %H:%M:%S}{'':<8}v{r.version:<12}{r.outcome.value:<14}"
-            f"{gate:<11}{r.reviewer:<18}{r.note}"
-        )
-
-
-@app.command()
-def ingest(
-    paths: Annotated[
-        list[Path] | None, typer.Argument(help="export files: Parquet or CSV (UTF-8/GB18030)")
-    ] = None,
-    table: Annotated[
-        str | None, typer.Option(help="table of every file (default: from file name)")
-    ] = None,
-    encoding: Annotated[
-        str | None, typer.Option(help="CSV encoding (default: detect UTF-8/GB18030)")
-    ] = None,
-    replay: Annotated[
-        bool, typer.Option(help="no files: re-check quarantined rows (of --table, or all)")
-    ] = False,
-    exported_at: Annotated[
-        str | None, typer.Option(help="export time of the files, ISO 8601 (default: now); "
-                                      "orders versions of equal date")
-    ] = None,
-) -> None:
-    """Validate and load exports into the curated store (数据导入与校验).
-
-    Every run also re-checks quarantined rows whose only fault was a reference to a record
-    that had not arrived, and loads those that now resolve.
-    """
-    if not paths and not replay:
-        raise typer.BadParameter("give export files, or --replay to re-check the quarantine")
-    if paths and replay:
-        raise typer.BadParameter("--replay takes no files: every run with files replays too")
-    when = None
-    if exported_at:
-        from datetime import datetime
-
-        try:
-            when = datetime.fromisoformat(exported_at)
-        except ValueError:
-            raise typer.BadParameter(
-                f"--exported-at must be ISO 8601, e.g. 2026-11-01T08:00:00+08:00, "
-                f"got {exported_at!r}"
-            ) from None
-    from pipelines.runtime import configure
-
-    configure()  # before Prefect is imported: it reads PREFECT_HOME then
-    from pipelines.ingest.gx_worker import close_shared_worker, shared_worker
-
-    shared_worker()  # first: GX imports in its process while Prefect imports and starts
-    try:
-        from pipelines.ingest.flow import ingest_paths
-        from pipelines.ingest.report import fault_lines, summary
-
-        result = ingest_paths(paths or [], table=table, encoding=encoding, exported_at=when)
-    finally:
-        close_shared_worker()  # also on Ctrl-C: queued checks are cancelled, not waited for
-    typer.echo(summary(result))
-    for line in fault_lines(result):
-        typer.echo(line, err=True)
-    if not result.ok:
-        raise typer.Exit(code=1)
-
-
-@app.command()
 def demo(
     scale: Annotated[float, typer.Option(help="market size, 1 = national")] = 0.05,
     years: Annotated[str, typer.Option(help="first-last registration year")] = "2011-2020",
@@ -371,6 +253,8 @@ app.add_typer(store_app, name="store")
 app.add_typer(quarantine_app, name="quarantine")
 app.add_typer(rules_app, name="rules")
 app.add_typer(cases_app, name="cases")
+mount_reviews(app)
+mount_ingest(app)
 mount_db(app)
 mount_assess(app)
 mount_monitor(app)

@@ -10,6 +10,7 @@ code 2.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from models.rules.kinds import KindName, RuleKind
+    from models.rules.reviews import RuleRecord
 
 rules_app = typer.Typer(help="declarative rules, contract and entity: check, try, review "
                              "(合同规则与主体预警规则)", no_args_is_help=True)
@@ -144,9 +146,18 @@ def review(
     typer.echo(result.message)
 
 
+def record_json(r: RuleRecord) -> dict:
+    """One try or review as recorded; a try's hits as a number when they were counted (as
+    recorded otherwise), null for a review."""
+    hits = int(r.hits) if r.hits.isdigit() else (r.hits or None)
+    return {**asdict(r), "hits": hits}
+
+
 @rules_app.command("history")
 def history(kind: Annotated[Literal["contract", "entity"] | None, typer.Option(
-        "--kind", help="only this kind of rule (default: both)")] = None) -> None:
+        "--kind", help="only this kind of rule (default: both)")] = None,
+        as_json: Annotated[bool, typer.Option("--json", help="print the tries and reviews as "
+                                                             "a JSON list")] = False) -> None:
     """Every try and review, oldest first (规则评审记录)."""
     from pipelines.runtime import configure
 
@@ -155,6 +166,11 @@ def history(kind: Annotated[Literal["contract", "entity"] | None, typer.Option(
     from models.rules.reviews import history as rule_history
 
     records = rule_history(tracking_for(settings), _kind(kind) if kind else None)
+    if as_json:
+        from pipelines.cli.as_json import dumps
+
+        typer.echo(dumps([record_json(r) for r in records]))
+        return
     if not records:
         typer.echo("no rule tries or reviews yet")
         return

@@ -35,7 +35,8 @@ def score(
         str | None, typer.Option(help="a model version instead of the alias")
     ] = None,
     as_json: Annotated[
-        bool, typer.Option("--json", help="print JSON at full precision (entity or contracts)")
+        bool, typer.Option("--json", help="print JSON at full precision (entity, contracts, "
+                                          "or the batch run's summary)")
     ] = False,
     backfill: Annotated[bool, typer.Option(
         help="batch: a backfill of a past date, scores only (also any as-of before the latest "
@@ -62,7 +63,7 @@ def score(
             raise _fail("batch scoring uses an alias (--alias, default champion), not --version")
         if source is not None and not source.is_dir():
             raise _fail(f"--source {source} is not a folder")
-        _batch(as_of, source, alias, (backfill, warnings, cases))
+        _batch(as_of, source, alias, (backfill, warnings, cases), as_json)
         return
     if backfill or warnings is not None or cases is not None:
         raise _fail("--backfill, --warnings and --cases are for batch scoring (--as-of alone)")
@@ -101,7 +102,7 @@ def score(
 
 
 def _batch(as_of: str, source: Path | None, alias: str,
-           switches: tuple[bool, bool | None, bool | None]) -> None:
+           switches: tuple[bool, bool | None, bool | None], as_json: bool = False) -> None:
     """The batch flow, after the checks that need no data (date, rules file, database), so
     that a refusal is one line, not a failed flow run's traceback."""
     from datetime import date
@@ -115,7 +116,7 @@ def _batch(as_of: str, source: Path | None, alias: str,
     from models.rules.kinds import ENTITY
     from models.rules.reviews import in_force
     from models.scoring import ScoringError
-    from pipelines.scoring.batch import format_summary, score_batch_flow
+    from pipelines.scoring.batch import batch_json, format_summary, score_batch_flow
     from pipelines.scoring.side_effects import SideEffectsRefused, check_switches
     from service.core.db.engine import database_url, display_url, make_engine
     from service.core.db.migrate import NotMigrated, require_migrated
@@ -144,4 +145,9 @@ def _batch(as_of: str, source: Path | None, alias: str,
     except SQLAlchemyError as e:
         cause = str(getattr(e, "orig", None) or e).strip().splitlines()[0]
         raise _fail(f"cannot use database {url}: {cause}") from None
+    if as_json:
+        from pipelines.cli.as_json import dumps
+
+        typer.echo(dumps(batch_json(summary)))
+        return
     typer.echo(format_summary(summary))

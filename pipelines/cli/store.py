@@ -1,14 +1,24 @@
 """``techcredit store …`` and ``techcredit quarantine …``: what an operator does with the
-curated store's versions and with the rows ingest held back."""
+curated store's versions and with the rows ingest held back.
+
+The quarantine commands read the queue as :class:`features.ingest.queued.QueueRow` records;
+``--json`` prints those records (typed: a line number, a UTC time, a flag), the text the same
+fields as always.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from features.ingest.queued import QueueRow
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="print JSON (typed, every field)")]
 
 store_app = typer.Typer(help="curated store versions: list, roll back (数据版本)",
                         no_args_is_help=True)
@@ -54,42 +64,85 @@ def rollback(
     typer.echo(f"store version {m.sequence}: {m.note}")
 
 
+@dataclass(frozen=True)
+class Listing:
+    """What ``quarantine list`` found: the rows that match, the first ``limit`` of them."""
+
+    state: str
+    table: str | None
+    run: str | None
+    total: int  # rows that match
+    limit: int
+    rows: list[QueueRow]
+
+
 @quarantine_app.command("list")
 def list_rows(
     table: Annotated[str | None, typer.Option(help="one table (default: all)")] = None,
     state: Annotated[str, typer.Option(help="open, released, rejected or all")] = "open",
     run: Annotated[str | None, typer.Option(help="rows quarantined by this run")] = None,
     limit: Annotated[int, typer.Option(help="rows to print at most")] = 50,
+    as_json: JsonFlag = False,
 ) -> None:
     """Quarantined rows with their reasons (row id, table, source file and line)."""
+    from features.ingest.queued import typed_rows
+
     frame = _queue(table, state, run)
-    typer.echo(f"{len(frame):,} rows ({state})")
-    for r in frame.head(limit).itertuples(index=False):
+    found = Listing(state, table, run, len(frame), limit, typed_rows(frame.head(limit)))
+    if as_json:
+        from pipelines.cli.as_json import dumps
+
+        typer.echo(dumps(found))
+        return
+    typer.echo(f"{found.total:,} rows ({state})")
+    for r in found.rows:
         typer.echo(f"{r.row_id:<24} {r.table:<20} {r.state:<9} {r.source_file}:{r.source_line}")
         typer.echo(f"    {r.reason}")
-    if len(frame) > limit:
-        typer.echo(f"... {len(frame) - limit:,} more (--limit)")
+    if found.total > limit:
+        typer.echo(f"... {found.total - limit:,} more (--limit)")
+
+
+def _shown(value: object) -> str:
+    """A field as ``show`` has always printed it (a missing one as nan)."""
+    return "nan" if value is None else str(value)
 
 
 @quarantine_app.command("show")
-def show(row_id: Annotated[str, typer.Argument(help="row id from `quarantine list`")]) -> None:
+def show(row_id: Annotated[str, typer.Argument(help="row id from `quarantine list`")],
+         as_json: JsonFlag = False) -> None:
     """One quarantined row: its fields as the export had them, reason and state history."""
-    import json
+    from features.ingest.queued import QueueRow
 
     frame = _queue(None, "all", None)
     hit = frame[frame["row_id"] == row_id]
     if hit.empty:
         typer.echo(f"error: no quarantined row with id {row_id}", err=True)
         raise typer.Exit(2)
-    r = hit.iloc[0]
-    for k in ("row_id", "table", "source_file", "source_line", "exported_at", "run_id",
-              "state", "state_at", "state_by", "state_note", "loaded_run", "rules", "reason"):
-        typer.echo(f"{k:<12} {r[k]}")
-    fields = json.loads(r["fields"]) if isinstance(r["fields"], str) else {}
-    for k, v in fields.items():
+    r = QueueRow.from_record(hit.iloc[0])
+    if as_json:
+        from pipelines.cli.as_json import dumps
+
+        typer.echo(dumps(r))
+        return
+    for k, v in (("row_id", r.row_id), ("table", r.table), ("source_file", r.source_file),
+                 ("source_line", r.source_line), ("exported_at", r.exported_at),
+                 ("run_id", r.run_id), ("state", r.state), ("state_at", r.state_at),
+                 ("state_by", r.state_by), ("state_note", r.state_note),
+                 ("loaded_run", r.loaded_run), ("rules", ";".join(r.rules)),
+                 ("reason", r.reason)):
+        typer.echo(f"{k:<12} {_shown(v)}")
+    for k, v in r.fields.items():
         typer.echo(f"  {k:<20} {v}")
-    if isinstance(r["raw_text"], str):
-        typer.echo(f"  raw line: {r['raw_text']}")
+    if r.raw_text is not None:
+        typer.echo(f"  raw line: {r.raw_text}")
+
+
+@dataclass(frozen=True)
+class Rejection:
+    rows: int
+    by: str
+    note: str
+    row_ids: list[str]
 
 
 @quarantine_app.command("reject")
@@ -97,6 +150,7 @@ def reject(
     row_ids: Annotated[list[str], typer.Argument(help="row ids to close")],
     by: Annotated[str, typer.Option(help="operator's name")],
     note: Annotated[str, typer.Option(help="why the rows will never load")],
+    as_json: JsonFlag = False,
 ) -> None:
     """Close open rows for good (kept, with who, when and why; never replayed)."""
     from pipelines.runtime import configure
@@ -109,7 +163,13 @@ def reject(
     except QuarantineError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
-    typer.echo(f"{n} rows rejected by {by}")
+    done = Rejection(n, by, note, list(row_ids))
+    if as_json:
+        from pipelines.cli.as_json import dumps
+
+        typer.echo(dumps(done))
+        return
+    typer.echo(f"{done.rows} rows rejected by {done.by}")
 
 
 def _queue(table: str | None, state: str, run: str | None) -> pd.DataFrame:

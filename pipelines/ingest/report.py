@@ -11,6 +11,7 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
+from features.ingest.held_back import BY_CODE, CLASSES
 from features.ingest.outcome import IngestResult
 from features.settings import Settings
 
@@ -20,7 +21,9 @@ def to_json(result: IngestResult) -> dict:
     body["totals"] = {"rows_read": result.rows_read, "loaded": result.loaded,
                       "quarantined": result.quarantined, "replayed": result.replayed,
                       "ok": result.ok,
-                      "reasons": dict(result.reasons().most_common())}
+                      "reasons": dict(result.reasons().most_common()),
+                      "held_back": result.held_back()}
+    body["reason_classes"] = [asdict(c) for c in CLASSES]
     return body
 
 
@@ -99,7 +102,11 @@ def summary(result: IngestResult) -> str:
             line += f"; {t.replayed:,} replayed from quarantine, {t.replay_open:,} still open"
         if t.refused:
             line += f"; {t.refused:,} stale or irreversible versions quarantined"
+        if t.superseded_in_run:
+            line += (f"; {t.superseded_in_run:,} versions replaced by a later one of this "
+                     "delivery (in history)")
         lines.append(line)
+    lines += held_back_lines(result)
     reasons = result.reasons().most_common()
     if reasons:
         lines.append("  quarantined by reason:")
@@ -114,6 +121,20 @@ def summary(result: IngestResult) -> str:
     if result.report_html:
         lines.append(f"  report: {result.report_html}")
     return "\n".join(lines)
+
+
+def held_back_lines(result: IngestResult) -> list[str]:
+    """The rows this run held back per reason class (each row once), with what brings them
+    in, zh and en; nothing when none were."""
+    held = result.held_back()
+    if not held:
+        return []
+    n = sum(held.values())
+    lines = [f"  隔离 held back in quarantine: {n:,} rows / {n:,} 行未载入"]
+    for code, rows in held.items():
+        c = BY_CODE[code]
+        lines.append(f"    {rows:>10,}  {c.label()} → {c.remedy()}")
+    return lines
 
 
 def fault_lines(result: IngestResult) -> list[str]:

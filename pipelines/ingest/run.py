@@ -26,6 +26,7 @@ from typing import Self
 import numpy as np
 import pandas as pd
 
+from features.ingest.held_back import count_rows, rule_class
 from features.ingest.outcome import FileReport, IngestResult, TableReport
 from features.ingest.parsing import parse_frame, to_standard
 from features.ingest.quarantine import (
@@ -156,8 +157,7 @@ class IngestRun:
         try:
             rep.sha256 = file_sha256(path)
             if rep.sha256 in loaded_files:
-                prior = loaded_files[rep.sha256]["run_id"]
-                rep.skipped = f"same content already loaded (run {prior}); nothing to do"
+                rep.skipped = _already_loaded(loaded_files[rep.sha256])
                 return rep, None
             if rep.sha256 in seen:
                 rep.skipped = f"same content as {seen[rep.sha256]} in this run; nothing to do"
@@ -187,6 +187,7 @@ class IngestRun:
         rep.rows_read, rep.quarantined = raw.rows_read, int(bad.sum()) + len(raw.malformed)
         rep.loaded = rep.rows_read - rep.quarantined
         rep.reasons = dict(counts)
+        rep.held_back = count_rows([*rej.rules, *[MALFORMED] * len(raw.malformed)])
         queued = queue_rows(raw, rej, rep.sha256, self.run_id, self.exported_at)
         good = to_standard(t, parsed.frame[~bad] if bad.any() else parsed.frame)
         good["_source_file"] = pd.Series(str(path), index=good.index, dtype="str")
@@ -258,8 +259,8 @@ class IngestRun:
             shutil.rmtree(d, ignore_errors=True)
         st.staged = st.queue_staging = st.queue_manifest = None
         for load in st.loads:  # ordering decides afresh on every (re)build
-            load.rep.loaded, load.rep.quarantined, load.rep.reasons = (
-                load.counts[0], load.counts[1], dict(load.counts[2]))
+            load.rep.loaded, load.rep.quarantined, load.rep.reasons, load.rep.held_back = (
+                load.counts[0], load.counts[1], dict(load.counts[2]), dict(load.counts[3]))
         goods = [x.good for x in st.loads]
         if st.replay.released_ids:
             goods.append(st.replay.released)
@@ -278,12 +279,13 @@ class IngestRun:
             incoming = goods[0] if len(goods) == 1 else pd.concat(goods, ignore_index=True)
             unique = len(st.loads) == 1 and not st.replay.released_ids
             st.staged = stage_version(st.table, st.version, rows_before, incoming, self.run_id,
-                                      self.settings, unique_incoming=unique)
+                                      self.settings, unique_incoming=unique,
+                                      delivered=sum(len(x.good) for x in st.loads))
             queue, refused = self._quarantine_refused(st, incoming, queue)
             s = st.staged
             st.report = TableReport(
                 st.table.name, s.inserted, s.updated, s.unchanged, s.history_rows, s.rows_after,
-                None, len(st.loads), s.seconds,
+                None, len(st.loads), s.seconds, superseded_in_run=s.in_run,
             )
         released = int((queue["state"] == RELEASED).sum() - (st.queue["state"] == RELEASED).sum())
         st.report.replayed, st.report.refused = released, refused
@@ -321,6 +323,8 @@ class IngestRun:
             rep.loaded -= 1
             rep.quarantined += 1
             rep.reasons[r.rule] = rep.reasons.get(r.rule, 0) + 1
+            kind = rule_class(r.rule).code
+            rep.held_back[kind] = rep.held_back.get(kind, 0) + 1
             shas.append(str(rep.sha256))
         new = refused_rows(st.table, rows, shas, [r.rule for r in refusals],
                            [r.reason for r in refusals], self.run_id)
@@ -378,7 +382,20 @@ class IngestRun:
                 "loaded_files": loaded_files}
 
 
+def _already_loaded(prior: dict) -> str:
+    """Why a file is skipped; if that run held rows of it back, where they are, since
+    sending the same file again never brings them back."""
+    run = prior["run_id"]
+    text = f"same content already loaded (run {run}); nothing to do"
+    held = int(prior.get("quarantined") or 0)
+    if held:
+        text += (f"; {held:,} of its rows were held back then / 当时有 {held:,} 行被隔离: "
+                 f"techcredit quarantine list --run {run}")
+    return text
+
+
 def _refuse(rep: FileReport, fault: str) -> None:
     """A file validated but not loaded: a fault, nothing counted (nor queued)."""
     rep.fault = fault
     rep.loaded = rep.quarantined = 0
+    rep.held_back = {}

@@ -48,10 +48,11 @@ class Load:
     good: pd.DataFrame
     pending: Future
     queued: pd.DataFrame
-    counts: tuple[int, int, dict[str, int]] = field(init=False)
+    counts: tuple[int, int, dict[str, int], dict[str, int]] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.counts = (self.rep.loaded, self.rep.quarantined, dict(self.rep.reasons))
+        self.counts = (self.rep.loaded, self.rep.quarantined, dict(self.rep.reasons),
+                       dict(self.rep.held_back))
 
 
 @dataclass

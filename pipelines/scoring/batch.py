@@ -14,7 +14,7 @@ warnings and cases are asked for (:mod:`pipelines.scoring.side_effects`).
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -286,6 +286,13 @@ def score_batch_flow(as_of: str, source: Path | None = None, settings: Settings 
         return replace(summary, cases_opened=cases_task(engine, s, tables, summary.as_of))
     finally:
         engine.dispose()
+
+
+def batch_json(s: BatchSummary) -> dict:
+    """The summary for programs (``--json``): every field of the dataclass the text formats
+    (dates, models and side effects as they are, counts per grade and tier) and whether the
+    date was scored already; encoded by :mod:`pipelines.cli.as_json`."""
+    return {**asdict(s), "already_scored": s.already_scored}
 
 
 def format_summary(s: BatchSummary) -> str:

@@ -41,6 +41,7 @@ class StagedVersion:
     rows_after: int
     refused: tuple[Refusal, ...]  # positions in the incoming frame, with rule and reason
     seconds: float
+    in_run: int = 0  # incoming versions superseded by a later one of the same run (history)
 
 
 def stage_version(
@@ -51,9 +52,13 @@ def stage_version(
     run_id: str,
     settings: Settings,
     unique_incoming: bool = False,
+    delivered: int | None = None,
 ) -> StagedVersion:
     """Order the incoming versions against the stored ones, merge the accepted ones into the
-    current records and write the next version to a staging directory."""
+    current records and write the next version to a staging directory.
+
+    ``delivered``: how many leading incoming rows came in this run's files (default all); the
+    rest were replayed from the queue (see :func:`features.ingest.ordering.order_versions`)."""
     started = time.perf_counter()
     part = t.partition_date
 
@@ -80,7 +85,7 @@ def stage_version(
         if existing_parts
         else store.to_frame(t, curated_schema(t).empty_table())
     )
-    ordered = order_versions(t, existing, incoming)
+    ordered = order_versions(t, existing, incoming, delivered)
     merged = merge_records(t, existing, ordered.accepted, unique_incoming=unique_incoming)
     staging = store.new_version_dir(t.name, run_id, settings)
     cur_years = year(merged.current)
@@ -129,6 +134,7 @@ def stage_version(
         rows_before + merged.inserted,
         ordered.refused,
         round(time.perf_counter() - started, 3),
+        merged.in_run,
     )
 
 

@@ -1,5 +1,6 @@
 """``techcredit cases sweep | export`` on both backends: a listed case is exported with the
-fields other agencies need, and leaves the list when the sweep passes its maximum."""
+fields other agencies need, and leaves the list when the sweep passes its maximum; ``--json``
+says which cases the sweep moved and lists the entries."""
 
 from __future__ import annotations
 
@@ -75,3 +76,26 @@ def test_export_then_sweep_at_the_maximum(listed: int) -> None:
 def test_a_bad_date_is_one_line_and_exit_2(listed: int) -> None:
     out = run("cases", "sweep", "--today", "28/09/2027")
     assert out.exit_code == 2 and "is not a date YYYY-MM-DD" in out.output
+
+
+def test_sweep_and_export_as_json(listed: int) -> None:
+    export = run("cases", "export", "--json", "--today", "2026-11-25")
+    assert export.exit_code == 0, export.output
+    [entry] = json.loads(export.stdout)
+    assert (entry["unified_code"], entry["decision_date"], entry["published_until"],
+            entry["status"]) == ("I000042", "2026-09-28", "2027-09-28", "listed")
+    assert json.loads(run("cases", "export", "--format", "json", "--today",
+                          "2026-11-25").stdout) == [entry]
+    early = run("cases", "sweep", "--today", "2027-09-27", "--json")
+    assert early.exit_code == 0 and json.loads(early.stdout) == {"today": "2027-09-27",
+                                                                 "removed": []}
+    swept = run("cases", "sweep", "--today", "2027-09-28", "--json")
+    assert swept.exit_code == 0, swept.output
+    body = json.loads(swept.stdout)
+    assert body["today"] == "2027-09-28"
+    [case] = body["removed"]
+    assert case == {"case_id": listed, "subject_kind": "institution", "subject_id": "I000042",
+                    "subject_name": "示范转移中心", "severity": "general",
+                    "listed_on": "2026-10-26", "publication_ends": "2027-09-28",
+                    "state": "removed"}
+    assert json.loads(run("cases", "export", "--json", "--today", "2027-09-28").stdout) == []

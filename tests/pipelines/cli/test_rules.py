@@ -1,8 +1,10 @@
 """End to end: ``techcredit rules check | try | review | history`` on a small curated store, for
-contract rules, and for entity warning rules on a market whose models are trained."""
+contract rules, and for entity warning rules on a market whose models are trained; ``history
+--json`` on recorded tries and reviews."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -187,3 +189,34 @@ def test_entity_rules_are_tried_on_the_champions_scores_then_switched_on(
             "no rule tries or reviews yet\n")
     finally:
         get_settings.cache_clear()
+
+
+def test_history_as_json_holds_every_try_and_review(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Recorded as ``rules try`` and ``rules review`` record them (no store needed)."""
+    from models.registry import tracking_for
+    from models.rules.reviews import record_try, review
+
+    monkeypatch.setenv("TECHCREDIT_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    get_settings.cache_clear()
+    try:
+        tracking = tracking_for(get_settings())
+        ruleset = load_rules(DEFAULT)
+        record_try(tracking, CONTRACT, ruleset, {}, {}, {"hits": "17"})
+        review(tracking, CONTRACT, ruleset, reviewer="王审", note="tried on 2020", approve=True)
+        out = CliRunner().invoke(app, ["rules", "history", "--json"])
+        text = CliRunner().invoke(app, ["rules", "history"])
+        only_entity = CliRunner().invoke(app, ["rules", "history", "--kind", "entity", "--json"])
+    finally:
+        get_settings.cache_clear()
+    assert out.exit_code == 0, out.output
+    tried, reviewed = json.loads(out.stdout)
+    assert (tried["kind"], tried["rule_kind"], tried["version"], tried["hits"]) == (
+        "try", "contract", ruleset.version, 17)
+    assert tried["sha256"] == ruleset.sha256  # all of it; the text shows 12 digits
+    assert (reviewed["kind"], reviewed["outcome"], reviewed["reviewer"], reviewed["note"],
+            reviewed["hits"]) == ("review", "approved", "王审", "tried on 2020", None)
+    assert pd.Timestamp(reviewed["decided_at"]).tzinfo is not None
+    assert text.exit_code == 0 and "17 hits" in text.output and "tried on 2020" in text.output
+    assert json.loads(only_entity.stdout) == []

@@ -195,3 +195,48 @@ def test_a_replayed_row_older_than_a_version_in_the_same_run_stays_quarantined(
     assert row.state == "open" and row.reason.startswith("stale") and not row.replayable
     assert row.source_file.endswith("a/contracts.parquet")
     _counts_add_up(s)
+
+
+def _reports(market: dict[str, pd.DataFrame], tmp_path: Path, gx_worker: GXWorker
+             ) -> tuple[Settings, pd.DataFrame]:
+    """A store holding the institutions, and three annual reports to deliver."""
+    s = Settings(home=tmp_path / "home")
+    run_ingest(s.home, [_write(market["institutions"], tmp_path / "i" / "institutions.parquet")],
+               gx_worker)
+    return s, market["institution_reports"].head(3).reset_index(drop=True)
+
+
+def test_a_correction_delivered_with_the_report_it_corrects_wins(
+    market: dict[str, pd.DataFrame], gx_worker: GXWorker, tmp_path: Path
+) -> None:
+    """One delivery, two files: the reports and a correction of one. A correction dated like
+    the report (same submitted_date, same export time) listed after it wins, and so does a
+    later-dated correction listed before it; the report it corrects goes to history, nothing
+    is quarantined as stale."""
+    s, reports = _reports(market, tmp_path, gx_worker)
+    target = reports["report_id"].iloc[0]
+    same_day = reports.head(1).assign(staff=reports["staff"].iloc[0] + 5)
+    run = run_ingest(s.home, [_write(reports, tmp_path / "d" / "institution_reports.parquet"),
+                              _write(same_day, tmp_path / "d" / "institution_reports_fix.parquet")],
+                     gx_worker)
+    assert [f.quarantined for f in run.result.files] == [0, 0]
+    assert run.result.quarantined == 0 and run.result.tables["institution_reports"].refused == 0
+    assert run.result.tables["institution_reports"].superseded_in_run == 1
+    stored = store.read_curated("institution_reports", s).set_index("report_id")
+    assert stored.loc[target, "staff"] == same_day["staff"].iloc[0]
+    history = store.snapshot(s).history("institution_reports")
+    assert history.loc[history["report_id"] == target, "staff"].tolist() == [
+        reports["staff"].iloc[0]]
+    assert read_all(s, "institution_reports").empty
+
+    s, reports = _reports(market, tmp_path / "later", gx_worker)
+    later = reports.head(1).assign(staff=reports["staff"].iloc[0] + 7,
+                                   submitted_date=reports["submitted_date"].iloc[0]
+                                   + pd.Timedelta(days=30))
+    run = run_ingest(s.home, [_write(later, tmp_path / "e" / "institution_reports_a_fix.parquet"),
+                              _write(reports, tmp_path / "e" / "institution_reports_b.parquet")],
+                     gx_worker)
+    assert run.result.quarantined == 0 and run.result.tables["institution_reports"].refused == 0
+    stored = store.read_curated("institution_reports", s).set_index("report_id")
+    assert stored.loc[target, "staff"] == later["staff"].iloc[0]
+    assert len(stored) == 3 and read_all(s, "institution_reports").empty
