@@ -162,13 +162,6 @@ class Policy:
     baseline: bool = True
     folds: int = 5
     choose: bool = True  # the evidence chooses the serving family (else LightGBM serves)
-    # Declared evidence (the aggregates of an entity's flagged contracts) stays in both families
-    # whatever its gain or information value: it carries few bads in training, and a test of
-    # gain against shuffled targets spread over dozens of correlated features, or the
-    # scorecard's IV floor, dropped it on the 5 % market, so a score never followed a flagged
-    # burst. It is monotone (+1): it cannot be fitted to noise in the wrong direction, and the
-    # scorecard still drops a variable whose coefficient comes out with the wrong sign.
-    evidence: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -363,7 +356,7 @@ def _card(df: pd.DataFrame, y: np.ndarray, fit_rows: np.ndarray, columns: Column
           encoder: Encoder, x: np.ndarray, seed: int, policy: Policy
           ) -> tuple[Scorecard, WoeCard]:
     scorecard = fit_scorecard(df.iloc[fit_rows], y[fit_rows], columns, seed=seed,
-                              monotone=policy.monotone, keep=policy.evidence)
+                              monotone=policy.monotone)
     return scorecard, card_of(scorecard, encoder, x[fit_rows])
 
 
@@ -399,7 +392,7 @@ def _fit_out_of_time(
     model_columns, selected = columns, ()
     if opts.selection is not None:
         selected = _select(df, x, y, tr, encoder, mono, booster.best_iteration, opts)
-        noise = [f for f in noise_of(selected) if f not in policy.evidence]
+        noise = noise_of(selected)
         if noise and len(noise) < len(encoder.features):
             model_columns = _without(columns, noise)
             encoder, x, mono, booster = _boost(df, y, tr, va, model_columns, opts)

@@ -13,7 +13,7 @@ so more of a bad sign never earns points, as LightGBM's monotone constraints pro
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -75,11 +75,10 @@ def _frame(df: pd.DataFrame, variables: tuple[str, ...]) -> pd.DataFrame:
 
 def fit_scorecard(
     df: pd.DataFrame, y: np.ndarray, columns: Columns, min_iv: float = MIN_IV, seed: int = 0,
-    monotone: Mapping[str, int] | None = None, keep: Iterable[str] = (),
+    monotone: Mapping[str, int] | None = None,
 ) -> Scorecard:
     """``monotone`` maps a feature to its risk direction (+1: more is riskier): its bins'
-    bad rates are made to rise (or fall) with it. ``keep``: variables that enter below the IV
-    floor (declared evidence, :attr:`models.fit.Policy.evidence`)."""
+    bad rates are made to rise (or fall) with it."""
     from optbinning import BinningProcess
 
     variables = columns.features
@@ -89,7 +88,6 @@ def fit_scorecard(
         list(variables),
         categorical_variables=list(columns.categorical),
         selection_criteria={"iv": {"min": min_iv}},
-        fixed_variables=[v for v in keep if v in variables] or None,
         binning_fit_params=trends or None,
         n_jobs=1,
     )

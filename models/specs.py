@@ -133,13 +133,6 @@ MONOTONE: dict[str, int] = {
     **aggregate_directions("brk"),
 }
 
-# What flows up to an entity from its contracts and counterparties (models.entity_evidence and
-# the counterparty features): kept by feature selection, constrained monotone.
-EVIDENCE: tuple[str, ...] = (
-    *(n for prefix in ("inst", "brk") for n in aggregate_directions(prefix)),
-    *(f.name for f in FEATURES if f.measure == "counterparty_conduct_decayed"),
-)
-
 # Training rows (max_train_rows): every bad plus goods sampled up to this many; valid and test
 # are never sampled. Contracts (1.9 million training rows at full scale, 0.7 % bad) lose nothing
 # measurable at 150,000; the credit panel (0.4 million) is measurably worse when sampled
@@ -205,7 +198,6 @@ CREDIT = ModelSpec(
         },
         max_train_rows=1_000_000,
         gap_months=LABEL_MONTHS,
-        evidence=frozenset(EVIDENCE),  # what flows up from contracts stays in both families
     ),
     selection=Selection(within="entity_kind"),  # noise only if noise for both kinds
     cluster=Cluster(("entity_id",), intervals=True),  # intervals resample whole entities
