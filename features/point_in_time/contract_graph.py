@@ -55,6 +55,7 @@ from features.point_in_time.flow_walk import (
     POOL_USED,
     SEG_LEN,
     STAMP,
+    StoreArrays,
     compact,
 )
 from features.point_in_time.history import History
@@ -113,11 +114,12 @@ class FlowGraph:
         self.mark = np.zeros((parties, N_MARKS), dtype=np.int64)
         self.cand_i = np.empty((parties, 3), dtype=np.int64)
         self.cand_f = np.empty(parties)
-        self.halves = search_scratch(self.fanout)
+        self.halves = tuple(tuple(half) for half in search_scratch(self.fanout))  # plain: _store
         self.meta[STAMP] = 0
         self._row = np.empty(kernels.N_COLUMNS)
 
-    def _store(self) -> tuple[np.ndarray, ...]:
+    def _store(self) -> StoreArrays:
+        """The kernels' store, as plain tuples (see ``flow_walk.as_store``)."""
         return (self.ci, self.amt, self.pool, self.pamt, self.seg, self.agg, self.keys,
                 self.vals, self.mark, self.cand_i, self.cand_f, self.meta, self.halves)
 
@@ -196,8 +198,9 @@ class FlowGraph:
               broker: int, office: int) -> FlowFacts:
         """Features of a contract s -> b about to be registered on ``day`` (nothing is added)."""
         self.reserve(0, max(s, b) + 1)
-        kernels.check(self._store(), s, b, day, float(amount), bool(same_region), inst, broker,
-                      office, self.window, self.fanout, self._row)
+        c = (s, b, day, float(amount), inst, broker, office)
+        kernels.check_plain(self._store(), c, bool(same_region), self.window, self.fanout,
+                            self._row)
         return FlowFacts.of(self._row)
 
     def _room_for(self, s: int, b: int) -> None:
@@ -207,16 +210,17 @@ class FlowGraph:
             closed: bool) -> None:
         """Add a registered contract (``closed``: whether it closed a cycle when checked)."""
         self._room_for(s, b)
-        kernels.add_checked(self._store(), s, b, day, float(amount), inst, broker, office,
-                            bool(closed), self.window)
+        c = (s, b, day, float(amount), inst, broker, office)
+        kernels.add_checked_plain(self._store(), c, bool(closed), self.window)
 
     def step(self, s: int, b: int, day: int, amount: float, same_region: bool, inst: int,
              broker: int, office: int) -> FlowFacts:
         """Check a contract, then add it: one step of the register replay."""
         facts = self.check(s, b, day, amount, same_region, inst, broker, office)
         self._room_for(s, b)
-        kernels.add(self._store(), s, b, day, float(amount), inst, broker, office,
-                    facts.cycle_len > 0, facts.relay_chain + 1, self.window)
+        c = (s, b, day, float(amount), inst, broker, office)
+        kernels.add_plain(self._store(), c, facts.cycle_len > 0, facts.relay_chain + 1,
+                          self.window)
         return facts
 
 
@@ -272,9 +276,9 @@ def replay(graph: FlowGraph, c: pd.DataFrame, lo: int, hi: int,
     for a in range(0, hi - lo, REPLAY_CHUNK):  # room is made per chunk, in Python
         z = min(a + REPLAY_CHUNK, hi - lo)
         graph.reserve(z - a, 0, seller[a:z], buyer[a:z])
-        kernels.replay_loop(graph._store(), seller[a:z], buyer[a:z], day[a:z], amount[a:z],
-                            same[a:z], inst[a:z], broker[a:z], office[a:z], slot[a:z],
-                            graph.window, graph.fanout, out)
+        reg = kernels.Register(seller[a:z], buyer[a:z], day[a:z], amount[a:z], same[a:z],
+                               inst[a:z], broker[a:z], office[a:z])
+        kernels.replay_loop(graph._store(), reg, slot[a:z], graph.window, graph.fanout, out)
     return out
 
 

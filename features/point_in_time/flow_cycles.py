@@ -42,6 +42,11 @@ from features.point_in_time.flow_walk import (
     OUT,
     P_DAY,
     P_PARTY,
+    Contract,
+    Half,
+    Limits,
+    Store,
+    Walk,
     candidates,
     fresh_stamp,
     in_band,
@@ -51,32 +56,36 @@ from features.point_in_time.flow_walk import (
 FORWARD_LEVELS, BACKWARD_LEVELS = 3, 2
 
 
-def search_scratch(fanout: int) -> tuple[np.ndarray, ...]:
+def search_scratch(fanout: int) -> tuple[Half, Half]:
     """Slots of both halves of a search (party, time, predecessor slot, leg per level),
-    allocated once per graph: a search that allocated them would pay for it every check.
-    At most: the start, then fanout new parties per party expanded at each level."""
+    forward then backward, allocated once per graph: a search that allocated them would pay
+    for it every check. At most: the start, then fanout new parties per party expanded at
+    each level."""
     f = fanout
     rows = {"forward": 1 + f + 2 * f * f + f * f * f, "backward": 1 + f + f * f}
-    out: list[np.ndarray] = []
+    out: list[Half] = []
     for side, levels in (("forward", FORWARD_LEVELS), ("backward", BACKWARD_LEVELS)):
         n = rows[side]
-        out += [np.empty(n, dtype=np.int64)]
-        out += [np.empty((n, levels + 1), dtype=np.int64) for _ in range(3)]
-    return tuple(out)
+        t, pred, leg = (np.empty((n, levels + 1), dtype=np.int64) for _ in range(3))
+        out.append(Half(np.empty(n, dtype=np.int64), t, pred, leg))
+    return out[0], out[1]
 
 
 @njit(cache=True)
-def _level(pool: np.ndarray, pamt: np.ndarray, seg: np.ndarray, mark: np.ndarray,
-           cand_i: np.ndarray, cand_f: np.ndarray, meta: np.ndarray, party: np.ndarray,
-           t: np.ndarray, pred: np.ndarray, leg: np.ndarray, n: int, level: int, d: int,
-           stamp: int, st_col: int, sl_col: int, since: int, amount: float, s: int, b: int,
-           fanout: int) -> int:
-    """Relax one more hop from the parties whose time improved at the previous level.
+def _level(walk: Walk, half: Half, n: int, level: int, d: int, stamp: int, st_col: int,
+           sl_col: int, c: Contract, lim: Limits) -> int:
+    """Relax one more hop of the search for ``c`` from the parties of ``half`` (its ``n``
+    slots) whose time improved at the previous level: forward (d = OUT) or backward (d = IN),
+    the half's parties marked with ``stamp`` in ``mark`` column ``st_col`` and their slot in
+    ``sl_col``.
 
     Column ``level`` of ``t``/``pred``/``leg`` starts as a copy of the previous one, and only
     it is written, so a party's value at level i uses exactly i legs or fewer. Returns the
     new number of slots.
     """
+    mark, cand_i = walk.mark, walk.cand_i
+    party, t, pred, leg = half
+    since = lim.since
     for x in range(n):
         t[x, level] = t[x, level - 1]
         pred[x, level] = pred[x, level - 1]
@@ -91,8 +100,7 @@ def _level(pool: np.ndarray, pamt: np.ndarray, seg: np.ndarray, mark: np.ndarray
             lo, hi = max(t[x, level - 1], since + 1), NEVER
         else:
             lo, hi = since + 1, -t[x, level - 1]
-        k, _ = candidates(pool, pamt, seg, mark, cand_i, cand_f, meta, party[x], d, lo, hi,
-                          amount, s, b, fanout)
+        k, _ = candidates(walk, party[x], d, lo, hi, c, lim)
         for j in range(k):
             q = cand_i[j, CAND_PARTY]
             value = cand_i[j, CAND_DAY] if d == OUT else -cand_i[j, CAND_DAY]
@@ -113,9 +121,9 @@ def _level(pool: np.ndarray, pamt: np.ndarray, seg: np.ndarray, mark: np.ndarray
 
 
 @njit(cache=True)
-def _legs(t: np.ndarray, pred: np.ndarray, leg: np.ndarray, x: int, level: int,
-          out: np.ndarray, k: int) -> int:
+def _legs(half: Half, x: int, level: int, out: np.ndarray, k: int) -> int:
     """Append to ``out[k:]`` the contracts of the half-path reaching slot ``x`` at ``level``."""
+    t, pred, leg = half.t, half.pred, half.leg
     while x != 0:
         while level > 1 and t[x, level - 1] == t[x, level]:
             level -= 1  # the value was set at a lower level and copied up
@@ -127,12 +135,13 @@ def _legs(t: np.ndarray, pred: np.ndarray, leg: np.ndarray, x: int, level: int,
 
 
 @njit(cache=True)
-def _meet(ci: np.ndarray, amt: np.ndarray, mark: np.ndarray, fp: np.ndarray, ft: np.ndarray,
-          fpred: np.ndarray, fleg: np.ndarray, nf: int, bt: np.ndarray, bpred: np.ndarray,
-          bleg: np.ndarray, i: int, j: int, b_stamp: int, amount: float,
-          best: np.ndarray) -> bool:
-    """The best cycle joining forward level ``i`` and backward level ``j``, into ``best``
-    (ratio, first day, meeting party); whether there was one."""
+def _meet(ci: np.ndarray, amt: np.ndarray, mark: np.ndarray, halves: tuple[Half, Half],
+          nf: int, i: int, j: int, b_stamp: int, amount: float, best: np.ndarray) -> bool:
+    """The best cycle joining forward level ``i`` (the first ``nf`` slots of the forward half)
+    and backward level ``j`` (the backward half's parties, marked with ``b_stamp``), into
+    ``best`` (ratio, first day, meeting party); whether there was one."""
+    fw, bw = halves
+    fp, ft, bt = fw.party, fw.t, bw.t
     found = False
     legs = np.empty(8, dtype=np.int64)
     for x in range(1, nf):
@@ -142,8 +151,8 @@ def _meet(ci: np.ndarray, amt: np.ndarray, mark: np.ndarray, fp: np.ndarray, ft:
         y = mark[q, B_SLOT]
         if bt[y, j] >= NEVER or ft[x, i] > -bt[y, j]:
             continue
-        k = _legs(ft, fpred, fleg, x, i, legs, 0)
-        k = _legs(bt, bpred, bleg, y, j, legs, k)
+        k = _legs(fw, x, i, legs, 0)
+        k = _legs(bw, y, j, legs, k)
         lo, hi, first = amount, amount, NEVER
         for r in range(k):
             lo, hi = min(lo, amt[legs[r]]), max(hi, amt[legs[r]])
@@ -157,12 +166,13 @@ def _meet(ci: np.ndarray, amt: np.ndarray, mark: np.ndarray, fp: np.ndarray, ft:
 
 
 @njit(cache=True)
-def shortest_cycle(ci: np.ndarray, amt: np.ndarray, pool: np.ndarray, pamt: np.ndarray,
-                   seg: np.ndarray, mark: np.ndarray, cand_i: np.ndarray, cand_f: np.ndarray,
-                   meta: np.ndarray, halves: tuple[np.ndarray, ...], s: int, b: int, day: int,
-                   amount: float, since: int, fanout: int, out: np.ndarray) -> None:
-    """Parties on the shortest cycle s -> b closes (0 when none), its ratio and span, into
-    ``out[0:3]`` (ratio and span NaN when none)."""
+def shortest_cycle(store: Store, c: Contract, lim: Limits, out: np.ndarray) -> None:
+    """Parties on the shortest cycle contract ``c`` (s -> b) closes within ``lim`` (0 when
+    none), its ratio and span, into ``out[0:3]`` (ratio and span NaN when none)."""
+    ci, amt, mark, meta, halves = store.ci, store.amt, store.mark, store.meta, store.halves
+    pool, pamt, seg = store.pool, store.pamt, store.seg
+    walk = Walk(pool, pamt, seg, mark, store.cand_i, store.cand_f, meta)
+    s, b, day, amount, since = c.seller, c.buyer, c.day, c.amount, lim.since
     out[0], out[1], out[2] = 0.0, np.nan, np.nan
     if s == b:
         return
@@ -179,17 +189,15 @@ def shortest_cycle(ci: np.ndarray, amt: np.ndarray, pool: np.ndarray, pamt: np.n
     if best[0] >= 0:
         out[0], out[1], out[2] = 2.0, best[0], day - best[1]
         return
-    fp, ft, fpred, fleg, bp, bt, bpred, bleg = halves
+    fw, bw = halves
     f_stamp, b_stamp = fresh_stamp(meta), fresh_stamp(meta)
-    fp[0], bp[0] = b, s
-    ft[0, :], bt[0, :] = since + 1, -day
-    fpred[0, :], bpred[0, :], fleg[0, :], bleg[0, :] = -1, -1, -1, -1
-    nf = _level(pool, pamt, seg, mark, cand_i, cand_f, meta, fp, ft, fpred, fleg, 1, 1, OUT,
-                f_stamp, F_STAMP, F_SLOT, since, amount, s, b, fanout)
+    fw.party[0], bw.party[0] = b, s
+    fw.t[0, :], bw.t[0, :] = since + 1, -day
+    fw.pred[0, :], bw.pred[0, :], fw.leg[0, :], bw.leg[0, :] = -1, -1, -1, -1
+    nf = _level(walk, fw, 1, 1, OUT, f_stamp, F_STAMP, F_SLOT, c, lim)
     if nf == 1:
         return
-    nb = _level(pool, pamt, seg, mark, cand_i, cand_f, meta, bp, bt, bpred, bleg, 1, 1, IN,
-                b_stamp, B_STAMP, B_SLOT, since, amount, s, b, fanout)
+    nb = _level(walk, bw, 1, 1, IN, b_stamp, B_STAMP, B_SLOT, c, lim)
     if nb == 1:
         return
     f_done, b_done = 1, 1
@@ -198,19 +206,16 @@ def shortest_cycle(ci: np.ndarray, amt: np.ndarray, pool: np.ndarray, pamt: np.n
     for legs in range(2, 6):
         fi = 3 if legs == 5 else (legs + 1) // 2  # forward levels 1, 2, 2, 3
         if fi > f_done:
-            nf = _level(pool, pamt, seg, mark, cand_i, cand_f, meta, fp, ft, fpred, fleg, nf, fi,
-                        OUT, f_stamp, F_STAMP, F_SLOT, since, amount, s, b, fanout)
+            nf = _level(walk, fw, nf, fi, OUT, f_stamp, F_STAMP, F_SLOT, c, lim)
             f_done = fi
         if legs == 3:  # backward level 2 from three legs on
-            nb = _level(pool, pamt, seg, mark, cand_i, cand_f, meta, bp, bt, bpred, bleg, nb, 2,
-                        IN, b_stamp, B_STAMP, B_SLOT, since, amount, s, b, fanout)
+            nb = _level(walk, bw, nb, 2, IN, b_stamp, B_STAMP, B_SLOT, c, lim)
             b_done = 2
         found = False
         for i in range(1, legs):
             j = legs - i
             if i <= f_done and j <= b_done:
-                found |= _meet(ci, amt, mark, fp, ft, fpred, fleg, nf, bt, bpred, bleg, i, j,
-                               b_stamp, amount, best)
+                found |= _meet(ci, amt, mark, halves, nf, i, j, b_stamp, amount, best)
         if found:
             out[0], out[1], out[2] = legs + 1.0, best[0], day - best[1]
             return

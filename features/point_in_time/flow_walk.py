@@ -17,11 +17,24 @@ directly (:class:`features.point_in_time.contract_graph.FlowGraph` owns them):
   what the previous one left (a fresh stamp is one increment of ``meta``).
 * ``cand_i`` / ``cand_f``: scratch rows of the distinct counterparties one walk found.
 * ``meta`` (int64): the number of contracts, the last stamp, the pool rows in use.
+* ``halves``: the slots of both halves of a cycle search
+  (:mod:`features.point_in_time.flow_cycles`), one :class:`Half` each.
+
+The kernels take these arrays as named tuples, which compiled code reads field by field as
+if they were separate arguments: :class:`Store` (all of them) where a check or an addition
+starts, :class:`Walk` (what a search step reads and writes) in the searches and a
+:class:`Half` for each half of a cycle search; the contract being checked and the search's
+limits travel as a :class:`Contract` and :class:`Limits`.
+Compiled code counts a reference to every array a kernel holds across a call to another
+kernel, so a kernel that calls others is handed only the group it uses: the whole store
+handed down through the searches made the replay about 5 % slower. Python hands the store
+and a contract over as plain tuples (:func:`as_store`).
 """
 
 from __future__ import annotations
 
 import math
+from typing import Any, NamedTuple
 
 import numpy as np
 from numba import njit
@@ -48,6 +61,87 @@ CAND_PARTY, CAND_DAY, CAND_CONTRACT = range(3)
 NEVER = np.int64(1) << 40  # a day no flow has, later than all
 
 
+class Half(NamedTuple):
+    """One half of a cycle search (:mod:`features.point_in_time.flow_cycles`), a slot per
+    party reached: the party, and per hop level its best time, predecessor slot and the
+    contract of the leg."""
+
+    party: np.ndarray  # int64, slot -> party
+    t: np.ndarray  # int64 (slot, level)
+    pred: np.ndarray  # int64 (slot, level)
+    leg: np.ndarray  # int64 (slot, level)
+
+
+class Store(NamedTuple):
+    """The arrays of a :class:`~features.point_in_time.contract_graph.FlowGraph` (see the
+    module docstring; ``agg``, ``keys``, ``vals``: the running totals and the pair index of
+    :mod:`features.point_in_time.flow_index`)."""
+
+    ci: np.ndarray
+    amt: np.ndarray
+    pool: np.ndarray
+    pamt: np.ndarray
+    seg: np.ndarray
+    agg: np.ndarray
+    keys: np.ndarray  # the pair index: keys
+    vals: np.ndarray  # the pair index: each pair's latest contract
+    mark: np.ndarray  # scratch from here on
+    cand_i: np.ndarray
+    cand_f: np.ndarray
+    meta: np.ndarray
+    halves: tuple[Half, Half]  # forward, backward
+
+
+class Walk(NamedTuple):
+    """The store's arrays one step of a search reads and writes (:func:`candidates`): the
+    flows, and the scratch it stamps and fills."""
+
+    pool: np.ndarray
+    pamt: np.ndarray
+    seg: np.ndarray
+    mark: np.ndarray
+    cand_i: np.ndarray
+    cand_f: np.ndarray
+    meta: np.ndarray
+
+
+class Contract(NamedTuple):
+    """The contract seller -> buyer being checked or added (parties and the rest as codes,
+    -1 when unknown)."""
+
+    seller: int
+    buyer: int
+    day: int
+    amount: float
+    inst: int
+    broker: int
+    office: int
+
+
+class Limits(NamedTuple):
+    """How far a check looks: flows on days after ``since`` (its day - ``window``), and at
+    most ``fanout`` counterparties per search step."""
+
+    since: int
+    window: int
+    fanout: int
+
+
+# a Store's fields as a plain tuple, each half a plain tuple of its arrays
+StoreArrays = tuple[Any, ...]
+
+
+@njit(cache=True)
+def as_store(arrays: StoreArrays) -> Store:
+    """The :class:`Store` of ``arrays``: how Python hands the store over. Numba's dispatcher
+    types a plain tuple of arrays itself but a named tuple by calling back into Python, about
+    2.5 µs for the store and 0.7 µs for a contract per call: 12 % of the online state's
+    latency, which calls the kernels three times a contract."""
+    ci, amt, pool, pamt, seg, agg, keys, vals, mark, cand_i, cand_f, meta, (fw, bw) = arrays
+    return Store(ci, amt, pool, pamt, seg, agg, keys, vals, mark, cand_i, cand_f, meta,
+                 (Half(*fw), Half(*bw)))
+
+
 @njit(cache=True)
 def segment(seg: np.ndarray, p: int, d: int) -> tuple[int, int]:
     """(first row, one past the last row) of p's flows in direction d."""
@@ -56,10 +150,13 @@ def segment(seg: np.ndarray, p: int, d: int) -> tuple[int, int]:
 
 
 @njit(cache=True)
-def append(pool: np.ndarray, pamt: np.ndarray, seg: np.ndarray, meta: np.ndarray, p: int,
-           d: int, contract: int, day: int, q: int, inst: int, broker: int, office: int,
-           amount: float) -> None:
-    """Append a flow to p's segment, moving it to the pool's end at twice the size if full."""
+def append(pool: np.ndarray, pamt: np.ndarray, seg: np.ndarray, meta: np.ndarray, d: int,
+           contract: int, c: Contract) -> None:
+    """Append contract number ``contract`` (``c``) as a flow to its seller's segment of sales
+    (d = OUT) or its buyer's of purchases (d = IN), moving the segment to the pool's end at
+    twice the size if full."""
+    p, q = (c.seller, c.buyer) if d == OUT else (c.buyer, c.seller)
+    day, inst, broker, office, amount = c.day, c.inst, c.broker, c.office, c.amount
     o = 3 * d
     start, length, cap = seg[p, o + SEG_START], seg[p, o + SEG_LEN], seg[p, o + SEG_CAP]
     if length == cap:
@@ -111,24 +208,25 @@ def in_band(x: float, amount: float) -> bool:
 
 
 @njit(cache=True)
-def candidates(pool: np.ndarray, pamt: np.ndarray, seg: np.ndarray, mark: np.ndarray,
-               cand_i: np.ndarray, cand_f: np.ndarray, meta: np.ndarray, p: int, d: int,
-               lo_day: int, hi_day: int, amount: float, s: int, b: int, fanout: int
-               ) -> tuple[int, int]:
-    """The distinct counterparties a search steps to from ``p``, and how many there were.
+def candidates(walk: Walk, p: int, d: int, lo_day: int, hi_day: int, c: Contract,
+               lim: Limits) -> tuple[int, int]:
+    """The distinct counterparties a search for contract ``c`` steps to from ``p``, and how
+    many there were, into ``walk.cand_i`` / ``walk.cand_f``.
 
     Flows walked: p's flows in direction ``d`` with a day in ``[lo_day, hi_day]`` (the caller
-    puts the window's edge in ``lo_day``) and an amount in the cycle band, to a party other
-    than ``s`` and ``b``. For each counterparty the earliest such day is kept when walking
-    sales (a forward search arrives as early as it can) and the latest when walking purchases
-    (a backward search leaves as late as it can), with that contract, and its amount
-    distance ``|ln x - ln amount|`` over all its flows.
+    puts the window's edge in ``lo_day``) and an amount in the cycle band of ``c``, to a party
+    other than its seller and buyer. For each counterparty the earliest such day is kept when
+    walking sales (a forward search arrives as early as it can) and the latest when walking
+    purchases (a backward search leaves as late as it can), with that contract, and its
+    amount distance ``|ln x - ln amount|`` over all its flows (``amount``: the contract's).
 
-    Hub cap: when more than ``fanout`` counterparties qualify, the ``fanout`` closest in
+    Hub cap: when more than ``lim.fanout`` counterparties qualify, the ``fanout`` closest in
     amount are moved to the front, ties to the smaller party code. A counterparty counts once
     however many flows it has, so repeat flows never crowd out another counterparty.
     Returns (how many to follow, how many qualified).
     """
+    pool, pamt, seg, mark, cand_i, cand_f, meta = walk
+    amount, s, b, fanout = c.amount, c.seller, c.buyer, lim.fanout
     stamp = fresh_stamp(meta)
     la = math.log(amount)
     k = 0
