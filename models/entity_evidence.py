@@ -111,6 +111,14 @@ def _decay(days: np.ndarray, origin: np.datetime64) -> np.ndarray:
     return np.exp2((days - origin).astype(np.float64) / HALF_LIFE_DAYS)
 
 
+def _grid(ids: np.ndarray, as_ofs: Sequence[pd.Timestamp]) -> pd.DataFrame:
+    """Every (entity_id, as_of) pair, sorted by as_of: the left side of the as-of joins that
+    read each entity's running figures at each date."""
+    grid = pd.MultiIndex.from_product([ids, pd.to_datetime(list(as_ofs))],
+                                      names=["entity_id", "as_of"]).to_frame(index=False)
+    return grid.assign(as_of=grid["as_of"].astype("datetime64[ns]")).sort_values("as_of")
+
+
 def entity_anomaly(contracts: pd.DataFrame, entity_col: str, as_ofs: Sequence[pd.Timestamp],
                    prefix: str) -> pd.DataFrame:
     """Per (entity, as_of) with a contract on or before as_of: the aggregates of
@@ -146,12 +154,9 @@ def entity_anomaly(contracts: pd.DataFrame, entity_col: str, as_ofs: Sequence[pd
     g = c.groupby("entity_id", sort=False)
     c[a.max_all], c[a.expected_all] = g["p_anomaly"].cummax(), g["p_anomaly"].cumsum()
     c["flag_cum"], c["p_cum"] = g["flag_w"].cumsum(), g["p_w"].cumsum()
-    grid = pd.MultiIndex.from_product(
-        [c["entity_id"].unique(), pd.to_datetime(list(as_ofs))], names=["entity_id", "as_of"]
-    ).to_frame(index=False)
-    grid["as_of"] = grid["as_of"].astype("datetime64[ns]")
+    grid = _grid(c["entity_id"].unique(), as_ofs)
     history = pd.merge_asof(
-        grid.sort_values("as_of"),
+        grid,
         c[["entity_id", "registered_date", a.max_all, a.expected_all, "flag_cum", "p_cum"]],
         left_on="as_of", right_on="registered_date", by="entity_id", direction="backward",
     ).drop(columns="registered_date")
@@ -174,11 +179,8 @@ def institution_of_brokers(contracts: pd.DataFrame, as_ofs: Sequence[pd.Timestam
     c = c.assign(registered_date=pd.to_datetime(c["registered_date"]).astype("datetime64[ns]"))
     c = c.sort_values("registered_date", kind="mergesort").rename(
         columns={"broker_id": "entity_id"})
-    grid = pd.MultiIndex.from_product(
-        [c["entity_id"].unique(), pd.to_datetime(list(as_ofs))], names=["entity_id", "as_of"]
-    ).to_frame(index=False)
-    grid["as_of"] = grid["as_of"].astype("datetime64[ns]")
-    return pd.merge_asof(grid.sort_values("as_of"), c, left_on="as_of",
+    grid = _grid(c["entity_id"].unique(), as_ofs)
+    return pd.merge_asof(grid, c, left_on="as_of",
                          right_on="registered_date", by="entity_id", direction="backward",
                          ).drop(columns="registered_date").dropna(subset=["institution_id"])
 
