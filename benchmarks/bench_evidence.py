@@ -31,7 +31,6 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.report import write_section
-from features.point_in_time.build import build_features
 from features.point_in_time.history import prepare
 from features.settings import Settings, get_settings
 from features.standard.thresholds import SUBSIDY_THRESHOLDS_YUAN
@@ -39,12 +38,10 @@ from models.rules.contract_tier import TierBands
 from models.scoring import (
     SCORE_COLUMNS,
     EntityScore,
-    contract_inputs,
-    covered_through,
     score_entities,
 )
 from pipelines.scoring.adhoc import read_store
-from pipelines.scoring.batch import Models, load_task
+from pipelines.scoring.batch import Models, load_task, scoring_features
 
 Key = tuple[str, str]
 
@@ -79,10 +76,7 @@ def standings(scores: list[EntityScore]) -> dict[Key, Standing]:
 
 def score_at(models: Models, tables: dict[str, pd.DataFrame], day: pd.Timestamp,
              checked: pd.DataFrame | None = None) -> tuple[list[EntityScore], pd.DataFrame]:
-    h = prepare(tables)
-    start = min(covered_through(models.scorer.stored) + pd.Timedelta(days=1), day)
-    features = build_features(h, day, contracts_from=start)
-    later = contract_inputs(features["contract"], tables["contracts"])
+    features, later = scoring_features(models.scorer, tables, prepare(tables), day, day)
     return score_entities(models.scorer, features, later, day, checked), later
 
 

@@ -105,6 +105,17 @@ class BatchSummary:
         return self.scored == 0 and self.skipped > 0
 
 
+def scoring_features(scorer: EntityScorer, tables: dict[str, pd.DataFrame], h: History,
+                     as_of: pd.Timestamp, first: pd.Timestamp
+                     ) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """Features at ``as_of`` with contract rows from early enough to cover both the contracts
+    after the scorer's stored scores and those from ``first``, and those contract rows with
+    the attributes the anomaly model reads."""
+    start = min(covered_through(scorer.stored) + pd.Timedelta(days=1), first)
+    features = build_features(h, as_of, contracts_from=start)
+    return features, contract_inputs(features["contract"], tables["contracts"])
+
+
 def score_all(models: Models, tables: dict[str, pd.DataFrame], h: History, as_of: pd.Timestamp,
               since: date | None, rules: EntityRules, bands: TierBands) -> Scored:
     """Score every entity present at ``as_of`` and every contract registered from ``since``
@@ -114,9 +125,7 @@ def score_all(models: Models, tables: dict[str, pd.DataFrame], h: History, as_of
     first = (pd.Timestamp(since) if since is not None
              else as_of - pd.Timedelta(days=rules.anomaly.days - 1))
     scorer = models.scorer
-    start = min(covered_through(scorer.stored) + pd.Timedelta(days=1), first)
-    features = build_features(h, as_of, contracts_from=start)
-    later = contract_inputs(features["contract"], tables["contracts"])
+    features, later = scoring_features(scorer, tables, h, as_of, first)
     shares = anomaly_shares(known_scores(scorer, later, as_of), as_of, rules.anomaly)
     reg = pd.to_datetime(later["registered_date"])
     new = later[(reg >= first) & (reg <= as_of)]

@@ -28,7 +28,6 @@ from prefect.cache_policies import NO_CACHE
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 
-from features.point_in_time.build import build_features
 from features.point_in_time.history import History
 from features.settings import Settings, get_settings
 from models.registry import CHAMPION
@@ -39,14 +38,12 @@ from models.rules.warn import anomaly_shares, warn
 from models.scoring import (
     SCORE_COLUMNS,
     EntityScore,
-    contract_inputs,
-    covered_through,
     entity_regions,
     known_scores,
     score_entities,
 )
 from pipelines.scoring import batch_db as db
-from pipelines.scoring.batch import Models, load_task, store_task
+from pipelines.scoring.batch import Models, load_task, scoring_features, store_task
 from service.core.db.audit import AuditRecord, append
 from service.core.db.engine import make_engine, session_factory
 from service.core.db.migrate import require_migrated
@@ -110,9 +107,7 @@ def score_day(models: Models, tables: dict[str, pd.DataFrame], h: History, day: 
     database: ``checked`` was read before)."""
     ts = pd.Timestamp(day)
     scorer = models.scorer
-    start = covered_through(scorer.stored) + pd.Timedelta(days=1)
-    features = build_features(h, ts, contracts_from=min(start, ts))
-    later = contract_inputs(features["contract"], tables["contracts"])
+    features, later = scoring_features(scorer, tables, h, ts, ts)
     everyone = score_entities(scorer, features, later, ts, checked)
     shares = anomaly_shares(known_scores(scorer, later, ts, checked), ts, rules.anomaly)
     return DayScores(day, [s for s in everyone if (s.kind, s.entity_id) in wanted],
